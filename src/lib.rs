@@ -1,0 +1,2 @@
+//! pve2virt: Proxmox VE VM config → libvirt domain XML.
+pub mod pve;
