@@ -85,6 +85,19 @@ pub struct KeySpec {
     pub ty: KeyType,
 }
 
+// Specs are statics: two are the same spec only if they are the same object.
+impl PartialEq for KeySpec {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
 impl KeySpec {
     pub fn is_indexed(&self) -> bool {
         self.count > 0
