@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use pve2virt::libvirt::DomainType;
 use pve2virt::report::{render_human, to_json};
-use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
+use pve2virt::{
+    convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source,
+};
 
 /// Exit codes, stable for scripts.
 mod exit {
@@ -19,7 +21,11 @@ mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "pve2virt", version, about = "Convert Proxmox VE VM configs into libvirt domain XML")]
+#[command(
+    name = "pve2virt",
+    version,
+    about = "Convert Proxmox VE VM configs into libvirt domain XML"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,7 +93,10 @@ enum ReportFormat {
 
 fn parse_version(s: &str) -> Result<(u32, u32), String> {
     let (a, b) = s.split_once('.').ok_or("expected MAJOR.MINOR, e.g. 7.2")?;
-    Ok((a.parse().map_err(|_| "bad major version")?, b.parse().map_err(|_| "bad minor version")?))
+    Ok((
+        a.parse().map_err(|_| "bad major version")?,
+        b.parse().map_err(|_| "bad minor version")?,
+    ))
 }
 
 impl Common {
@@ -113,8 +122,15 @@ impl Common {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Convert { input, output, force, common } => {
-            let Some((source, result)) = run(&input, &common) else { return ExitCode::from(exit::IO) };
+        Command::Convert {
+            input,
+            output,
+            force,
+            common,
+        } => {
+            let Some((source, result)) = run(&input, &common) else {
+                return ExitCode::from(exit::IO);
+            };
             match result {
                 Ok(conversion) => {
                     report(&conversion.notes, &source, common.report);
@@ -133,14 +149,21 @@ fn main() -> ExitCode {
                 Err(errors) => {
                     report(&errors, &source, common.report);
                     if common.report == ReportFormat::Human {
-                        eprintln!("error: {} could not be converted ({} error{})", source.name, errors.len(), if errors.len() == 1 { "" } else { "s" });
+                        eprintln!(
+                            "error: {} could not be converted ({} error{})",
+                            source.name,
+                            errors.len(),
+                            if errors.len() == 1 { "" } else { "s" }
+                        );
                     }
                     ExitCode::from(exit::INPUT)
                 }
             }
         }
         Command::Explain { input, common } => {
-            let Some((source, result)) = run(&input, &common) else { return ExitCode::from(exit::IO) };
+            let Some((source, result)) = run(&input, &common) else {
+                return ExitCode::from(exit::IO);
+            };
             match result {
                 Ok(conversion) => {
                     print!("{}", explain_table(&conversion));
@@ -182,8 +205,14 @@ fn report(notes: &[Note], source: &Source, format: ReportFormat) {
     }
     let mut stderr = io::stderr().lock();
     let _ = match format {
-        ReportFormat::Human => stderr.write_all(render_human(notes, source, stderr.is_terminal()).as_bytes()),
-        ReportFormat::Json => writeln!(stderr, "{}", serde_json::to_string_pretty(&to_json(notes, source)).unwrap_or_default()),
+        ReportFormat::Human => {
+            stderr.write_all(render_human(notes, source, stderr.is_terminal()).as_bytes())
+        }
+        ReportFormat::Json => writeln!(
+            stderr,
+            "{}",
+            serde_json::to_string_pretty(&to_json(notes, source)).unwrap_or_default()
+        ),
     };
 }
 
@@ -194,11 +223,26 @@ fn write_output(conversion: &Conversion, output: Option<&Path>, force: bool) -> 
         return io::stdout().lock().write_all(conversion.xml.as_bytes());
     };
     if path.exists() && !force {
-        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists; pass --force to overwrite it", path.display())));
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists; pass --force to overwrite it", path.display()),
+        ));
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name"))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the output path has no file name",
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
         file.write_all(conversion.xml.as_bytes())?;
@@ -216,7 +260,11 @@ fn explain_table(conversion: &Conversion) -> String {
         .outcomes
         .iter()
         .map(|o| {
-            let became = if o.became.is_empty() { "—".to_owned() } else { o.became.join(", ") };
+            let became = if o.became.is_empty() {
+                "—".to_owned()
+            } else {
+                o.became.join(", ")
+            };
             let mut value = o.value.clone();
             if value.chars().count() > 48 {
                 value = value.chars().take(47).collect::<String>() + "…";
@@ -225,10 +273,22 @@ fn explain_table(conversion: &Conversion) -> String {
         })
         .collect();
     let header = ["KEY", "VALUE", "BECAME", "NOTES"];
-    let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
-        let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }

@@ -9,7 +9,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use common::*;
 
 fn snapshot_body(run: &Run) -> String {
-    format!("$ {}\nexit: {}\n--- stdout\n{}--- stderr\n{}", run.command, run.exit, run.stdout, run.stderr)
+    format!(
+        "$ {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.command, run.exit, run.stdout, run.stderr
+    )
 }
 
 #[test]
@@ -17,7 +20,11 @@ fn every_fixture_matches_its_snapshot() {
     let mut failures = Vec::new();
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
-        let name = rel.with_extension("").display().to_string().replace('/', "__");
+        let name = rel
+            .with_extension("")
+            .display()
+            .to_string()
+            .replace('/', "__");
         let body = snapshot_body(&run);
         let result = catch_unwind(AssertUnwindSafe(|| {
             insta::with_settings!({
@@ -33,7 +40,11 @@ fn every_fixture_matches_its_snapshot() {
             failures.push(name);
         }
     }
-    assert!(failures.is_empty(), "{} snapshot(s) differ: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} snapshot(s) differ: {failures:?}",
+        failures.len()
+    );
 }
 
 /// Output is all or nothing: a failed conversion prints no XML, a successful one a whole domain.
@@ -42,10 +53,25 @@ fn failures_write_nothing_and_successes_a_whole_domain() {
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
         if run.exit == 0 {
-            assert!(run.stdout.starts_with("<domain ") && run.stdout.ends_with("</domain>\n"), "{}: {}", rel.display(), run.stdout);
+            assert!(
+                run.stdout.starts_with("<domain ") && run.stdout.ends_with("</domain>\n"),
+                "{}: {}",
+                rel.display(),
+                run.stdout
+            );
         } else {
-            assert!(run.stdout.is_empty(), "{} failed (exit {}) but wrote: {}", rel.display(), run.exit, run.stdout);
-            assert!(!run.stderr.is_empty(), "{} failed without saying why", rel.display());
+            assert!(
+                run.stdout.is_empty(),
+                "{} failed (exit {}) but wrote: {}",
+                rel.display(),
+                run.exit,
+                run.stdout
+            );
+            assert!(
+                !run.stderr.is_empty(),
+                "{} failed without saying why",
+                rel.display()
+            );
         }
     }
 }
@@ -55,10 +81,19 @@ fn failures_write_nothing_and_successes_a_whole_domain() {
 fn errors_point_at_line_and_column() {
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
-        if run.exit == 1 && !run.stderr.contains("VMID") && !run.stderr.contains("--pending was given") && !run.stderr.contains("no snapshot named") {
+        if run.exit == 1
+            && !run.stderr.contains("VMID")
+            && !run.stderr.contains("--pending was given")
+            && !run.stderr.contains("no snapshot named")
+        {
             let shown = format!("[{}:", rel.display());
             let stdin = "[<stdin>:";
-            assert!(run.stderr.contains(&shown) || run.stderr.contains(stdin), "{}: no file:line:column in\n{}", rel.display(), run.stderr);
+            assert!(
+                run.stderr.contains(&shown) || run.stderr.contains(stdin),
+                "{}: no file:line:column in\n{}",
+                rel.display(),
+                run.stderr
+            );
         }
     }
 }
@@ -84,5 +119,10 @@ fn libvirt_accepts_every_converted_fixture() {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(judged > 0, "no fixture converted");
-    assert!(failures.is_empty(), "libvirt rejected {} output(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "libvirt rejected {} output(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -1,12 +1,25 @@
 //! Who the VM is: name, SMBIOS UUID and system strings, VM generation ID, description, and the
 //! Proxmox management settings that libvirt keeps only as metadata (libvirt-mapping.md §1, §13).
 
-use crate::libvirt::{Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata, PveMetadataSetting, PVE_METADATA_NS};
+use crate::libvirt::{
+    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem,
+    PveMetadata, PveMetadataSetting, PVE_METADATA_NS,
+};
 use crate::map::Ctx;
 use crate::report::{code, Note};
 
 /// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
-const METADATA_KEYS: &[&str] = &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
+const METADATA_KEYS: &[&str] = &[
+    "onboot",
+    "startup",
+    "tags",
+    "protection",
+    "lock",
+    "template",
+    "meta",
+    "parent",
+    "snaptime",
+];
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
@@ -30,18 +43,30 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         let mut entries = Vec::new();
         // libvirt's order of type-1 entries.
-        for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
-            let Some(raw) = smbios.str(name) else { continue };
+        for name in [
+            "manufacturer",
+            "product",
+            "version",
+            "serial",
+            "sku",
+            "family",
+        ] {
+            let Some(raw) = smbios.str(name) else {
+                continue;
+            };
             let value = if base64 {
                 match decode_base64(raw) {
                     Some(v) => v,
                     None => {
                         ctx.note_on(
                             "smbios1",
-                            Note::error(code::BAD_VALUE, format!("'{name}' is not valid base64 text, but base64=1 is set"))
-                                .at(smbios.span_of(name))
-                                .label("not base64")
-                                .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
+                            Note::error(
+                                code::BAD_VALUE,
+                                format!("'{name}' is not valid base64 text, but base64=1 is set"),
+                            )
+                            .at(smbios.span_of(name))
+                            .label("not base64")
+                            .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
                         );
                         continue;
                     }
@@ -54,9 +79,15 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if !entries.is_empty() {
             if let Some(uuid) = &domain.uuid {
                 // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
-                entries.push(DomainSysinfoEntry { name: "uuid", value: uuid.clone() });
+                entries.push(DomainSysinfoEntry {
+                    name: "uuid",
+                    value: uuid.clone(),
+                });
             }
-            domain.sysinfo = Some(DomainSysinfo { sysinfo_type: "smbios", system: DomainSysinfoSystem { entries } });
+            domain.sysinfo = Some(DomainSysinfo {
+                sysinfo_type: "smbios",
+                system: DomainSysinfoSystem { entries },
+            });
             domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
             ctx.mapped("smbios1", "sysinfo");
         }
@@ -75,7 +106,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             "1" => {
                 domain.genid = Some(String::new());
                 ctx.mapped("vmgenid", "genid");
-                ctx.note_on("vmgenid", Note::advice(code::VMGENID_GENERATED, "vmgenid: 1 asks for a new generation ID; libvirt generates one at define").label("libvirt generates the id"));
+                ctx.note_on(
+                    "vmgenid",
+                    Note::advice(
+                        code::VMGENID_GENERATED,
+                        "vmgenid: 1 asks for a new generation ID; libvirt generates one at define",
+                    )
+                    .label("libvirt generates the id"),
+                );
             }
             uuid => {
                 domain.genid = Some(uuid.to_ascii_lowercase());
@@ -87,11 +125,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut settings = Vec::new();
     for key in METADATA_KEYS {
         if let Some(entry) = vm.get(key) {
-            settings.push(PveMetadataSetting { key: (*key).to_owned(), value: super::value_text(entry) });
+            settings.push(PveMetadataSetting {
+                key: (*key).to_owned(),
+                value: super::value_text(entry),
+            });
             ctx.mapped(key, "metadata/pve:setting");
         }
     }
-    domain.metadata = Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS, vmid: vm.vmid, settings } });
+    domain.metadata = Some(DomainMetadata {
+        pve: PveMetadata {
+            xmlns: PVE_METADATA_NS,
+            vmid: vm.vmid,
+            settings,
+        },
+    });
 }
 
 /// Standard base64 (with or without padding) to UTF-8 text; `None` when either fails.
@@ -123,8 +170,14 @@ fn decode_base64(s: &str) -> Option<String> {
 mod tests {
     #[test]
     fn base64() {
-        assert_eq!(super::decode_base64("UHJveG1veA==").as_deref(), Some("Proxmox"));
-        assert_eq!(super::decode_base64("w4RwZmVsLCBJbmM=").as_deref(), Some("Äpfel, Inc"));
+        assert_eq!(
+            super::decode_base64("UHJveG1veA==").as_deref(),
+            Some("Proxmox")
+        );
+        assert_eq!(
+            super::decode_base64("w4RwZmVsLCBJbmM=").as_deref(),
+            Some("Äpfel, Inc")
+        );
         assert_eq!(super::decode_base64("a*b"), None);
     }
 }

@@ -7,7 +7,10 @@ use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let mib = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
+    let mib = vm
+        .props("memory")
+        .and_then(|p| p.int("current"))
+        .map_or(defaults::MEMORY_MIB, |m| m as u64);
     domain.memory = DomainMemory::mib(mib);
     // Guests boot with all of `memory`; `balloon` is only the floor for Proxmox's auto-ballooning,
     // so currentMemory must not be set from it (it would shrink the guest at boot).
@@ -18,11 +21,17 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     match vm.int("balloon") {
         Some(0) => {
-            domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
+            domain.devices.memballoon = Some(DomainMemballoon {
+                model: "none",
+                ..Default::default()
+            });
             ctx.mapped("balloon", "devices/memballoon");
         }
         balloon => {
-            domain.devices.memballoon = Some(DomainMemballoon { model: "virtio", ..Default::default() });
+            domain.devices.memballoon = Some(DomainMemballoon {
+                model: "virtio",
+                ..Default::default()
+            });
             if let Some(min) = balloon {
                 ctx.mapped("balloon", "devices/memballoon");
                 if min as u64 != mib {

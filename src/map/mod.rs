@@ -46,7 +46,12 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(vm: &'a VmConfig, opts: &'a MapOptions) -> Self {
-        Ctx { vm, opts, notes: Vec::new(), outcomes: BTreeMap::new() }
+        Ctx {
+            vm,
+            opts,
+            notes: Vec::new(),
+            outcomes: BTreeMap::new(),
+        }
     }
 
     /// Records that `key` was translated into `element` (an XML path such as `devices/rng`).
@@ -60,7 +65,11 @@ impl<'a> Ctx<'a> {
     /// Adds a note; a note with a key also counts as that key's account.
     pub fn note(&mut self, note: Note) {
         if let Some(key) = &note.key {
-            self.outcomes.entry(key.clone()).or_default().1.push(note.code);
+            self.outcomes
+                .entry(key.clone())
+                .or_default()
+                .1
+                .push(note.code);
         }
         self.notes.push(note);
     }
@@ -125,10 +134,19 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
         .iter()
         .map(|e| {
             let (became, notes) = ctx.outcomes.get(&e.key.value).cloned().unwrap_or_default();
-            KeyOutcome { key: e.key.value.clone(), value: value_text(e), became, notes }
+            KeyOutcome {
+                key: e.key.value.clone(),
+                value: value_text(e),
+                became,
+                notes,
+            }
         })
         .collect();
-    Ok(Mapped { domain, notes: ctx.notes, outcomes })
+    Ok(Mapped {
+        domain,
+        notes: ctx.notes,
+        outcomes,
+    })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {

@@ -10,12 +10,20 @@ use crate::map::Ctx;
 use crate::pve::model::rng::Rng;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("rng0") else { return };
+    let Some(props) = ctx.vm.props("rng0") else {
+        return;
+    };
     let rng = Rng::from_props(props);
     domain.devices.rngs.push(DomainRng {
         model: "virtio",
-        rate: rng.limit().map(|limit| DomainRngRate { bytes: limit.bytes, period: limit.period_ms }),
-        backend: DomainRngBackend { model: "random", source: rng.source.path().to_owned() },
+        rate: rng.limit().map(|limit| DomainRngRate {
+            bytes: limit.bytes,
+            period: limit.period_ms,
+        }),
+        backend: DomainRngBackend {
+            model: "random",
+            source: rng.source.path().to_owned(),
+        },
         address: None,
     });
     ctx.mapped("rng0", "devices/rng");

@@ -37,7 +37,13 @@ pub struct Section {
 
 impl Section {
     fn new(kind: SectionKind, header: Option<Span>) -> Self {
-        Section { kind, header, description: None, entries: Vec::new(), delete: None }
+        Section {
+            kind,
+            header,
+            description: None,
+            entries: Vec::new(),
+            delete: None,
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&RawEntry> {
@@ -164,9 +170,12 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
                 if key.value == "delete" {
                     if section.kind != SectionKind::Pending {
                         errors.push(
-                            Note::error(code::DELETE_OUTSIDE_PENDING, "'delete' is only allowed in [PENDING]")
-                                .at(key.span)
-                                .key("delete"),
+                            Note::error(
+                                code::DELETE_OUTSIDE_PENDING,
+                                "'delete' is only allowed in [PENDING]",
+                            )
+                            .at(key.span)
+                            .key("delete"),
                         );
                     } else if section.delete.is_some() {
                         errors.push(duplicate_key(&key));
@@ -212,7 +221,12 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut file = ConfigFile { main, pending: None, snapshots: Vec::new(), special: Vec::new() };
+    let mut file = ConfigFile {
+        main,
+        pending: None,
+        snapshots: Vec::new(),
+        special: Vec::new(),
+    };
     for section in others {
         match section.kind {
             SectionKind::Pending => file.pending = Some(section),
@@ -234,11 +248,14 @@ fn describe(kind: &SectionKind) -> String {
 }
 
 fn duplicate_key(key: &Spanned<String>) -> Note {
-    Note::error(code::DUPLICATE_KEY, format!("duplicate key '{}'", key.value))
-        .at(key.span)
-        .key(key.value.clone())
-        .label("set again here")
-        .help("Proxmox would silently keep the last value; remove one of the lines")
+    Note::error(
+        code::DUPLICATE_KEY,
+        format!("duplicate key '{}'", key.value),
+    )
+    .at(key.span)
+    .key(key.value.clone())
+    .label("set again here")
+    .help("Proxmox would silently keep the last value; remove one of the lines")
 }
 
 fn syntax_help(line: &str) -> String {
@@ -247,7 +264,8 @@ fn syntax_help(line: &str) -> String {
     } else if line.starts_with(|c: char| c.is_ascii_uppercase()) {
         "keys are lowercase, e.g. `memory: 2048`".into()
     } else {
-        "a key is lowercase letters, `_` or `-`, digits only at the end, then `:` and a value".into()
+        "a key is lowercase letters, `_` or `-`, digits only at the end, then `:` and a value"
+            .into()
     }
 }
 
@@ -274,7 +292,11 @@ fn section_header(line: &str) -> Option<Result<SectionKind, String>> {
     let valid_snapshot = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.len() >= 2
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    Some(if valid_snapshot { Ok(SectionKind::Snapshot(name.to_owned())) } else { Err(name.to_owned()) })
+    Some(if valid_snapshot {
+        Ok(SectionKind::Snapshot(name.to_owned()))
+    } else {
+        Err(name.to_owned())
+    })
 }
 
 /// `^([a-z][a-z_\-]*\d*):\s*(.+?)\s*$` with spans. A value of only blanks is the empty string
@@ -287,7 +309,9 @@ fn key_value(line: &str, line_start: usize) -> Option<(Spanned<String>, Spanned<
         return None;
     }
     let letters_end = key.find(|c: char| c.is_ascii_digit()).unwrap_or(key.len());
-    if !key[..letters_end].chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+    if !key[..letters_end]
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
         || !key[letters_end..].chars().all(|c| c.is_ascii_digit())
     {
         return None;
@@ -345,17 +369,29 @@ mod tests {
         let f = parse("#hello%3A\n# world\nmemory: 512\n\n[PENDING]\nmemory: 1024\ndelete: cores\n\n[snap1]\nmemory: 256\n").unwrap();
         assert_eq!(f.main.description.as_ref().unwrap().value, "hello:\n world");
         assert_eq!(f.main.get("memory").unwrap().value.value, "512");
-        assert_eq!(f.pending.as_ref().unwrap().delete.as_ref().unwrap().value, "cores");
+        assert_eq!(
+            f.pending.as_ref().unwrap().delete.as_ref().unwrap().value,
+            "cores"
+        );
         assert_eq!(f.snapshots[0].kind, SectionKind::Snapshot("snap1".into()));
     }
 
     #[test]
     fn all_errors_are_collected() {
-        let errors = parse(" memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n").unwrap_err();
+        let errors = parse(
+            " memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n",
+        )
+        .unwrap_err();
         let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
-            [code::SYNTAX, code::DUPLICATE_KEY, code::UNKNOWN_SECTION, code::DUPLICATE_SECTION, code::SYNTAX]
+            [
+                code::SYNTAX,
+                code::DUPLICATE_KEY,
+                code::UNKNOWN_SECTION,
+                code::DUPLICATE_SECTION,
+                code::SYNTAX
+            ]
         );
     }
 

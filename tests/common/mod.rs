@@ -13,7 +13,11 @@ pub fn root() -> PathBuf {
 /// Every `fixtures/**/*.conf`, relative to `fixtures/`, sorted.
 pub fn fixture_paths() -> Vec<PathBuf> {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("read fixtures").flatten().map(|e| e.path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -43,7 +47,9 @@ pub struct Run {
 pub fn run_fixture(rel: &Path) -> Run {
     let fixtures = root().join("fixtures");
     let args_file = fixtures.join(rel).with_extension("args");
-    let extra: Vec<String> = std::fs::read_to_string(&args_file).map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    let extra: Vec<String> = std::fs::read_to_string(&args_file)
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let stdin = extra.iter().any(|a| a == "--no-vmid");
     let mut args: Vec<String> = vec!["convert".into()];
     if stdin {
@@ -55,7 +61,11 @@ pub fn run_fixture(rel: &Path) -> Run {
         }
     }
     args.extend(extra.into_iter().filter(|a| a != "--no-vmid"));
-    run(&fixtures, &args, stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()))
+    run(
+        &fixtures,
+        &args,
+        stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()),
+    )
 }
 
 pub fn run(dir: &Path, args: &[String], stdin: Option<Vec<u8>>) -> Run {
@@ -64,7 +74,11 @@ pub fn run(dir: &Path, args: &[String], stdin: Option<Vec<u8>>) -> Run {
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -92,7 +106,11 @@ pub fn in_ci() -> bool {
 }
 
 pub fn have(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The libvirt tools, or `None` after a loud message (and a failure under CI).
@@ -117,13 +135,28 @@ pub fn libvirt_judge(xml: &str, scratch: &Path, name: &str) -> Vec<String> {
     let file = scratch.join(format!("{}.xml", name.replace('/', "__")));
     std::fs::write(&file, xml).unwrap();
     let mut problems = Vec::new();
-    let validate = Command::new("virt-xml-validate").arg(&file).arg("domain").output().unwrap();
+    let validate = Command::new("virt-xml-validate")
+        .arg(&file)
+        .arg("domain")
+        .output()
+        .unwrap();
     if !validate.status.success() {
-        problems.push(format!("virt-xml-validate: {}{}", String::from_utf8_lossy(&validate.stdout), String::from_utf8_lossy(&validate.stderr)));
+        problems.push(format!(
+            "virt-xml-validate: {}{}",
+            String::from_utf8_lossy(&validate.stdout),
+            String::from_utf8_lossy(&validate.stderr)
+        ));
     }
-    let define = Command::new("virsh").args(["-q", "-c", "test:///default", "define"]).arg(&file).output().unwrap();
+    let define = Command::new("virsh")
+        .args(["-q", "-c", "test:///default", "define"])
+        .arg(&file)
+        .output()
+        .unwrap();
     if !define.status.success() {
-        problems.push(format!("virsh define (test:///default): {}", String::from_utf8_lossy(&define.stderr).trim()));
+        problems.push(format!(
+            "virsh define (test:///default): {}",
+            String::from_utf8_lossy(&define.stderr).trim()
+        ));
     }
     problems
 }

@@ -435,7 +435,7 @@ fn is_pci_id(s: &str) -> bool {
         [dom, b, d] => (Some(*dom), *b, *d),
         _ => return false,
     };
-    domain.map_or(true, |d| d.len() >= 4 && lower_hex(d))
+    domain.is_none_or(|d| d.len() >= 4 && lower_hex(d))
         && bus.len() == 2
         && lower_hex(bus)
         && slot.len() == 2
@@ -713,7 +713,7 @@ pub fn startdate(v: &str) -> CheckResult {
     };
     let date_ok = matches!(date.split('-').collect::<Vec<_>>().as_slice(),
         [y, m, d] if field(y, 4, 4) && field(m, 1, 2) && field(d, 1, 2));
-    let time_ok = time.map_or(true, |t| {
+    let time_ok = time.is_none_or(|t| {
         matches!(t.split(':').collect::<Vec<_>>().as_slice(),
             [h, m, s] if field(h, 1, 2) && field(m, 1, 2) && field(s, 1, 2))
     });

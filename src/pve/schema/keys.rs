@@ -541,13 +541,13 @@ mod tests {
             .ok_or("is not a boolean".into()),
             Int { min, max } => {
                 let n: i64 = v.parse().map_err(|_| "is not an integer".to_string())?;
-                (min.map_or(true, |m| n >= m) && max.map_or(true, |m| n <= m))
+                (min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
                     .then_some(())
                     .ok_or("is out of range".into())
             }
             Number { min, max } => {
                 let n: f64 = v.parse().map_err(|_| "is not a number".to_string())?;
-                (min.map_or(true, |m| n >= m) && max.map_or(true, |m| n <= m))
+                (min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
                     .then_some(())
                     .ok_or("is out of range".into())
             }
