@@ -54,11 +54,7 @@ pub fn vmid_from_path(path: &Path) -> Option<u32> {
 }
 
 /// Converts raw config bytes. Returns the source (for rendering notes) and the result.
-pub fn convert_bytes(
-    name: &str,
-    bytes: &[u8],
-    opts: &Options,
-) -> (Source, Result<Conversion, Vec<Note>>) {
+pub fn convert_bytes(name: &str, bytes: &[u8], opts: &Options) -> (Source, Result<Conversion, Vec<Note>>) {
     match pve::file::decode_bytes(bytes) {
         Ok(text) => {
             let result = convert(&text, opts);
@@ -74,15 +70,9 @@ pub fn convert(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>> {
     let decoded = pve::decode::decode(&file, &opts.selection)?;
     let Some(vmid) = opts.vmid else {
         return Err(vec![Note::error(code::NO_VMID, "the VMID is unknown")
-            .help(
-                "name the file <vmid>.conf as Proxmox does, or pass --vmid N",
-            )]);
+            .help("name the file <vmid>.conf as Proxmox does, or pass --vmid N")]);
     };
-    let vm = pve::vm::VmConfig {
-        vmid,
-        entries: decoded.entries,
-        description: decoded.description,
-    };
+    let vm = pve::vm::VmConfig { vmid, entries: decoded.entries, description: decoded.description };
     let mapped = map::translate(&vm, &opts.map)?;
     let xml = libvirt::write::to_xml(&mapped.domain).map_err(|e| {
         vec![Note::error(code::UNREPRESENTABLE, e.to_string())
@@ -90,11 +80,5 @@ pub fn convert(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>> {
     })?;
     let mut notes = decoded.notes;
     notes.extend(mapped.notes);
-    Ok(Conversion {
-        vmid,
-        domain: mapped.domain,
-        xml,
-        notes,
-        outcomes: mapped.outcomes,
-    })
+    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes })
 }

@@ -48,10 +48,7 @@ impl<T> Spanned<T> {
         Spanned { value, span }
     }
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned {
-            value: f(self.value),
-            span: self.span,
-        }
+        Spanned { value: f(self.value), span: self.span }
     }
 }
 
@@ -139,15 +136,7 @@ pub struct Note {
 
 impl Note {
     fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
-        Note {
-            code,
-            severity,
-            key: None,
-            message: message.into(),
-            span: None,
-            label: None,
-            help: None,
-        }
+        Note { code, severity, key: None, message: message.into(), span: None, label: None, help: None }
     }
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
@@ -192,10 +181,7 @@ pub struct Source {
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Source {
-            name: name.into(),
-            text: text.into(),
-        }
+        Source { name: name.into(), text: text.into() }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -250,44 +236,26 @@ impl miette::Diagnostic for Bound<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.note
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.note.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.note
-            .span
-            .map(|_| self.source as &dyn miette::SourceCode)
+        self.note.span.map(|_| self.source as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.note.span?;
         let label = self.note.label.clone().unwrap_or_else(|| "here".to_owned());
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(label),
-            span,
-        ))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label), span))))
     }
 }
 
 /// Renders notes for a terminal. `color: false` gives plain text (used by snapshot tests).
 pub fn render_human(notes: &[Note], source: &Source, color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_wrap_lines(false)
-        .with_links(false);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_wrap_lines(false).with_links(false);
     let named = NamedSource::new(&source.name, source.text.clone());
     let mut out = String::new();
     for note in notes {
-        let bound = Bound {
-            note,
-            source: &named,
-        };
+        let bound = Bound { note, source: &named };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &bound);
     }
@@ -311,12 +279,7 @@ pub fn to_json<'a>(notes: &'a [Note], source: &'a Source) -> Vec<JsonNote<'a>> {
         .iter()
         .map(|note| {
             let pos = note.span.map(|s| source.line_col(s.offset));
-            JsonNote {
-                file: &source.name,
-                note,
-                line: pos.map(|p| p.0),
-                column: pos.map(|p| p.1),
-            }
+            JsonNote { file: &source.name, note, line: pos.map(|p| p.0), column: pos.map(|p| p.1) }
         })
         .collect()
 }

@@ -9,10 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use common::*;
 
 fn snapshot_body(run: &Run) -> String {
-    format!(
-        "$ {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.command, run.exit, run.stdout, run.stderr
-    )
+    format!("$ {}\nexit: {}\n--- stdout\n{}--- stderr\n{}", run.command, run.exit, run.stdout, run.stderr)
 }
 
 #[test]
@@ -20,11 +17,7 @@ fn every_fixture_matches_its_snapshot() {
     let mut failures = Vec::new();
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
-        let name = rel
-            .with_extension("")
-            .display()
-            .to_string()
-            .replace('/', "__");
+        let name = rel.with_extension("").display().to_string().replace('/', "__");
         let body = snapshot_body(&run);
         let result = catch_unwind(AssertUnwindSafe(|| {
             insta::with_settings!({
@@ -40,11 +33,7 @@ fn every_fixture_matches_its_snapshot() {
             failures.push(name);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} snapshot(s) differ: {failures:?}",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{} snapshot(s) differ: {failures:?}", failures.len());
 }
 
 /// Output is all or nothing: a failed conversion prints no XML, a successful one a whole domain.
@@ -60,18 +49,8 @@ fn failures_write_nothing_and_successes_a_whole_domain() {
                 run.stdout
             );
         } else {
-            assert!(
-                run.stdout.is_empty(),
-                "{} failed (exit {}) but wrote: {}",
-                rel.display(),
-                run.exit,
-                run.stdout
-            );
-            assert!(
-                !run.stderr.is_empty(),
-                "{} failed without saying why",
-                rel.display()
-            );
+            assert!(run.stdout.is_empty(), "{} failed (exit {}) but wrote: {}", rel.display(), run.exit, run.stdout);
+            assert!(!run.stderr.is_empty(), "{} failed without saying why", rel.display());
         }
     }
 }
@@ -119,10 +98,5 @@ fn libvirt_accepts_every_converted_fixture() {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(judged > 0, "no fixture converted");
-    assert!(
-        failures.is_empty(),
-        "libvirt rejected {} output(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "libvirt rejected {} output(s):\n{}", failures.len(), failures.join("\n"));
 }

@@ -72,9 +72,7 @@ fn layout(raw: &str) -> Result<String, WriteError> {
                     None => {
                         let name = reference.decode().map_err(|e| reread(&e))?;
                         let resolved = quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| {
-                                WriteError::Reread(format!("unknown entity &{name};"))
-                            })?;
+                            .ok_or_else(|| WriteError::Reread(format!("unknown entity &{name};")))?;
                         resolved.chars().next().unwrap_or_default()
                     }
                 };
@@ -108,20 +106,13 @@ fn newline(out: &mut String, depth: usize) {
     }
 }
 
-fn open_tag(
-    out: &mut String,
-    depth: usize,
-    tag: &BytesStart,
-    empty: bool,
-) -> Result<(), WriteError> {
+fn open_tag(out: &mut String, depth: usize, tag: &BytesStart, empty: bool) -> Result<(), WriteError> {
     newline(out, depth);
     out.push('<');
     out.push_str(&String::from_utf8_lossy(tag.name().as_ref()));
     for attr in tag.attributes() {
         let attr = attr.map_err(|e| WriteError::Reread(e.to_string()))?;
-        let value = attr
-            .unescape_value()
-            .map_err(|e| WriteError::Reread(e.to_string()))?;
+        let value = attr.unescape_value().map_err(|e| WriteError::Reread(e.to_string()))?;
         let name = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
         check_chars(&format!("attribute {name}"), &value)?;
         out.push(' ');
@@ -158,22 +149,11 @@ mod tests {
         Domain {
             name: "vm100".into(),
             os: DomainOs {
-                os_type: DomainOsType {
-                    arch: "x86_64".into(),
-                    machine: "pc".into(),
-                    value: "hvm",
-                },
+                os_type: DomainOsType { arch: "x86_64".into(), machine: "pc".into(), value: "hvm" },
                 ..Default::default()
             },
-            vcpu: DomainVcpu {
-                placement: "static",
-                value: 1,
-                ..Default::default()
-            },
-            clock: DomainClock {
-                offset: "utc",
-                ..Default::default()
-            },
+            vcpu: DomainVcpu { placement: "static", value: 1, ..Default::default() },
+            clock: DomainClock { offset: "utc", ..Default::default() },
             ..Default::default()
         }
     }
@@ -184,27 +164,13 @@ mod tests {
         d.description = Some("a <b> & 'c' \"d\"".into());
         d.devices.rngs.push(DomainRng {
             model: "virtio",
-            rate: Some(DomainRngRate {
-                bytes: 1024,
-                period: 1000,
-            }),
-            backend: DomainRngBackend {
-                model: "random",
-                source: "/dev/urandom".into(),
-            },
+            rate: Some(DomainRngRate { bytes: 1024, period: 1000 }),
+            backend: DomainRngBackend { model: "random", source: "/dev/urandom".into() },
             address: None,
         });
         let xml = to_xml(&d).unwrap();
-        assert!(
-            xml.starts_with("<domain type='kvm'>\n  <name>vm100</name>\n"),
-            "{xml}"
-        );
-        assert!(
-            xml.contains(
-                "  <description>a &lt;b&gt; &amp; &apos;c&apos; &quot;d&quot;</description>\n"
-            ),
-            "{xml}"
-        );
+        assert!(xml.starts_with("<domain type='kvm'>\n  <name>vm100</name>\n"), "{xml}");
+        assert!(xml.contains("  <description>a &lt;b&gt; &amp; &apos;c&apos; &quot;d&quot;</description>\n"), "{xml}");
         assert!(xml.contains(
             "    <rng model='virtio'>\n      <rate bytes='1024' period='1000'/>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n"
         ), "{xml}");

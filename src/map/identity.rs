@@ -2,24 +2,15 @@
 //! Proxmox management settings that libvirt keeps only as metadata (libvirt-mapping.md §1, §13).
 
 use crate::libvirt::{
-    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem,
-    PveMetadata, PveMetadataSetting, PVE_METADATA_NS,
+    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata,
+    PveMetadataSetting, PVE_METADATA_NS,
 };
 use crate::map::Ctx;
 use crate::report::{code, Note};
 
 /// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
-const METADATA_KEYS: &[&str] = &[
-    "onboot",
-    "startup",
-    "tags",
-    "protection",
-    "lock",
-    "template",
-    "meta",
-    "parent",
-    "snaptime",
-];
+const METADATA_KEYS: &[&str] =
+    &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
@@ -43,14 +34,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         let mut entries = Vec::new();
         // libvirt's order of type-1 entries.
-        for name in [
-            "manufacturer",
-            "product",
-            "version",
-            "serial",
-            "sku",
-            "family",
-        ] {
+        for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
             let Some(raw) = smbios.str(name) else {
                 continue;
             };
@@ -79,15 +63,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if !entries.is_empty() {
             if let Some(uuid) = &domain.uuid {
                 // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
-                entries.push(DomainSysinfoEntry {
-                    name: "uuid",
-                    value: uuid.clone(),
-                });
+                entries.push(DomainSysinfoEntry { name: "uuid", value: uuid.clone() });
             }
-            domain.sysinfo = Some(DomainSysinfo {
-                sysinfo_type: "smbios",
-                system: DomainSysinfoSystem { entries },
-            });
+            domain.sysinfo = Some(DomainSysinfo { sysinfo_type: "smbios", system: DomainSysinfoSystem { entries } });
             domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
             ctx.mapped("smbios1", "sysinfo");
         }
@@ -125,20 +103,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut settings = Vec::new();
     for key in METADATA_KEYS {
         if let Some(entry) = vm.get(key) {
-            settings.push(PveMetadataSetting {
-                key: (*key).to_owned(),
-                value: super::value_text(entry),
-            });
+            settings.push(PveMetadataSetting { key: (*key).to_owned(), value: super::value_text(entry) });
             ctx.mapped(key, "metadata/pve:setting");
         }
     }
-    domain.metadata = Some(DomainMetadata {
-        pve: PveMetadata {
-            xmlns: PVE_METADATA_NS,
-            vmid: vm.vmid,
-            settings,
-        },
-    });
+    domain.metadata = Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS, vmid: vm.vmid, settings } });
 }
 
 /// Standard base64 (with or without padding) to UTF-8 text; `None` when either fails.
@@ -170,14 +139,8 @@ fn decode_base64(s: &str) -> Option<String> {
 mod tests {
     #[test]
     fn base64() {
-        assert_eq!(
-            super::decode_base64("UHJveG1veA==").as_deref(),
-            Some("Proxmox")
-        );
-        assert_eq!(
-            super::decode_base64("w4RwZmVsLCBJbmM=").as_deref(),
-            Some("Äpfel, Inc")
-        );
+        assert_eq!(super::decode_base64("UHJveG1veA==").as_deref(), Some("Proxmox"));
+        assert_eq!(super::decode_base64("w4RwZmVsLCBJbmM=").as_deref(), Some("Äpfel, Inc"));
         assert_eq!(super::decode_base64("a*b"), None);
     }
 }

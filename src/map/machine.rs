@@ -1,9 +1,7 @@
 //! Machine type, architecture, accelerator, ACPI, clock and lifecycle
 //! (libvirt-mapping.md §0, §1, §2.1; pve-config.md §6 "Machine / version", "Time / ostype").
 
-use crate::libvirt::{
-    Domain, DomainClock, DomainFeatureApic, DomainLifecycleAction, DomainOsType, DomainType, Empty,
-};
+use crate::libvirt::{Domain, DomainClock, DomainFeatureApic, DomainLifecycleAction, DomainOsType, DomainType, Empty};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
@@ -31,28 +29,17 @@ impl MachineType {
         let (family, version) = match s {
             "pc" | "q35" | "virt" => (s.to_owned(), None),
             _ => {
-                let family = ["pc-i440fx-", "pc-q35-", "virt-", "pc-"]
-                    .into_iter()
-                    .find(|f| s.starts_with(f))?;
+                let family = ["pc-i440fx-", "pc-q35-", "virt-", "pc-"].into_iter().find(|f| s.starts_with(f))?;
                 let mut parts = s[family.len()..].split('.').map(|p| p.parse::<u32>());
                 let major = parts.next()?.ok()?;
                 let minor = parts.next().transpose().ok()?.unwrap_or(0);
                 let micro = parts.next().transpose().ok()?;
                 // `pc-X.Y` is QEMU's old alias of `pc-i440fx-X.Y`.
-                let family = if family == "pc-" {
-                    "pc-i440fx"
-                } else {
-                    family.trim_end_matches('-')
-                };
+                let family = if family == "pc-" { "pc-i440fx" } else { family.trim_end_matches('-') };
                 (family.to_owned(), Some((major, minor, micro)))
             }
         };
-        Some(MachineType {
-            family,
-            version,
-            pve,
-            pxe,
-        })
+        Some(MachineType { family, version, pve, pxe })
     }
 
     pub fn is_q35(&self) -> bool {
@@ -78,21 +65,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
     let kvm = vm.bool("kvm").unwrap_or(true);
-    domain.domain_type = ctx.opts.domain_type.unwrap_or(if kvm {
-        DomainType::Kvm
-    } else {
-        DomainType::Qemu
-    });
+    domain.domain_type = ctx.opts.domain_type.unwrap_or(if kvm { DomainType::Kvm } else { DomainType::Qemu });
     if vm.get("kvm").is_some() {
         ctx.mapped("kvm", "domain@type");
     }
 
     let machine = machine_type(ctx, &arch);
-    domain.os.os_type = DomainOsType {
-        arch,
-        machine: machine.qemu_name(),
-        value: "hvm",
-    };
+    domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
+    ctx.machine = machine;
 
     // Without <acpi/> libvirt passes -no-acpi (libvirt-mapping.md §0 rule 2).
     if vm.bool("acpi").unwrap_or(true) {
@@ -105,11 +85,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // `reboot: 0` makes QEMU exit instead of rebooting (-no-reboot).
     domain.on_poweroff = DomainLifecycleAction::Destroy;
-    domain.on_reboot = if vm.bool("reboot").unwrap_or(true) {
-        DomainLifecycleAction::Restart
-    } else {
-        DomainLifecycleAction::Destroy
-    };
+    domain.on_reboot =
+        if vm.bool("reboot").unwrap_or(true) { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
     domain.on_crash = DomainLifecycleAction::Destroy;
     if vm.get("reboot").is_some() {
         ctx.mapped("reboot", "on_reboot");
@@ -138,33 +115,41 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
     // Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
     // creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
     if machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64" {
-        let created = vm
-            .props("meta")
-            .and_then(|m| m.str("creation-qemu"))
-            .and_then(|v| {
-                let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
-                Some((it.next()??, it.next()??))
-            });
+        let created = vm.props("meta").and_then(|m| m.str("creation-qemu")).and_then(|v| {
+            let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((it.next()??, it.next()??))
+        });
         let (major, minor) = created.filter(|&v| v >= (9, 1)).unwrap_or((5, 1));
-        machine.family = if machine.is_q35() {
-            "pc-q35".into()
-        } else {
-            "pc-i440fx".into()
-        };
+        machine.family = if machine.is_q35() { "pc-q35".into() } else { "pc-i440fx".into() };
         machine.version = Some((major, minor, None));
         ctx.note_on(
             if written.is_some() { "machine" } else { "ostype" },
-            Note::advice(code::MACHINE_PINNED, format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()))
-                .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
+            Note::advice(
+                code::MACHINE_PINNED,
+                format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()),
+            )
+            .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
         );
     }
 
     if let Some(n) = machine.pve.take() {
         let note = if n == 0 {
-            Note::advice(code::MACHINE_PVE_SUFFIX, format!("'+pve0' removed from the machine type: {} is the same machine in upstream QEMU", machine.qemu_name()))
+            Note::advice(
+                code::MACHINE_PVE_SUFFIX,
+                format!(
+                    "'+pve0' removed from the machine type: {} is the same machine in upstream QEMU",
+                    machine.qemu_name()
+                ),
+            )
         } else {
-            Note::warning(code::MACHINE_PVE_SUFFIX, format!("'+pve{n}' removed from the machine type: it is a Proxmox-only revision; libvirt runs upstream {}", machine.qemu_name()))
-                .help("Proxmox's revision changes small device defaults; the guest may notice")
+            Note::warning(
+                code::MACHINE_PVE_SUFFIX,
+                format!(
+                    "'+pve{n}' removed from the machine type: it is a Proxmox-only revision; libvirt runs upstream {}",
+                    machine.qemu_name()
+                ),
+            )
+            .help("Proxmox's revision changes small device defaults; the guest may notice")
         };
         ctx.note_on("machine", note);
     }
@@ -172,8 +157,11 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         machine.pxe = false;
         ctx.note_on(
             "machine",
-            Note::warning(code::MACHINE_PXE, "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs")
-                .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
+            Note::warning(
+                code::MACHINE_PXE,
+                "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs",
+            )
+            .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
         );
     }
 
@@ -194,10 +182,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
 /// `localtime` (default on for Windows), `startdate` (pve-config.md §6 "Time / ostype").
 fn clock(ctx: &mut Ctx) -> DomainClock {
     let vm = ctx.vm;
-    let mut clock = DomainClock {
-        offset: "utc",
-        ..Default::default()
-    };
+    let mut clock = DomainClock { offset: "utc", ..Default::default() };
     let localtime = vm.bool("localtime").unwrap_or(vm.windows_version() >= 5);
     if localtime {
         clock.offset = "localtime";
@@ -215,8 +200,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
                 }
                 None => ctx.note_on(
                     "startdate",
-                    Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date"))
-                        .label("invalid date"),
+                    Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date")).label("invalid date"),
                 ),
             }
         }
@@ -253,19 +237,10 @@ mod tests {
     #[test]
     fn machine_types() {
         let m = MachineType::parse("pc-q35-8.1+pve1.pxe").unwrap();
-        assert_eq!(
-            (m.qemu_name().as_str(), m.pve, m.pxe, m.is_q35()),
-            ("pc-q35-8.1", Some(1), true, true)
-        );
-        assert_eq!(
-            MachineType::parse("pc-i440fx-2.11").unwrap().qemu_name(),
-            "pc-i440fx-2.11"
-        );
+        assert_eq!((m.qemu_name().as_str(), m.pve, m.pxe, m.is_q35()), ("pc-q35-8.1", Some(1), true, true));
+        assert_eq!(MachineType::parse("pc-i440fx-2.11").unwrap().qemu_name(), "pc-i440fx-2.11");
         assert_eq!(MachineType::parse("q35").unwrap().qemu_name(), "q35");
-        assert_eq!(
-            MachineType::parse("pc-q35-4.0.1").unwrap().qemu_name(),
-            "pc-q35-4.0.1"
-        );
+        assert_eq!(MachineType::parse("pc-q35-4.0.1").unwrap().qemu_name(), "pc-q35-4.0.1");
     }
 
     #[test]

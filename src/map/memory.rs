@@ -1,16 +1,14 @@
 //! Memory size and the balloon (libvirt-mapping.md §4).
 
 use crate::libvirt::{Domain, DomainMemballoon, DomainMemory};
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let mib = vm
-        .props("memory")
-        .and_then(|p| p.int("current"))
-        .map_or(defaults::MEMORY_MIB, |m| m as u64);
+    let mib = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
     domain.memory = DomainMemory::mib(mib);
     // Guests boot with all of `memory`; `balloon` is only the floor for Proxmox's auto-ballooning,
     // so currentMemory must not be set from it (it would shrink the guest at boot).
@@ -21,17 +19,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     match vm.int("balloon") {
         Some(0) => {
-            domain.devices.memballoon = Some(DomainMemballoon {
-                model: "none",
-                ..Default::default()
-            });
+            domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
             ctx.mapped("balloon", "devices/memballoon");
         }
         balloon => {
-            domain.devices.memballoon = Some(DomainMemballoon {
-                model: "virtio",
-                ..Default::default()
-            });
+            let address = ctx.pci_address(PciDevice::Balloon);
+            domain.devices.memballoon = Some(DomainMemballoon { model: "virtio", address, ..Default::default() });
             if let Some(min) = balloon {
                 ctx.mapped("balloon", "devices/memballoon");
                 if min as u64 != mib {

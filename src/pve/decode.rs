@@ -88,20 +88,20 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     let (entries, description) = match selection {
         Selection::Current => (file.main.entries.clone(), file.main.description.clone()),
         Selection::Snapshot(name) => {
-            let Some(section) = file.snapshots.iter().find(
-                |s| matches!(&s.kind, crate::pve::file::SectionKind::Snapshot(n) if n == name),
-            ) else {
+            let Some(section) = file
+                .snapshots
+                .iter()
+                .find(|s| matches!(&s.kind, crate::pve::file::SectionKind::Snapshot(n) if n == name))
+            else {
                 let known: Vec<_> = file.snapshots.iter().map(|s| s.name()).collect();
                 let help = if known.is_empty() {
                     "this config has no snapshot sections".to_owned()
                 } else {
                     format!("snapshots in this config: {}", known.join(", "))
                 };
-                return Err(vec![Note::error(
-                    code::NO_SUCH_SNAPSHOT,
-                    format!("no snapshot named '{name}'"),
-                )
-                .help(help)]);
+                return Err(
+                    vec![Note::error(code::NO_SUCH_SNAPSHOT, format!("no snapshot named '{name}'")).help(help)],
+                );
             };
             (section.entries.clone(), section.description.clone())
         }
@@ -140,10 +140,7 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     for special in &file.special {
         let mut note = Note::advice(
             code::CLOUDINIT_SECTION,
-            format!(
-                "{} holds Proxmox-internal state and was not translated",
-                special.name()
-            ),
+            format!("{} holds Proxmox-internal state and was not translated", special.name()),
         );
         if let Some(span) = special.header {
             note = note.at(span).label("skipped");
@@ -155,34 +152,28 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     // Control characters cannot be carried by XML at all (XML 1.0 `Char`); refuse them here, at
     // their line, rather than fail in the writer.
     if let Some(d) = &description {
-        if let Some(c) = d
-            .value
-            .chars()
-            .find(|&c| !crate::libvirt::write::is_xml_char(c))
-        {
-            errors.push(
-                Note::error(code::CONTROL_CHARACTER, format!("the description contains the control character U+{:04X}, which XML cannot carry", c as u32))
-                    .key("description")
-                    .at(d.span)
-                    .label("decoded from a %XX escape")
-                    .help("remove the character from the VM's notes in Proxmox"),
-            );
-        }
-    }
-    for raw in &entries {
-        if let Some(c) = raw
-            .value
-            .value
-            .chars()
-            .find(|&c| !crate::libvirt::write::is_xml_char(c))
-        {
+        if let Some(c) = d.value.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)) {
             errors.push(
                 Note::error(
                     code::CONTROL_CHARACTER,
                     format!(
-                        "the value contains the control character U+{:04X}, which XML cannot carry",
+                        "the description contains the control character U+{:04X}, which XML cannot carry",
                         c as u32
                     ),
+                )
+                .key("description")
+                .at(d.span)
+                .label("decoded from a %XX escape")
+                .help("remove the character from the VM's notes in Proxmox"),
+            );
+        }
+    }
+    for raw in &entries {
+        if let Some(c) = raw.value.value.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)) {
+            errors.push(
+                Note::error(
+                    code::CONTROL_CHARACTER,
+                    format!("the value contains the control character U+{:04X}, which XML cannot carry", c as u32),
                 )
                 .key(raw.key.value.clone())
                 .at(raw.value.span)
@@ -199,11 +190,7 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
         }
     }
     if errors.is_empty() {
-        Ok(Decoded {
-            entries: checked,
-            description,
-            notes,
-        })
+        Ok(Decoded { entries: checked, description, notes })
     } else {
         Err(errors)
     }
@@ -211,11 +198,7 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
 
 /// The current section's entries with the pending ones laid over them and `delete:` applied
 /// (AbstractConfig.pm `parse_pending_delete`: `[,;]` and blanks separate keys, `!key` forces).
-fn apply_pending(
-    main: &Section,
-    pending: &Section,
-    notes: &mut Vec<Note>,
-) -> (Vec<RawEntry>, Option<Spanned<String>>) {
+fn apply_pending(main: &Section, pending: &Section, notes: &mut Vec<Note>) -> (Vec<RawEntry>, Option<Spanned<String>>) {
     let mut entries = main.entries.clone();
     let mut description = main.description.clone();
     if let Some(delete) = &pending.delete {
@@ -263,14 +246,11 @@ fn check_entry(raw: &RawEntry, has_ide2: bool) -> Result<Entry, Vec<Note>> {
     // `cdrom` is an old alias of `ide2` (QemuServer.pm `parse_vm_config`).
     let canonical = if key == "cdrom" {
         if has_ide2 {
-            return Err(vec![Note::error(
-                code::DUPLICATE_KEY,
-                "both 'cdrom' and its alias 'ide2' are set",
-            )
-            .key("ide2")
-            .at(raw.key.span)
-            .label("cdrom is another name for ide2")
-            .help("keep one of them")]);
+            return Err(vec![Note::error(code::DUPLICATE_KEY, "both 'cdrom' and its alias 'ide2' are set")
+                .key("ide2")
+                .at(raw.key.span)
+                .label("cdrom is another name for ide2")
+                .help("keep one of them")]);
         }
         "ide2"
     } else {
@@ -284,31 +264,20 @@ fn check_entry(raw: &RawEntry, has_ide2: bool) -> Result<Entry, Vec<Note>> {
         KeyType::Scalar(ty) => {
             // Strings without a format lose one pair of surrounding quotes (QemuServer.pm `check_type`).
             let text = raw.value.value.as_str();
-            let unquoted = text
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .unwrap_or(text);
+            let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
             match parse_scalar(ty, unquoted) {
                 Ok(s) => Value::Scalar(Spanned::new(s, raw.value.span)),
                 Err(reason) => {
-                    return Err(vec![Note::error(
-                        code::BAD_VALUE,
-                        format!("invalid value: value '{text}' {reason}"),
-                    )
-                    .key(canonical)
-                    .at(raw.value.span)
-                    .label(format!("invalid {canonical}"))])
+                    return Err(vec![Note::error(code::BAD_VALUE, format!("invalid value: value '{text}' {reason}"))
+                        .key(canonical)
+                        .at(raw.value.span)
+                        .label(format!("invalid {canonical}"))])
                 }
             }
         }
         KeyType::Props(format) => Value::Props(parse_props(format, canonical, &raw.value)?),
     };
-    Ok(Entry {
-        key: Spanned::new(canonical.to_owned(), raw.key.span),
-        spec,
-        index,
-        value,
-    })
+    Ok(Entry { key: Spanned::new(canonical.to_owned(), raw.key.span), spec, index, value })
 }
 
 fn unknown_key(raw: &RawEntry) -> Note {
@@ -318,17 +287,10 @@ fn unknown_key(raw: &RawEntry) -> Note {
         .at(raw.key.span)
         .label("not a Proxmox VM setting");
     let prefix = key.trim_end_matches(|c: char| c.is_ascii_digit());
-    if let Some(spec) = schema::KEYS
-        .iter()
-        .find(|s| s.name == prefix && s.is_indexed())
-    {
-        note = note.help(format!(
-            "{prefix} takes an index from 0 to {}",
-            spec.count - 1
-        ));
-    } else if let Some(spec) = schema::KEYS
-        .iter()
-        .find(|s| s.name.len() > 2 && (s.name.starts_with(key.as_str()) || key.starts_with(s.name)))
+    if let Some(spec) = schema::KEYS.iter().find(|s| s.name == prefix && s.is_indexed()) {
+        note = note.help(format!("{prefix} takes an index from 0 to {}", spec.count - 1));
+    } else if let Some(spec) =
+        schema::KEYS.iter().find(|s| s.name.len() > 2 && (s.name.starts_with(key.as_str()) || key.starts_with(s.name)))
     {
         note = note.help(format!("did you mean '{}'?", spec.name));
     }

@@ -37,13 +37,7 @@ pub struct Section {
 
 impl Section {
     fn new(kind: SectionKind, header: Option<Span>) -> Self {
-        Section {
-            kind,
-            header,
-            description: None,
-            entries: Vec::new(),
-            delete: None,
-        }
+        Section { kind, header, description: None, entries: Vec::new(), delete: None }
     }
 
     pub fn get(&self, key: &str) -> Option<&RawEntry> {
@@ -92,7 +86,9 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<String, (String, Vec<Note>)> {
                         Note::error(code::NOT_UTF8, "this line is not valid UTF-8")
                             .at(Span::new(start, content))
                             .label("invalid bytes shown as \u{fffd}")
-                            .help("Proxmox writes configs as UTF-8; re-encode the file (e.g. `iconv -f latin1 -t utf-8`)"),
+                            .help(
+                                "Proxmox writes configs as UTF-8; re-encode the file (e.g. `iconv -f latin1 -t utf-8`)",
+                            ),
                     );
                 }
                 lossy.push_str(&text);
@@ -170,12 +166,9 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
                 if key.value == "delete" {
                     if section.kind != SectionKind::Pending {
                         errors.push(
-                            Note::error(
-                                code::DELETE_OUTSIDE_PENDING,
-                                "'delete' is only allowed in [PENDING]",
-                            )
-                            .at(key.span)
-                            .key("delete"),
+                            Note::error(code::DELETE_OUTSIDE_PENDING, "'delete' is only allowed in [PENDING]")
+                                .at(key.span)
+                                .key("delete"),
                         );
                     } else if section.delete.is_some() {
                         errors.push(duplicate_key(&key));
@@ -221,12 +214,7 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut file = ConfigFile {
-        main,
-        pending: None,
-        snapshots: Vec::new(),
-        special: Vec::new(),
-    };
+    let mut file = ConfigFile { main, pending: None, snapshots: Vec::new(), special: Vec::new() };
     for section in others {
         match section.kind {
             SectionKind::Pending => file.pending = Some(section),
@@ -248,14 +236,11 @@ fn describe(kind: &SectionKind) -> String {
 }
 
 fn duplicate_key(key: &Spanned<String>) -> Note {
-    Note::error(
-        code::DUPLICATE_KEY,
-        format!("duplicate key '{}'", key.value),
-    )
-    .at(key.span)
-    .key(key.value.clone())
-    .label("set again here")
-    .help("Proxmox would silently keep the last value; remove one of the lines")
+    Note::error(code::DUPLICATE_KEY, format!("duplicate key '{}'", key.value))
+        .at(key.span)
+        .key(key.value.clone())
+        .label("set again here")
+        .help("Proxmox would silently keep the last value; remove one of the lines")
 }
 
 fn syntax_help(line: &str) -> String {
@@ -264,8 +249,7 @@ fn syntax_help(line: &str) -> String {
     } else if line.starts_with(|c: char| c.is_ascii_uppercase()) {
         "keys are lowercase, e.g. `memory: 2048`".into()
     } else {
-        "a key is lowercase letters, `_` or `-`, digits only at the end, then `:` and a value"
-            .into()
+        "a key is lowercase letters, `_` or `-`, digits only at the end, then `:` and a value".into()
     }
 }
 
@@ -292,11 +276,7 @@ fn section_header(line: &str) -> Option<Result<SectionKind, String>> {
     let valid_snapshot = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.len() >= 2
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    Some(if valid_snapshot {
-        Ok(SectionKind::Snapshot(name.to_owned()))
-    } else {
-        Err(name.to_owned())
-    })
+    Some(if valid_snapshot { Ok(SectionKind::Snapshot(name.to_owned())) } else { Err(name.to_owned()) })
 }
 
 /// `^([a-z][a-z_\-]*\d*):\s*(.+?)\s*$` with spans. A value of only blanks is the empty string
@@ -309,9 +289,7 @@ fn key_value(line: &str, line_start: usize) -> Option<(Spanned<String>, Spanned<
         return None;
     }
     let letters_end = key.find(|c: char| c.is_ascii_digit()).unwrap_or(key.len());
-    if !key[..letters_end]
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+    if !key[..letters_end].chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
         || !key[letters_end..].chars().all(|c| c.is_ascii_digit())
     {
         return None;
@@ -366,32 +344,24 @@ mod tests {
 
     #[test]
     fn sections_and_description() {
-        let f = parse("#hello%3A\n# world\nmemory: 512\n\n[PENDING]\nmemory: 1024\ndelete: cores\n\n[snap1]\nmemory: 256\n").unwrap();
+        let f = parse(
+            "#hello%3A\n# world\nmemory: 512\n\n[PENDING]\nmemory: 1024\ndelete: cores\n\n[snap1]\nmemory: 256\n",
+        )
+        .unwrap();
         assert_eq!(f.main.description.as_ref().unwrap().value, "hello:\n world");
         assert_eq!(f.main.get("memory").unwrap().value.value, "512");
-        assert_eq!(
-            f.pending.as_ref().unwrap().delete.as_ref().unwrap().value,
-            "cores"
-        );
+        assert_eq!(f.pending.as_ref().unwrap().delete.as_ref().unwrap().value, "cores");
         assert_eq!(f.snapshots[0].kind, SectionKind::Snapshot("snap1".into()));
     }
 
     #[test]
     fn all_errors_are_collected() {
-        let errors = parse(
-            " memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n",
-        )
-        .unwrap_err();
+        let errors =
+            parse(" memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n").unwrap_err();
         let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
-            [
-                code::SYNTAX,
-                code::DUPLICATE_KEY,
-                code::UNKNOWN_SECTION,
-                code::DUPLICATE_SECTION,
-                code::SYNTAX
-            ]
+            [code::SYNTAX, code::DUPLICATE_KEY, code::UNKNOWN_SECTION, code::DUPLICATE_SECTION, code::SYNTAX]
         );
     }
 

@@ -66,8 +66,7 @@ pub struct Prop {
 impl Prop {
     /// The whole sub-option, `key=value` (or the bare value).
     pub fn span(&self) -> Span {
-        self.key_span
-            .map_or(self.value.span, |k| k.to(self.value.span))
+        self.key_span.map_or(self.value.span, |k| k.to(self.value.span))
     }
 }
 
@@ -107,9 +106,9 @@ impl Props {
 /// Checks one scalar against its type. `Err` finishes the sentence "value '<raw>' …".
 pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
     match ty {
-        ValueType::Bool => parse_bool(raw)
-            .map(Scalar::Bool)
-            .ok_or_else(|| "is not a boolean (1/0, on/off, yes/no, true/false)".into()),
+        ValueType::Bool => {
+            parse_bool(raw).map(Scalar::Bool).ok_or_else(|| "is not a boolean (1/0, on/off, yes/no, true/false)".into())
+        }
         ValueType::Int { min, max } => {
             let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -134,18 +133,16 @@ pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
                 Err(format!("is not one of: {}", values.join(", ")))
             }
         }
-        ValueType::Size => parse_size(raw)
-            .map(Scalar::Size)
-            .ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into()),
+        ValueType::Size => {
+            parse_size(raw).map(Scalar::Size).ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into())
+        }
         ValueType::Text(check) => check(raw).map(|()| Scalar::Str(raw.to_owned())),
     }
 }
 
 fn check_bounds(n: f64, min: Option<f64>, max: Option<f64>) -> Result<(), String> {
     match (min, max) {
-        (Some(min), Some(max)) if n < min || n > max => {
-            Err(format!("is out of range (allowed: {min} to {max})"))
-        }
+        (Some(min), Some(max)) if n < min || n > max => Err(format!("is out of range (allowed: {min} to {max})")),
         (Some(min), None) if n < min => Err(format!("is less than the minimum of {min}")),
         (None, Some(max)) if n > max => Err(format!("is greater than the maximum of {max}")),
         _ => Ok(()),
@@ -179,9 +176,7 @@ fn is_perl_number(raw: &str) -> bool {
 
 /// JSONSchema.pm `parse_size`: `^(\d+(\.\d+)?)([KMGT](iB)?)?$`, binary multiples, truncated.
 pub fn parse_size(raw: &str) -> Option<u64> {
-    let unit_at = raw
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(raw.len());
+    let unit_at = raw.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(unit_at);
     let shift = match unit.strip_suffix("iB").unwrap_or(unit) {
         "" if unit.is_empty() => 0,
@@ -204,11 +199,7 @@ pub fn parse_size(raw: &str) -> Option<u64> {
 }
 
 /// Parses and checks a property string. `key` names the config key in messages.
-pub fn parse_props(
-    format: &'static Format,
-    key: &str,
-    value: &Spanned<String>,
-) -> Result<Props, Vec<Note>> {
+pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) -> Result<Props, Vec<Note>> {
     let mut errors = Vec::new();
     let mut props: Vec<Prop> = Vec::new();
     // Sub-keys that were written, valid or not: a bad value is not also reported as missing.
@@ -226,13 +217,10 @@ pub fn parse_props(
             Some((k, v)) => {
                 if k.is_empty() || v.is_empty() {
                     errors.push(
-                        Note::error(
-                            code::EMPTY_SUBKEY,
-                            format!("'{part}' has an empty key or value"),
-                        )
-                        .key(key)
-                        .at(part_span)
-                        .label("expected `key=value`"),
+                        Note::error(code::EMPTY_SUBKEY, format!("'{part}' has an empty key or value"))
+                            .key(key)
+                            .at(part_span)
+                            .label("expected `key=value`"),
                     );
                     continue;
                 }
@@ -241,25 +229,13 @@ pub fn parse_props(
                 match resolve_subkey(format, k) {
                     Some(spec) => (spec, Some(key_span), v, raw_span),
                     None => {
-                        if let Some(alias) = format
-                            .key_alias
-                            .filter(|a| is_model(format, a.model_key, k))
-                        {
+                        if let Some(alias) = format.key_alias.filter(|a| is_model(format, a.model_key, k)) {
                             // `virtio=BC:24:…` sets the model and the MAC at once (Network.pm keyAlias).
                             let model = find(format, alias.model_key);
                             let mac = find(format, alias.mac_key);
                             for (spec, raw, span) in [(model, k, key_span), (mac, v, raw_span)] {
                                 written.push(spec.name);
-                                push_checked(
-                                    format,
-                                    &mut props,
-                                    &mut errors,
-                                    key,
-                                    spec,
-                                    Some(key_span),
-                                    raw,
-                                    span,
-                                );
+                                push_checked(format, &mut props, &mut errors, key, spec, Some(key_span), raw, span);
                             }
                             continue;
                         }
@@ -272,37 +248,21 @@ pub fn parse_props(
                 Some(default) => (find(format, default), None, part, part_span),
                 None => {
                     errors.push(
-                        Note::error(
-                            code::BARE_VALUE,
-                            format!("'{part}' has no `key=`, and {key} has no default key"),
-                        )
-                        .key(key)
-                        .at(part_span)
-                        .label("expected `key=value`")
-                        .help(format!("known keys: {}", key_list(format))),
+                        Note::error(code::BARE_VALUE, format!("'{part}' has no `key=`, and {key} has no default key"))
+                            .key(key)
+                            .at(part_span)
+                            .label("expected `key=value`")
+                            .help(format!("known keys: {}", key_list(format))),
                     );
                     continue;
                 }
             },
         };
         written.push(sub.alias_of.unwrap_or(sub.name));
-        push_checked(
-            format,
-            &mut props,
-            &mut errors,
-            key,
-            sub,
-            key_span,
-            raw,
-            raw_span,
-        );
+        push_checked(format, &mut props, &mut errors, key, sub, key_span, raw, raw_span);
     }
 
-    for sub in format
-        .keys
-        .iter()
-        .filter(|s| s.required && s.alias_of.is_none())
-    {
+    for sub in format.keys.iter().filter(|s| s.required && s.alias_of.is_none()) {
         if !written.contains(&sub.name) {
             let how = if format.default_key == Some(sub.name) {
                 format!("'{0}=…' or a bare value", sub.name)
@@ -319,11 +279,7 @@ pub fn parse_props(
         }
     }
     if errors.is_empty() {
-        Ok(Props {
-            format,
-            props,
-            span: value.span,
-        })
+        Ok(Props { format, props, span: value.span })
     } else {
         Err(errors)
     }
@@ -348,11 +304,7 @@ fn push_checked(
         };
         errors.push(
             Note::error(
-                if spec.alias_of.is_some() {
-                    code::ALIAS_CONFLICT
-                } else {
-                    code::DUPLICATE_SUBKEY
-                },
+                if spec.alias_of.is_some() { code::ALIAS_CONFLICT } else { code::DUPLICATE_SUBKEY },
                 format!("'{name}' is set twice"),
             )
             .key(key)
@@ -365,20 +317,13 @@ fn push_checked(
     // An alias is checked as the key it stands for.
     let checked = spec.alias_of.map_or(spec, |target| find(format, target));
     match parse_scalar(checked.ty, raw) {
-        Ok(scalar) => props.push(Prop {
-            name,
-            key_span,
-            value: Spanned::new(scalar, raw_span),
-        }),
+        Ok(scalar) => props.push(Prop { name, key_span, value: Spanned::new(scalar, raw_span) }),
         Err(reason) => errors.push(
-            Note::error(
-                code::BAD_VALUE,
-                format!("invalid value for '{name}': value '{raw}' {reason}"),
-            )
-            .key(key)
-            .at(raw_span)
-            .label(format!("invalid {name}"))
-            .help(value_help(checked)),
+            Note::error(code::BAD_VALUE, format!("invalid value for '{name}': value '{raw}' {reason}"))
+                .key(key)
+                .at(raw_span)
+                .label(format!("invalid {name}"))
+                .help(value_help(checked)),
         ),
     }
 }
@@ -387,14 +332,8 @@ fn value_help(spec: &SubKey) -> String {
     match spec.ty {
         ValueType::Enum(values) => format!("{} must be one of: {}", spec.name, values.join(", ")),
         ValueType::Bool => format!("{} is a boolean: 1 or 0", spec.name),
-        ValueType::Int {
-            min: Some(min),
-            max: Some(max),
-        } => format!("{} is an integer from {min} to {max}", spec.name),
-        ValueType::Int {
-            min: Some(min),
-            max: None,
-        } => format!("{} is an integer of at least {min}", spec.name),
+        ValueType::Int { min: Some(min), max: Some(max) } => format!("{} is an integer from {min} to {max}", spec.name),
+        ValueType::Int { min: Some(min), max: None } => format!("{} is an integer of at least {min}", spec.name),
         ValueType::Int { .. } => format!("{} is an integer", spec.name),
         ValueType::Number { .. } => format!("{} is a number", spec.name),
         ValueType::Size => format!("{} is a size such as 32G", spec.name),
@@ -407,8 +346,7 @@ fn resolve_subkey(format: &'static Format, name: &str) -> Option<&'static SubKey
 }
 
 fn find(format: &'static Format, name: &str) -> &'static SubKey {
-    resolve_subkey(format, name)
-        .unwrap_or_else(|| panic!("schema bug: format {} has no sub-key {name}", format.name))
+    resolve_subkey(format, name).unwrap_or_else(|| panic!("schema bug: format {} has no sub-key {name}", format.name))
 }
 
 fn is_model(format: &'static Format, model_key: &str, candidate: &str) -> bool {
@@ -416,12 +354,7 @@ fn is_model(format: &'static Format, model_key: &str, candidate: &str) -> bool {
 }
 
 fn key_list(format: &Format) -> String {
-    format
-        .keys
-        .iter()
-        .map(|s| s.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    format.keys.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 fn unknown_subkey(format: &'static Format, key: &str, sub: &str, span: Span) -> Note {
@@ -429,16 +362,9 @@ fn unknown_subkey(format: &'static Format, key: &str, sub: &str, span: Span) -> 
         .key(key)
         .at(span)
         .label(format!("not an option of {key}"));
-    let close = format
-        .keys
-        .iter()
-        .map(|s| s.name)
-        .find(|k| edit_distance(k, sub) <= 2);
+    let close = format.keys.iter().map(|s| s.name).find(|k| edit_distance(k, sub) <= 2);
     note = match close {
-        Some(k) => note.help(format!(
-            "did you mean '{k}'? known options: {}",
-            key_list(format)
-        )),
+        Some(k) => note.help(format!("did you mean '{k}'? known options: {}", key_list(format))),
         None => note.help(format!("known options: {}", key_list(format))),
     };
     note
@@ -488,18 +414,12 @@ mod tests {
 
     #[test]
     fn ints_and_bools() {
-        let ty = ValueType::Int {
-            min: Some(0),
-            max: None,
-        };
+        let ty = ValueType::Int { min: Some(0), max: None };
         assert_eq!(parse_scalar(ty, "1024"), Ok(Scalar::Int(1024)));
         assert!(parse_scalar(ty, "-1").is_err());
         assert!(parse_scalar(ty, "1k").is_err());
         assert_eq!(parse_scalar(ValueType::Bool, "YES"), Ok(Scalar::Bool(true)));
-        assert_eq!(
-            parse_scalar(ValueType::Bool, "Off"),
-            Ok(Scalar::Bool(false))
-        );
+        assert_eq!(parse_scalar(ValueType::Bool, "Off"), Ok(Scalar::Bool(false)));
         assert!(parse_scalar(ValueType::Bool, "2").is_err());
     }
 

@@ -54,10 +54,7 @@ impl VmConfig {
         match self.ostype() {
             "wxp" | "w2k" | "w2k3" => 5,
             "w2k8" | "wvista" => 6,
-            other => other
-                .strip_prefix("win")
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
+            other => other.strip_prefix("win").and_then(|n| n.parse().ok()).unwrap_or(0),
         }
     }
 }

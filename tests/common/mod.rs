@@ -13,11 +13,7 @@ pub fn root() -> PathBuf {
 /// Every `fixtures/**/*.conf`, relative to `fixtures/`, sorted.
 pub fn fixture_paths() -> Vec<PathBuf> {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("read fixtures")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("read fixtures").flatten().map(|e| e.path()).collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -61,11 +57,7 @@ pub fn run_fixture(rel: &Path) -> Run {
         }
     }
     args.extend(extra.into_iter().filter(|a| a != "--no-vmid"));
-    run(
-        &fixtures,
-        &args,
-        stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()),
-    )
+    run(&fixtures, &args, stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()))
 }
 
 pub fn run(dir: &Path, args: &[String], stdin: Option<Vec<u8>>) -> Run {
@@ -74,11 +66,7 @@ pub fn run(dir: &Path, args: &[String], stdin: Option<Vec<u8>>) -> Run {
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -135,11 +123,7 @@ pub fn libvirt_judge(xml: &str, scratch: &Path, name: &str) -> Vec<String> {
     let file = scratch.join(format!("{}.xml", name.replace('/', "__")));
     std::fs::write(&file, xml).unwrap();
     let mut problems = Vec::new();
-    let validate = Command::new("virt-xml-validate")
-        .arg(&file)
-        .arg("domain")
-        .output()
-        .unwrap();
+    let validate = Command::new("virt-xml-validate").arg(&file).arg("domain").output().unwrap();
     if !validate.status.success() {
         problems.push(format!(
             "virt-xml-validate: {}{}",
@@ -147,16 +131,9 @@ pub fn libvirt_judge(xml: &str, scratch: &Path, name: &str) -> Vec<String> {
             String::from_utf8_lossy(&validate.stderr)
         ));
     }
-    let define = Command::new("virsh")
-        .args(["-q", "-c", "test:///default", "define"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let define = Command::new("virsh").args(["-q", "-c", "test:///default", "define"]).arg(&file).output().unwrap();
     if !define.status.success() {
-        problems.push(format!(
-            "virsh define (test:///default): {}",
-            String::from_utf8_lossy(&define.stderr).trim()
-        ));
+        problems.push(format!("virsh define (test:///default): {}", String::from_utf8_lossy(&define.stderr).trim()));
     }
     problems
 }

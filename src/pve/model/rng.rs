@@ -20,9 +20,7 @@ impl RngSource {
         }
     }
     fn from_path(path: &str) -> Option<Self> {
-        [RngSource::Urandom, RngSource::Random, RngSource::Hwrng]
-            .into_iter()
-            .find(|s| s.path() == path)
+        [RngSource::Urandom, RngSource::Random, RngSource::Hwrng].into_iter().find(|s| s.path() == path)
     }
 }
 
@@ -47,17 +45,12 @@ impl Rng {
     pub fn from_props(props: &Props) -> Rng {
         let source = props.get("source").map(|p| {
             Spanned::new(
-                RngSource::from_path(p.value.as_str().unwrap_or_default())
-                    .unwrap_or(RngSource::Urandom),
+                RngSource::from_path(p.value.as_str().unwrap_or_default()).unwrap_or(RngSource::Urandom),
                 p.span(),
             )
         });
         let number = |name: &str| {
-            props.get(name).and_then(|p| {
-                p.value
-                    .as_int()
-                    .map(|v| Spanned::new(v.max(0) as u64, p.span()))
-            })
+            props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
         };
         Rng {
             source: source.unwrap_or_else(|| Spanned::new(RngSource::Urandom, Span::default())),
@@ -69,14 +62,8 @@ impl Rng {
     /// The effective limiter: Proxmox's defaults (1024 bytes per 1000 ms) where a value is absent;
     /// `None` when `max_bytes=0`, which turns the limiter off.
     pub fn limit(&self) -> Option<RngLimit> {
-        let bytes = self
-            .max_bytes
-            .as_ref()
-            .map_or(defaults::RNG_MAX_BYTES, |b| b.value);
-        let period_ms = self
-            .period
-            .as_ref()
-            .map_or(defaults::RNG_PERIOD_MS, |p| p.value);
+        let bytes = self.max_bytes.as_ref().map_or(defaults::RNG_MAX_BYTES, |b| b.value);
+        let period_ms = self.period.as_ref().map_or(defaults::RNG_PERIOD_MS, |p| p.value);
         (bytes > 0).then_some(RngLimit { bytes, period_ms })
     }
 }
