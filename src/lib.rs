@@ -54,8 +54,18 @@ pub fn vmid_from_path(path: &Path) -> Option<u32> {
     stem.parse().ok()
 }
 
+/// The largest config accepted. Proxmox's cluster file system keeps configs far smaller (its
+/// description alone is capped at 8 KiB); anything bigger is not a VM config, and refusing it
+/// bounds time and memory.
+pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+
 /// Converts raw config bytes. Returns the source (for rendering notes) and the result.
 pub fn convert_bytes(name: &str, bytes: &[u8], opts: &Options) -> (Source, Result<Conversion, Vec<Note>>) {
+    if bytes.len() > MAX_CONFIG_BYTES {
+        let note = Note::error(code::TOO_LARGE, format!("the config is larger than {MAX_CONFIG_BYTES} bytes"))
+            .help("a Proxmox VM config is a few kilobytes; is this the right file?");
+        return (Source::new(name, String::new()), Err(vec![note]));
+    }
     match pve::file::decode_bytes(bytes) {
         Ok(text) => {
             let result = convert(&text, opts);
@@ -67,6 +77,22 @@ pub fn convert_bytes(name: &str, bytes: &[u8], opts: &Options) -> (Source, Resul
 
 /// Converts a config's text.
 pub fn convert(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>> {
+    convert_unbounded(text, opts).map_err(cap_errors)
+}
+
+/// Past [`pve::file::MAX_ERRORS`] errors the input is not a VM config; listing every one would
+/// only cost time (each is drawn with its snippet).
+fn cap_errors(mut errors: Vec<Note>) -> Vec<Note> {
+    let max = pve::file::MAX_ERRORS;
+    if errors.len() > max {
+        let dropped = errors.len() - max;
+        errors.truncate(max);
+        errors.push(Note::error(code::TOO_MANY_ERRORS, format!("{dropped} more errors not shown")));
+    }
+    errors
+}
+
+fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>> {
     let file = pve::file::parse(text)?;
     let decoded = pve::decode::decode(&file, &opts.selection)?;
     let Some(vmid) = opts.vmid else {

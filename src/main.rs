@@ -234,22 +234,19 @@ fn main() -> ExitCode {
 
 /// Reads the input and converts it; `None` (after printing why) when it cannot be read.
 fn run(input: &Path, common: &Common, storage: &StorageConfig) -> Option<(Source, Result<Conversion, Vec<Note>>)> {
-    let (name, bytes) = if input.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        if let Err(e) = io::stdin().read_to_end(&mut bytes) {
-            eprintln!("error: cannot read standard input: {e}");
-            return None;
-        }
-        ("<stdin>".to_owned(), bytes)
+    // Read at most one byte past the limit: a 100 MB file costs no more than a 4 MB one.
+    let limit = pve2virt::MAX_CONFIG_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let (name, read) = if input.as_os_str() == "-" {
+        ("<stdin>".to_owned(), io::stdin().take(limit).read_to_end(&mut bytes))
     } else {
-        match fs::read(input) {
-            Ok(bytes) => (input.display().to_string(), bytes),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", input.display());
-                return None;
-            }
-        }
+        let read = fs::File::open(input).and_then(|f| f.take(limit).read_to_end(&mut bytes));
+        (input.display().to_string(), read)
     };
+    if let Err(e) = read {
+        eprintln!("error: cannot read {name}: {e}");
+        return None;
+    }
     Some(convert_bytes(&name, &bytes, &common.options(input, storage.clone())))
 }
 

@@ -80,6 +80,8 @@ pub enum Severity {
 pub mod code {
     // The file grammar (pve-config.md §1).
     pub const NOT_UTF8: &str = "pve2virt::parse::not_utf8";
+    pub const TOO_LARGE: &str = "pve2virt::parse::too_large";
+    pub const TOO_MANY_ERRORS: &str = "pve2virt::parse::too_many_errors";
     pub const SYNTAX: &str = "pve2virt::parse::syntax";
     pub const DUPLICATE_KEY: &str = "pve2virt::parse::duplicate_key";
     pub const DUPLICATE_SECTION: &str = "pve2virt::parse::duplicate_section";

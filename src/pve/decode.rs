@@ -184,6 +184,9 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     let mut checked = Vec::with_capacity(entries.len());
     let has_ide2 = entries.iter().any(|e| e.key.value == "ide2");
     for raw in &entries {
+        if errors.len() > crate::pve::file::MAX_ERRORS {
+            break;
+        }
         match check_entry(raw, has_ide2) {
             Ok(entry) => checked.push(entry),
             Err(mut e) => errors.append(&mut e),
@@ -202,6 +205,8 @@ fn apply_pending(main: &Section, pending: &Section, notes: &mut Vec<Note>) -> (V
     let mut entries = main.entries.clone();
     let mut description = main.description.clone();
     if let Some(delete) = &pending.delete {
+        let present: std::collections::HashSet<&str> = main.entries.iter().map(|e| e.key.value.as_str()).collect();
+        let mut deleted = std::collections::HashSet::new();
         let mut offset = delete.span.offset;
         for word in delete.value.split([',', ';', ' ', '\t']) {
             let span = Span::new(offset, word.len());
@@ -212,11 +217,9 @@ fn apply_pending(main: &Section, pending: &Section, notes: &mut Vec<Note>) -> (V
             let key = word.strip_prefix('!').unwrap_or(word);
             if key == "description" {
                 description = None;
-                continue;
-            }
-            let before = entries.len();
-            entries.retain(|e| e.key.value != key);
-            if entries.len() == before {
+            } else if present.contains(key) {
+                deleted.insert(key.to_owned());
+            } else {
                 notes.push(
                     Note::advice(
                         code::PENDING_DELETE_UNKNOWN,
@@ -228,11 +231,17 @@ fn apply_pending(main: &Section, pending: &Section, notes: &mut Vec<Note>) -> (V
                 );
             }
         }
+        entries.retain(|e| !deleted.contains(&e.key.value));
     }
+    let mut position: std::collections::HashMap<String, usize> =
+        entries.iter().enumerate().map(|(i, e)| (e.key.value.clone(), i)).collect();
     for entry in &pending.entries {
-        match entries.iter_mut().find(|e| e.key.value == entry.key.value) {
-            Some(existing) => *existing = entry.clone(),
-            None => entries.push(entry.clone()),
+        match position.get(&entry.key.value) {
+            Some(&i) => entries[i] = entry.clone(),
+            None => {
+                position.insert(entry.key.value.clone(), entries.len());
+                entries.push(entry.clone());
+            }
         }
     }
     if pending.description.is_some() {

@@ -98,6 +98,12 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<String, (String, Vec<Note>)> {
     }
 }
 
+/// The longest line accepted.
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+
+/// The most errors reported for one file: past this the file is not a VM config at all.
+pub const MAX_ERRORS: usize = 100;
+
 /// Parses the file grammar. Returns the file, or every error found.
 pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
     let mut errors = Vec::new();
@@ -106,6 +112,9 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
     // Lines of an unknown section are skipped up to the next known header, as Proxmox does.
     let mut skipping = false;
     let mut offset = 0;
+    // Keys seen in the current section: a hash set keeps configs with many keys linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut section_names: std::collections::HashSet<String> = std::collections::HashSet::new();
 
     for raw_line in text.split_inclusive('\n') {
         let start = offset;
@@ -115,11 +124,34 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
             continue;
         }
         let line_span = Span::new(start, line.trim_end().len());
+        if line.len() > MAX_LINE_BYTES {
+            // No span: drawing the snippet would print the whole line.
+            let number = text[..start].matches('\n').count() + 1;
+            errors.push(
+                Note::error(
+                    code::TOO_LARGE,
+                    format!("line {number} is {} bytes long; at most {MAX_LINE_BYTES} are accepted", line.len()),
+                )
+                .help("no Proxmox setting is this long (a description line is at most 8 KiB)"),
+            );
+            continue;
+        }
+        if errors.len() >= MAX_ERRORS {
+            errors.push(
+                Note::error(
+                    code::TOO_MANY_ERRORS,
+                    format!("more than {MAX_ERRORS} errors; the rest of the file was not read"),
+                )
+                .at(line_span)
+                .label("stopped here"),
+            );
+            break;
+        }
 
         if let Some(kind) = section_header(line) {
             match kind {
                 Ok(kind) => {
-                    let duplicate = others.iter().any(|s| s.kind == kind);
+                    let duplicate = !section_names.insert(describe(&kind));
                     if duplicate {
                         errors.push(
                             Note::error(code::DUPLICATE_SECTION, format!("duplicate section {}", describe(&kind)))
@@ -129,6 +161,7 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
                         );
                     }
                     others.push(Section::new(kind, Some(line_span)));
+                    seen.clear();
                     skipping = false;
                 }
                 Err(name) => {
@@ -189,7 +222,7 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
                     }
                     continue;
                 }
-                if section.entries.iter().any(|e| e.key.value == key.value) {
+                if !seen.insert(key.value.clone()) {
                     errors.push(duplicate_key(&key));
                     continue;
                 }

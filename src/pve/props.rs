@@ -198,6 +198,8 @@ pub fn parse_size(raw: &str) -> Option<u64> {
     (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
+pub const MAX_PARTS: usize = 256;
+
 /// Parses and checks a property string. `key` names the config key in messages.
 pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) -> Result<Props, Vec<Note>> {
     let mut errors = Vec::new();
@@ -206,6 +208,18 @@ pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) 
     let mut written: Vec<&'static str> = Vec::new();
     let mut offset = value.span.offset;
 
+    // No Proxmox format has more than ~60 sub-keys; a longer list is not a config value, and
+    // refusing it keeps the duplicate checks below bounded.
+    let parts = value.value.split(',').filter(|p| !p.trim().is_empty()).count();
+    if parts > MAX_PARTS {
+        return Err(vec![Note::error(
+            code::BAD_VALUE,
+            format!("{parts} options in one value; at most {MAX_PARTS} are allowed"),
+        )
+        .key(key)
+        .at(value.span)
+        .label("too many options")]);
+    }
     for part in value.value.split(',') {
         let part_start = offset;
         offset += part.len() + 1;
