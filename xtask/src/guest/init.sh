@@ -50,6 +50,7 @@ for n in /sys/class/net/*; do
 done
 
 for b in /sys/block/*; do
+	[ -e "$b" ] || continue # no block devices at all: the glob stayed literal
 	name="${b##*/}"
 	case "$name" in loop* | ram* | zram*) continue ;; esac
 	dev="$(readlink -f "$b/device")"
