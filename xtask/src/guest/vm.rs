@@ -1,0 +1,108 @@
+//! One boot: define the rewritten domain on qemu:///system, start it, wait for init.sh's DONE
+//! on the serial log, then tear it down again whatever happened.
+
+use super::domain::{self, Boot};
+use super::exec::{output, path_str, virsh};
+use super::kit::Kit;
+use super::xml;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Outcome {
+    pub serial_log: String,
+    pub elapsed: Duration,
+}
+
+/// Boots `domain_xml` as `guest-<case>` with the kit's kernel and returns the serial log.
+/// `entropy_secs` > 0 asks init.sh to measure /dev/hwrng for that long.
+pub fn boot(
+    case: &str,
+    domain_xml: &str,
+    kit: &Kit,
+    initrd: &Path,
+    work: &Path,
+    entropy_secs: u32,
+    timeout: Duration,
+) -> Result<Outcome, String> {
+    let scratch = work.join(case);
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let scratch = scratch.canonicalize().map_err(|e| e.to_string())?;
+    let name = format!("guest-{case}");
+    let serial_log = scratch.join("serial.log");
+    // rng_core.default_quality=0 keeps the kernel's hwrng feeder thread from reading the device
+    // in parallel with the measurement, so /dev/hwrng sees the device's whole output.
+    let cmdline = format!(
+        "console=ttyS0 loglevel=4 panic=-1 rng_core.default_quality=0 pve2virt.entropy={entropy_secs}"
+    );
+    let mut dom = xml::parse(domain_xml)?;
+    let images = domain::rewrite(
+        &mut dom,
+        &Boot {
+            name: &name,
+            kernel: &kit.kernel,
+            initrd,
+            cmdline: &cmdline,
+            serial_log: &serial_log,
+            scratch: &scratch,
+        },
+    )?;
+    for image in &images {
+        output(
+            Command::new("qemu-img")
+                .args(["create", "-q", "-f", &image.format])
+                .arg(&image.path)
+                .arg("64M"),
+        )?;
+    }
+    let xml_path = scratch.join("domain.xml");
+    fs::write(&xml_path, dom.to_xml()).map_err(|e| e.to_string())?;
+
+    remove_domain(&name); // left over from an interrupted run
+    virsh(&["define", path_str(&xml_path)?])?;
+    let started = Instant::now();
+    let result = virsh(&["start", &name]).and_then(|_| wait_for_done(&name, &serial_log, timeout));
+    remove_domain(&name);
+    result?;
+    Ok(Outcome {
+        serial_log: fs::read_to_string(&serial_log).unwrap_or_default(),
+        elapsed: started.elapsed(),
+    })
+}
+
+fn wait_for_done(name: &str, log: &Path, timeout: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    loop {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        if text.lines().any(|l| l.trim_end() == "DONE") {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(format!(
+                "no DONE within {}s (see {})",
+                timeout.as_secs(),
+                log.display()
+            ));
+        }
+        // A guest that powered off (or crashed QEMU) early will never print DONE.
+        if virsh(&["domstate", name]).is_ok_and(|s| s.trim() == "shut off") {
+            let text = fs::read_to_string(log).unwrap_or_default();
+            if !text.lines().any(|l| l.trim_end() == "DONE") {
+                return Err(format!("guest stopped before DONE (see {})", log.display()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Destroys and undefines `name` if it exists. `--keep-nvram`, never `--nvram`: with a real
+/// efidisk as nvram, `--nvram` deletes the VM's firmware variables (libvirt-mapping.md §0.5).
+fn remove_domain(name: &str) {
+    if virsh(&["domstate", name]).is_err() {
+        return;
+    }
+    let _ = virsh(&["destroy", name]);
+    let _ = virsh(&["undefine", "--keep-nvram", name]);
+}
