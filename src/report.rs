@@ -135,6 +135,27 @@ pub mod code {
     pub const CONFIDENTIAL_COMPUTING: &str = "pve2virt::map::confidential_computing";
     pub const VM_LOCKED: &str = "pve2virt::map::vm_locked";
     pub const TEMPLATE: &str = "pve2virt::map::template";
+    // Network, PCI and USB passthrough (libvirt-mapping.md §6, §7).
+    pub const NET_MAC_MISSING: &str = "pve2virt::map::net_mac_missing";
+    pub const NET_MODEL_SUBSTITUTED: &str = "pve2virt::map::net_model_substituted";
+    pub const NET_OPTION_IGNORED: &str = "pve2virt::map::net_option_ignored";
+    pub const NET_MTU_TOO_SMALL: &str = "pve2virt::map::net_mtu_too_small";
+    pub const NET_FIREWALL: &str = "pve2virt::map::net_firewall";
+    pub const VLAN_ON_LINUX_BRIDGE: &str = "pve2virt::map::vlan_on_linux_bridge";
+    pub const NET_HOST_TUNNEL: &str = "pve2virt::map::net_host_tunnel";
+    pub const HOSTPCI_ALL_FUNCTIONS: &str = "pve2virt::map::hostpci_all_functions";
+    pub const HOSTPCI_MAPPING: &str = "pve2virt::map::hostpci_mapping";
+    pub const HOSTPCI_MDEV: &str = "pve2virt::map::hostpci_mdev";
+    pub const HOSTPCI_INVALID: &str = "pve2virt::map::hostpci_invalid";
+    pub const HOSTPCI_ROMFILE: &str = "pve2virt::map::hostpci_romfile";
+    pub const HOSTPCI_DRIVER_KEEP: &str = "pve2virt::map::hostpci_driver_keep";
+    pub const HOSTPCI_LEGACY_IGD: &str = "pve2virt::map::hostpci_legacy_igd";
+    pub const HOSTPCI_QEMU_OVERRIDE: &str = "pve2virt::map::hostpci_qemu_override";
+    pub const USB_BUS_PORT: &str = "pve2virt::map::usb_bus_port";
+    pub const USB_MAPPING: &str = "pve2virt::map::usb_mapping";
+    pub const USB_INDEX_NEEDS_XHCI: &str = "pve2virt::map::usb_index_needs_xhci";
+    pub const USB_SPICE_WITHOUT_SPICE: &str = "pve2virt::map::usb_spice_without_spice";
+    pub const USB_SPICE_BOOT: &str = "pve2virt::map::usb_spice_boot";
     pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
     pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
 }

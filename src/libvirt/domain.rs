@@ -865,6 +865,10 @@ pub struct DomainControllerMaster {
 pub struct DomainControllerTarget {
     #[serde(rename = "@chassisNr", skip_serializing_if = "Option::is_none")]
     pub chassis_nr: Option<u32>,
+    #[serde(rename = "@chassis", skip_serializing_if = "Option::is_none")]
+    pub chassis: Option<u32>,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
     #[serde(rename = "@hotplug", skip_serializing_if = "Option::is_none")]
     pub hotplug: Option<&'static str>,
 }
@@ -1264,6 +1268,8 @@ pub struct DomainRedirdev {
     pub bus: &'static str,
     #[serde(rename = "@type")]
     pub redirdev_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

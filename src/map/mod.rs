@@ -122,6 +122,12 @@ impl<'a> Ctx<'a> {
         self.pci.address(dev)
     }
 
+    /// A fresh PCI controller index, for controllers a family adds itself (pcie-root-ports), taken
+    /// from the same sequence as the Proxmox bridges so that libvirt sees no gaps.
+    pub fn pci_controller_index(&mut self) -> u32 {
+        self.pci.take_index()
+    }
+
     /// The device's `<boot order>`: Proxmox's bootindex for it (`scsi0`, `net0`, `hostpci1`, `usb0`).
     pub fn boot_order(&self, device: &str) -> Option<DomainBootOrder> {
         self.boot.get(device).map(|&order| DomainBootOrder { order })

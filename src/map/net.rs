@@ -1,6 +1,252 @@
-//! Placeholder: filled in by the net family.
+//! `net0`–`net31` → `<interface>` (libvirt-mapping.md §6; pve-config.md §6 "Network").
+//!
+//! A NIC on a bridge becomes `type='bridge'` with Proxmox's tap name (`tap<vmid>i<N>`), one without
+//! becomes user-mode networking, as Proxmox's `-netdev type=user`. Proxmox applies VLANs, rate
+//! limits and its firewall in the `pve-bridge` hook, not in QEMU, so those become libvirt's
+//! `<vlan>`/`<bandwidth>` where libvirt can do the same and notes where it cannot.
 
-use crate::libvirt::Domain;
+use crate::libvirt::{
+    Domain, DomainInterface, DomainInterfaceBandwidth, DomainInterfaceBandwidthParams, DomainInterfaceDriver,
+    DomainInterfaceLink, DomainInterfaceMac, DomainInterfaceModel, DomainInterfaceMtu, DomainInterfaceSource,
+    DomainInterfaceTarget, DomainInterfaceVlan, DomainInterfaceVlanTag,
+};
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::defaults;
+use crate::pve::model::net::Net;
+use crate::report::{code, Note};
 
-pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    for (index, entry) in vm.indexed("net") {
+        let Some(props) = entry.props() else {
+            continue;
+        };
+        let key = entry.key.value.clone();
+        let index = u32::from(index);
+        let net = Net::from_props(props);
+        let span = |name: &str| props.span_of(name);
+        let mac = match &net.macaddr {
+            // libvirt stores MACs lower case; the address is the same.
+            Some(mac) => Some(DomainInterfaceMac { address: mac.to_ascii_lowercase() }),
+            None => {
+                // Proxmox draws a random MAC each time it parses such a config (Network.pm
+                // `parse_net`) until the API writes one back, so there is no MAC to keep. libvirt
+                // draws one at define time and keeps it, which is at least stable from then on.
+                ctx.note_on(
+                    &key,
+                    Note::advice(code::NET_MAC_MISSING, format!("{key} has no MAC address; libvirt will pick one"))
+                        .at(props.span)
+                        .label("no macaddr")
+                        .help("Proxmox would have drawn a random one at every start too; add `<mac address=…>` to keep a specific one"),
+                );
+                None
+            }
+        };
+        let mut iface = DomainInterface { mac, ..Default::default() };
+
+        match &net.bridge {
+            Some(bridge) => {
+                let target = ctx.opts.bridge_map.get(bridge).cloned().unwrap_or_else(|| bridge.clone());
+                iface.interface_type = "bridge";
+                iface.source = Some(DomainInterfaceSource { bridge: target.clone() });
+                // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
+                // scripts often match it.
+                iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
+                vlan(ctx, &key, &net, props, bridge, &target, &mut iface);
+                if net.firewall {
+                    ctx.note_on(
+                        &key,
+                        Note::warning(code::NET_FIREWALL, "the Proxmox firewall cannot be expressed in libvirt")
+                            .at(span("firewall"))
+                            .label("firewall=1")
+                            .help("recreate the VM's pve-firewall rules on the target (nwfilter or host nftables on the tap device)"),
+                    );
+                }
+            }
+            None => {
+                iface.interface_type = "user";
+                for opt in ["tag", "trunks", "firewall"] {
+                    if props.get(opt).is_some() {
+                        ignored(
+                            ctx,
+                            &key,
+                            props.span_of(opt),
+                            opt,
+                            "Proxmox applies it on the bridge, and this NIC has none",
+                        );
+                    }
+                }
+            }
+        }
+
+        if let Some(rate) = net.rate.filter(|r| *r > 0.0) {
+            // Proxmox: rate MiB/s → `int(rate * 1048576)` bytes/s, burst 1 MiB (PVE::Network
+            // `tap_rate_limit`). libvirt hands `average` to tc as kbps, which is 1000 bytes/s.
+            let average = ((rate * 1_048_576.0 / 1000.0).round() as u64).max(1);
+            let params = DomainInterfaceBandwidthParams { average, burst: Some(1024) };
+            iface.bandwidth = Some(DomainInterfaceBandwidth { inbound: params.clone(), outbound: params });
+        }
+
+        iface.model = Some(DomainInterfaceModel { model_type: model(ctx, &key, &net, props) });
+
+        if net.is_virtio() {
+            let queues = net.queues.filter(|q| *q > 1);
+            // Proxmox sets these on virtio-net for machine versions from 7.1.
+            let sizes = machine_at_least(ctx, 7, 1);
+            if queues.is_some() || sizes {
+                iface.driver = Some(DomainInterfaceDriver {
+                    name: queues.filter(|_| net.bridge.is_some()).map(|_| "vhost"),
+                    queues,
+                    rx_queue_size: sizes.then_some(defaults::NET_RX_QUEUE_SIZE),
+                    tx_queue_size: sizes.then_some(defaults::NET_TX_QUEUE_SIZE),
+                });
+            }
+        } else if props.get("queues").is_some() {
+            ignored(ctx, &key, span("queues"), "queues", "Proxmox only uses it for virtio NICs");
+        }
+
+        if net.link_down {
+            iface.link = Some(DomainInterfaceLink { state: "down" });
+        }
+
+        match net.mtu {
+            // 1: the bridge's MTU, which libvirt gives the tap by itself.
+            None | Some(1) => {}
+            Some(_) if !net.is_virtio() => {
+                ignored(ctx, &key, span("mtu"), "mtu", "Proxmox only sets the MTU of virtio NICs");
+            }
+            // libvirt refuses <mtu> on user networking, and Proxmox only sets it with a bridge.
+            Some(_) if net.bridge.is_none() => {
+                ignored(ctx, &key, span("mtu"), "mtu", "Proxmox only sets the MTU of NICs on a bridge");
+            }
+            Some(mtu) if mtu < 576 => {
+                ctx.note_on(
+                    &key,
+                    Note::error(
+                        code::NET_MTU_TOO_SMALL,
+                        format!("MTU {mtu} is below 576; Proxmox refuses to start this VM"),
+                    )
+                    .at(span("mtu"))
+                    .label("too small")
+                    .help("use an MTU of at least 576, or mtu=1 for the bridge's MTU"),
+                );
+            }
+            Some(mtu) => iface.mtu = Some(DomainInterfaceMtu { size: mtu }),
+        }
+
+        if let Some(on) = net.host_tunnel {
+            let note = if on {
+                Note::warning(
+                    code::NET_HOST_TUNNEL,
+                    "host-tunnel=1 (virtio-net tunnel offload) is not available on QEMU 7.2",
+                )
+            } else {
+                Note::advice(code::NET_HOST_TUNNEL, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
+            };
+            ctx.note_on(&key, note.at(span("host-tunnel")).label("host-tunnel"));
+        }
+
+        iface.boot = ctx.boot_order(&key);
+        iface.address = ctx.pci_address(PciDevice::Net(index));
+        domain.devices.interfaces.push(iface);
+        ctx.mapped(&key, "devices/interface");
+    }
+}
+
+/// The libvirt model name. libvirt 9.0 passes model names it does not know to QEMU as the device
+/// name, and Proxmox's names are QEMU device names (`e1000-82540em`, `i82551`, `pcnet`, …); only
+/// `virtio` (→ virtio-net-pci) needs libvirt's own spelling, which is the same word.
+fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) -> String {
+    if net.model == "ne2k_isa" {
+        // An ISA card: libvirt puts every NIC on PCI (it would try `-device ne2k_isa,bus=pci.0`).
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::NET_MODEL_SUBSTITUTED,
+                "ne2k_isa (an ISA card) cannot be attached by libvirt; using ne2k_pci",
+            )
+            .at(props.span_of("model"))
+            .label("ISA NIC")
+            .help("ne2k_pci is the same NE2000 chip on PCI; the guest needs its ne2k-pci driver"),
+        );
+        return "ne2k_pci".to_owned();
+    }
+    net.model.clone()
+}
+
+/// `tag`/`trunks` (libvirt-mapping.md §6): libvirt only applies VLANs on Open vSwitch ports; on a
+/// Linux bridge the domain fails to start ("vlan tag not supported for this connection type").
+fn vlan(
+    ctx: &mut Ctx,
+    key: &str,
+    net: &Net,
+    props: &crate::pve::props::Props,
+    bridge: &str,
+    target: &str,
+    iface: &mut DomainInterface,
+) {
+    if net.tag.is_none() && net.trunks.is_empty() {
+        return;
+    }
+    let span = props.get("tag").or_else(|| props.get("trunks")).map_or(props.span, |p| p.span());
+    // `--map-bridge vmbr0=vmbr0v20` picked a per-VLAN bridge, as Proxmox itself creates on a bridge
+    // that is not VLAN-aware: the bridge does the tagging, so the port must stay untagged.
+    if let Some(tag) = net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) {
+        if net.trunks.is_empty() {
+            ctx.note_on(
+                key,
+                Note::advice(code::VLAN_ON_LINUX_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
+                    .at(span)
+                    .label("tag")
+                    .help(format!(
+                        "{target} must be the bridge of VLAN {tag} on the target (as Proxmox's {bridge}v{tag})"
+                    )),
+            );
+            return;
+        }
+    }
+    let mut tags = Vec::new();
+    if let Some(tag) = net.tag {
+        tags.push(DomainInterfaceVlanTag { id: tag, native_mode: (!net.trunks.is_empty()).then_some("untagged") });
+    }
+    tags.extend(
+        net.trunks.iter().filter(|t| Some(**t) != net.tag).map(|&id| DomainInterfaceVlanTag { id, native_mode: None }),
+    );
+    if tags.is_empty() {
+        return;
+    }
+    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes"), tags });
+    let what = match net.tag {
+        Some(tag) => format!("VLAN tag {tag}"),
+        None => "VLAN trunks".to_owned(),
+    };
+    ctx.note_on(
+        key,
+        Note::warning(
+            code::VLAN_ON_LINUX_BRIDGE,
+            format!("{what}: libvirt applies VLANs only on Open vSwitch bridges; on a Linux bridge the domain will not start"),
+        )
+        .at(span)
+        .label("VLAN")
+        .help(format!(
+            "on Open vSwitch add `<virtualport type='openvswitch'/>`; on a Linux bridge remove `<vlan>` and attach to a per-VLAN bridge instead (e.g. --map-bridge {bridge}={bridge}v{})",
+            net.tag.unwrap_or(net.trunks.first().copied().unwrap_or(1))
+        )),
+    );
+}
+
+fn ignored(ctx: &mut Ctx, key: &str, span: crate::report::Span, opt: &str, why: &str) {
+    ctx.note_on(
+        key,
+        Note::advice(code::NET_OPTION_IGNORED, format!("{opt} is ignored: {why}"))
+            .at(span)
+            .label("ignored, as by Proxmox"),
+    );
+}
+
+/// Whether the effective machine version is at least `major.minor`; an unversioned machine runs
+/// at the installed QEMU's version, which Proxmox takes to be current.
+pub(crate) fn machine_at_least(ctx: &Ctx, major: u32, minor: u32) -> bool {
+    ctx.machine.version.is_none_or(|(a, b, _)| (a, b) >= (major, minor))
+}

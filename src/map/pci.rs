@@ -135,7 +135,7 @@ impl PciLayout {
         index
     }
 
-    fn take_index(&mut self) -> u32 {
+    pub fn take_index(&mut self) -> u32 {
         let i = self.next_index;
         self.next_index += 1;
         i
@@ -167,7 +167,7 @@ impl PciLayout {
                 controller_type: "pci",
                 index,
                 model: Some("pci-bridge"),
-                target: Some(DomainControllerTarget { chassis_nr: Some(index), hotplug: None }),
+                target: Some(DomainControllerTarget { chassis_nr: Some(index), ..Default::default() }),
                 address: Some(DomainAddress::pci(parent_index, slot, 0)),
                 ..Default::default()
             });

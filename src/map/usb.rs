@@ -1,6 +1,223 @@
-//! Placeholder: filled in by the usb family.
+//! `usb0`–`usb13`, `tablet` and the USB controllers (libvirt-mapping.md §7; pve-config.md §6 "USB",
+//! USB.pm `get_usb_controllers`/`get_usb_devices`).
+//!
+//! The controllers are always written, as Proxmox always has them: piix3-uhci at 0x1.2 on i440fx,
+//! and on q35 the two ICH9 EHCI sets of `pve-q35-4.0.cfg` (0x1d.x, 0x1a.x). Left to itself libvirt
+//! would add a qemu-xhci on q35 instead. qemu-xhci (machine ≥ 7.1 with ostype l26 or Windows > 7)
+//! or nec-xhci (`usb3=1`) is added when a USB device needs it.
 
-use crate::libvirt::Domain;
+use crate::libvirt::{
+    Domain, DomainAddress, DomainController, DomainControllerMaster, DomainHostdev, DomainHostdevId,
+    DomainHostdevSource, DomainInput, DomainRedirdev,
+};
+use crate::map::net::machine_at_least;
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::defaults;
+use crate::pve::model::usb::{Usb, UsbHost};
+use crate::pve::props::Props;
+use crate::report::{code, Note};
 
-pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
+/// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
+const OLD_MAX_USB: u16 = 5;
+
+fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
+    let mut a = DomainAddress::pci(0, 0, 0);
+    a.address_type = "usb";
+    a.domain = None;
+    a.slot = None;
+    a.function = None;
+    a.bus = Some(bus.to_string());
+    a.port = port.map(|p| p.to_string());
+    a
+}
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let q35 = ctx.is_q35();
+    let explicit = !ctx.opts.libvirt_addresses;
+    let at = |a: DomainAddress| explicit.then_some(a);
+    let ostype = vm.text("ostype");
+    // USB.pm: an unset ostype never gets qemu-xhci, although `other` is its default.
+    let qemu_xhci =
+        machine_at_least(ctx, 7, 1) && ostype.is_some() && (ostype == Some("l26") || vm.windows_version() > 7);
+
+    let devices: Vec<(u16, String, &Props, Usb)> = vm
+        .indexed("usb")
+        .filter_map(|(i, e)| {
+            let props = e.props()?;
+            Some((i, e.key.value.clone(), props, Usb::from_props(props)))
+        })
+        .collect();
+    let any_usb2 = devices.iter().any(|(_, _, _, u)| !u.usb3);
+    let any_usb3 = devices.iter().any(|(_, _, _, u)| u.usb3);
+
+    let mut controllers = Vec::new();
+    // On i440fx the piix3-uhci is controller 0.
+    let mut next = if q35 { 0 } else { 1 };
+    let mut ehci_set = |controllers: &mut Vec<DomainController>, slot: u32| {
+        let index = next;
+        next += 1;
+        // libvirt's ich9-ehci1 with its three UHCI companions, as pve-q35-4.0.cfg / pve-usb.cfg.
+        controllers.push(DomainController {
+            controller_type: "usb",
+            index,
+            model: Some("ich9-ehci1"),
+            address: at(DomainAddress::pci(0, slot, 7)),
+            ..Default::default()
+        });
+        for (n, model) in ["ich9-uhci1", "ich9-uhci2", "ich9-uhci3"].into_iter().enumerate() {
+            let n = n as u32;
+            let mut a = DomainAddress::pci(0, slot, n);
+            if n == 0 {
+                a.multifunction = Some("on");
+            }
+            controllers.push(DomainController {
+                controller_type: "usb",
+                index,
+                model: Some(model),
+                master: Some(DomainControllerMaster { startport: n * 2 }),
+                address: at(a),
+                ..Default::default()
+            });
+        }
+        index
+    };
+    // The bus the tablet goes to (Proxmox: uhci.0 on i440fx, ehci.0 on q35, port 1).
+    let first_bus;
+    if q35 {
+        first_bus = ehci_set(&mut controllers, 0x1d);
+        ehci_set(&mut controllers, 0x1a);
+    } else {
+        controllers.push(DomainController {
+            controller_type: "usb",
+            index: 0,
+            model: Some("piix3-uhci"),
+            address: at(DomainAddress::pci(0, 0x1, 2)),
+            ..Default::default()
+        });
+        first_bus = 0;
+        if !qemu_xhci && any_usb2 {
+            // USB.pm: pve-usb.cfg adds an EHCI for USB 2 devices on pre-xHCI i440fx machines.
+            ehci_set(&mut controllers, 0x1d);
+        }
+    }
+    let xhci = if (qemu_xhci && !devices.is_empty()) || any_usb3 {
+        let index = next;
+        controllers.push(DomainController {
+            controller_type: "usb",
+            index,
+            model: Some(if qemu_xhci { "qemu-xhci" } else { "nec-xhci" }),
+            ports: qemu_xhci.then_some(defaults::XHCI_PORTS),
+            address: ctx.pci_address(PciDevice::Xhci),
+            ..Default::default()
+        });
+        Some(index)
+    } else {
+        None
+    };
+    domain.devices.controllers.extend(controllers);
+
+    let spice_display = matches!(
+        vm.props("vga").and_then(|p| p.str("type")),
+        Some("qxl" | "qxl2" | "qxl3" | "qxl4" | "virtio" | "virtio-gl")
+    );
+    for (i, key, props, usb) in devices {
+        if i >= OLD_MAX_USB && !qemu_xhci {
+            ctx.note_on(
+                &key,
+                Note::error(code::USB_INDEX_NEEDS_XHCI, format!("{key} needs machine type ≥ 7.1 and ostype l26 or Windows > 7; Proxmox refuses to start this VM"))
+                    .help("use usb0–usb4, or set ostype: l26 / a newer machine"),
+            );
+            continue;
+        }
+        // With qemu-xhci Proxmox pins usbN to port N+1; usb3 devices otherwise go to the xHCI.
+        let address = match (qemu_xhci, usb.usb3, xhci) {
+            (true, _, Some(x)) => Some(usb_address(x, Some(u32::from(i) + 1))),
+            (false, true, Some(x)) => Some(usb_address(x, None)),
+            _ => None,
+        };
+        if let Some(mapping) = &usb.mapping {
+            ctx.note_on(
+                &key,
+                Note::warning(code::USB_MAPPING, format!("the USB resource mapping '{mapping}' cannot be resolved outside the Proxmox cluster; the device was left out"))
+                    .at(props.span_of("mapping"))
+                    .label("cluster mapping")
+                    .help("look up the node's entry in /etc/pve/mapping/usb.cfg and write `host=<vendor:product>` instead"),
+            );
+            continue;
+        }
+        match &usb.host {
+            Some(UsbHost::Spice) => {
+                domain.devices.redirdevs.push(DomainRedirdev { bus: "usb", redirdev_type: "spicevmc", address });
+                if !spice_display {
+                    ctx.note_on(
+                        &key,
+                        Note::warning(
+                            code::USB_SPICE_WITHOUT_SPICE,
+                            "USB redirection needs SPICE, which Proxmox only enables with vga qxl* or virtio*",
+                        )
+                        .at(props.span_of("host"))
+                        .label("spice")
+                        .help("add <graphics type='spice'> or remove the <redirdev>"),
+                    );
+                }
+                if ctx.boot_order(&key).is_some() {
+                    ctx.note_on(
+                        &key,
+                        Note::advice(
+                            code::USB_SPICE_BOOT,
+                            "a SPICE USB port cannot boot; Proxmox ignores it in the boot order too",
+                        ),
+                    );
+                }
+            }
+            Some(UsbHost::VendorProduct { vendor, product }) => {
+                domain.devices.hostdevs.push(DomainHostdev {
+                    mode: "subsystem",
+                    hostdev_type: "usb",
+                    managed: Some("yes"),
+                    source: DomainHostdevSource {
+                        // QEMU waits for a missing device under Proxmox; libvirt resolves the
+                        // device at start, and `optional` starts the domain without it.
+                        startup_policy: Some("optional"),
+                        vendor: Some(DomainHostdevId { id: format!("0x{vendor}") }),
+                        product: Some(DomainHostdevId { id: format!("0x{product}") }),
+                        address: None,
+                    },
+                    boot: ctx.boot_order(&key),
+                    address,
+                    ..Default::default()
+                });
+            }
+            Some(UsbHost::BusPort { bus, port }) => {
+                // libvirt 9.0 selects a host device by vendor/product or by bus + *device number*,
+                // which changes on every replug; there is no form for a port path.
+                ctx.note_on(
+                    &key,
+                    Note::warning(code::USB_BUS_PORT, format!("USB host bus {bus} port {port} cannot be expressed in libvirt; the device was left out"))
+                        .at(props.span_of("host"))
+                        .label("bus-port")
+                        .help("find the device's vendor:product with `lsusb` on the target and add <hostdev type='usb'> with <vendor>/<product>"),
+                );
+                continue;
+            }
+            None => continue,
+        }
+        ctx.mapped(&key, if usb.host == Some(UsbHost::Spice) { "devices/redirdev" } else { "devices/hostdev" });
+    }
+
+    // Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
+    let vga = vm.props("vga").and_then(|p| p.str("type")).unwrap_or(defaults::VGA);
+    let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
+    if vm.bool("tablet").unwrap_or(tablet_default) {
+        domain.devices.inputs.push(DomainInput {
+            input_type: "tablet",
+            bus: "usb",
+            address: at(usb_address(first_bus, Some(1))),
+        });
+    }
+    if vm.get("tablet").is_some() {
+        ctx.mapped("tablet", "devices/input");
+    }
+}

@@ -15,3 +15,8 @@ pub const RNG_PERIOD_MS: u64 = 1000;
 pub const SCSIHW: &str = "lsi";
 pub const VGA: &str = "std";
 pub const ARCH: &str = "x86_64";
+/// virtio-net ring sizes Proxmox sets from machine version 7.1 (`print_netdevice_full`).
+pub const NET_RX_QUEUE_SIZE: u32 = 1024;
+pub const NET_TX_QUEUE_SIZE: u32 = 256;
+/// Ports on Proxmox's qemu-xhci (`p2=15,p3=15`).
+pub const XHCI_PORTS: u32 = 15;

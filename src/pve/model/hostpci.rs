@@ -1,0 +1,123 @@
+//! `hostpciN` (PCI.pm `$hostpci_fmt`, `parse_hostpci`): host PCI devices passed through with VFIO.
+
+use crate::pve::props::Props;
+
+/// One `[dddd:]bb:dd[.f]` of the `host` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostPciId {
+    pub domain: u32,
+    pub bus: u32,
+    pub slot: u32,
+    /// `None`: every function of the device (Proxmox asks sysfs which exist).
+    pub function: Option<u32>,
+}
+
+impl HostPciId {
+    /// The schema checked the shape (PCI.pm `$PCIRE`); `None` only for a domain too large for u32.
+    pub fn parse(s: &str) -> Option<HostPciId> {
+        let (rest, function) = match s.split_once('.') {
+            Some((r, f)) => (r, Some(u32::from_str_radix(f, 16).ok()?)),
+            None => (s, None),
+        };
+        let parts: Vec<&str> = rest.split(':').collect();
+        let (domain, bus, slot) = match parts.as_slice() {
+            [b, d] => ("0000", *b, *d),
+            [dom, b, d] => (*dom, *b, *d),
+            _ => return None,
+        };
+        Some(HostPciId {
+            domain: u32::from_str_radix(domain, 16).ok()?,
+            bus: u32::from_str_radix(bus, 16).ok()?,
+            slot: u32::from_str_radix(slot, 16).ok()?,
+            function,
+        })
+    }
+
+    pub fn display(&self) -> String {
+        match self.function {
+            Some(f) => format!("{:04x}:{:02x}:{:02x}.{f:x}", self.domain, self.bus, self.slot),
+            None => format!("{:04x}:{:02x}:{:02x}", self.domain, self.bus, self.slot),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostPci {
+    /// The `host` list; empty with `mapping`.
+    pub host: Vec<HostPciId>,
+    /// The raw `host` value, for messages.
+    pub host_text: Option<String>,
+    pub mapping: Option<String>,
+    pub rombar: bool,
+    pub romfile: Option<String>,
+    pub pcie: bool,
+    pub x_vga: bool,
+    pub legacy_igd: bool,
+    pub mdev: Option<String>,
+    /// `vendor-id`, `device-id`, `sub-vendor-id`, `sub-device-id` as numbers, in that order.
+    pub id_overrides: Vec<(&'static str, u32)>,
+    /// `driver=keep`: Proxmox leaves the host driver bound.
+    pub keep_driver: bool,
+}
+
+/// The ID overrides and the vfio-pci property each becomes (PCI.pm `x-pci-$option`).
+pub const ID_OVERRIDES: [(&str, &str); 4] = [
+    ("vendor-id", "x-pci-vendor-id"),
+    ("device-id", "x-pci-device-id"),
+    ("sub-vendor-id", "x-pci-sub-vendor-id"),
+    ("sub-device-id", "x-pci-sub-device-id"),
+];
+
+impl HostPci {
+    /// `Err` names a `host` entry whose domain does not fit (the schema allows any length).
+    pub fn from_props(p: &Props) -> Result<HostPci, String> {
+        let host_text = p.str("host").map(str::to_owned);
+        let mut host = Vec::new();
+        for id in host_text.as_deref().unwrap_or("").split(';').filter(|s| !s.is_empty()) {
+            host.push(HostPciId::parse(id).ok_or_else(|| id.to_owned())?);
+        }
+        let id_overrides = ID_OVERRIDES
+            .iter()
+            .filter_map(|(key, prop)| {
+                let hex = p.str(key)?.strip_prefix("0x")?;
+                Some((*prop, u32::from_str_radix(hex, 16).ok()?))
+            })
+            .collect();
+        Ok(HostPci {
+            host,
+            host_text,
+            mapping: p.str("mapping").map(str::to_owned),
+            rombar: p.bool("rombar").unwrap_or(true),
+            romfile: p.str("romfile").map(str::to_owned),
+            pcie: p.bool("pcie").unwrap_or(false),
+            x_vga: p.bool("x-vga").unwrap_or(false),
+            legacy_igd: p.bool("legacy-igd").unwrap_or(false),
+            mdev: p.str("mdev").map(str::to_owned),
+            id_overrides,
+            keep_driver: p.str("driver") == Some("keep"),
+        })
+    }
+}
+
+/// PCI.pm `generate_mdev_uuid`: the mdev Proxmox creates for `hostpci<index>` of VM `vmid`.
+pub fn mdev_uuid(vmid: u32, index: u32) -> String {
+    format!("{index:08}-0000-0000-0000-{vmid:012}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        let id = HostPciId::parse("1234:f0:43").unwrap();
+        assert_eq!((id.domain, id.bus, id.slot, id.function), (0x1234, 0xf0, 0x43, None));
+        assert_eq!(HostPciId::parse("01:00.4").unwrap().display(), "0000:01:00.4");
+        assert_eq!(HostPciId::parse("123456789:01:00.4"), None);
+    }
+
+    #[test]
+    fn mdev_uuid_matches_proxmox() {
+        assert_eq!(mdev_uuid(8006, 1), "00000001-0000-0000-0000-000000008006");
+    }
+}

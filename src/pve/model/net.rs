@@ -1,0 +1,75 @@
+//! `netN` (Network.pm `$net_fmt`): a NIC on a bridge or on user-mode networking.
+
+use crate::pve::props::Props;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    /// One of Network.pm's model enum (`virtio`, `e1000`, `e1000-82540em`, …).
+    pub model: String,
+    /// As written (Proxmox writes it upper case); `None` if the config has none.
+    pub macaddr: Option<String>,
+    /// `None`: user-mode networking (SLIRP).
+    pub bridge: Option<String>,
+    pub queues: Option<u32>,
+    /// MB/s (MiB/s), both directions.
+    pub rate: Option<f64>,
+    pub tag: Option<u32>,
+    /// VLAN ids, ranges expanded, in written order.
+    pub trunks: Vec<u32>,
+    pub firewall: bool,
+    pub link_down: bool,
+    pub mtu: Option<u32>,
+    pub host_tunnel: Option<bool>,
+}
+
+impl Net {
+    pub fn from_props(p: &Props) -> Net {
+        let uint = |name: &str| p.int(name).and_then(|v| u32::try_from(v).ok());
+        Net {
+            model: p.str("model").unwrap_or("virtio").to_owned(),
+            macaddr: p.str("macaddr").map(str::to_owned),
+            bridge: p.str("bridge").map(str::to_owned),
+            queues: uint("queues"),
+            rate: p.number("rate"),
+            tag: uint("tag"),
+            trunks: p.str("trunks").map(parse_trunks).unwrap_or_default(),
+            firewall: p.bool("firewall").unwrap_or(false),
+            link_down: p.bool("link_down").unwrap_or(false),
+            mtu: uint("mtu"),
+            host_tunnel: p.bool("host-tunnel"),
+        }
+    }
+
+    pub fn is_virtio(&self) -> bool {
+        self.model == "virtio"
+    }
+}
+
+/// `10;20-30` → 10, 20, 21, …, 30. Ids outside 1–4094 (not VLANs) and empty ranges are dropped,
+/// as `ip link`/`ovs-vsctl` would refuse them.
+pub fn parse_trunks(s: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in s.split(';') {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) else {
+            continue;
+        };
+        for id in a.max(1)..=b.min(4094) {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunks() {
+        assert_eq!(parse_trunks("10;20-22"), [10, 20, 21, 22]);
+        assert_eq!(parse_trunks("0-2;5000;7-6"), [1, 2]);
+    }
+}
