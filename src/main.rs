@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use pve2virt::libvirt::DomainType;
-use pve2virt::report::{render_human, to_json};
 use pve2virt::map::TpmBackend;
 use pve2virt::pve::storage::StorageConfig;
+use pve2virt::report::{render_human, to_json};
 use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
 
 /// Exit codes, stable for scripts.
