@@ -40,6 +40,8 @@ pub struct Domain {
     pub memory_backing: Option<DomainMemoryBacking>,
     pub vcpu: DomainVcpu,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<DomainVcpus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub iothreads: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cputune: Option<DomainCputune>,
@@ -181,6 +183,23 @@ pub struct DomainVcpu {
     pub current: Option<u32>,
     #[serde(rename = "$text")]
     pub value: u32,
+}
+
+/// `<vcpus>`: per-vCPU state, for hotpluggable vCPUs.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainVcpus {
+    #[serde(rename = "vcpu")]
+    pub vcpus: Vec<DomainVcpusVcpu>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainVcpusVcpu {
+    #[serde(rename = "@id")]
+    pub id: u32,
+    #[serde(rename = "@enabled")]
+    pub enabled: &'static str,
+    #[serde(rename = "@hotpluggable")]
+    pub hotpluggable: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]

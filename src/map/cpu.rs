@@ -1,11 +1,15 @@
-//! vCPUs, topology and the CPU model (libvirt-mapping.md §3; pve-config.md §6 "CPU", "Topology").
+//! vCPUs, topology, CPU model and flags, CPU tuning and the Windows Hyper-V enlightenments
+//! (libvirt-mapping.md §3, §11; pve-config.md §6 "CPU", "Hyper-V", "Topology").
 
 use crate::libvirt::{
-    Domain, DomainCpu, DomainCpuFeature, DomainCpuModel, DomainCpuTopology, DomainFeatureApic, DomainFeatureKvm,
-    DomainFeatureState, DomainType, DomainVcpu,
+    Domain, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainCpuTopology, DomainCputune,
+    DomainFeatureApic, DomainFeatureHyperV, DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId,
+    DomainFeatureKvm, DomainFeatureState, DomainTimer, DomainType, DomainVcpu, DomainVcpus, DomainVcpusVcpu,
 };
+use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::props::Props;
 use crate::report::{code, Note};
 
 /// Proxmox's built-in models are qemu64 plus flags (CPUConfig.pm `$builtin_models`).
@@ -29,112 +33,386 @@ fn builtin_model_flags(model: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// CPU features by name, later settings replacing earlier ones (CPUConfig.pm resolves PVE <
+/// Hyper-V < built-in < custom < VM flags the same way).
+#[derive(Default)]
+struct Features(Vec<DomainCpuFeature>);
+
+impl Features {
+    fn set(&mut self, policy: &'static str, name: &str) {
+        match self.0.iter_mut().find(|f| f.name == name) {
+            Some(f) => f.policy = policy,
+            None => self.0.push(DomainCpuFeature { policy, name: name.to_owned() }),
+        }
+    }
+}
+
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     // `smp` is the legacy name of `sockets`.
     let sockets = vm.int("sockets").or_else(|| vm.int("smp")).map_or(defaults::SOCKETS, |v| v as u32);
     let cores = vm.int("cores").map_or(defaults::CORES, |v| v as u32);
-    let max = sockets * cores;
-    let current = vm.int("vcpus").map(|v| v as u32).filter(|&v| v > 0 && v < max);
-    domain.vcpu = DomainVcpu { placement: "static", cpuset: None, current, value: max };
+    let max = sockets.saturating_mul(cores);
     for key in ["sockets", "smp", "cores"] {
         if vm.get(key).is_some() {
             ctx.mapped(key, "cpu/topology");
         }
     }
-    if let Some(v) = vm.int("vcpus") {
+    let vcpus = vm.int("vcpus").map_or(max, |v| v.clamp(0, u32::MAX as i64) as u32);
+    if vm.get("vcpus").is_some() {
         ctx.mapped("vcpus", "vcpu@current");
-        if v as u32 > max {
+        if vcpus > max {
+            // Proxmox: "MAX <max> vcpus allowed per VM on this node" / vcpus must be <= maxcpus.
             ctx.note_on(
                 "vcpus",
-                Note::error(code::BAD_VALUE, format!("vcpus ({v}) is more than sockets × cores ({max})"))
+                Note::error(code::BAD_VALUE, format!("vcpus ({vcpus}) is more than sockets × cores ({max})"))
                     .label("too many"),
             );
         }
     }
+    let current = (vcpus < max).then_some(vcpus);
+    domain.vcpu = DomainVcpu { placement: "static", cpuset: None, current, value: max };
+
+    // With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
+    // every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
+    if hotplug_has(vm, "cpu") && max > 1 {
+        let vcpus = (0..max)
+            .map(|id| DomainVcpusVcpu {
+                id,
+                enabled: if id < vcpus { "yes" } else { "no" },
+                hotpluggable: if id == 0 { "no" } else { "yes" },
+            })
+            .collect();
+        domain.vcpus = Some(DomainVcpus { vcpus });
+        ctx.mapped("hotplug", "vcpus/vcpu@hotpluggable");
+    }
+
+    // `affinity` is Proxmox's `taskset --cpu-list` around QEMU: all of its threads, as
+    // `<vcpu cpuset>` is for libvirt.
+    if let Some(affinity) = vm.text("affinity") {
+        domain.vcpu.cpuset = Some(affinity.chars().filter(|c| !c.is_whitespace()).collect());
+        ctx.mapped("affinity", "vcpu@cpuset");
+    }
+    cputune(ctx, domain);
 
     let tcg = domain.domain_type == DomainType::Qemu;
+    let x86 = domain.os.os_type.arch == "x86_64";
     let props = vm.props("cpu");
-    let default_model = if vm.bool("kvm").unwrap_or(true) { defaults::CPU_MODEL_KVM } else { defaults::CPU_MODEL_TCG };
-    let model = props.and_then(|p| p.str("cputype")).unwrap_or(default_model);
-    let mut cpu = DomainCpu {
-        mode: "custom",
-        match_: Some("exact"),
-        check: Some("none"),
-        topology: Some(DomainCpuTopology { sockets, dies: 1, cores, threads: 1 }),
-        ..Default::default()
+    if props.is_some() {
+        ctx.mapped("cpu", "cpu");
+    }
+    let default_model = match (x86, vm.bool("kvm").unwrap_or(true)) {
+        (true, true) => defaults::CPU_MODEL_KVM,
+        (true, false) => defaults::CPU_MODEL_TCG,
+        (false, true) => "host",
+        (false, false) => "max",
+    };
+    let written = props.and_then(|p| p.str("cputype")).unwrap_or(default_model);
+
+    // memory.rs may have put the NUMA cells here already.
+    let mut cpu = domain.cpu.take().unwrap_or_default();
+    cpu.check = Some("none");
+    cpu.topology = Some(DomainCpuTopology { sockets, dies: 1, cores, threads: 1 });
+    let mut features = Features::default();
+    let mut builtin: &[&str] = &[];
+
+    let model = if let Some(name) = written.strip_prefix("custom-") {
+        // The model is defined in the cluster file /etc/pve/virtual-guest/cpu-models.conf, which a
+        // single VM config does not carry; a custom model without reported-model is kvm64.
+        ctx.note_on(
+            "cpu",
+            Note::warning(
+                code::CPU_CUSTOM_MODEL,
+                format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
+            )
+            .at(props.map_or_else(|| vm.get("cpu").map_or_else(Default::default, |e| e.span()), |p| p.span_of("cputype")))
+            .label("custom model")
+            .help("replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
+        );
+        "kvm64"
+    } else if let Some(flags) = builtin_model_flags(written) {
+        builtin = flags;
+        "qemu64"
+    } else {
+        match written {
+            // Proxmox renames deprecated models (CPUConfig.pm `$depreacated_cpu_map`).
+            "Icelake-Client" => "Icelake-Server",
+            "Icelake-Client-noTSX" => "Icelake-Server-noTSX",
+            other => other,
+        }
     };
 
     match model {
-        "host" | "max" if tcg => {
+        "host" if tcg => {
+            // libvirt refuses host-passthrough for type='qemu'; QEMU's `max` is the closest.
             cpu.mode = "maximum";
-            cpu.match_ = None;
             ctx.note_on(
                 "cpu",
                 Note::warning(
                     code::CPU_HOST_UNDER_TCG,
-                    format!("cpu '{model}' cannot pass the host CPU through without KVM; using QEMU's 'max' model"),
-                ),
+                    "cpu 'host' cannot pass the host CPU through without KVM; using QEMU's 'max' model",
+                )
+                .help("with --domain-type kvm the host CPU is passed through as on Proxmox"),
             );
         }
         "host" => {
             cpu.mode = "host-passthrough";
-            cpu.match_ = None;
             cpu.migratable = Some("on");
         }
-        "max" => {
-            cpu.mode = "maximum";
-            cpu.match_ = None;
-        }
+        "max" => cpu.mode = "maximum",
         _ => {
-            let (qemu_model, extra) = match builtin_model_flags(model) {
-                Some(flags) => ("qemu64", flags),
-                None => (model, &[][..]),
-            };
-            // Proxmox renames a deprecated model (CPUConfig.pm `$depreacated_cpu_map`).
-            let qemu_model = match qemu_model {
-                "Icelake-Client" => "Icelake-Server",
-                "Icelake-Client-noTSX" => "Icelake-Server-noTSX",
-                other => other,
-            };
-            cpu.model = Some(DomainCpuModel { fallback: "forbid", value: qemu_model.to_owned() });
-            for flag in extra {
-                cpu.features.push(DomainCpuFeature { policy: "require", name: (*flag).to_owned() });
-            }
-            // Proxmox adds these to kvm64/kvm32 (CPUConfig.pm).
-            if matches!(qemu_model, "kvm64" | "kvm32") {
-                if qemu_model == "kvm64" {
-                    cpu.features.push(DomainCpuFeature { policy: "require", name: "lahf_lm".into() });
-                }
-                cpu.features.push(DomainCpuFeature { policy: "require", name: "sep".into() });
-            }
+            cpu.mode = "custom";
+            cpu.match_ = Some("exact");
+            cpu.model = Some(DomainCpuModel { fallback: "forbid", value: model.to_owned() });
         }
     }
-    if props.is_some() {
-        ctx.mapped("cpu", "cpu");
+
+    // Proxmox's own flags (CPUConfig.pm `get_pve_cpu_flags`), keyed on the QEMU model.
+    if model == "kvm64" && x86 {
+        features.set("require", "lahf_lm");
     }
+    if vm.ostype() == "solaris" {
+        features.set("disable", "x2apic");
+    }
+    if matches!(model, "kvm64" | "kvm32") {
+        features.set("require", "sep");
+    }
+    if model.starts_with("Opteron") {
+        features.set("disable", "rdtscp");
+    }
+    for flag in builtin {
+        features.set("require", flag);
+    }
+
+    let hyperv = hyperv(ctx, domain, props, tcg);
+    let mut hyperv = hyperv.unwrap_or_default();
 
     if let Some(props) = props {
         if let Some(flags) = props.str("flags") {
-            for flag in flags.split(';').filter(|f| !f.is_empty()) {
-                let (policy, name) = match flag.split_at(1) {
-                    ("+", name) => ("require", name),
-                    ("-", name) => ("disable", name),
-                    _ => ("require", flag),
-                };
-                cpu.features.retain(|f| f.name != name);
-                cpu.features.push(DomainCpuFeature { policy, name: name.to_owned() });
-            }
+            vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
         }
-        if props.bool("hidden") == Some(true) {
+        let kvm_off = props.bool("hidden") == Some(true);
+        if kvm_off {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
+        phys_bits(ctx, props, &mut cpu);
+        for (name, what) in [("level", "the CPUID level"), ("guest-phys-bits", "the guest physical address bits")] {
+            if let Some(value) = props.int(name) {
+                ctx.note_on(
+                    "cpu",
+                    Note::warning(
+                        code::CPU_OPTION_DROPPED,
+                        format!("{name}={value} ({what}) has no libvirt element and was left out"),
+                    )
+                    .at(props.span_of(name))
+                    .label("left out")
+                    .help(if name == "level" {
+                        "QEMU's default for the model is used; add `<qemu:commandline>` with `-global <model>-x86_64-cpu.level=N` by hand if the guest needs it"
+                    } else {
+                        "QEMU 7.2 has no guest-phys-bits property; QEMU's default is used"
+                    }),
+                );
+            }
+        }
     }
-    // Proxmox turns on PV EOI and PV unhalt for every KVM x86 guest (CPUConfig.pm); in libvirt they
-    // are features of the domain, not CPU flags (libvirt-mapping.md §3).
-    if !tcg && cpu.mode != "host-passthrough" {
+    // A GPU passed through with x-vga forces `kvm=off` as hidden=1 does (PCI.pm).
+    if x_vga(ctx) {
+        domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+    }
+    if hyperv != DomainFeatureHyperV::default() {
+        hyperv.mode = "custom";
+        domain.features.hyperv = Some(hyperv);
+    }
+
+    // Proxmox adds +kvm_pv_eoi,+kvm_pv_unhalt for KVM x86_64 guests on machine ≥ 2.3, whatever the
+    // model (`get_pve_cpu_flags`); in libvirt they are domain features, not CPU features
+    // (libvirt-mapping.md §3: ✗ "unknown CPU feature: kvm_pv_eoi").
+    if !tcg && x86 && ctx.machine.at_least(2, 3, 0) {
         domain.features.apic = Some(DomainFeatureApic { eoi: Some("on") });
         domain.features.pvspinlock = Some(DomainFeatureState::ON);
     }
+    cpu.features = features.0;
     domain.cpu = Some(cpu);
+}
+
+/// `cpulimit` and `cpuunits`, which Proxmox gives to systemd as CPUQuota and CPUWeight.
+fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let mut tune = DomainCputune::default();
+    if let Some(limit) = vm.number("cpulimit") {
+        ctx.mapped("cpulimit", "cputune/global_quota");
+        // CPUQuota=int(cpulimit*100)% of one CPU for the whole VM: libvirt's global_* (its plain
+        // <period>/<quota> are per vCPU). 0 is "no limit".
+        let percent = (limit * 100.0).trunc() as i64;
+        if percent > 0 {
+            tune.global_period = Some(100_000);
+            tune.global_quota = Some(percent * 1000);
+        }
+    }
+    if let Some(units) = vm.int("cpuunits") {
+        ctx.mapped("cpuunits", "cputune/shares");
+        // On cgroup v2 Proxmox clamps CPUWeight to 10000, and libvirt writes <shares> to cpu.weight
+        // (range 1–10000) as is.
+        let shares = units.clamp(1, 10_000) as u64;
+        if shares != units as u64 {
+            ctx.note_on(
+                "cpuunits",
+                Note::advice(
+                    code::CPUUNITS_CLAMPED,
+                    format!("cpuunits {units} is {shares} on cgroup v2, as Proxmox clamps it"),
+                )
+                .label("clamped"),
+            );
+        }
+        tune.shares = Some(shares);
+    }
+    if tune != DomainCputune::default() {
+        domain.cputune = Some(tune);
+    }
+}
+
+/// `flags=+a;-b`: only Proxmox's VM-allowed flags pass the schema (CPUConfig.pm `$cpu_flag_supported_re`).
+fn vm_flags(
+    ctx: &mut Ctx,
+    props: &Props,
+    flags: &str,
+    features: &mut Features,
+    hyperv: &mut DomainFeatureHyperV,
+    mode: &str,
+) {
+    for flag in flags.split(';').filter(|f| !f.is_empty()) {
+        let (on, name) = match flag.split_at(1) {
+            ("-", name) => (false, name),
+            ("+", name) => (true, name),
+            _ => (true, flag),
+        };
+        let state = if on { DomainFeatureState::ON } else { DomainFeatureState::OFF };
+        match name {
+            "hv-tlbflush" => hyperv.tlbflush = Some(state),
+            "hv-evmcs" => hyperv.evmcs = Some(state),
+            "nested-virt" => {
+                // Proxmox turns it into vmx or svm by the host's vendor. 'optional' lets libvirt
+                // resolve each against the host CPU at start: the host's one is required, the
+                // other disabled. host-passthrough already has the host's.
+                if mode != "host-passthrough" {
+                    let policy = if on { "optional" } else { "disable" };
+                    features.set(policy, "vmx");
+                    features.set(policy, "svm");
+                    ctx.note_on(
+                        "cpu",
+                        Note::advice(
+                            code::CPU_HOST_VENDOR,
+                            "nested-virt is vmx on Intel and svm on AMD hosts; both are listed and libvirt keeps the host's at start",
+                        )
+                        .at(props.span_of("flags"))
+                        .label("host vendor decides"),
+                    );
+                } else if !on {
+                    features.set("disable", "vmx");
+                    features.set("disable", "svm");
+                }
+            }
+            other => features.set(if on { "require" } else { "disable" }, other),
+        }
+    }
+}
+
+/// `phys-bits=host|N` → `<maxphysaddr>`.
+fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
+    match props.str("phys-bits") {
+        None => {}
+        Some("host") if cpu.mode == "custom" => ctx.note_on(
+            "cpu",
+            Note::warning(
+                code::CPU_OPTION_DROPPED,
+                "phys-bits=host (host-phys-bits) needs a host-passthrough or maximum CPU in libvirt; left out",
+            )
+            .at(props.span_of("phys-bits"))
+            .label("left out")
+            .help("add <maxphysaddr mode='emulate' bits='N'/> with the host's address bits (`grep 'address sizes' /proc/cpuinfo`)"),
+        ),
+        Some("host") => cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "passthrough", bits: None }),
+        Some(n) => {
+            if let Ok(bits) = n.parse() {
+                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate", bits: Some(bits) });
+            }
+        }
+    }
+}
+
+/// Whether a hostpci device is the guest's primary GPU (`x-vga=1`).
+fn x_vga(ctx: &Ctx) -> bool {
+    ctx.vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
+}
+
+/// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; libvirt-mapping.md §11).
+fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) -> Option<DomainFeatureHyperV> {
+    let vm = ctx.vm;
+    let winversion = vm.windows_version();
+    let vendor_id = props.and_then(|p| p.str("hv-vendor-id"));
+    let enlightened = !tcg
+        && domain.os.os_type.arch == "x86_64"
+        && winversion >= 6
+        && !(vm.text("bios") == Some("ovmf") && winversion < 8);
+    if !enlightened {
+        if vendor_id.is_some() {
+            if let Some(props) = props {
+                ctx.note_on(
+                    "cpu",
+                    Note::advice(
+                        code::IGNORED_BY_PROXMOX,
+                        "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
+                    )
+                    .at(props.span_of("hv-vendor-id"))
+                    .label("no effect"),
+                );
+            }
+        }
+        return None;
+    }
+    if vm.get("ostype").is_some() {
+        ctx.mapped("ostype", "features/hyperv");
+    }
+    let m = &ctx.machine;
+    let mut hv = DomainFeatureHyperV::default();
+    if x_vga(ctx) || vendor_id.is_some() {
+        hv.vendor_id =
+            Some(DomainFeatureHyperVVendorId { state: "on", value: vendor_id.unwrap_or("proxmox").to_owned() });
+    }
+    let on = || Some(DomainFeatureState::ON);
+    if m.at_least(2, 3, 0) {
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries: 0x1fff });
+        hv.vapic = on();
+        // hv_time is libvirt's hypervclock timer, not a <hyperv> child.
+        domain.clock.timers.push(DomainTimer { name: "hypervclock", tickpolicy: None, present: Some("yes") });
+    } else {
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries: 0xffff });
+    }
+    if m.at_least(2, 6, 0) {
+        hv.reset = on();
+        hv.vpindex = on();
+        hv.runtime = on();
+    }
+    if winversion >= 7 {
+        hv.relaxed = on();
+        if m.at_least(2, 12, 0) {
+            hv.synic = on();
+            hv.stimer = on();
+        }
+        if m.at_least(3, 1, 0) {
+            hv.ipi = on();
+        }
+    }
+    if winversion >= 11 && m.at_least(11, 0, 2) {
+        // Proxmox adds hv_evmcs only on Intel hosts; it fails to start on AMD.
+        ctx.note_on(
+            "ostype",
+            Note::advice(
+                code::CPU_HOST_VENDOR,
+                "Proxmox adds the Hyper-V enlightened VMCS (hv-evmcs) for Windows 11 on Intel hosts; it was left out because the target's CPU vendor is unknown",
+            )
+            .help("on an Intel host add <evmcs state='on'/> to <hyperv>"),
+        );
+    }
+    Some(hv)
 }

@@ -45,7 +45,14 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let props = vm.props("vga");
     // Windows XP/2003 default to cirrus (QemuServer.pm `get_default_vga`).
-    let default = if vm.windows_version() == 5 { "cirrus" } else { defaults::VGA };
+    // A passed-through GPU (x-vga) is the display: Proxmox then defaults to no emulated VGA.
+    let default = if super::hostpci::gpu_passthrough(vm) {
+        "none"
+    } else if vm.windows_version() == 5 {
+        "cirrus"
+    } else {
+        defaults::VGA
+    };
     let vga = props.and_then(|p| p.str("type")).unwrap_or(default).to_owned();
     let memory_mib = props.and_then(|p| p.int("memory")).map(|m| m as u32);
     if props.is_some() {

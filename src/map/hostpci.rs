@@ -19,8 +19,6 @@ use crate::report::{code, Note};
 
 /// Whether Proxmox treats the VM as doing GPU passthrough (a hostpci with `x-vga=1`): it then
 /// hides KVM (`kvm=off`), sets `hv_vendor_id`, and uses `vga: none` when `vga` is unset.
-// For `vga` (devices.rs, the lead's): with no `vga` key and GPU passthrough Proxmox uses `none`.
-#[allow(dead_code)]
 pub fn gpu_passthrough(vm: &VmConfig) -> bool {
     vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
 }

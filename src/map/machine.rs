@@ -1,7 +1,10 @@
 //! Machine type, architecture, accelerator, ACPI, clock and lifecycle
 //! (libvirt-mapping.md §0, §1, §2.1; pve-config.md §6 "Machine / version", "Time / ostype").
 
-use crate::libvirt::{Domain, DomainClock, DomainFeatureApic, DomainLifecycleAction, DomainOsType, DomainType, Empty};
+use crate::libvirt::{
+    Domain, DomainClock, DomainFeatureApic, DomainFeatureIoapic, DomainIommu, DomainIommuDriver, DomainLifecycleAction,
+    DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
+};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
@@ -14,6 +17,11 @@ pub struct MachineType {
     pub version: Option<(u32, u32, Option<u32>)>,
     pub pve: Option<u32>,
     pub pxe: bool,
+    /// The machine version Proxmox ran the guest with (`major`, `minor`, `+pveN`), before any
+    /// lowering for the target host; `None` for an unversioned type, which Proxmox runs at its
+    /// newest version. Proxmox's version-dependent defaults (S3/S4, free page reporting,
+    /// Hyper-V flags) follow this, not the target's machine.
+    pub proxmox: Option<(u32, u32, u32)>,
 }
 
 impl MachineType {
@@ -39,7 +47,14 @@ impl MachineType {
                 (family.to_owned(), Some((major, minor, micro)))
             }
         };
-        Some(MachineType { family, version, pve, pxe })
+        let proxmox = version.map(|(a, b, _)| (a, b, pve.unwrap_or(0)));
+        Some(MachineType { family, version, pve, pxe, proxmox })
+    }
+
+    /// Whether Proxmox's machine is at least `major.minor+pveN` (Machine.pm `min_version` on the
+    /// effective version; an unversioned type is the newest).
+    pub fn at_least(&self, major: u32, minor: u32, pve: u32) -> bool {
+        self.proxmox.is_none_or(|v| v >= (major, minor, pve))
     }
 
     pub fn is_q35(&self) -> bool {
@@ -92,7 +107,107 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("reboot", "on_reboot");
     }
 
+    viommu(ctx, domain);
+    domain.pm = power_management(ctx);
     domain.clock = clock(ctx);
+
+    // `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
+    if let Some(freeze) = vm.bool("freeze") {
+        if freeze {
+            ctx.note_on(
+                "freeze",
+                Note::warning(code::FREEZE, "the domain cannot be told to start paused in its XML")
+                    .label("start paused")
+                    .help("start it with `virsh start --paused` to keep Proxmox's behaviour"),
+            );
+        } else {
+            ctx.mapped("freeze", "(default: starts running)");
+        }
+    }
+}
+
+/// `machine: …,viommu=intel|virtio,aw-bits=N` (libvirt-mapping.md §2.1).
+fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(props) = ctx.vm.props("machine") else {
+        return;
+    };
+    let aw_bits = props.number("aw-bits").map(|n| n as u32);
+    match props.str("viommu") {
+        None => {
+            if aw_bits.is_some() {
+                // Proxmox refuses it too (Machine.pm).
+                ctx.note_on(
+                    "machine",
+                    Note::error(code::BAD_VALUE, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)")
+                        .label("aw-bits without viommu")
+                        .at(props.span_of("aw-bits")),
+                );
+            }
+        }
+        Some(model) if !ctx.is_q35() => {
+            let message = if model == "intel" {
+                // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
+                "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)"
+            } else {
+                // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM Virt").
+                "libvirt only supports the VirtIO vIOMMU on q35 machines"
+            };
+            ctx.note_on(
+                "machine",
+                Note::error(code::VIOMMU_NEEDS_Q35, message)
+                    .at(props.span_of("viommu"))
+                    .label("not on i440fx")
+                    .help("set the machine type to q35, or remove viommu"),
+            );
+        }
+        Some("intel") => {
+            // Proxmox: intel-iommu,intremap=on,caching-mode=on + kernel-irqchip=split.
+            domain.devices.iommu = Some(DomainIommu {
+                model: "intel",
+                driver: Some(DomainIommuDriver { intremap: Some("on"), caching_mode: Some("on"), aw_bits }),
+            });
+            domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu" });
+            ctx.mapped("machine", "devices/iommu");
+        }
+        Some(_) => {
+            domain.devices.iommu = Some(DomainIommu { model: "virtio", driver: None });
+            ctx.mapped("machine", "devices/iommu");
+            if let Some(bits) = aw_bits {
+                // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
+                // virtio-iommu-pci has no aw-bits property.
+                ctx.note_on(
+                    "machine",
+                    Note::warning(
+                        code::VIOMMU_AW_BITS,
+                        format!(
+                            "aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"
+                        ),
+                    )
+                    .at(props.span_of("aw-bits"))
+                    .label("dropped"),
+                );
+            }
+        }
+    }
+}
+
+/// S3/S4: Proxmox disables both by default from machine 9.2+pve1 (`enable-s3`/`enable-s4`), not on
+/// `virt` (pve-config.md §6 "Machine / version"). Enabled is QEMU's default: no element.
+fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
+    if ctx.machine.family == "virt" {
+        return None;
+    }
+    let props = ctx.vm.props("machine");
+    let default = !ctx.machine.at_least(9, 2, 1);
+    let policy = |name: &str| {
+        let enabled = props.and_then(|p| p.bool(name)).unwrap_or(default);
+        (!enabled).then_some(DomainPmPolicy { enabled: "no" })
+    };
+    let pm = DomainPm { suspend_to_mem: policy("enable-s3"), suspend_to_disk: policy("enable-s4") };
+    if props.is_some_and(|p| p.get("enable-s3").is_some() || p.get("enable-s4").is_some()) {
+        ctx.mapped("machine", "pm");
+    }
+    (pm.suspend_to_mem.is_some() || pm.suspend_to_disk.is_some()).then_some(pm)
 }
 
 /// The machine type, with Proxmox's own rules applied: Windows guests pinned to a version,
@@ -107,8 +222,9 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         version: None,
         pve: None,
         pxe: false,
+        proxmox: None,
     });
-    if written.is_some() {
+    if vm.get("machine").is_some() {
         ctx.mapped("machine", "os/type@machine");
     }
 
@@ -122,6 +238,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         let (major, minor) = created.filter(|&v| v >= (9, 1)).unwrap_or((5, 1));
         machine.family = if machine.is_q35() { "pc-q35".into() } else { "pc-i440fx".into() };
         machine.version = Some((major, minor, None));
+        machine.proxmox = Some((major, minor, 0));
         ctx.note_on(
             if written.is_some() { "machine" } else { "ostype" },
             Note::advice(
@@ -179,10 +296,30 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
     machine
 }
 
-/// `localtime` (default on for Windows), `startdate` (pve-config.md §6 "Time / ostype").
+/// `localtime` (default on for Windows), `startdate`, `tdf` and the Windows/Linux timers
+/// (pve-config.md §6 "Time / ostype", Cfg2Cmd/Timer.pm; libvirt-mapping.md §11).
 fn clock(ctx: &mut Ctx) -> DomainClock {
     let vm = ctx.vm;
     let mut clock = DomainClock { offset: "utc", ..Default::default() };
+    let winversion = vm.windows_version();
+    if vm.get("ostype").is_some() {
+        ctx.mapped("ostype", "clock");
+    }
+    // `tdf` is `-rtc driftfix=slew`, which libvirt writes for an rtc timer with tickpolicy catchup.
+    let acpi = vm.bool("acpi").unwrap_or(true);
+    if vm.bool("tdf").unwrap_or(winversion >= 5 && acpi) {
+        clock.timers.push(DomainTimer { name: "rtc", tickpolicy: Some("catchup"), present: None });
+    }
+    if vm.get("tdf").is_some() {
+        ctx.mapped("tdf", "clock/timer[@name='rtc']@tickpolicy");
+    }
+    if winversion >= 6 {
+        // `-global kvm-pit.lost_tick_policy=discard` and `hpet=off`.
+        clock.timers.push(DomainTimer { name: "pit", tickpolicy: Some("discard"), present: None });
+        clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
+    } else if vm.ostype() == "l26" && ctx.machine.at_least(10, 1, 0) {
+        clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
+    }
     let localtime = vm.bool("localtime").unwrap_or(vm.windows_version() >= 5);
     if localtime {
         clock.offset = "localtime";

@@ -1,22 +1,323 @@
-//! Memory size and the balloon (libvirt-mapping.md §4).
+//! Memory size, NUMA cells, hugepages, memory hotplug and the balloon (libvirt-mapping.md §3, §4;
+//! pve-config.md §6 "Memory", Memory.pm).
 
-use crate::libvirt::{Domain, DomainMemballoon, DomainMemory};
+use crate::libvirt::{
+    Domain, DomainCpu, DomainCpuNuma, DomainCpuNumaCell, DomainMaxMemory, DomainMemballoon, DomainMemory,
+    DomainMemoryBacking, DomainMemoryDevice, DomainMemoryDeviceTarget, DomainMemoryHugepage, DomainMemoryHugepages,
+    DomainNumatune, DomainNumatuneMemnode, Empty, PveMetadataSetting,
+};
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
+
+/// Whether `hotplug` has `feature` (`1` is Proxmox's default `network,disk,usb`, `0` none).
+pub(crate) fn hotplug_has(vm: &VmConfig, feature: &str) -> bool {
+    match vm.text("hotplug") {
+        None | Some("1") => matches!(feature, "network" | "disk" | "usb"),
+        Some("0") => false,
+        Some(list) => list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).any(|f| f == feature),
+    }
+}
+
+/// Memory.pm `$STATICMEM`: the boot memory with memory hotplug; the rest is DIMMs.
+const HOTPLUG_STATIC_MIB: u64 = 1024;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let mib = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
-    domain.memory = DomainMemory::mib(mib);
-    // Guests boot with all of `memory`; `balloon` is only the floor for Proxmox's auto-ballooning,
-    // so currentMemory must not be set from it (it would shrink the guest at boot).
-    domain.current_memory = Some(DomainMemory::mib(mib));
+    let memory = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
     if vm.get("memory").is_some() {
         ctx.mapped("memory", "memory");
     }
+    let numa = vm.bool("numa").unwrap_or(false);
+    let sockets = vm.int("sockets").or_else(|| vm.int("smp")).map_or(defaults::SOCKETS, |v| v as u32).max(1);
+    let cores = vm.int("cores").map_or(defaults::CORES, |v| v as u32);
+    let hugepages = vm.text("hugepages");
+    let mem_hotplug = hotplug_has(vm, "memory");
+    if vm.get("hotplug").is_some() && !mem_hotplug && !hotplug_has(vm, "cpu") {
+        // Disks, NICs and USB devices are always hot-pluggable in libvirt.
+        ctx.mapped("hotplug", "devices");
+    }
 
+    let mut total = memory;
+    let mut cells = Vec::new();
+    if mem_hotplug {
+        ctx.mapped("hotplug", "maxMemory");
+        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some("1024")) {
+            Some((max, static_cells, dimms)) => {
+                total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
+                cells = static_cells;
+                domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB", value: max });
+                domain.devices.memory_devices = dimms
+                    .into_iter()
+                    .map(|(size, node)| DomainMemoryDevice {
+                        model: "dimm",
+                        target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
+                    })
+                    .collect();
+            }
+            None => return,
+        }
+    } else if numa {
+        cells = numa_cells(ctx, domain, memory, sockets, cores);
+    }
+    if vm.get("numa").is_some() {
+        ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
+    }
+    if !numa {
+        for (i, _) in vm.indexed("numa") {
+            ctx.note_on(
+                &format!("numa{i}"),
+                Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
+                    .label("ignored"),
+            );
+        }
+    }
+    if !cells.is_empty() {
+        domain.cpu.get_or_insert_with(DomainCpu::default).numa = Some(DomainCpuNuma { cells });
+    }
+
+    domain.memory = DomainMemory::mib(total);
+    // Guests boot with all of `memory`; `balloon` is only the floor for Proxmox's auto-ballooning,
+    // so currentMemory must not be set from it (it would shrink the guest at boot).
+    domain.current_memory = Some(DomainMemory::mib(total));
+
+    backing(ctx, domain, numa);
+    balloon(ctx, domain, total);
+}
+
+/// Memory hotplug (Memory.pm `config`, `foreach_dimm`, `get_max_mem`): 1024 MiB (per socket with
+/// 1 GiB pages) at boot split over one NUMA cell per socket, the rest as DIMMs of 512 MiB (1 GiB
+/// with 1 GiB pages) doubling every 32, round-robin over the cells. Returns the maximum, the
+/// cells and the DIMMs (size, node).
+#[allow(clippy::type_complexity)]
+fn hotplug_layout(
+    ctx: &mut Ctx,
+    memory: u64,
+    sockets: u32,
+    cores: u32,
+    gib_pages: bool,
+) -> Option<(u64, Vec<DomainCpuNumaCell>, Vec<(u64, u32)>)> {
+    let vm = ctx.vm;
+    let fail = |ctx: &mut Ctx, message: String| {
+        ctx.note_on(
+            "hotplug",
+            Note::error(code::MEMORY_HOTPLUG, message)
+                .label("memory hotplug")
+                .help("Proxmox refuses to start this VM too"),
+        );
+        None
+    };
+    if !vm.bool("numa").unwrap_or(false) {
+        return fail(ctx, "memory hotplug needs `numa: 1`".into());
+    }
+    if vm.indexed("numa").next().is_some() {
+        return fail(ctx, "memory hotplug cannot be combined with custom NUMA nodes (numaN)".into());
+    }
+    let max = max_memory(ctx);
+    if memory > max {
+        return fail(ctx, format!("memory ({memory} MiB) is more than the hotplug maximum ({max} MiB)"));
+    }
+    let static_mib = if gib_pages { HOTPLUG_STATIC_MIB * sockets as u64 } else { HOTPLUG_STATIC_MIB };
+    if memory < static_mib {
+        return fail(ctx, format!("memory hotplug needs at least {static_mib} MiB of memory"));
+    }
+    let per_node = static_mib / sockets as u64;
+    let cells = (0..sockets).map(|i| socket_cell(i, cores, per_node)).collect();
+
+    let mut dimms = Vec::new();
+    let mut current = static_mib;
+    let mut size = if gib_pages { 1024 } else { 512 };
+    'rows: for _ in 0..8 {
+        for i in 0..32u32 {
+            if current >= memory {
+                break 'rows;
+            }
+            current += size;
+            dimms.push((size, i % sockets));
+        }
+        size *= 2;
+    }
+    Some((max, cells, dimms))
+}
+
+/// Memory.pm `get_max_mem`: `1 << (bits - 21)` MiB, at most 4 TiB, with bits from phys-bits, else
+/// the host's for `host`/`max`, else min(host, 40).
+fn max_memory(ctx: &mut Ctx) -> u64 {
+    let cpu = ctx.vm.props("cpu");
+    let model = cpu.and_then(|p| p.str("cputype")).unwrap_or(defaults::CPU_MODEL_KVM);
+    let bits = match cpu.and_then(|p| p.str("phys-bits")) {
+        Some(n) if n != "host" => n.parse().ok(),
+        Some(_) => None,
+        None if matches!(model, "host" | "max") => None,
+        None => Some(40),
+    };
+    let bits = bits.unwrap_or_else(|| {
+        ctx.note_on(
+            "hotplug",
+            Note::advice(
+                code::MEMORY_HOTPLUG,
+                "the hotplug maximum depends on the Proxmox host's physical address bits; 4 TiB (43 bits or more) was assumed",
+            )
+            .help("lower <maxMemory> if the Proxmox host had fewer address bits"),
+        );
+        46
+    });
+    let bits: u32 = bits;
+    (1u64 << (bits.clamp(21, 63) - 21)).min(4 * 1024 * 1024)
+}
+
+fn socket_cell(i: u32, cores: u32, memory: u64) -> DomainCpuNumaCell {
+    let first = i * cores;
+    let cpus = if cores > 1 { format!("{first}-{}", first + cores - 1) } else { first.to_string() };
+    DomainCpuNumaCell { id: i, cpus, memory, unit: "MiB" }
+}
+
+/// `numa: 1`: the numaN nodes, or one cell per socket with the memory split evenly (Memory.pm).
+fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cores: u32) -> Vec<DomainCpuNumaCell> {
+    let vm = ctx.vm;
+    let nodes: Vec<_> = vm.indexed("numa").collect();
+    let error = |ctx: &mut Ctx, key: &str, message: String| {
+        ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
+    };
+    if nodes.is_empty() {
+        if memory % sockets as u64 != 0 {
+            error(
+                ctx,
+                "numa",
+                format!("memory ({memory} MiB) cannot be split evenly over {sockets} sockets (Proxmox fails to start it too)"),
+            );
+            return Vec::new();
+        }
+        return (0..sockets).map(|i| socket_cell(i, cores, memory / sockets as u64)).collect();
+    }
+
+    let max_cpus = sockets.saturating_mul(cores);
+    let mut cells = Vec::new();
+    let mut memnodes = Vec::new();
+    let mut sum = 0.0;
+    for (pos, (index, entry)) in nodes.iter().enumerate() {
+        let key = format!("numa{index}");
+        let Some(props) = entry.props() else { continue };
+        if *index as usize != pos {
+            // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
+            error(ctx, &key, format!("libvirt needs NUMA nodes numbered from 0 without gaps; numa{pos} is missing"));
+            continue;
+        }
+        let cpus = props.str("cpus").unwrap_or_default().replace(';', ",");
+        let highest = cpus.split(',').filter_map(|r| r.rsplit('-').next()?.parse::<u32>().ok()).max();
+        if highest.is_some_and(|h| h >= max_cpus) {
+            error(ctx, &key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
+            continue;
+        }
+        let Some(mib) = props.number("memory") else {
+            error(ctx, &key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
+            continue;
+        };
+        sum += mib;
+        if mib.fract() != 0.0 || mib < 1.0 {
+            error(ctx, &key, format!("libvirt takes NUMA node memory in whole MiB, not {mib}"));
+            continue;
+        }
+        cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB" });
+        ctx.mapped(&key, "cpu/numa/cell");
+        match (props.str("hostnodes"), props.str("policy")) {
+            (Some(hostnodes), Some(policy)) => {
+                // QEMU's bind is libvirt's strict.
+                let mode = match policy {
+                    "bind" => "strict",
+                    "preferred" => "preferred",
+                    _ => "interleave",
+                };
+                memnodes.push(DomainNumatuneMemnode {
+                    cellid: *index as u32,
+                    mode,
+                    nodeset: hostnodes.replace(';', ","),
+                });
+                ctx.mapped(&key, "numatune/memnode");
+            }
+            (Some(hostnodes), None) => {
+                error(ctx, &key, format!("you need to define a policy for hostnode {hostnodes} (as Proxmox says)"))
+            }
+            (None, Some(_)) => ctx.note_on(
+                &key,
+                Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
+                    .at(props.span_of("policy"))
+                    .label("ignored"),
+            ),
+            (None, None) => {}
+        }
+    }
+    if (sum - memory as f64).abs() > f64::EPSILON && cells.len() == nodes.len() {
+        error(
+            ctx,
+            "numa",
+            format!("total memory for NUMA nodes ({sum} MiB) must be equal to the VM's memory ({memory} MiB)"),
+        );
+    }
+    if !memnodes.is_empty() {
+        domain.numatune = Some(DomainNumatune { memnodes });
+    }
+    cells
+}
+
+/// `hugepages`, `keephugepages`, `allow-ksm`.
+fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
+    let vm = ctx.vm;
+    let mut backing = DomainMemoryBacking::default();
+    if let Some(size) = vm.text("hugepages") {
+        if !numa {
+            ctx.note_on(
+                "hugepages",
+                Note::error(code::HUGEPAGES, "hugepages need `numa: 1` (Proxmox refuses to start it too)")
+                    .label("needs NUMA"),
+            );
+        }
+        let page = match size {
+            "2" => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
+            "1024" => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
+            _ => None,
+        };
+        let help = if page.is_none() {
+            "Proxmox picks 1 GiB pages when the host has them and the memory is a multiple of 1 GiB, else 2 MiB; libvirt uses the host's default hugepage size. Reserve pages on the target (hugetlbfs mounted before libvirtd starts)"
+        } else {
+            "reserve enough pages of this size on the target (hugetlbfs mounted before libvirtd starts), or the domain will not start"
+        };
+        backing.hugepages = Some(DomainMemoryHugepages { page });
+        ctx.mapped("hugepages", "memoryBacking/hugepages");
+        ctx.note_on(
+            "hugepages",
+            Note::advice(code::HUGEPAGES, "the guest memory is backed by host hugepages").help(help),
+        );
+    }
+    match vm.bool("keephugepages") {
+        Some(true) => ctx.note_on(
+            "keephugepages",
+            Note::advice(code::KEEPHUGEPAGES, "libvirt has no setting to keep hugepages reserved after the VM stops")
+                .help("reserve the pages persistently on the target (vm.nr_hugepages or the kernel command line)"),
+        ),
+        Some(false) => ctx.mapped("keephugepages", "(default)"),
+        None => {}
+    }
+    match vm.bool("allow-ksm") {
+        // `-machine mem-merge=off`.
+        Some(false) => {
+            backing.nosharepages = Some(Empty);
+            ctx.mapped("allow-ksm", "memoryBacking/nosharepages");
+        }
+        Some(true) => ctx.mapped("allow-ksm", "(default)"),
+        None => {}
+    }
+    if backing != DomainMemoryBacking::default() {
+        domain.memory_backing = Some(backing);
+    }
+}
+
+/// The balloon device, its free page reporting, `balloon` (auto-balloon floor) and `shares`.
+fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
+    let vm = ctx.vm;
+    let mut metadata = Vec::new();
     match vm.int("balloon") {
         Some(0) => {
             domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
@@ -24,9 +325,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         balloon => {
             let address = ctx.pci_address(PciDevice::Balloon);
-            domain.devices.memballoon = Some(DomainMemballoon { model: "virtio", address, ..Default::default() });
+            // Proxmox adds free-page-reporting=on from machine 6.2.
+            let free_page_reporting = ctx.machine.at_least(6, 2, 0).then_some("on");
+            domain.devices.memballoon =
+                Some(DomainMemballoon { model: "virtio", free_page_reporting, address, ..Default::default() });
             if let Some(min) = balloon {
                 ctx.mapped("balloon", "devices/memballoon");
+                metadata.push(PveMetadataSetting { key: "balloon".into(), value: min.to_string() });
                 if min as u64 != mib {
                     ctx.note_on(
                         "balloon",
@@ -37,5 +342,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 }
             }
         }
+    }
+    if let Some(shares) = vm.int("shares") {
+        metadata.push(PveMetadataSetting { key: "shares".into(), value: shares.to_string() });
+        ctx.note_on(
+            "shares",
+            Note::advice(
+                code::MEMORY_SHARES,
+                "shares is the weight for Proxmox's auto-ballooning (not CPU shares); kept in <metadata> only",
+            )
+            .label("auto-balloon weight"),
+        );
+    }
+    if let Some(meta) = domain.metadata.as_mut() {
+        meta.pve.settings.extend(metadata);
     }
 }

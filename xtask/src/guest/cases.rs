@@ -55,13 +55,7 @@ struct Done {
     elapsed: Duration,
 }
 
-pub fn run_all(
-    root: &Path,
-    target: &Path,
-    kit: &Kit,
-    initrd: &Path,
-    opts: &Options,
-) -> Result<bool, String> {
+pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Options) -> Result<bool, String> {
     let started = Instant::now();
     let mut cases = rng_cases();
     cases.extend(fixture_cases(root)?);
@@ -70,11 +64,7 @@ pub fn run_all(
         cases.retain(|c| c.name.contains(only.as_str()));
     }
     eprintln!("building the converter (cargo build -p pve2virt)");
-    exec::output(
-        Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "pve2virt"])
-            .current_dir(root),
-    )?;
+    exec::output(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "pve2virt"]).current_dir(root))?;
     let converter = target.join("debug/pve2virt");
     // Storage resolution is still being written on main: until `convert` takes --storage-cfg,
     // corpus configs are converted without it (their disks then show up as missing).
@@ -100,18 +90,10 @@ pub fn run_all(
             .get("smbios1")
             .and_then(|s| s.split(',').find_map(|p| p.strip_prefix("uuid=")))
             .map_or_else(|| c.name.clone(), |u| u.to_ascii_lowercase());
-        let key = if shares_host_rng {
-            "host /dev/hwrng".to_string()
-        } else {
-            key
-        };
+        let key = if shares_host_rng { "host /dev/hwrng".to_string() } else { key };
         groups.entry(key).or_default().push(c);
     }
-    let host_hwrng = if groups.contains_key("host /dev/hwrng") {
-        host_rng_rate()
-    } else {
-        None
-    };
+    let host_hwrng = if groups.contains_key("host /dev/hwrng") { host_rng_rate() } else { None };
     let queue = Mutex::new(groups.into_values().collect::<Vec<_>>());
     let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -122,16 +104,8 @@ pub fn run_all(
                 };
                 for case in group {
                     let d = run_case(case, &converter, kit, initrd, opts);
-                    let verdict = if d.rows.iter().all(|r| r.pass) {
-                        "ok"
-                    } else {
-                        "FAILED"
-                    };
-                    eprintln!(
-                        "  {} {verdict} ({:.0}s)",
-                        d.case.name,
-                        d.elapsed.as_secs_f64()
-                    );
+                    let verdict = if d.rows.iter().all(|r| r.pass) { "ok" } else { "FAILED" };
+                    eprintln!("  {} {verdict} ({:.0}s)", d.case.name, d.elapsed.as_secs_f64());
                     done.lock().unwrap().push(d);
                 }
             });
@@ -141,15 +115,8 @@ pub fn run_all(
     done.sort_by(|a, b| a.case.name.cmp(&b.case.name));
     add_unlimited_checks(&mut done, host_hwrng);
 
-    let rows: Vec<Row> = done
-        .iter()
-        .flat_map(|d| {
-            d.rows.iter().map(|c| Row {
-                case: d.case.name.clone(),
-                check: c.clone(),
-            })
-        })
-        .collect();
+    let rows: Vec<Row> =
+        done.iter().flat_map(|d| d.rows.iter().map(|c| Row { case: d.case.name.clone(), check: c.clone() })).collect();
     let all_pass = rows.iter().all(|r| r.check.pass);
     let took = started.elapsed().as_secs();
     let preamble = format!(
@@ -161,11 +128,7 @@ pub fn run_all(
         took / 60,
         took % 60,
         kit.kernel.display(),
-        if storage_flags {
-            ""
-        } else {
-            " The converter has no --storage-cfg yet: corpus disks were not resolved."
-        }
+        if storage_flags { "" } else { " The converter has no --storage-cfg yet: corpus disks were not resolved." }
     );
     print!("{}", table::text(&rows));
     println!("{preamble}");
@@ -185,11 +148,7 @@ fn rng_cases() -> Vec<Case> {
         let short = source.trim_start_matches("/dev/");
         for (label, opts, limit) in [
             ("default", "", Some(DEFAULT_LIMIT)),
-            (
-                "4096-per-500ms",
-                ",max_bytes=4096,period=500",
-                Some((4096, 500)),
-            ),
+            ("4096-per-500ms", ",max_bytes=4096,period=500", Some((4096, 500))),
             ("unlimited", ",max_bytes=0", None),
         ] {
             cases.push(Case {
@@ -197,11 +156,7 @@ fn rng_cases() -> Vec<Case> {
                 config: format!("memory: 256\nostype: l26\nrng0: source={source}{opts}\n"),
                 extra_args: vec!["--vmid".into(), "9000".into()],
                 kind: Kind::Rng { limit },
-                skip: if source == "/dev/hwrng" {
-                    hwrng_skip.clone()
-                } else {
-                    None
-                },
+                skip: if source == "/dev/hwrng" { hwrng_skip.clone() } else { None },
             });
         }
     }
@@ -211,18 +166,14 @@ fn rng_cases() -> Vec<Case> {
 /// Fixtures that stand for real-world VMs (the rest exercise one parser or mapping corner and
 /// add nothing a guest could see): everything under `fixtures/real-world/`, plus these.
 const FIXTURE_SAMPLE: &[&str] = &[
-    "core/typical-linux.conf", // the everyday Linux VM: scsi, cdrom, NIC, rng, uuid
+    "core/typical-linux.conf",       // the everyday Linux VM: scsi, cdrom, NIC, rng, uuid
     "core/windows-created-9.2.conf", // a Windows guest as created by Proxmox 8.3
-    "core/windows-pinned.conf", // Windows 11 on q35
+    "core/windows-pinned.conf",      // Windows 11 on q35
 ];
 
 fn fixture_cases(root: &Path) -> Result<Vec<Case>, String> {
     let fixtures = root.join("fixtures");
-    let mut files: Vec<PathBuf> = FIXTURE_SAMPLE
-        .iter()
-        .map(|f| fixtures.join(f))
-        .filter(|f| f.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> = FIXTURE_SAMPLE.iter().map(|f| fixtures.join(f)).filter(|f| f.is_file()).collect();
     collect_confs(&fixtures.join("real-world"), &mut files);
     files.sort();
     files
@@ -264,8 +215,7 @@ fn corpus_cases(root: &Path, work: &Path) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     for name in CORPUS_SAMPLE {
         let file = corpus.join("cfg2cmd").join(format!("{name}.conf"));
-        let config =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let config = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let mut extra_args = vec!["--vmid".into(), "8006".into(), "--storage-cfg".into()];
         extra_args.push(storage_cfg.to_string_lossy().into());
         // Every storage becomes a directory of files; the boot redirects them to scratch
@@ -275,13 +225,7 @@ fn corpus_cases(root: &Path, work: &Path) -> Result<Vec<Case>, String> {
             extra_args.push("--map-storage".into());
             extra_args.push(format!("{id}={}", dir.display()));
         }
-        cases.push(Case {
-            name: format!("corpus-{name}"),
-            config,
-            extra_args,
-            kind: Kind::Config,
-            skip: None,
-        });
+        cases.push(Case { name: format!("corpus-{name}"), config, extra_args, kind: Kind::Config, skip: None });
     }
     Ok(cases)
 }
@@ -298,47 +242,22 @@ fn storage_ids(cfg: &str) -> Vec<String> {
 
 fn run_case(case: Case, converter: &Path, kit: &Kit, initrd: &Path, opts: &Options) -> Done {
     let started = Instant::now();
-    let mut done = Done {
-        facts: None,
-        rows: Vec::new(),
-        elapsed: Duration::ZERO,
-        case,
-    };
+    let mut done = Done { facts: None, rows: Vec::new(), elapsed: Duration::ZERO, case };
     if let Some(reason) = &done.case.skip {
-        done.rows
-            .push(Check::new("skipped", "-", reason.clone(), true));
+        done.rows.push(Check::new("skipped", "-", reason.clone(), true));
         return done;
     }
     match convert(&done.case, converter, &opts.work) {
-        Err(e) => done
-            .rows
-            .push(Check::new("converted", "domain XML", one_line(&e), false)),
+        Err(e) => done.rows.push(Check::new("converted", "domain XML", one_line(&e), false)),
         Ok(xml) => {
-            let secs = if matches!(done.case.kind, Kind::Rng { .. }) {
-                ENTROPY_SECS
-            } else {
-                0
-            };
-            match vm::boot(
-                &done.case.name,
-                &xml,
-                kit,
-                initrd,
-                &opts.work,
-                secs,
-                BOOT_TIMEOUT,
-            ) {
-                Err(e) => done
-                    .rows
-                    .push(Check::new("booted", "DONE", one_line(&e), false)),
+            let secs = if matches!(done.case.kind, Kind::Rng { .. }) { ENTROPY_SECS } else { 0 };
+            match vm::boot(&done.case.name, &xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT) {
+                Err(e) => done.rows.push(Check::new("booted", "DONE", one_line(&e), false)),
                 Ok(out) => {
                     let f = facts::parse(&out.serial_log);
                     let conf = expect::parse_config(&done.case.config);
                     done.rows = expect::checks(&conf, &f);
-                    if let Kind::Rng {
-                        limit: Some((max_bytes, period)),
-                    } = done.case.kind
-                    {
+                    if let Kind::Rng { limit: Some((max_bytes, period)) } = done.case.kind {
                         done.rows.push(entropy_check(max_bytes, period, &f));
                     }
                     done.facts = Some(f);
@@ -356,11 +275,7 @@ fn convert(case: &Case, converter: &Path, work: &Path) -> Result<String, String>
     let conf = work.join("configs").join(format!("{}.conf", case.name));
     std::fs::write(&conf, &case.config).map_err(|e| e.to_string())?;
     exec::output(
-        Command::new(converter)
-            .arg("convert")
-            .arg(&conf)
-            .args(&case.extra_args)
-            .args(["--domain-type", "qemu"]),
+        Command::new(converter).arg("convert").arg(&conf).args(&case.extra_args).args(["--domain-type", "qemu"]),
     )
 }
 
@@ -371,12 +286,7 @@ fn entropy_check(max_bytes: u64, period: u64, f: &Facts) -> Check {
     };
     let (lo, hi) = rate_bounds(max_bytes, period, e.window_ms);
     let expected = format!("{lo}..={hi} B in {} ms", e.window_ms);
-    Check::new(
-        &what,
-        expected,
-        format!("{} B", e.bytes),
-        (lo..=hi).contains(&e.bytes),
-    )
+    Check::new(&what, expected, format!("{} B", e.bytes), (lo..=hi).contains(&e.bytes))
 }
 
 /// Bytes per second the host's /dev/hwrng delivers, read for 2 s before any guest runs. A
@@ -387,10 +297,7 @@ fn host_rng_rate() -> Option<u64> {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
     let mut dev = std::fs::File::open("/dev/hwrng").ok()?;
-    let (count, stop) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicBool::new(false)),
-    );
+    let (count, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let (c, st) = (count.clone(), stop.clone());
     // A blocking read cannot be timed out: the reader stops at its next 64-byte chunk.
     std::thread::spawn(move || {
@@ -425,10 +332,7 @@ fn add_unlimited_checks(done: &mut [Done], host_hwrng: Option<u64>) {
         }
         let default_name = done[i].case.name.replace("-unlimited", "-default");
         let host_bound = host_hwrng.filter(|_| done[i].case.config.contains("/dev/hwrng"));
-        let check = match (
-            measured(&done[i].case.name, done),
-            measured(&default_name, done),
-        ) {
+        let check = match (measured(&done[i].case.name, done), measured(&default_name, done)) {
             (Some((u, window_ms)), Some((d, _))) => {
                 let mut want = 10 * d;
                 let mut expected = format!("≥ 10 × {default_name} = {want} B");
@@ -439,12 +343,7 @@ fn add_unlimited_checks(done: &mut [Done], host_hwrng: Option<u64>) {
                         expected = format!("≥ ½ host /dev/hwrng ({rate} B/s) = {want} B");
                     }
                 }
-                Check::new(
-                    "entropy: no limiter",
-                    expected,
-                    format!("{u} B"),
-                    u >= want && u > d,
-                )
+                Check::new("entropy: no limiter", expected, format!("{u} B"), u >= want && u > d)
             }
             (u, _) => Check::new(
                 "entropy: no limiter",
@@ -480,18 +379,12 @@ mod tests {
     fn nine_rng_cases_with_proxmox_option_forms() {
         let cases = rng_cases();
         assert_eq!(cases.len(), 9);
-        assert!(cases
-            .iter()
-            .any(|c| c.config.ends_with("rng0: source=/dev/random,max_bytes=0\n")));
-        assert!(cases
-            .iter()
-            .any(|c| c.config.ends_with("rng0: source=/dev/urandom\n")));
+        assert!(cases.iter().any(|c| c.config.ends_with("rng0: source=/dev/random,max_bytes=0\n")));
+        assert!(cases.iter().any(|c| c.config.ends_with("rng0: source=/dev/urandom\n")));
     }
 
     fn rng_done(name: &str, bytes: u64, limit: Option<(u64, u64)>) -> Done {
-        let facts = facts::parse(&format!(
-            "FACT entropy.window_ms=6000\nFACT entropy.bytes={bytes}\nDONE\n"
-        ));
+        let facts = facts::parse(&format!("FACT entropy.window_ms=6000\nFACT entropy.bytes={bytes}\nDONE\n"));
         Done {
             case: Case {
                 name: name.into(),

@@ -41,12 +41,8 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
     let mut images = Vec::new();
     // Host passthrough and virtiofs need host resources a test machine does not have; the
     // console devices are replaced by the log below.
-    devices.retain_elements(|d| {
-        !matches!(
-            d.name.as_str(),
-            "hostdev" | "redirdev" | "filesystem" | "serial" | "console"
-        )
-    });
+    devices
+        .retain_elements(|d| !matches!(d.name.as_str(), "hostdev" | "redirdev" | "filesystem" | "serial" | "console"));
     for dev in devices.elements_mut() {
         // Direct kernel boot and per-device boot order exclude each other.
         dev.retain_elements(|c| c.name != "boot");
@@ -68,11 +64,7 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
         Element::new("console")
             .with_attr("type", "file")
             .with_child(Element::new("source").with_attr("path", &log))
-            .with_child(
-                Element::new("target")
-                    .with_attr("type", "serial")
-                    .with_attr("port", "0"),
-            ),
+            .with_child(Element::new("target").with_attr("type", "serial").with_attr("port", "0")),
     );
     Ok(images)
 }
@@ -83,16 +75,9 @@ fn rewrite_os(domain: &mut Element, boot: &Boot) {
     // and the efidisk must not be touched by a test.
     os.remove_attr("firmware");
     os.retain_elements(|c| {
-        !matches!(
-            c.name.as_str(),
-            "loader" | "nvram" | "boot" | "bootmenu" | "kernel" | "initrd" | "cmdline"
-        )
+        !matches!(c.name.as_str(), "loader" | "nvram" | "boot" | "bootmenu" | "kernel" | "initrd" | "cmdline")
     });
-    let at = os
-        .children
-        .iter()
-        .position(|c| matches!(c, Node::Element(e) if e.name == "type"))
-        .map_or(0, |i| i + 1);
+    let at = os.children.iter().position(|c| matches!(c, Node::Element(e) if e.name == "type")).map_or(0, |i| i + 1);
     let kernel = Element::new("kernel").with_text(&boot.kernel.to_string_lossy());
     let initrd = Element::new("initrd").with_text(&boot.initrd.to_string_lossy());
     let cmdline = Element::new("cmdline").with_text(boot.cmdline);
@@ -105,10 +90,7 @@ fn rewrite_os(domain: &mut Element, boot: &Boot) {
 fn rewrite_tcg_incompatible(domain: &mut Element) {
     if let Some(cpu) = domain.child_mut("cpu") {
         // TCG cannot pass the host CPU through; `maximum` keeps the topology children.
-        if matches!(
-            cpu.attr("mode").as_deref(),
-            Some("host-passthrough" | "host-model")
-        ) {
+        if matches!(cpu.attr("mode").as_deref(), Some("host-passthrough" | "host-model")) {
             cpu.set_attr("mode", "maximum");
             cpu.remove_attr("migratable");
         }
@@ -136,10 +118,7 @@ fn rewrite_disk(disk: &mut Element, scratch: &Path) -> Result<Option<Image>, Str
         disk.set_attr("device", "disk");
         disk.remove_attr("sgio");
     }
-    let target = disk
-        .child("target")
-        .and_then(|t| t.attr("dev"))
-        .ok_or("a <disk> without <target dev=…>")?;
+    let target = disk.child("target").and_then(|t| t.attr("dev")).ok_or("a <disk> without <target dev=…>")?;
     let format = match disk.child("driver").and_then(|d| d.attr("type")) {
         Some(f) if f != "raw" && !is_cdrom => f,
         _ => "raw".to_string(),
@@ -161,12 +140,7 @@ fn rewrite_disk(disk: &mut Element, scratch: &Path) -> Result<Option<Image>, Str
 /// bandwidth) is not visible to it and needs host set-up, so user-mode networking stands in.
 fn rewrite_interface(iface: &mut Element) {
     iface.set_attr("type", "user");
-    iface.retain_elements(|c| {
-        matches!(
-            c.name.as_str(),
-            "mac" | "model" | "address" | "link" | "rom"
-        )
-    });
+    iface.retain_elements(|c| matches!(c.name.as_str(), "mac" | "model" | "address" | "link" | "rom"));
 }
 
 /// A TPM with an `external` backend needs a swtpm started by hand; libvirt's own emulator gives
@@ -176,9 +150,7 @@ fn rewrite_tpm(tpm: &mut Element) {
         return;
     };
     if backend.attr("type").as_deref() == Some("external") {
-        *backend = Element::new("backend")
-            .with_attr("type", "emulator")
-            .with_attr("version", "2.0");
+        *backend = Element::new("backend").with_attr("type", "emulator").with_attr("version", "2.0");
     }
 }
 
@@ -242,41 +214,23 @@ mod tests {
         assert!(xml.contains("<name>guest-x</name>"));
         assert!(xml.contains("<uuid>7b10d7af-b932-4c66-b2c3-3996152ec465</uuid>"));
         assert!(xml.contains("<type arch='x86_64' machine='q35'>hvm</type><kernel>/k/vmlinuz</kernel><initrd>/k/initrd</initrd><cmdline>console=ttyS0</cmdline>"), "{xml}");
-        for gone in [
-            "<loader",
-            "<nvram",
-            "<boot",
-            "vmbr0",
-            "<vlan",
-            "/run/x.sock",
-            "/dev/pve",
-            "io='native'",
-        ] {
+        for gone in ["<loader", "<nvram", "<boot", "vmbr0", "<vlan", "/run/x.sock", "/dev/pve", "io='native'"] {
             assert!(!xml.contains(gone), "{gone} left in {xml}");
         }
-        assert!(xml.contains("<cpu mode='maximum' check='none'><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>"));
+        assert!(xml
+            .contains("<cpu mode='maximum' check='none'><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>"));
         assert!(xml.contains("<disk type='file' device='disk'>"));
         assert!(xml.contains("<source file='/s/sda.raw'/>"));
-        assert!(
-            xml.contains("<serial>drive-scsi0</serial>"),
-            "disk serial is guest-visible"
-        );
+        assert!(xml.contains("<serial>drive-scsi0</serial>"), "disk serial is guest-visible");
         assert!(xml.contains("<interface type='user'>"));
         assert!(xml.contains("<mac address='bc:24:11:2a:3b:4c'/>"));
         assert!(xml.contains("slot='0x12'"));
         assert!(xml.contains("<rate bytes='1024' period='1000'/>"));
-        assert!(xml.contains(
-            "<serial type='file'><source path='/s/serial.log'/><target port='0'/></serial>"
-        ));
-        assert!(xml.contains("<console type='file'><source path='/s/serial.log'/><target type='serial' port='0'/></console>"));
+        assert!(xml.contains("<serial type='file'><source path='/s/serial.log'/><target port='0'/></serial>"));
+        assert!(xml
+            .contains("<console type='file'><source path='/s/serial.log'/><target type='serial' port='0'/></console>"));
         assert_eq!(xml.matches("<serial type=").count(), 1);
-        assert_eq!(
-            images,
-            [Image {
-                path: "/s/sda.raw".into(),
-                format: "raw".into()
-            }]
-        );
+        assert_eq!(images, [Image { path: "/s/sda.raw".into(), format: "raw".into() }]);
     }
 
     #[test]
@@ -291,9 +245,7 @@ mod tests {
         let images = rewrite(&mut d, &boot()).unwrap();
         assert_eq!(images[0].path, Path::new("/s/vda.qcow2"));
         assert_eq!(images[0].format, "qcow2");
-        assert!(d
-            .to_xml()
-            .contains("<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>"));
+        assert!(d.to_xml().contains("<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>"));
     }
 
     #[test]

@@ -7,30 +7,18 @@ use std::process::Command;
 /// the command line and stderr, which is what one needs to see when libvirt refuses a domain.
 pub fn output(cmd: &mut Command) -> Result<String, String> {
     let shown = format!("{cmd:?}");
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let out = cmd.output().map_err(|e| format!("cannot run {shown}: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        Err(format!(
-            "{shown} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(format!("{shown} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()))
     }
 }
 
 pub fn virsh(args: &[&str]) -> Result<String, String> {
-    output(
-        Command::new("virsh")
-            .arg("-c")
-            .arg(super::LIBVIRT_URI)
-            .args(args),
-    )
+    output(Command::new("virsh").arg("-c").arg(super::LIBVIRT_URI).args(args))
 }
 
 pub fn path_str(p: &Path) -> Result<&str, String> {
-    p.to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", p.display()))
+    p.to_str().ok_or_else(|| format!("{} is not UTF-8", p.display()))
 }

@@ -19,18 +19,8 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(
-        what: &str,
-        expected: impl Into<String>,
-        measured: impl Into<String>,
-        pass: bool,
-    ) -> Self {
-        Check {
-            what: what.into(),
-            expected: expected.into(),
-            measured: measured.into(),
-            pass,
-        }
+    pub fn new(what: &str, expected: impl Into<String>, measured: impl Into<String>, pass: bool) -> Self {
+        Check { what: what.into(), expected: expected.into(), measured: measured.into(), pass }
     }
 }
 
@@ -46,18 +36,12 @@ pub fn parse_config(text: &str) -> BTreeMap<String, String> {
 
 /// `virtio=BC:24:…,bridge=vmbr0` → the value of `key`; a bare first item counts as `first_key`.
 fn prop<'a>(value: &'a str, key: &str) -> Option<&'a str> {
-    value.split(',').find_map(|kv| {
-        kv.split_once('=')
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| v)
-    })
+    value.split(',').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
 }
 
 fn indexed<'a>(conf: &'a BTreeMap<String, String>, prefix: &str) -> Vec<(u32, &'a str)> {
-    let mut v: Vec<_> = conf
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.parse::<u32>().ok()?, v.as_str())))
-        .collect();
+    let mut v: Vec<_> =
+        conf.iter().filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.parse::<u32>().ok()?, v.as_str()))).collect();
     v.sort();
     v
 }
@@ -69,52 +53,26 @@ pub fn is_q35(conf: &BTreeMap<String, String>) -> bool {
 /// Every check of what the guest sees against the config. `facts.done` false means the guest
 /// never finished reporting: that alone fails, the rest would only repeat it.
 pub fn checks(conf: &BTreeMap<String, String>, f: &Facts) -> Vec<Check> {
-    let mut out = vec![Check::new(
-        "guest reported",
-        "DONE",
-        if f.done { "DONE" } else { "no DONE" },
-        f.done,
-    )];
+    let mut out = vec![Check::new("guest reported", "DONE", if f.done { "DONE" } else { "no DONE" }, f.done)];
     if !f.done {
         return out;
     }
     if !f.insmod_failed.is_empty() {
-        out.push(Check::new(
-            "drivers loaded",
-            "all",
-            f.insmod_failed.join(" "),
-            false,
-        ));
+        out.push(Check::new("drivers loaded", "all", f.insmod_failed.join(" "), false));
     }
     if let Some(uuid) = conf.get("smbios1").and_then(|s| prop(s, "uuid")) {
         let seen = f.uuid.clone().unwrap_or_default();
-        out.push(Check::new(
-            "SMBIOS UUID",
-            uuid.to_ascii_lowercase(),
-            &seen,
-            seen.eq_ignore_ascii_case(uuid),
-        ));
+        out.push(Check::new("SMBIOS UUID", uuid.to_ascii_lowercase(), &seen, seen.eq_ignore_ascii_case(uuid)));
     }
 
     let num = |k: &str, default: u64| conf.get(k).and_then(|v| v.parse().ok()).unwrap_or(default);
-    let vcpus = conf
-        .get("vcpus")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(num("sockets", 1) * num("cores", 1)) as usize;
+    let vcpus = conf.get("vcpus").and_then(|v| v.parse().ok()).unwrap_or(num("sockets", 1) * num("cores", 1)) as usize;
     let seen = f.cpus_online.map_or("?".into(), |n| n.to_string());
-    out.push(Check::new(
-        "vCPUs online",
-        vcpus.to_string(),
-        seen,
-        f.cpus_online == Some(vcpus),
-    ));
+    out.push(Check::new("vCPUs online", vcpus.to_string(), seen, f.cpus_online == Some(vcpus)));
 
     // `memory: 2048` or `memory: current=2048`; 512 MiB when absent.
-    let memory = conf
-        .get("memory")
-        .map(|m| prop(m, "current").unwrap_or(m))
-        .and_then(|m| m.parse::<u64>().ok())
-        .unwrap_or(512);
+    let memory =
+        conf.get("memory").map(|m| prop(m, "current").unwrap_or(m)).and_then(|m| m.parse::<u64>().ok()).unwrap_or(512);
     out.push(memory_check(memory, f));
 
     out.extend(nic_checks(conf, f));
@@ -122,20 +80,10 @@ pub fn checks(conf: &BTreeMap<String, String>, f: &Facts) -> Vec<Check> {
 
     let rng_expected = conf.contains_key("rng0");
     let rng_seen = f.rngs.iter().any(|r| r.starts_with("virtio_rng"));
-    out.push(Check::new(
-        "virtio rng",
-        present(rng_expected),
-        present(rng_seen),
-        rng_expected == rng_seen,
-    ));
+    out.push(Check::new("virtio rng", present(rng_expected), present(rng_seen), rng_expected == rng_seen));
     let tpm_expected = conf.contains_key("tpmstate0");
     let tpm_seen = !f.tpms.is_empty();
-    out.push(Check::new(
-        "TPM",
-        present(tpm_expected),
-        present(tpm_seen),
-        tpm_expected == tpm_seen,
-    ));
+    out.push(Check::new("TPM", present(tpm_expected), present(tpm_seen), tpm_expected == tpm_seen));
     out
 }
 
@@ -165,32 +113,21 @@ fn memory_check(mib: u64, f: &Facts) -> Check {
 /// i440fx, the pci-bridge at slot 1 behind the DMI bridge at 0x1e on q35 (libvirt-mapping §12).
 fn expected_nic_path(q35: bool, index: u32) -> Option<Vec<(u8, u8)>> {
     let slot = (index <= 5).then(|| 0x12 + index as u8)?;
-    Some(if q35 {
-        vec![(0x1e, 0), (0x01, 0), (slot, 0)]
-    } else {
-        vec![(slot, 0)]
-    })
+    Some(if q35 { vec![(0x1e, 0), (0x01, 0), (slot, 0)] } else { vec![(slot, 0)] })
 }
 
 fn show_path(p: &[(u8, u8)]) -> String {
     if p.is_empty() {
         return "?".into();
     }
-    p.iter()
-        .map(|(s, f)| format!("{s:02x}.{f}"))
-        .collect::<Vec<_>>()
-        .join("/")
+    p.iter().map(|(s, f)| format!("{s:02x}.{f}")).collect::<Vec<_>>().join("/")
 }
 
 fn nic_checks(conf: &BTreeMap<String, String>, f: &Facts) -> Vec<Check> {
     let q35 = is_q35(conf);
     let nets = indexed(conf, "net");
-    let mut out = vec![Check::new(
-        "NIC count",
-        nets.len().to_string(),
-        f.nics.len().to_string(),
-        nets.len() == f.nics.len(),
-    )];
+    let mut out =
+        vec![Check::new("NIC count", nets.len().to_string(), f.nics.len().to_string(), nets.len() == f.nics.len())];
     for (i, value) in nets {
         // The MAC is the value of the model key: `virtio=BC:24:…`, `e1000=…`.
         let mac = value
@@ -216,12 +153,7 @@ fn nic_checks(conf: &BTreeMap<String, String>, f: &Facts) -> Vec<Check> {
             ),
             None => ("not found".into(), false),
         };
-        out.push(Check::new(
-            &format!("net{i} MAC and PCI slot"),
-            expected,
-            measured,
-            ok,
-        ));
+        out.push(Check::new(&format!("net{i} MAC and PCI slot"), expected, measured, ok));
     }
     out
 }
@@ -248,47 +180,25 @@ fn disk_checks(conf: &BTreeMap<String, String>, f: &Facts) -> Vec<Check> {
     for prefix in ["ide", "sata", "scsi", "virtio"] {
         for (i, value) in indexed(conf, prefix) {
             let key = format!("{prefix}{i}");
-            let cdrom =
-                prop(value, "media") == Some("cdrom") || value.split(',').next() == Some("none");
+            let cdrom = prop(value, "media") == Some("cdrom") || value.split(',').next() == Some("none");
             let kind = if cdrom { "cdrom" } else { "disk" };
-            expected.push((
-                format!("{} {kind}", expected_bus(conf, &key)),
-                prop(value, "serial"),
-            ));
+            expected.push((format!("{} {kind}", expected_bus(conf, &key)), prop(value, "serial")));
         }
     }
     let mut want: Vec<String> = expected.iter().map(|(d, _)| d.clone()).collect();
-    let mut seen: Vec<String> = f
-        .disks
-        .iter()
-        .map(|d| format!("{} {}", d.bus, if d.cdrom { "cdrom" } else { "disk" }))
-        .collect();
+    let mut seen: Vec<String> =
+        f.disks.iter().map(|d| format!("{} {}", d.bus, if d.cdrom { "cdrom" } else { "disk" })).collect();
     want.sort();
     seen.sort();
-    let mut out = vec![Check::new(
-        "disks (bus, kind)",
-        summarise(&want),
-        summarise(&seen),
-        want == seen,
-    )];
+    let mut out = vec![Check::new("disks (bus, kind)", summarise(&want), summarise(&seen), want == seen)];
     let cd_want = want.iter().any(|d| d.ends_with("cdrom"));
     let cd_seen = seen.iter().any(|d| d.ends_with("cdrom"));
-    out.push(Check::new(
-        "CD-ROM",
-        present(cd_want),
-        present(cd_seen),
-        cd_want == cd_seen,
-    ));
+    out.push(Check::new("CD-ROM", present(cd_want), present(cd_seen), cd_want == cd_seen));
     for (what, serial) in &expected {
         if let Some(serial) = serial {
             let found = f.disks.iter().any(|d| d.serial.as_deref() == Some(serial));
             let seen: Vec<_> = f.disks.iter().filter_map(|d| d.serial.clone()).collect();
-            out.push(Check::new(
-                &format!("serial of {what}"),
-                *serial,
-                seen.join(", "),
-                found,
-            ));
+            out.push(Check::new(&format!("serial of {what}"), *serial, seen.join(", "), found));
         }
     }
     out
@@ -303,17 +213,7 @@ fn summarise(items: &[String]) -> String {
     if counts.is_empty() {
         return "none".into();
     }
-    counts
-        .iter()
-        .map(|(k, n)| {
-            if *n > 1 {
-                format!("{n}× {k}")
-            } else {
-                k.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    counts.iter().map(|(k, n)| if *n > 1 { format!("{n}× {k}") } else { k.to_string() }).collect::<Vec<_>>().join(", ")
 }
 
 /// How many bytes a virtio-rng limited to `max_bytes` per `period_ms` can deliver in a window of
@@ -362,10 +262,7 @@ FACT disk.sda.vpd80=00800002533120\nFACT rng.available=\nFACT tpm=\nDONE\n",
         let checks = checks(&parse_config(CONF), &good_facts());
         let failed: Vec<_> = checks.iter().filter(|c| !c.pass).collect();
         assert!(failed.is_empty(), "{failed:#?}");
-        let disks = checks
-            .iter()
-            .find(|c| c.what == "disks (bus, kind)")
-            .unwrap();
+        let disks = checks.iter().find(|c| c.what == "disks (bus, kind)").unwrap();
         assert_eq!(disks.expected, "2× ahci cdrom, virtio-scsi disk");
     }
 
@@ -376,21 +273,8 @@ FACT disk.sda.vpd80=00800002533120\nFACT rng.available=\nFACT tpm=\nDONE\n",
         f.uuid = Some("00000000-0000-0000-0000-000000000000".into());
         f.ram_bytes = 244 * MIB; // 256 MB read as 10^6 bytes
         f.disks.retain(|d| !d.cdrom);
-        let failed: Vec<_> = checks(&parse_config(CONF), &f)
-            .into_iter()
-            .filter(|c| !c.pass)
-            .map(|c| c.what)
-            .collect();
-        assert_eq!(
-            failed,
-            [
-                "SMBIOS UUID",
-                "memory",
-                "net0 MAC and PCI slot",
-                "disks (bus, kind)",
-                "CD-ROM"
-            ]
-        );
+        let failed: Vec<_> = checks(&parse_config(CONF), &f).into_iter().filter(|c| !c.pass).map(|c| c.what).collect();
+        assert_eq!(failed, ["SMBIOS UUID", "memory", "net0 MAC and PCI slot", "disks (bus, kind)", "CD-ROM"]);
     }
 
     #[test]

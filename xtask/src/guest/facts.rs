@@ -82,10 +82,7 @@ pub fn parse(log: &str) -> Facts {
                     _ => continue,
                 };
                 if let Some((dev, attr)) = rest.rsplit_once('.') {
-                    group
-                        .entry(dev.into())
-                        .or_default()
-                        .insert(attr.into(), value.into());
+                    group.entry(dev.into()).or_default().insert(attr.into(), value.into());
                 }
             }
         }
@@ -96,11 +93,7 @@ pub fn parse(log: &str) -> Facts {
     f.nics = nets
         .into_iter()
         .map(|(name, a)| Nic {
-            mac: a
-                .get("mac")
-                .cloned()
-                .unwrap_or_default()
-                .to_ascii_lowercase(),
+            mac: a.get("mac").cloned().unwrap_or_default().to_ascii_lowercase(),
             pci_path: a.get("path").map(|p| pci_path(p)).unwrap_or_default(),
             name,
         })
@@ -135,10 +128,7 @@ fn disk(name: String, a: &BTreeMap<String, String>) -> Disk {
         bus: bus.to_string(),
         cdrom: a.get("scsi_type").map(String::as_str) == Some("5") || name.starts_with("sr"),
         serial,
-        device_ids: a
-            .get("vpd83")
-            .map(|h| vpd83_ascii(&unhex(h)))
-            .unwrap_or_default(),
+        device_ids: a.get("vpd83").map(|h| vpd83_ascii(&unhex(h))).unwrap_or_default(),
         name,
     }
 }
@@ -156,10 +146,7 @@ fn count_cpu_list(list: &str) -> Option<usize> {
 /// `00100000-0fffffff` → 0x0ff00000 (inclusive range).
 fn range_len(range: &str) -> Option<u64> {
     let (a, b) = range.split_once('-')?;
-    let (a, b) = (
-        u64::from_str_radix(a, 16).ok()?,
-        u64::from_str_radix(b, 16).ok()?,
-    );
+    let (a, b) = (u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?);
     Some(b.checked_sub(a)? + 1)
 }
 
@@ -180,9 +167,7 @@ fn pci_path(sysfs: &str) -> Vec<(u8, u8)> {
 }
 
 fn unhex(h: &str) -> Vec<u8> {
-    (0..h.len() / 2)
-        .filter_map(|i| u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect()
+    (0..h.len() / 2).filter_map(|i| u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()).collect()
 }
 
 /// VPD page 0x80 (Unit Serial Number): 4-byte header, length at bytes 2–3, then the serial,
@@ -190,11 +175,7 @@ fn unhex(h: &str) -> Vec<u8> {
 fn vpd80_serial(page: &[u8]) -> Option<String> {
     let len = u16::from_be_bytes([*page.get(2)?, *page.get(3)?]) as usize;
     let body = page.get(4..(4 + len).min(page.len()))?;
-    Some(
-        String::from_utf8_lossy(body)
-            .trim_matches(|c: char| c == ' ' || c == '\0')
-            .to_string(),
-    )
+    Some(String::from_utf8_lossy(body).trim_matches(|c: char| c == ' ' || c == '\0').to_string())
 }
 
 /// VPD page 0x83 (Device Identification): designators of `[code set, type, 0, len, id…]` after a
@@ -208,12 +189,7 @@ fn vpd83_ascii(page: &[u8]) -> Vec<String> {
             break;
         };
         if matches!(page[i] & 0x0f, 2 | 3) {
-            out.push(
-                String::from_utf8_lossy(id)
-                    .trim_end_matches('\0')
-                    .trim()
-                    .to_string(),
-            );
+            out.push(String::from_utf8_lossy(id).trim_end_matches('\0').trim().to_string());
         }
         i += 4 + len;
     }
@@ -258,10 +234,7 @@ DONE
     fn parses_every_fact() {
         let f = parse(LOG);
         assert!(f.done);
-        assert_eq!(
-            f.uuid.as_deref(),
-            Some("7b10d7af-b932-4c66-b2c3-3996152ec465")
-        );
+        assert_eq!(f.uuid.as_deref(), Some("7b10d7af-b932-4c66-b2c3-3996152ec465"));
         assert_eq!(f.cpus_online, Some(3));
         assert_eq!(f.ram_bytes, 0x9ec00 + 0xfee0000);
         assert_eq!(f.mem_total_kb, Some(215000));
@@ -283,13 +256,7 @@ DONE
         assert_eq!(by_name("sdb").serial.as_deref(), Some("QM00001"));
         assert_eq!(f.rngs, ["virtio_rng.0", "tpm-rng-0"]);
         assert_eq!(f.tpms, ["tpm0"]);
-        assert_eq!(
-            f.entropy,
-            Some(Entropy {
-                bytes: 7104,
-                window_ms: 6000
-            })
-        );
+        assert_eq!(f.entropy, Some(Entropy { bytes: 7104, window_ms: 6000 }));
     }
 
     #[test]

@@ -45,9 +45,7 @@ pub fn build(kit: &Kit, out: &Path) -> Result<(), String> {
     let index = index_modules(&kit.modules.join("kernel"))?;
     let mut modules: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let order = load_order(ROOT_MODULES, |name| {
-        let path = index
-            .get(name)
-            .ok_or_else(|| format!("module {name} is not in this kernel"))?;
+        let path = index.get(name).ok_or_else(|| format!("module {name} is not in this kernel"))?;
         let ko = ko_bytes(path)?;
         let deps = modinfo_depends(&ko);
         modules.insert(name.to_string(), ko);
@@ -105,11 +103,7 @@ fn modinfo_depends(ko: &[u8]) -> Vec<String> {
     };
     let value = &ko[at + key.len()..];
     let value = &value[..value.iter().position(|&b| b == 0).unwrap_or(value.len())];
-    String::from_utf8_lossy(value)
-        .split(',')
-        .filter(|d| !d.is_empty())
-        .map(|d| d.replace('-', "_"))
-        .collect()
+    String::from_utf8_lossy(value).split(',').filter(|d| !d.is_empty()).map(|d| d.replace('-', "_")).collect()
 }
 
 /// Module names in an order where each comes after everything it depends on (depth-first
@@ -141,10 +135,7 @@ fn load_order(
 }
 
 fn strip_compression_suffix(name: &str) -> &str {
-    name.strip_suffix(".xz")
-        .or_else(|| name.strip_suffix(".zst"))
-        .or_else(|| name.strip_suffix(".gz"))
-        .unwrap_or(name)
+    name.strip_suffix(".xz").or_else(|| name.strip_suffix(".zst")).or_else(|| name.strip_suffix(".gz")).unwrap_or(name)
 }
 
 /// `virtio-rng.ko.xz` → `virtio_rng`.
@@ -162,11 +153,7 @@ fn ko_bytes(path: &Path) -> Result<Vec<u8>, String> {
         Some("gz") => "gzip",
         _ => return fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
     };
-    let out = Command::new(tool)
-        .arg("-dc")
-        .arg(path)
-        .output()
-        .map_err(|e| format!("{tool}: {e}"))?;
+    let out = Command::new(tool).arg("-dc").arg(path).output().map_err(|e| format!("{tool}: {e}"))?;
     if !out.status.success() {
         return Err(format!("{tool} -dc {} failed", path.display()));
     }
@@ -192,17 +179,7 @@ mod tests {
     #[test]
     fn dependencies_come_first_and_once() {
         let order = load_order(&["virtio-rng", "virtio_net"], fake).unwrap();
-        assert_eq!(
-            order,
-            [
-                "virtio_ring",
-                "virtio",
-                "virtio_rng",
-                "failover",
-                "net_failover",
-                "virtio_net"
-            ]
-        );
+        assert_eq!(order, ["virtio_ring", "virtio", "virtio_rng", "failover", "net_failover", "virtio_net"]);
     }
 
     #[test]
@@ -214,19 +191,13 @@ mod tests {
     #[test]
     fn reads_depends_from_modinfo() {
         let ko = b"\x7fELF...\0license=GPL\0depends=virtio_ring,virtio,net-failover\0retpoline=Y\0";
-        assert_eq!(
-            modinfo_depends(ko),
-            ["virtio_ring", "virtio", "net_failover"]
-        );
+        assert_eq!(modinfo_depends(ko), ["virtio_ring", "virtio", "net_failover"]);
         assert!(modinfo_depends(b"\0depends=\0").is_empty());
     }
 
     #[test]
     fn compressed_names_are_stored_plain() {
-        assert_eq!(
-            strip_compression_suffix("virtio-rng.ko.xz"),
-            "virtio-rng.ko"
-        );
+        assert_eq!(strip_compression_suffix("virtio-rng.ko.xz"), "virtio-rng.ko");
         assert_eq!(module_name("virtio-rng.ko.zst"), "virtio_rng");
     }
 }

@@ -25,15 +25,8 @@ pub fn ensure(cache: &Path) -> Result<Kit, String> {
     let debs = cache.join("debs");
     fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
     let kernel_pkg = kernel_package()?;
-    eprintln!(
-        "guest kit: downloading {kernel_pkg} and busybox-static into {}",
-        debs.display()
-    );
-    output(
-        Command::new("apt-get")
-            .args(["download", &kernel_pkg, "busybox-static"])
-            .current_dir(&debs),
-    )?;
+    eprintln!("guest kit: downloading {kernel_pkg} and busybox-static into {}", debs.display());
+    output(Command::new("apt-get").args(["download", &kernel_pkg, "busybox-static"]).current_dir(&debs))?;
     // Unpack into a scratch directory and rename it into place, so an interrupted run never
     // leaves a half-unpacked kit that `find` would accept.
     let partial = cache.join("root.partial");
@@ -41,8 +34,7 @@ pub fn ensure(cache: &Path) -> Result<Kit, String> {
     for entry in fs::read_dir(&debs).map_err(|e| e.to_string())? {
         let deb = entry.map_err(|e| e.to_string())?.path();
         let name = deb.file_name().unwrap_or_default().to_string_lossy();
-        let wanted =
-            name.starts_with(&format!("{kernel_pkg}_")) || name.starts_with("busybox-static_");
+        let wanted = name.starts_with(&format!("{kernel_pkg}_")) || name.starts_with("busybox-static_");
         if wanted && name.ends_with(".deb") {
             output(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&partial))?;
         }
@@ -63,8 +55,7 @@ fn kernel_package() -> Result<String, String> {
             // Fresh containers ship without package lists.
             eprintln!("guest kit: no package lists yet, running apt-get update");
             output(Command::new("apt-get").arg("update"))?;
-            signed_image(&depends()?)
-                .ok_or("apt-cache depends linux-image-amd64: no kernel image")?
+            signed_image(&depends()?).ok_or("apt-cache depends linux-image-amd64: no kernel image")?
         }
     };
     Ok(format!("{signed}-unsigned"))
@@ -83,21 +74,14 @@ fn find(root: &Path) -> Result<Kit, String> {
     let kernel = fs::read_dir(&boot)
         .map_err(|e| format!("{}: {e}", boot.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
-        })
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-")))
         .ok_or("no vmlinuz in the kit")?;
     let version = kernel.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_string();
     let modules = root.join("lib/modules").join(version);
     if !busybox.is_file() || !modules.join("kernel").is_dir() {
         return Err("kit incomplete".into());
     }
-    Ok(Kit {
-        kernel,
-        modules,
-        busybox,
-    })
+    Ok(Kit { kernel, modules, busybox })
 }
 
 #[cfg(test)]
@@ -107,10 +91,7 @@ mod tests {
     #[test]
     fn picks_the_kernel_the_metapackage_depends_on() {
         let out = "linux-image-amd64\n  Depends: linux-image-6.1.0-57-amd64\n";
-        assert_eq!(
-            signed_image(out).as_deref(),
-            Some("linux-image-6.1.0-57-amd64")
-        );
+        assert_eq!(signed_image(out).as_deref(), Some("linux-image-6.1.0-57-amd64"));
         assert_eq!(signed_image("linux-image-amd64\n"), None);
     }
 }

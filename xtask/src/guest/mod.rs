@@ -48,15 +48,9 @@ pub fn cli(args: Vec<String>) -> i32 {
 
 fn run(args: &[String]) -> Result<bool, String> {
     let root = repo_root();
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let mut opts = Options {
-        cache: target.join("guest-kit"),
-        work: target.join("guest"),
-        only: None,
-        jobs: 2,
-        domain: None,
-    };
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut opts =
+        Options { cache: target.join("guest-kit"), work: target.join("guest"), only: None, jobs: 2, domain: None };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -79,31 +73,16 @@ fn run(args: &[String]) -> Result<bool, String> {
 
     if let Some(file) = &opts.domain {
         let xml = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let out = vm::boot(
-            "adhoc",
-            &xml,
-            &kit,
-            &initrd,
-            &opts.work,
-            6,
-            cases::BOOT_TIMEOUT,
-        )?;
+        let out = vm::boot("adhoc", &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT)?;
         println!("{}", out.serial_log);
-        println!(
-            "{:#?}\nboot took {:.1}s",
-            facts::parse(&out.serial_log),
-            out.elapsed.as_secs_f64()
-        );
+        println!("{:#?}\nboot took {:.1}s", facts::parse(&out.serial_log), out.elapsed.as_secs_f64());
         return Ok(true);
     }
     cases::run_all(&root, &target, &kit, &initrd, &opts)
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 trait CanonicalizeOrSelf {
@@ -113,10 +92,7 @@ trait CanonicalizeOrSelf {
 impl CanonicalizeOrSelf for PathBuf {
     /// libvirt needs absolute paths; the file itself may not exist yet.
     fn canonicalize_or_self(self) -> PathBuf {
-        match (
-            self.parent().and_then(|p| p.canonicalize().ok()),
-            self.file_name(),
-        ) {
+        match (self.parent().and_then(|p| p.canonicalize().ok()), self.file_name()) {
             (Some(dir), Some(name)) => dir.join(name),
             _ => self,
         }

@@ -18,11 +18,7 @@ pub fn text(rows: &[Row]) -> String {
     }
     let mut out = String::new();
     for r in std::iter::once(&header).chain(&cells) {
-        let line: Vec<String> = r
-            .iter()
-            .zip(width)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let line: Vec<String> = r.iter().zip(width).map(|(c, w)| format!("{c:<w$}")).collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
@@ -41,18 +37,8 @@ pub fn markdown(rows: &[Row], preamble: &str) -> String {
 
 fn cells(r: &Row) -> [String; 5] {
     let result = if r.check.pass { "pass" } else { "FAIL" };
-    let result = if r.check.what == "skipped" {
-        "skip"
-    } else {
-        result
-    };
-    [
-        r.case.clone(),
-        r.check.what.clone(),
-        r.check.expected.clone(),
-        r.check.measured.clone(),
-        result.into(),
-    ]
+    let result = if r.check.what == "skipped" { "skip" } else { result };
+    [r.case.clone(), r.check.what.clone(), r.check.expected.clone(), r.check.measured.clone(), result.into()]
 }
 
 #[cfg(test)]
@@ -61,14 +47,8 @@ mod tests {
 
     fn rows() -> Vec<Row> {
         vec![
-            Row {
-                case: "rng-a".into(),
-                check: Check::new("entropy", "5056..=7168", "7104", true),
-            },
-            Row {
-                case: "x".into(),
-                check: Check::new("serial", "a|b", "none", false),
-            },
+            Row { case: "rng-a".into(), check: Check::new("entropy", "5056..=7168", "7104", true) },
+            Row { case: "x".into(), check: Check::new("serial", "a|b", "none", false) },
         ]
     }
 

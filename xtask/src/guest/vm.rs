@@ -34,9 +34,8 @@ pub fn boot(
     let serial_log = scratch.join("serial.log");
     // rng_core.default_quality=0 keeps the kernel's hwrng feeder thread from reading the device
     // in parallel with the measurement, so /dev/hwrng sees the device's whole output.
-    let cmdline = format!(
-        "console=ttyS0 loglevel=4 panic=-1 rng_core.default_quality=0 pve2virt.entropy={entropy_secs}"
-    );
+    let cmdline =
+        format!("console=ttyS0 loglevel=4 panic=-1 rng_core.default_quality=0 pve2virt.entropy={entropy_secs}");
     let mut dom = xml::parse(domain_xml)?;
     let images = domain::rewrite(
         &mut dom,
@@ -50,12 +49,7 @@ pub fn boot(
         },
     )?;
     for image in &images {
-        output(
-            Command::new("qemu-img")
-                .args(["create", "-q", "-f", &image.format])
-                .arg(&image.path)
-                .arg("64M"),
-        )?;
+        output(Command::new("qemu-img").args(["create", "-q", "-f", &image.format]).arg(&image.path).arg("64M"))?;
     }
     let xml_path = scratch.join("domain.xml");
     fs::write(&xml_path, dom.to_xml()).map_err(|e| e.to_string())?;
@@ -66,10 +60,7 @@ pub fn boot(
     let result = virsh(&["start", &name]).and_then(|_| wait_for_done(&name, &serial_log, timeout));
     remove_domain(&name);
     result?;
-    Ok(Outcome {
-        serial_log: fs::read_to_string(&serial_log).unwrap_or_default(),
-        elapsed: started.elapsed(),
-    })
+    Ok(Outcome { serial_log: fs::read_to_string(&serial_log).unwrap_or_default(), elapsed: started.elapsed() })
 }
 
 fn wait_for_done(name: &str, log: &Path, timeout: Duration) -> Result<(), String> {
@@ -80,11 +71,7 @@ fn wait_for_done(name: &str, log: &Path, timeout: Duration) -> Result<(), String
             return Ok(());
         }
         if start.elapsed() > timeout {
-            return Err(format!(
-                "no DONE within {}s (see {})",
-                timeout.as_secs(),
-                log.display()
-            ));
+            return Err(format!("no DONE within {}s (see {})", timeout.as_secs(), log.display()));
         }
         // A guest that powered off (or crashed QEMU) early will never print DONE.
         if virsh(&["domstate", name]).is_ok_and(|s| s.trim() == "shut off") {

@@ -27,11 +27,7 @@ pub struct Element {
 
 impl Element {
     pub fn new(name: &str) -> Self {
-        Element {
-            name: name.to_string(),
-            attrs: Vec::new(),
-            children: Vec::new(),
-        }
+        Element { name: name.to_string(), attrs: Vec::new(), children: Vec::new() }
     }
 
     pub fn with_attr(mut self, name: &str, value: &str) -> Self {
@@ -50,10 +46,7 @@ impl Element {
     }
 
     pub fn attr(&self, name: &str) -> Option<String> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| unescape(v))
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| unescape(v))
     }
 
     pub fn set_attr(&mut self, name: &str, value: &str) {
@@ -222,15 +215,8 @@ impl Parser<'_> {
     }
 
     fn other(&mut self) -> Result<Node, String> {
-        let end = if self.rest().starts_with("<!--") {
-            "-->"
-        } else {
-            "?>"
-        };
-        let len = self
-            .rest()
-            .find(end)
-            .ok_or_else(|| self.error("unterminated markup"))?;
+        let end = if self.rest().starts_with("<!--") { "-->" } else { "?>" };
+        let len = self.rest().find(end).ok_or_else(|| self.error("unterminated markup"))?;
         let text = self.rest()[..len + end.len()].to_string();
         self.pos += len + end.len();
         Ok(Node::Other(text))
@@ -253,17 +239,10 @@ impl Parser<'_> {
             self.skip_ws();
             self.expect("=")?;
             self.skip_ws();
-            let quote = self
-                .rest()
-                .chars()
-                .next()
-                .filter(|c| *c == '\'' || *c == '"');
+            let quote = self.rest().chars().next().filter(|c| *c == '\'' || *c == '"');
             let quote = quote.ok_or_else(|| self.error("expected a quoted value"))?;
             self.pos += 1;
-            let len = self
-                .rest()
-                .find(quote)
-                .ok_or_else(|| self.error("unterminated value"))?;
+            let len = self.rest().find(quote).ok_or_else(|| self.error("unterminated value"))?;
             // Re-escape so the stored form is always single-quote safe.
             let value = escape(&unescape(&self.rest()[..len]));
             self.pos += len + 1;
@@ -296,11 +275,7 @@ impl Parser<'_> {
 }
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&apos;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&apos;").replace('"', "&quot;")
 }
 
 pub fn unescape(s: &str) -> String {
@@ -352,10 +327,7 @@ mod tests {
         assert_eq!(root.to_xml(), src);
         assert_eq!(root.child("name").unwrap().text(), "a&b");
         let rng = root.child("devices").unwrap().child("rng").unwrap();
-        assert_eq!(
-            rng.child("rate").unwrap().attr("bytes").as_deref(),
-            Some("1024")
-        );
+        assert_eq!(rng.child("rate").unwrap().attr("bytes").as_deref(), Some("1024"));
     }
 
     #[test]
