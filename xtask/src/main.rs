@@ -1,5 +1,30 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
-fn main() {
-    eprintln!("usage: cargo xtask <task>");
-    std::process::exit(2);
+mod conformance;
+mod libvirt;
+mod process;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  conformance [--corpus DIR] [--storage-cfg FILE] [--no-targets]
+              [--only SUBSTRING]... [--keep-artifacts] [--converter PATH]
+      convert every Proxmox cfg2cmd config and fixture, define and start it
+      under qemu:///system, and compare the live QEMU with Proxmox's command
+      line; writes target/conformance.md";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("conformance") => conformance::main(args.collect()),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
 }
