@@ -1,2 +1,84 @@
-//! pve2virt: Proxmox VE VM config → libvirt domain XML.
+//! pve2virt: turns a Proxmox VE VM config into libvirt domain XML that boots the same guest.
+//!
+//! The pipeline, one module per arrow, data flowing forward only:
+//!
+//! ```text
+//! bytes ─pve::file─▶ sections ─pve::decode─▶ checked keys ─map─▶ libvirt::Domain + notes ─libvirt::write─▶ XML
+//! ```
+//!
+//! [`convert`] runs all of it; every error of the input is reported at once, and nothing is
+//! written unless the whole conversion succeeded.
+
+pub mod libvirt;
+pub mod map;
 pub mod pve;
+pub mod report;
+
+use std::path::Path;
+
+pub use map::{KeyOutcome, MapOptions};
+pub use pve::decode::Selection;
+pub use report::{Note, Severity, Source};
+
+use report::code;
+
+/// What to convert and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The VMID; when `None` it must come from the file name (`<vmid>.conf`).
+    pub vmid: Option<u32>,
+    pub selection: Selection,
+    pub map: MapOptions,
+}
+
+/// A successful conversion.
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    pub vmid: u32,
+    pub domain: libvirt::Domain,
+    /// The domain XML, as `virsh dumpxml` would lay it out.
+    pub xml: String,
+    /// Lossy notes and advice (no errors).
+    pub notes: Vec<Note>,
+    /// For every key of the translated section: what it became, and the notes about it.
+    pub outcomes: Vec<KeyOutcome>,
+}
+
+/// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
+pub fn vmid_from_path(path: &Path) -> Option<u32> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".conf")?;
+    if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+/// Converts raw config bytes. Returns the source (for rendering notes) and the result.
+pub fn convert_bytes(name: &str, bytes: &[u8], opts: &Options) -> (Source, Result<Conversion, Vec<Note>>) {
+    match pve::file::decode_bytes(bytes) {
+        Ok(text) => {
+            let result = convert(&text, opts);
+            (Source::new(name, text), result)
+        }
+        Err((lossy, notes)) => (Source::new(name, lossy), Err(notes)),
+    }
+}
+
+/// Converts a config's text.
+pub fn convert(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>> {
+    let file = pve::file::parse(text)?;
+    let decoded = pve::decode::decode(&file, &opts.selection)?;
+    let Some(vmid) = opts.vmid else {
+        return Err(vec![Note::error(code::NO_VMID, "the VMID is unknown")
+            .help("name the file <vmid>.conf as Proxmox does, or pass --vmid N")]);
+    };
+    let vm = pve::vm::VmConfig { vmid, entries: decoded.entries, description: decoded.description };
+    let mapped = map::translate(&vm, &opts.map)?;
+    let xml = libvirt::write::to_xml(&mapped.domain).map_err(|e| {
+        vec![Note::error(code::UNREPRESENTABLE, e.to_string())
+            .help("remove control characters from the config's values (they cannot appear in XML)")]
+    })?;
+    let mut notes = decoded.notes;
+    notes.extend(mapped.notes);
+    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes })
+}

@@ -85,6 +85,19 @@ pub struct KeySpec {
     pub ty: KeyType,
 }
 
+// Specs are statics: two are the same spec only if they are the same object.
+impl PartialEq for KeySpec {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
 impl KeySpec {
     pub fn is_indexed(&self) -> bool {
         self.count > 0
@@ -98,7 +111,10 @@ pub fn lookup(key: &str) -> Option<(&'static KeySpec, Option<u16>)> {
     let (prefix, digits) = key.split_at(digits_at);
     KEYS.iter().find_map(|spec| {
         if spec.is_indexed() {
-            if spec.name != prefix || digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+            if spec.name != prefix
+                || digits.is_empty()
+                || (digits.len() > 1 && digits.starts_with('0'))
+            {
                 return None;
             }
             let index: u16 = digits.parse().ok()?;

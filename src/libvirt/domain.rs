@@ -1,0 +1,1418 @@
+//! The libvirt domain model. One struct per element, named by its XML path (`DomainRngRate` is
+//! `<domain><devices><rng><rate>`); field order is libvirt's element order, so the output diffs
+//! cleanly against `virsh dumpxml`. Attributes are `@name`, text content is `$text`
+//! (quick-xml's serde conventions). `None` and empty lists are left out.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainType {
+    #[default]
+    Kvm,
+    Qemu,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename = "domain")]
+pub struct Domain {
+    #[serde(rename = "@type")]
+    pub domain_type: DomainType,
+    #[serde(rename = "@xmlns:qemu", skip_serializing_if = "Option::is_none")]
+    pub xmlns_qemu: Option<&'static str>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub genid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<DomainMetadata>,
+    #[serde(rename = "maxMemory", skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<DomainMaxMemory>,
+    pub memory: DomainMemory,
+    #[serde(rename = "currentMemory", skip_serializing_if = "Option::is_none")]
+    pub current_memory: Option<DomainMemory>,
+    #[serde(rename = "memoryBacking", skip_serializing_if = "Option::is_none")]
+    pub memory_backing: Option<DomainMemoryBacking>,
+    pub vcpu: DomainVcpu,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iothreads: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cputune: Option<DomainCputune>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numatune: Option<DomainNumatune>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sysinfo: Option<DomainSysinfo>,
+    pub os: DomainOs,
+    pub features: DomainFeatures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<DomainCpu>,
+    pub clock: DomainClock,
+    pub on_poweroff: DomainLifecycleAction,
+    pub on_reboot: DomainLifecycleAction,
+    pub on_crash: DomainLifecycleAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pm: Option<DomainPm>,
+    pub devices: DomainDevices,
+    #[serde(rename = "qemu:commandline", skip_serializing_if = "Option::is_none")]
+    pub qemu_commandline: Option<DomainQemuCommandline>,
+    #[serde(rename = "qemu:override", skip_serializing_if = "Option::is_none")]
+    pub qemu_override: Option<DomainQemuOverride>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+/// `<metadata><pve:vm xmlns:pve='urn:x-proxmox:qemu-server:1'>…</pve:vm></metadata>`: the Proxmox
+/// settings libvirt has no element for, kept where `virsh metadata` can read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainMetadata {
+    #[serde(rename = "pve:vm")]
+    pub pve: PveMetadata,
+}
+
+pub const PVE_METADATA_NS: &str = "urn:x-proxmox:qemu-server:1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct PveMetadata {
+    #[serde(rename = "@xmlns:pve")]
+    pub xmlns: &'static str,
+    #[serde(rename = "pve:vmid")]
+    pub vmid: u32,
+    /// `pve:key` elements, one per Proxmox setting kept as metadata, in config order.
+    #[serde(rename = "pve:setting", skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<PveMetadataSetting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PveMetadataSetting {
+    #[serde(rename = "@key")]
+    pub key: String,
+    #[serde(rename = "$text")]
+    pub value: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory and CPU resources
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemory {
+    #[serde(rename = "@unit")]
+    pub unit: &'static str,
+    #[serde(rename = "$text")]
+    pub value: u64,
+}
+
+impl DomainMemory {
+    pub fn mib(value: u64) -> Self {
+        DomainMemory { unit: "MiB", value }
+    }
+}
+
+impl Default for DomainMemory {
+    fn default() -> Self {
+        Self::mib(512)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMaxMemory {
+    #[serde(rename = "@slots")]
+    pub slots: u32,
+    #[serde(rename = "@unit")]
+    pub unit: &'static str,
+    #[serde(rename = "$text")]
+    pub value: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainMemoryBacking {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hugepages: Option<DomainMemoryHugepages>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nosharepages: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainMemorySource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<DomainMemoryAccess>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainMemoryHugepages {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<DomainMemoryHugepage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemoryHugepage {
+    #[serde(rename = "@size")]
+    pub size: u64,
+    #[serde(rename = "@unit")]
+    pub unit: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemorySource {
+    #[serde(rename = "@type")]
+    pub source_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemoryAccess {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+}
+
+/// An empty element such as `<acpi/>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Empty;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainVcpu {
+    #[serde(rename = "@placement")]
+    pub placement: &'static str,
+    #[serde(rename = "@cpuset", skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(rename = "@current", skip_serializing_if = "Option::is_none")]
+    pub current: Option<u32>,
+    #[serde(rename = "$text")]
+    pub value: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainCputune {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shares: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_period: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_quota: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainNumatune {
+    #[serde(rename = "memnode", skip_serializing_if = "Vec::is_empty")]
+    pub memnodes: Vec<DomainNumatuneMemnode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainNumatuneMemnode {
+    #[serde(rename = "@cellid")]
+    pub cellid: u32,
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+    #[serde(rename = "@nodeset")]
+    pub nodeset: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMBIOS
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainSysinfo {
+    #[serde(rename = "@type")]
+    pub sysinfo_type: &'static str,
+    pub system: DomainSysinfoSystem,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainSysinfoSystem {
+    #[serde(rename = "entry")]
+    pub entries: Vec<DomainSysinfoEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSysinfoEntry {
+    #[serde(rename = "@name")]
+    pub name: &'static str,
+    #[serde(rename = "$text")]
+    pub value: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// OS and firmware
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainOs {
+    #[serde(rename = "type")]
+    pub os_type: DomainOsType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loader: Option<DomainLoader>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nvram: Option<DomainNvram>,
+    #[serde(rename = "boot", skip_serializing_if = "Vec::is_empty")]
+    pub boot: Vec<DomainOsBoot>,
+    #[serde(rename = "bootmenu", skip_serializing_if = "Option::is_none")]
+    pub boot_menu: Option<DomainBootMenu>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smbios: Option<DomainOsSmbios>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainOsType {
+    #[serde(rename = "@arch")]
+    pub arch: String,
+    #[serde(rename = "@machine")]
+    pub machine: String,
+    #[serde(rename = "$text")]
+    pub value: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainLoader {
+    #[serde(rename = "@readonly")]
+    pub readonly: &'static str,
+    #[serde(rename = "@secure", skip_serializing_if = "Option::is_none")]
+    pub secure: Option<&'static str>,
+    #[serde(rename = "@type")]
+    pub loader_type: &'static str,
+    #[serde(rename = "$text")]
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainNvram {
+    #[serde(rename = "@template", skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    pub nvram_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainDiskSource>,
+    #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainOsBoot {
+    #[serde(rename = "@dev")]
+    pub dev: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainBootMenu {
+    #[serde(rename = "@enable")]
+    pub enable: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainOsSmbios {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Features
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFeatures {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acpi: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apic: Option<DomainFeatureApic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hyperv: Option<DomainFeatureHyperV>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kvm: Option<DomainFeatureKvm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pvspinlock: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smm: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ioapic: Option<DomainFeatureIoapic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFeatureApic {
+    #[serde(rename = "@eoi", skip_serializing_if = "Option::is_none")]
+    pub eoi: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFeatureState {
+    #[serde(rename = "@state")]
+    pub state: &'static str,
+}
+
+impl DomainFeatureState {
+    pub const ON: Self = DomainFeatureState { state: "on" };
+    pub const OFF: Self = DomainFeatureState { state: "off" };
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFeatureIoapic {
+    #[serde(rename = "@driver")]
+    pub driver: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFeatureKvm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<DomainFeatureState>,
+}
+
+/// `<hyperv mode='custom'>`: the enlightenments, in libvirt's element order.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFeatureHyperV {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relaxed: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vapic: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spinlocks: Option<DomainFeatureHyperVSpinlocks>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpindex: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synic: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stimer: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<DomainFeatureHyperVVendorId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequencies: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reenlightenment: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tlbflush: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipi: Option<DomainFeatureState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evmcs: Option<DomainFeatureState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFeatureHyperVSpinlocks {
+    #[serde(rename = "@state")]
+    pub state: &'static str,
+    #[serde(rename = "@retries")]
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFeatureHyperVVendorId {
+    #[serde(rename = "@state")]
+    pub state: &'static str,
+    #[serde(rename = "@value")]
+    pub value: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainCpu {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+    #[serde(rename = "@match", skip_serializing_if = "Option::is_none")]
+    pub match_: Option<&'static str>,
+    #[serde(rename = "@check", skip_serializing_if = "Option::is_none")]
+    pub check: Option<&'static str>,
+    #[serde(rename = "@migratable", skip_serializing_if = "Option::is_none")]
+    pub migratable: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<DomainCpuModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<DomainCpuTopology>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maxphysaddr: Option<DomainCpuMaxPhysAddr>,
+    #[serde(rename = "feature", skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<DomainCpuFeature>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numa: Option<DomainCpuNuma>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainCpuModel {
+    #[serde(rename = "@fallback")]
+    pub fallback: &'static str,
+    #[serde(rename = "$text")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainCpuTopology {
+    #[serde(rename = "@sockets")]
+    pub sockets: u32,
+    #[serde(rename = "@dies")]
+    pub dies: u32,
+    #[serde(rename = "@cores")]
+    pub cores: u32,
+    #[serde(rename = "@threads")]
+    pub threads: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainCpuMaxPhysAddr {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+    #[serde(rename = "@bits", skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainCpuFeature {
+    #[serde(rename = "@policy")]
+    pub policy: &'static str,
+    #[serde(rename = "@name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainCpuNuma {
+    #[serde(rename = "cell")]
+    pub cells: Vec<DomainCpuNumaCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainCpuNumaCell {
+    #[serde(rename = "@id")]
+    pub id: u32,
+    #[serde(rename = "@cpus")]
+    pub cpus: String,
+    #[serde(rename = "@memory")]
+    pub memory: u64,
+    #[serde(rename = "@unit")]
+    pub unit: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock, lifecycle, power management
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainClock {
+    #[serde(rename = "@offset")]
+    pub offset: &'static str,
+    #[serde(rename = "@start", skip_serializing_if = "Option::is_none")]
+    pub start: Option<i64>,
+    #[serde(rename = "timer", skip_serializing_if = "Vec::is_empty")]
+    pub timers: Vec<DomainTimer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainTimer {
+    #[serde(rename = "@name")]
+    pub name: &'static str,
+    #[serde(rename = "@tickpolicy", skip_serializing_if = "Option::is_none")]
+    pub tickpolicy: Option<&'static str>,
+    #[serde(rename = "@present", skip_serializing_if = "Option::is_none")]
+    pub present: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum DomainLifecycleAction {
+    #[default]
+    #[serde(rename = "destroy")]
+    Destroy,
+    #[serde(rename = "restart")]
+    Restart,
+    #[serde(rename = "preserve")]
+    Preserve,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainPm {
+    #[serde(rename = "suspend-to-mem", skip_serializing_if = "Option::is_none")]
+    pub suspend_to_mem: Option<DomainPmPolicy>,
+    #[serde(rename = "suspend-to-disk", skip_serializing_if = "Option::is_none")]
+    pub suspend_to_disk: Option<DomainPmPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainPmPolicy {
+    #[serde(rename = "@enabled")]
+    pub enabled: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+
+/// `<devices>`, in libvirt's element order.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDevices {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emulator: Option<String>,
+    #[serde(rename = "disk", skip_serializing_if = "Vec::is_empty")]
+    pub disks: Vec<DomainDisk>,
+    #[serde(rename = "controller", skip_serializing_if = "Vec::is_empty")]
+    pub controllers: Vec<DomainController>,
+    #[serde(rename = "filesystem", skip_serializing_if = "Vec::is_empty")]
+    pub filesystems: Vec<DomainFilesystem>,
+    #[serde(rename = "interface", skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<DomainInterface>,
+    #[serde(rename = "serial", skip_serializing_if = "Vec::is_empty")]
+    pub serials: Vec<DomainChardev>,
+    #[serde(rename = "parallel", skip_serializing_if = "Vec::is_empty")]
+    pub parallels: Vec<DomainChardev>,
+    #[serde(rename = "console", skip_serializing_if = "Vec::is_empty")]
+    pub consoles: Vec<DomainChardev>,
+    #[serde(rename = "channel", skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<DomainChardev>,
+    #[serde(rename = "input", skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<DomainInput>,
+    #[serde(rename = "tpm", skip_serializing_if = "Vec::is_empty")]
+    pub tpms: Vec<DomainTpm>,
+    #[serde(rename = "graphics", skip_serializing_if = "Vec::is_empty")]
+    pub graphics: Vec<DomainGraphics>,
+    #[serde(rename = "sound", skip_serializing_if = "Vec::is_empty")]
+    pub sounds: Vec<DomainSound>,
+    #[serde(rename = "audio", skip_serializing_if = "Vec::is_empty")]
+    pub audios: Vec<DomainAudio>,
+    #[serde(rename = "video", skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<DomainVideo>,
+    #[serde(rename = "hostdev", skip_serializing_if = "Vec::is_empty")]
+    pub hostdevs: Vec<DomainHostdev>,
+    #[serde(rename = "redirdev", skip_serializing_if = "Vec::is_empty")]
+    pub redirdevs: Vec<DomainRedirdev>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watchdog: Option<DomainWatchdog>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memballoon: Option<DomainMemballoon>,
+    #[serde(rename = "rng", skip_serializing_if = "Vec::is_empty")]
+    pub rngs: Vec<DomainRng>,
+    #[serde(rename = "shmem", skip_serializing_if = "Vec::is_empty")]
+    pub shmems: Vec<DomainShmem>,
+    #[serde(rename = "memory", skip_serializing_if = "Vec::is_empty")]
+    pub memory_devices: Vec<DomainMemoryDevice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iommu: Option<DomainIommu>,
+}
+
+/// A guest PCI (or drive) address. `<address type='pci' domain='0x0000' bus='0x00' slot='0x12' function='0x0'/>`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainAddress {
+    #[serde(rename = "@type")]
+    pub address_type: &'static str,
+    #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "@controller", skip_serializing_if = "Option::is_none")]
+    pub controller: Option<u32>,
+    #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+    #[serde(rename = "@target", skip_serializing_if = "Option::is_none")]
+    pub target: Option<u32>,
+    #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    #[serde(rename = "@unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<u32>,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(rename = "@multifunction", skip_serializing_if = "Option::is_none")]
+    pub multifunction: Option<&'static str>,
+}
+
+impl DomainAddress {
+    /// A PCI address in libvirt's own formatting.
+    pub fn pci(bus: u32, slot: u32, function: u32) -> Self {
+        DomainAddress {
+            address_type: "pci",
+            domain: Some("0x0000".into()),
+            controller: None,
+            bus: Some(format!("0x{bus:02x}")),
+            target: None,
+            slot: Some(format!("0x{slot:02x}")),
+            unit: None,
+            port: None,
+            function: Some(format!("0x{function:x}")),
+            multifunction: None,
+        }
+    }
+    /// A disk's position on its controller.
+    pub fn drive(controller: u32, bus: u32, target: u32, unit: u32) -> Self {
+        DomainAddress {
+            address_type: "drive",
+            domain: None,
+            controller: Some(controller),
+            bus: Some(bus.to_string()),
+            target: Some(target),
+            slot: None,
+            unit: Some(unit),
+            port: None,
+            function: None,
+            multifunction: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainBootOrder {
+    #[serde(rename = "@order")]
+    pub order: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainAlias {
+    #[serde(rename = "@name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDisk {
+    #[serde(rename = "@type")]
+    pub disk_type: &'static str,
+    #[serde(rename = "@device")]
+    pub device: &'static str,
+    #[serde(rename = "@sgio", skip_serializing_if = "Option::is_none")]
+    pub sgio: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DomainDiskDriver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<DomainDiskAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainDiskSource>,
+    pub target: DomainDiskTarget,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iotune: Option<DomainDiskIotune>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readonly: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transient: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wwn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<DomainAlias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDiskDriver {
+    #[serde(rename = "@name")]
+    pub name: &'static str,
+    #[serde(rename = "@type")]
+    pub format: String,
+    #[serde(rename = "@cache", skip_serializing_if = "Option::is_none")]
+    pub cache: Option<&'static str>,
+    #[serde(rename = "@error_policy", skip_serializing_if = "Option::is_none")]
+    pub error_policy: Option<String>,
+    #[serde(rename = "@rerror_policy", skip_serializing_if = "Option::is_none")]
+    pub rerror_policy: Option<String>,
+    #[serde(rename = "@io", skip_serializing_if = "Option::is_none")]
+    pub io: Option<&'static str>,
+    #[serde(rename = "@iothread", skip_serializing_if = "Option::is_none")]
+    pub iothread: Option<u32>,
+    #[serde(rename = "@discard", skip_serializing_if = "Option::is_none")]
+    pub discard: Option<&'static str>,
+    #[serde(rename = "@detect_zeroes", skip_serializing_if = "Option::is_none")]
+    pub detect_zeroes: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskAuth {
+    #[serde(rename = "@username")]
+    pub username: String,
+    pub secret: DomainDiskSecret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskSecret {
+    #[serde(rename = "@type")]
+    pub secret_type: &'static str,
+    #[serde(rename = "@usage")]
+    pub usage: String,
+}
+
+/// `<source>` of a disk or nvram: a file, a block device, or a network volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDiskSource {
+    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+    #[serde(rename = "@protocol", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "host", skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<DomainDiskSourceHost>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<DomainDiskSourceConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<DomainDiskSourceInitiator>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskSourceHost {
+    #[serde(rename = "@name")]
+    pub name: String,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskSourceConfig {
+    #[serde(rename = "@file")]
+    pub file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskSourceInitiator {
+    pub iqn: DomainDiskSourceIqn,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainDiskSourceIqn {
+    #[serde(rename = "@name")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDiskTarget {
+    #[serde(rename = "@dev")]
+    pub dev: String,
+    #[serde(rename = "@bus")]
+    pub bus: &'static str,
+    #[serde(rename = "@rotation_rate", skip_serializing_if = "Option::is_none")]
+    pub rotation_rate: Option<u32>,
+}
+
+/// `<iotune>`: Proxmox MB/s limits become bytes per second (Proxmox MB = MiB).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainDiskIotune {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_bytes_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_bytes_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_bytes_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_iops_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_iops_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_iops_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_bytes_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_bytes_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_bytes_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_iops_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_iops_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_iops_sec_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_bytes_sec_max_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_bytes_sec_max_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_bytes_sec_max_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_iops_sec_max_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_iops_sec_max_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_iops_sec_max_length: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainController {
+    #[serde(rename = "@type")]
+    pub controller_type: &'static str,
+    #[serde(rename = "@index")]
+    pub index: u32,
+    #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'static str>,
+    #[serde(rename = "@ports", skip_serializing_if = "Option::is_none")]
+    pub ports: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DomainControllerDriver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<DomainControllerMaster>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<DomainControllerTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainControllerDriver {
+    #[serde(rename = "@queues", skip_serializing_if = "Option::is_none")]
+    pub queues: Option<u32>,
+    #[serde(rename = "@iothread", skip_serializing_if = "Option::is_none")]
+    pub iothread: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainControllerMaster {
+    #[serde(rename = "@startport")]
+    pub startport: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainControllerTarget {
+    #[serde(rename = "@chassisNr", skip_serializing_if = "Option::is_none")]
+    pub chassis_nr: Option<u32>,
+    #[serde(rename = "@hotplug", skip_serializing_if = "Option::is_none")]
+    pub hotplug: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFilesystem {
+    #[serde(rename = "@type")]
+    pub fs_type: &'static str,
+    #[serde(rename = "@accessmode")]
+    pub accessmode: &'static str,
+    pub driver: DomainFilesystemDriver,
+    pub source: DomainFilesystemSource,
+    pub target: DomainFilesystemTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFilesystemDriver {
+    #[serde(rename = "@type")]
+    pub driver_type: &'static str,
+    #[serde(rename = "@queue", skip_serializing_if = "Option::is_none")]
+    pub queue: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFilesystemSource {
+    #[serde(rename = "@dir")]
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainFilesystemTarget {
+    #[serde(rename = "@dir")]
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainInterface {
+    #[serde(rename = "@type")]
+    pub interface_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<DomainInterfaceMac>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainInterfaceSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtualport: Option<DomainInterfaceVirtualport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<DomainInterfaceVlan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<DomainInterfaceBandwidth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<DomainInterfaceTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<DomainInterfaceModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DomainInterfaceDriver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<DomainInterfaceLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<DomainInterfaceMtu>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rom: Option<DomainRom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceMac {
+    #[serde(rename = "@address")]
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceSource {
+    #[serde(rename = "@bridge")]
+    pub bridge: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceVirtualport {
+    #[serde(rename = "@type")]
+    pub virtualport_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainInterfaceVlan {
+    #[serde(rename = "@trunk", skip_serializing_if = "Option::is_none")]
+    pub trunk: Option<&'static str>,
+    #[serde(rename = "tag")]
+    pub tags: Vec<DomainInterfaceVlanTag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceVlanTag {
+    #[serde(rename = "@id")]
+    pub id: u32,
+    #[serde(rename = "@nativeMode", skip_serializing_if = "Option::is_none")]
+    pub native_mode: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceBandwidth {
+    pub inbound: DomainInterfaceBandwidthParams,
+    pub outbound: DomainInterfaceBandwidthParams,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceBandwidthParams {
+    #[serde(rename = "@average")]
+    pub average: u64,
+    #[serde(rename = "@burst", skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceTarget {
+    #[serde(rename = "@dev")]
+    pub dev: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceModel {
+    #[serde(rename = "@type")]
+    pub model_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainInterfaceDriver {
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'static str>,
+    #[serde(rename = "@queues", skip_serializing_if = "Option::is_none")]
+    pub queues: Option<u32>,
+    #[serde(rename = "@rx_queue_size", skip_serializing_if = "Option::is_none")]
+    pub rx_queue_size: Option<u32>,
+    #[serde(rename = "@tx_queue_size", skip_serializing_if = "Option::is_none")]
+    pub tx_queue_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceLink {
+    #[serde(rename = "@state")]
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceMtu {
+    #[serde(rename = "@size")]
+    pub size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainRom {
+    #[serde(rename = "@bar", skip_serializing_if = "Option::is_none")]
+    pub bar: Option<&'static str>,
+    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(rename = "@enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<&'static str>,
+}
+
+/// `<serial>`, `<parallel>`, `<console>`, `<channel>`: a character device.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainChardev {
+    #[serde(rename = "@type")]
+    pub chardev_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainChardevSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<DomainChardevTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainChardevSource {
+    #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(rename = "@channel", skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipboard: Option<DomainChardevClipboard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mouse: Option<DomainChardevMouse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainChardevClipboard {
+    #[serde(rename = "@copypaste")]
+    pub copypaste: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainChardevMouse {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainChardevTarget {
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<&'static str>,
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'static str>,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInput {
+    #[serde(rename = "@type")]
+    pub input_type: &'static str,
+    #[serde(rename = "@bus")]
+    pub bus: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainTpm {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    pub backend: DomainTpmBackend,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainTpmBackend {
+    #[serde(rename = "@type")]
+    pub backend_type: &'static str,
+    #[serde(rename = "@version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DomainChardevSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainGraphics {
+    #[serde(rename = "@type")]
+    pub graphics_type: &'static str,
+    #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
+    pub autoport: Option<&'static str>,
+    #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]
+    pub keymap: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<DomainGraphicsListen>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<DomainGraphicsStreaming>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainGraphicsListen {
+    #[serde(rename = "@type")]
+    pub listen_type: &'static str,
+    #[serde(rename = "@address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainGraphicsStreaming {
+    #[serde(rename = "@mode")]
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSound {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<DomainSoundCodec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<DomainSoundAudio>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSoundCodec {
+    #[serde(rename = "@type")]
+    pub codec_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSoundAudio {
+    #[serde(rename = "@id")]
+    pub id: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainAudio {
+    #[serde(rename = "@id")]
+    pub id: u32,
+    #[serde(rename = "@type")]
+    pub audio_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainVideo {
+    pub model: DomainVideoModel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainVideoModel {
+    #[serde(rename = "@type")]
+    pub model_type: &'static str,
+    #[serde(rename = "@ram", skip_serializing_if = "Option::is_none")]
+    pub ram: Option<u32>,
+    #[serde(rename = "@vram", skip_serializing_if = "Option::is_none")]
+    pub vram: Option<u32>,
+    #[serde(rename = "@vgamem", skip_serializing_if = "Option::is_none")]
+    pub vgamem: Option<u32>,
+    #[serde(rename = "@heads", skip_serializing_if = "Option::is_none")]
+    pub heads: Option<u32>,
+    #[serde(rename = "@primary", skip_serializing_if = "Option::is_none")]
+    pub primary: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceleration: Option<DomainVideoAcceleration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainVideoAcceleration {
+    #[serde(rename = "@accel3d")]
+    pub accel3d: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainHostdev {
+    #[serde(rename = "@mode")]
+    pub mode: &'static str,
+    #[serde(rename = "@type")]
+    pub hostdev_type: &'static str,
+    #[serde(rename = "@managed", skip_serializing_if = "Option::is_none")]
+    pub managed: Option<&'static str>,
+    #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'static str>,
+    #[serde(rename = "@display", skip_serializing_if = "Option::is_none")]
+    pub display: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DomainHostdevDriver>,
+    pub source: DomainHostdevSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rom: Option<DomainRom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<DomainAlias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainHostdevDriver {
+    #[serde(rename = "@name")]
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainHostdevSource {
+    #[serde(rename = "@startupPolicy", skip_serializing_if = "Option::is_none")]
+    pub startup_policy: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<DomainHostdevId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<DomainHostdevId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainHostdevSourceAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainHostdevId {
+    #[serde(rename = "@id")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainHostdevSourceAddress {
+    #[serde(rename = "@uuid", skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+    #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(rename = "@device", skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainRedirdev {
+    #[serde(rename = "@bus")]
+    pub bus: &'static str,
+    #[serde(rename = "@type")]
+    pub redirdev_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainWatchdog {
+    #[serde(rename = "@model")]
+    pub model: String,
+    #[serde(rename = "@action", skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainMemballoon {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    #[serde(rename = "@freePageReporting", skip_serializing_if = "Option::is_none")]
+    pub free_page_reporting: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<DomainMemballoonStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemballoonStats {
+    #[serde(rename = "@period")]
+    pub period: u32,
+}
+
+/// `<rng model='virtio'>`: the VirtIO RNG, Proxmox's `rng0`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainRng {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<DomainRngRate>,
+    pub backend: DomainRngBackend,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+/// `<rate bytes='N' period='MS'/>`: at most `bytes` every `period` milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainRngRate {
+    #[serde(rename = "@bytes")]
+    pub bytes: u64,
+    #[serde(rename = "@period")]
+    pub period: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainRngBackend {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    #[serde(rename = "$text")]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainShmem {
+    #[serde(rename = "@name")]
+    pub name: String,
+    pub model: DomainShmemModel,
+    pub size: DomainMemory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainShmemModel {
+    #[serde(rename = "@type")]
+    pub model_type: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemoryDevice {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    pub target: DomainMemoryDeviceTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMemoryDeviceTarget {
+    pub size: DomainMemory,
+    pub node: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainIommu {
+    #[serde(rename = "@model")]
+    pub model: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DomainIommuDriver>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainIommuDriver {
+    #[serde(rename = "@intremap", skip_serializing_if = "Option::is_none")]
+    pub intremap: Option<&'static str>,
+    #[serde(rename = "@caching_mode", skip_serializing_if = "Option::is_none")]
+    pub caching_mode: Option<&'static str>,
+    #[serde(rename = "@aw_bits", skip_serializing_if = "Option::is_none")]
+    pub aw_bits: Option<u32>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// QEMU namespace
+
+pub const QEMU_NS: &str = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainQemuCommandline {
+    #[serde(rename = "qemu:arg")]
+    pub args: Vec<DomainQemuArg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainQemuArg {
+    #[serde(rename = "@value")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainQemuOverride {
+    #[serde(rename = "qemu:device")]
+    pub devices: Vec<DomainQemuOverrideDevice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainQemuOverrideDevice {
+    #[serde(rename = "@alias")]
+    pub alias: String,
+    #[serde(rename = "qemu:frontend")]
+    pub frontend: DomainQemuFrontend,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainQemuFrontend {
+    #[serde(rename = "qemu:property")]
+    pub properties: Vec<DomainQemuProperty>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainQemuProperty {
+    #[serde(rename = "@name")]
+    pub name: &'static str,
+    #[serde(rename = "@type")]
+    pub property_type: &'static str,
+    #[serde(rename = "@value")]
+    pub value: String,
+}

@@ -1,0 +1,130 @@
+//! Who the VM is: name, SMBIOS UUID and system strings, VM generation ID, description, and the
+//! Proxmox management settings that libvirt keeps only as metadata (libvirt-mapping.md §1, §13).
+
+use crate::libvirt::{Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata, PveMetadataSetting, PVE_METADATA_NS};
+use crate::map::Ctx;
+use crate::report::{code, Note};
+
+/// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
+const METADATA_KEYS: &[&str] = &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    domain.name = match vm.text("name") {
+        Some(name) => {
+            ctx.mapped("name", "name");
+            name.to_owned()
+        }
+        None => format!("vm{}", vm.vmid),
+    };
+
+    if let Some(description) = &vm.description {
+        domain.description = Some(description.value.clone());
+    }
+
+    if let Some(smbios) = vm.props("smbios1") {
+        let base64 = smbios.bool("base64").unwrap_or(false);
+        if let Some(uuid) = smbios.str("uuid") {
+            domain.uuid = Some(uuid.to_ascii_lowercase());
+            ctx.mapped("smbios1", "uuid");
+        }
+        let mut entries = Vec::new();
+        // libvirt's order of type-1 entries.
+        for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
+            let Some(raw) = smbios.str(name) else { continue };
+            let value = if base64 {
+                match decode_base64(raw) {
+                    Some(v) => v,
+                    None => {
+                        ctx.note_on(
+                            "smbios1",
+                            Note::error(code::BAD_VALUE, format!("'{name}' is not valid base64 text, but base64=1 is set"))
+                                .at(smbios.span_of(name))
+                                .label("not base64")
+                                .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                raw.to_owned()
+            };
+            entries.push(DomainSysinfoEntry { name, value });
+        }
+        if !entries.is_empty() {
+            if let Some(uuid) = &domain.uuid {
+                // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
+                entries.push(DomainSysinfoEntry { name: "uuid", value: uuid.clone() });
+            }
+            domain.sysinfo = Some(DomainSysinfo { sysinfo_type: "smbios", system: DomainSysinfoSystem { entries } });
+            domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
+            ctx.mapped("smbios1", "sysinfo");
+        }
+        if smbios.get("base64").is_some() {
+            ctx.mapped("smbios1", "sysinfo");
+        }
+        if smbios.props.is_empty() {
+            ctx.mapped("smbios1", "(empty)");
+        }
+    }
+
+    if let Some(genid) = vm.text("vmgenid") {
+        match genid {
+            // `0` turns the device off; `1` asks Proxmox to generate one on the next API write.
+            "0" => ctx.mapped("vmgenid", "(none)"),
+            "1" => {
+                domain.genid = Some(String::new());
+                ctx.mapped("vmgenid", "genid");
+                ctx.note_on("vmgenid", Note::advice(code::VMGENID_GENERATED, "vmgenid: 1 asks for a new generation ID; libvirt generates one at define").label("libvirt generates the id"));
+            }
+            uuid => {
+                domain.genid = Some(uuid.to_ascii_lowercase());
+                ctx.mapped("vmgenid", "genid");
+            }
+        }
+    }
+
+    let mut settings = Vec::new();
+    for key in METADATA_KEYS {
+        if let Some(entry) = vm.get(key) {
+            settings.push(PveMetadataSetting { key: (*key).to_owned(), value: super::value_text(entry) });
+            ctx.mapped(key, "metadata/pve:setting");
+        }
+    }
+    domain.metadata = Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS, vmid: vm.vmid, settings } });
+}
+
+/// Standard base64 (with or without padding) to UTF-8 text; `None` when either fails.
+fn decode_base64(s: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut out = Vec::new();
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32;
+        bits = bits << 6 | v;
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+            bits &= (1 << nbits) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::decode_base64("UHJveG1veA==").as_deref(), Some("Proxmox"));
+        assert_eq!(super::decode_base64("w4RwZmVsLCBJbmM=").as_deref(), Some("Äpfel, Inc"));
+        assert_eq!(super::decode_base64("a*b"), None);
+    }
+}

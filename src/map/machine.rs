@@ -1,0 +1,223 @@
+//! Machine type, architecture, accelerator, ACPI, clock and lifecycle
+//! (libvirt-mapping.md §0, §1, §2.1; pve-config.md §6 "Machine / version", "Time / ostype").
+
+use crate::libvirt::{Domain, DomainClock, DomainLifecycleAction, DomainOsType, DomainType, Empty, DomainFeatureApic};
+use crate::map::Ctx;
+use crate::pve::defaults;
+use crate::report::{code, Note};
+
+/// A parsed Proxmox machine type: `pc`, `q35`, `pc-i440fx-8.1+pve1.pxe`, `virt-9.0`, …
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineType {
+    /// `pc`, `pc-i440fx`, `pc-q35`, `virt` (libvirt/QEMU spelling of the family).
+    pub family: String,
+    pub version: Option<(u32, u32, Option<u32>)>,
+    pub pve: Option<u32>,
+    pub pxe: bool,
+}
+
+impl MachineType {
+    pub fn parse(s: &str) -> Option<MachineType> {
+        let (s, pxe) = match s.strip_suffix(".pxe") {
+            Some(rest) => (rest, true),
+            None => (s, false),
+        };
+        let (s, pve) = match s.split_once("+pve") {
+            Some((rest, n)) => (rest, Some(n.parse().ok()?)),
+            None => (s, None),
+        };
+        let (family, version) = match s {
+            "pc" | "q35" | "virt" => (s.to_owned(), None),
+            _ => {
+                let split = s.find(|c: char| c.is_ascii_digit())?;
+                let family = s[..split].trim_end_matches('-');
+                let mut parts = s[split..].split('.').map(|p| p.parse::<u32>());
+                let major = parts.next()?.ok()?;
+                let minor = parts.next().transpose().ok()?.unwrap_or(0);
+                let micro = parts.next().transpose().ok()?;
+                (family.to_owned(), Some((major, minor, micro)))
+            }
+        };
+        Some(MachineType { family, version, pve, pxe })
+    }
+
+    pub fn is_q35(&self) -> bool {
+        self.family.contains("q35")
+    }
+
+    /// The name QEMU (and so libvirt) knows: no `+pveN`, no `.pxe`.
+    pub fn qemu_name(&self) -> String {
+        match self.version {
+            None => self.family.clone(),
+            Some((a, b, None)) => format!("{}-{a}.{b}", self.family),
+            Some((a, b, Some(c))) => format!("{}-{a}.{b}.{c}", self.family),
+        }
+    }
+}
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let arch = vm.text("arch").unwrap_or(defaults::ARCH).to_owned();
+    if vm.get("arch").is_some() {
+        ctx.mapped("arch", "os/type@arch");
+    }
+
+    // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
+    let kvm = vm.bool("kvm").unwrap_or(true);
+    domain.domain_type = ctx.opts.domain_type.unwrap_or(if kvm { DomainType::Kvm } else { DomainType::Qemu });
+    if vm.get("kvm").is_some() {
+        ctx.mapped("kvm", "domain@type");
+    }
+
+    let machine = machine_type(ctx, &arch);
+    domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
+
+    // Without <acpi/> libvirt passes -no-acpi (libvirt-mapping.md §0 rule 2).
+    if vm.bool("acpi").unwrap_or(true) {
+        domain.features.acpi = Some(Empty);
+    }
+    if vm.get("acpi").is_some() {
+        ctx.mapped("acpi", "features/acpi");
+    }
+    domain.features.apic = Some(DomainFeatureApic::default());
+
+    // `reboot: 0` makes QEMU exit instead of rebooting (-no-reboot).
+    domain.on_poweroff = DomainLifecycleAction::Destroy;
+    domain.on_reboot = if vm.bool("reboot").unwrap_or(true) { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
+    domain.on_crash = DomainLifecycleAction::Destroy;
+    if vm.get("reboot").is_some() {
+        ctx.mapped("reboot", "on_reboot");
+    }
+
+    domain.clock = clock(ctx);
+}
+
+/// The machine type, with Proxmox's own rules applied: Windows guests pinned to a version,
+/// `+pveN` and `.pxe` removed, and lowered to the target host's QEMU when asked.
+fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
+    let vm = ctx.vm;
+    let props = vm.props("machine");
+    let written = props.and_then(|p| p.str("type"));
+    let default = if arch == "aarch64" { "virt" } else { "pc" };
+    let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType { family: default.into(), version: None, pve: None, pxe: false });
+    if written.is_some() {
+        ctx.mapped("machine", "os/type@machine");
+    }
+
+    // Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
+    // creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
+    if machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64" {
+        let created = vm.props("meta").and_then(|m| m.str("creation-qemu")).and_then(|v| {
+            let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((it.next()??, it.next()??))
+        });
+        let (major, minor) = created.filter(|&v| v >= (9, 1)).unwrap_or((5, 1));
+        machine.family = if machine.is_q35() { "pc-q35".into() } else { "pc-i440fx".into() };
+        machine.version = Some((major, minor, None));
+        ctx.note_on(
+            if written.is_some() { "machine" } else { "ostype" },
+            Note::advice(code::MACHINE_PINNED, format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()))
+                .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
+        );
+    }
+
+    if let Some(n) = machine.pve.take() {
+        let note = if n == 0 {
+            Note::advice(code::MACHINE_PVE_SUFFIX, format!("'+pve0' removed from the machine type: {} is the same machine in upstream QEMU", machine.qemu_name()))
+        } else {
+            Note::warning(code::MACHINE_PVE_SUFFIX, format!("'+pve{n}' removed from the machine type: it is a Proxmox-only revision; libvirt runs upstream {}", machine.qemu_name()))
+                .help("Proxmox's revision changes small device defaults; the guest may notice")
+        };
+        ctx.note_on("machine", note);
+    }
+    if machine.pxe {
+        machine.pxe = false;
+        ctx.note_on(
+            "machine",
+            Note::warning(code::MACHINE_PXE, "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs")
+                .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
+        );
+    }
+
+    if let (Some(host), Some((major, minor, _))) = (ctx.opts.host_qemu, machine.version) {
+        if (major, minor) > host {
+            let from = machine.qemu_name();
+            machine.version = Some((host.0, host.1, None));
+            ctx.note_on(
+                if written.is_some() { "machine" } else { "ostype" },
+                Note::warning(code::MACHINE_DOWNGRADED, format!("machine {from} is newer than the target QEMU {}.{}; lowered to {}", host.0, host.1, machine.qemu_name()))
+                    .help("a lower machine version changes device defaults the guest can see; upgrade QEMU on the target to keep it"),
+            );
+        }
+    }
+    machine
+}
+
+/// `localtime` (default on for Windows), `startdate` (pve-config.md §6 "Time / ostype").
+fn clock(ctx: &mut Ctx) -> DomainClock {
+    let vm = ctx.vm;
+    let mut clock = DomainClock { offset: "utc", ..Default::default() };
+    let localtime = vm.bool("localtime").unwrap_or(vm.windows_version() >= 5);
+    if localtime {
+        clock.offset = "localtime";
+    }
+    if vm.get("localtime").is_some() {
+        ctx.mapped("localtime", "clock@offset");
+    }
+    if let Some(start) = vm.text("startdate") {
+        if start != "now" {
+            match startdate_epoch(start) {
+                Some(epoch) => {
+                    // QEMU reads the date as UTC; Proxmox ignores localtime when startdate is set.
+                    clock.offset = "absolute";
+                    clock.start = Some(epoch);
+                }
+                None => ctx.note_on("startdate", Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date")).label("invalid date")),
+            }
+        }
+        ctx.mapped("startdate", "clock@start");
+    }
+    clock
+}
+
+/// `YYYY-MM-DD[THH:MM:SS]` as UTC Unix seconds.
+fn startdate_epoch(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T').unwrap_or((s, "0:0:0"));
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_types() {
+        let m = MachineType::parse("pc-q35-8.1+pve1.pxe").unwrap();
+        assert_eq!((m.qemu_name().as_str(), m.pve, m.pxe, m.is_q35()), ("pc-q35-8.1", Some(1), true, true));
+        assert_eq!(MachineType::parse("pc-i440fx-2.11").unwrap().qemu_name(), "pc-i440fx-2.11");
+        assert_eq!(MachineType::parse("q35").unwrap().qemu_name(), "q35");
+        assert_eq!(MachineType::parse("pc-q35-4.0.1").unwrap().qemu_name(), "pc-q35-4.0.1");
+    }
+
+    #[test]
+    fn startdate_is_utc() {
+        assert_eq!(startdate_epoch("2006-06-17T16:01:21"), Some(1150560081));
+        assert_eq!(startdate_epoch("1970-01-01"), Some(0));
+        assert_eq!(startdate_epoch("2006-13-01"), None);
+    }
+}

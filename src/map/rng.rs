@@ -1,0 +1,22 @@
+//! `rng0` → `<rng model='virtio'>` (libvirt-mapping.md §10).
+//!
+//! The limiter is written whenever it is on, with `period` always explicit: QEMU's own default
+//! period differs from Proxmox's 1000 ms, so leaving it out would change the rate. `max_bytes=0`
+//! (limiter off) writes no `<rate>` at all: libvirt's schema rejects `bytes='0'`, and its parser
+//! silently drops such a `<rate>`.
+
+use crate::libvirt::{Domain, DomainRng, DomainRngBackend, DomainRngRate};
+use crate::map::Ctx;
+use crate::pve::model::rng::Rng;
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(props) = ctx.vm.props("rng0") else { return };
+    let rng = Rng::from_props(props);
+    domain.devices.rngs.push(DomainRng {
+        model: "virtio",
+        rate: rng.limit().map(|limit| DomainRngRate { bytes: limit.bytes, period: limit.period_ms }),
+        backend: DomainRngBackend { model: "random", source: rng.source.path().to_owned() },
+        address: None,
+    });
+    ctx.mapped("rng0", "devices/rng");
+}

@@ -1,0 +1,2 @@
+//! Typed views of Proxmox devices, read from checked property strings, with defaults applied.
+pub mod rng;
