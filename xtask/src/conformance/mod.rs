@@ -230,7 +230,12 @@ fn run(options: &Options) -> Result<bool, String> {
     let scratch_root =
         std::env::temp_dir().join(format!("pve2virt-conformance-{}", std::process::id()));
     let artifacts_root = target_dir().join("conformance");
+    let flags = converter_flags(&converter);
+    for missing in &flags.missing {
+        eprintln!("conformance: the converter has no {missing} yet; running without it");
+    }
     let env = Env {
+        flags,
         converter,
         storage_cfg: options.storage_cfg.clone(),
         storage_ids,
@@ -257,7 +262,7 @@ fn run(options: &Options) -> Result<bool, String> {
         let _ = std::fs::remove_dir_all(&scratch_root);
     }
 
-    let report = table::render(&results, started.elapsed().as_secs());
+    let report = table::render(&results, &env.flags.describe(), started.elapsed().as_secs());
     let out = target_dir().join("conformance.md");
     std::fs::write(&out, &report).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("{report}");
@@ -268,10 +273,84 @@ fn run(options: &Options) -> Result<bool, String> {
 
 struct Env {
     converter: PathBuf,
+    /// Converter options this run passes (see [`converter_flags`]).
+    flags: ConverterFlags,
     storage_cfg: PathBuf,
     storage_ids: Vec<String>,
     scratch_root: PathBuf,
     artifacts_root: PathBuf,
+}
+
+/// Which of the options this run wants the converter supports. The converter
+/// is being written alongside this task: an option it lacks is left out (and
+/// said so in the report) rather than failing every conversion.
+struct ConverterFlags {
+    storage_cfg: bool,
+    map_storage: bool,
+    tpm_backend: bool,
+    /// The host QEMU's `X.Y`, so newer Proxmox machine versions are lowered
+    /// (with a note) the way a user on this host would have to.
+    host_qemu_version: Option<String>,
+    missing: Vec<&'static str>,
+}
+
+impl ConverterFlags {
+    fn describe(&self) -> String {
+        let mut text =
+            String::from("pve2virt convert --vmid 8006 --domain-type qemu --report json");
+        if self.storage_cfg {
+            text.push_str(" --storage-cfg …/storage.cfg");
+        }
+        if self.tpm_backend {
+            text.push_str(" --tpm-backend emulator");
+        }
+        if let Some(v) = &self.host_qemu_version {
+            text.push_str(&format!(" --host-qemu-version {v}"));
+        }
+        if self.map_storage {
+            text.push_str(" --map-storage ID=DIR…");
+        }
+        if !self.missing.is_empty() {
+            text.push_str(&format!(" (converter lacks: {})", self.missing.join(", ")));
+        }
+        text
+    }
+}
+
+fn converter_flags(converter: &Path) -> ConverterFlags {
+    let help = process::run(
+        Command::new(converter).args(["convert", "--help"]),
+        Duration::from_secs(10),
+    )
+    .map(|o| o.stdout)
+    .unwrap_or_default();
+    let has = |flag: &str| help.contains(flag);
+    let mut missing = Vec::new();
+    for flag in ["--storage-cfg", "--map-storage", "--tpm-backend"] {
+        if !has(flag) {
+            missing.push(flag);
+        }
+    }
+    let host_qemu_version = has("--host-qemu-version").then(host_qemu_version).flatten();
+    ConverterFlags {
+        storage_cfg: has("--storage-cfg"),
+        map_storage: has("--map-storage"),
+        tpm_backend: has("--tpm-backend"),
+        host_qemu_version,
+        missing,
+    }
+}
+
+/// `QEMU emulator version 7.2.22 (…)` → `7.2`.
+fn host_qemu_version() -> Option<String> {
+    let out = process::run(
+        Command::new("qemu-system-x86_64").arg("--version"),
+        Duration::from_secs(10),
+    )
+    .ok()?;
+    let version = out.stdout.split_whitespace().nth(3)?;
+    let mut parts = version.split('.');
+    Some(format!("{}.{}", parts.next()?, parts.next()?))
 }
 
 /// `cargo build` of the main crate (debug), so the run tests the current tree.
@@ -409,23 +488,34 @@ fn run_stages(
 ) {
     // 1. convert
     let mut cmd = Command::new(&env.converter);
-    cmd.arg("convert")
-        .arg(&case.conf)
-        .args(["--vmid", VMID, "--storage-cfg"])
-        .arg(&env.storage_cfg)
-        .args([
-            "--domain-type",
-            "qemu",
-            "--tpm-backend",
-            "emulator",
-            "--report",
-            "json",
-        ]);
-    for id in &env.storage_ids {
-        let dir = scratch.join(id);
-        let _ = std::fs::create_dir_all(&dir);
-        cmd.arg("--map-storage")
-            .arg(format!("{id}={}", dir.display()));
+    cmd.arg("convert").arg(&case.conf).args([
+        "--vmid",
+        VMID,
+        "--domain-type",
+        "qemu",
+        "--report",
+        "json",
+    ]);
+    if env.flags.storage_cfg {
+        cmd.arg("--storage-cfg").arg(&env.storage_cfg);
+    }
+    if env.flags.tpm_backend {
+        cmd.args(["--tpm-backend", "emulator"]);
+    }
+    if let Some(version) = &env.flags.host_qemu_version {
+        cmd.args(["--host-qemu-version", version]);
+    }
+    if env.flags.map_storage {
+        for id in &env.storage_ids {
+            let dir = scratch.join(id);
+            let _ = std::fs::create_dir_all(&dir);
+            cmd.arg("--map-storage")
+                .arg(format!("{id}={}", dir.display()));
+        }
+    }
+    // A fixture's `X.args` holds extra converter arguments (`--snapshot NAME`).
+    if let Ok(extra) = std::fs::read_to_string(case.conf.with_extension("args")) {
+        cmd.args(extra.split_whitespace());
     }
     let converted = match process::run(&mut cmd, Duration::from_secs(30)) {
         Ok(o) => o,
