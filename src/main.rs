@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use pve2virt::libvirt::DomainType;
 use pve2virt::report::{render_human, to_json};
+use pve2virt::map::TpmBackend;
+use pve2virt::pve::storage::StorageConfig;
 use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
 
 /// Exit codes, stable for scripts.
@@ -71,6 +73,53 @@ struct Common {
     /// Fail (exit 3, no output) when anything was approximated or dropped.
     #[arg(long)]
     strict: bool,
+    /// The Proxmox storage.cfg volume ids are resolved against (default: /etc/pve/storage.cfg
+    /// where readable, else the layout of a fresh Proxmox install).
+    #[arg(long, value_name = "FILE")]
+    storage_cfg: Option<PathBuf>,
+    /// Storage ID's volumes are files under DIR on this host (`ID:VOLNAME` → `DIR/VOLNAME`,
+    /// format kept). Repeatable.
+    #[arg(long, value_name = "ID=DIR", value_parser = parse_storage_map)]
+    map_storage: Vec<(String, PathBuf)>,
+    /// Attach NICs on Proxmox bridge FROM to bridge TO. Repeatable.
+    #[arg(long, value_name = "FROM=TO", value_parser = parse_bridge_map)]
+    map_bridge: Vec<(String, String)>,
+    /// Pass the config's raw `args:` to QEMU (`<qemu:commandline>`); otherwise they are reported.
+    #[arg(long)]
+    allow_qemu_args: bool,
+    /// Let libvirt place PCI devices instead of keeping Proxmox's slots (guest NIC names may change).
+    #[arg(long)]
+    libvirt_addresses: bool,
+    /// How the TPM state is carried: `external` keeps Proxmox's state (swtpm started outside
+    /// libvirt); `emulator` gives a libvirt-managed TPM with fresh state.
+    #[arg(long, value_enum, default_value_t = TpmBackendArg::External)]
+    tpm_backend: TpmBackendArg,
+    /// Where the OVMF firmware files are on the target host.
+    #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
+    firmware_dir: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TpmBackendArg {
+    External,
+    Emulator,
+}
+
+fn parse_storage_map(s: &str) -> Result<(String, PathBuf), String> {
+    let (id, dir) = s.split_once('=').ok_or("expected ID=DIR")?;
+    if id.is_empty() || dir.is_empty() {
+        return Err("expected ID=DIR".into());
+    }
+    Ok((id.to_owned(), PathBuf::from(dir)))
+}
+
+fn parse_bridge_map(s: &str) -> Result<(String, String), String> {
+    let (from, to) = s.split_once('=').ok_or("expected FROM=TO")?;
+    let valid = |b: &str| !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid(from) || !valid(to) {
+        return Err("bridge names are letters, digits, '-', '_' and '.'".into());
+    }
+    Ok((from.to_owned(), to.to_owned()))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,8 +139,29 @@ fn parse_version(s: &str) -> Result<(u32, u32), String> {
     Ok((a.parse().map_err(|_| "bad major version")?, b.parse().map_err(|_| "bad minor version")?))
 }
 
+const DEFAULT_STORAGE_CFG: &str = "/etc/pve/storage.cfg";
+
 impl Common {
-    fn options(&self, input: &Path) -> Options {
+    /// Reads the storage layout; `Err` after printing why.
+    fn storage(&self) -> Result<StorageConfig, ()> {
+        let (path, required) = match &self.storage_cfg {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(DEFAULT_STORAGE_CFG), false),
+        };
+        let text = match fs::read(&path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) if !required => return Ok(StorageConfig::fresh_install()),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return Err(());
+            }
+        };
+        StorageConfig::parse(&text).map_err(|errors| {
+            report(&errors, &Source::new(path.display().to_string(), text), self.report);
+        })
+    }
+
+    fn options(&self, input: &Path, storage: StorageConfig) -> Options {
         Options {
             vmid: self.vmid.or_else(|| vmid_from_path(input)),
             selection: match (&self.snapshot, self.pending) {
@@ -105,6 +175,16 @@ impl Common {
                     DomainTypeArg::Qemu => DomainType::Qemu,
                 }),
                 host_qemu: self.host_qemu_version,
+                storage,
+                storage_map: self.map_storage.iter().cloned().collect(),
+                bridge_map: self.map_bridge.iter().cloned().collect(),
+                allow_qemu_args: self.allow_qemu_args,
+                libvirt_addresses: self.libvirt_addresses,
+                tpm_backend: match self.tpm_backend {
+                    TpmBackendArg::External => TpmBackend::External,
+                    TpmBackendArg::Emulator => TpmBackend::Emulator,
+                },
+                firmware_dir: self.firmware_dir.clone(),
             },
         }
     }
@@ -114,12 +194,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Convert { input, output, force, common } => {
-            let Some((source, result)) = run(&input, &common) else { return ExitCode::from(exit::IO) };
+            let Some((source, result)) = run(&input, &common) else {
+                return ExitCode::from(exit::IO);
+            };
             match result {
                 Ok(conversion) => {
                     report(&conversion.notes, &source, common.report);
                     if common.strict && conversion.notes.iter().any(Note::is_lossy) {
-                        eprintln!("error: --strict: the conversion is lossy (see the warnings above); nothing was written");
+                        eprintln!(
+                            "error: --strict: the conversion is lossy (see the warnings above); nothing was written"
+                        );
                         return ExitCode::from(exit::STRICT);
                     }
                     match write_output(&conversion, output.as_deref(), force) {
@@ -133,14 +217,21 @@ fn main() -> ExitCode {
                 Err(errors) => {
                     report(&errors, &source, common.report);
                     if common.report == ReportFormat::Human {
-                        eprintln!("error: {} could not be converted ({} error{})", source.name, errors.len(), if errors.len() == 1 { "" } else { "s" });
+                        eprintln!(
+                            "error: {} could not be converted ({} error{})",
+                            source.name,
+                            errors.len(),
+                            if errors.len() == 1 { "" } else { "s" }
+                        );
                     }
                     ExitCode::from(exit::INPUT)
                 }
             }
         }
         Command::Explain { input, common } => {
-            let Some((source, result)) = run(&input, &common) else { return ExitCode::from(exit::IO) };
+            let Some((source, result)) = run(&input, &common) else {
+                return ExitCode::from(exit::IO);
+            };
             match result {
                 Ok(conversion) => {
                     print!("{}", explain_table(&conversion));
@@ -173,7 +264,8 @@ fn run(input: &Path, common: &Common) -> Option<(Source, Result<Conversion, Vec<
             }
         }
     };
-    Some(convert_bytes(&name, &bytes, &common.options(input)))
+    let storage = common.storage().ok()?;
+    Some(convert_bytes(&name, &bytes, &common.options(input, storage)))
 }
 
 fn report(notes: &[Note], source: &Source, format: ReportFormat) {
@@ -183,7 +275,9 @@ fn report(notes: &[Note], source: &Source, format: ReportFormat) {
     let mut stderr = io::stderr().lock();
     let _ = match format {
         ReportFormat::Human => stderr.write_all(render_human(notes, source, stderr.is_terminal()).as_bytes()),
-        ReportFormat::Json => writeln!(stderr, "{}", serde_json::to_string_pretty(&to_json(notes, source)).unwrap_or_default()),
+        ReportFormat::Json => {
+            writeln!(stderr, "{}", serde_json::to_string_pretty(&to_json(notes, source)).unwrap_or_default())
+        }
     };
 }
 
@@ -194,10 +288,15 @@ fn write_output(conversion: &Conversion, output: Option<&Path>, force: bool) -> 
         return io::stdout().lock().write_all(conversion.xml.as_bytes());
     };
     if path.exists() && !force {
-        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists; pass --force to overwrite it", path.display())));
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists; pass --force to overwrite it", path.display()),
+        ));
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name"))?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name"))?;
     let tmp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
@@ -225,7 +324,8 @@ fn explain_table(conversion: &Conversion) -> String {
         })
         .collect();
     let header = ["KEY", "VALUE", "BECAME", "NOTES"];
-    let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
         let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();

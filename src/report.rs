@@ -87,6 +87,7 @@ pub mod code {
     pub const DELETE_OUTSIDE_PENDING: &str = "pve2virt::parse::delete_outside_pending";
     pub const UNKNOWN_KEY: &str = "pve2virt::parse::unknown_key";
     pub const BAD_VALUE: &str = "pve2virt::parse::bad_value";
+    pub const CONTROL_CHARACTER: &str = "pve2virt::parse::control_character";
     // Property strings (pve-config.md §2).
     pub const UNKNOWN_SUBKEY: &str = "pve2virt::parse::unknown_subkey";
     pub const DUPLICATE_SUBKEY: &str = "pve2virt::parse::duplicate_subkey";
@@ -250,7 +251,7 @@ impl miette::Diagnostic for Bound<'_> {
 /// Renders notes for a terminal. `color: false` gives plain text (used by snapshot tests).
 pub fn render_human(notes: &[Note], source: &Source, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_wrap_lines(false).with_links(false);
     let named = NamedSource::new(&source.name, source.text.clone());
     let mut out = String::new();
     for note in notes {

@@ -42,7 +42,12 @@ fn failures_write_nothing_and_successes_a_whole_domain() {
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
         if run.exit == 0 {
-            assert!(run.stdout.starts_with("<domain ") && run.stdout.ends_with("</domain>\n"), "{}: {}", rel.display(), run.stdout);
+            assert!(
+                run.stdout.starts_with("<domain ") && run.stdout.ends_with("</domain>\n"),
+                "{}: {}",
+                rel.display(),
+                run.stdout
+            );
         } else {
             assert!(run.stdout.is_empty(), "{} failed (exit {}) but wrote: {}", rel.display(), run.exit, run.stdout);
             assert!(!run.stderr.is_empty(), "{} failed without saying why", rel.display());
@@ -55,10 +60,19 @@ fn failures_write_nothing_and_successes_a_whole_domain() {
 fn errors_point_at_line_and_column() {
     for rel in fixture_paths() {
         let run = run_fixture(&rel);
-        if run.exit == 1 && !run.stderr.contains("VMID") && !run.stderr.contains("--pending was given") && !run.stderr.contains("no snapshot named") {
+        if run.exit == 1
+            && !run.stderr.contains("VMID")
+            && !run.stderr.contains("--pending was given")
+            && !run.stderr.contains("no snapshot named")
+        {
             let shown = format!("[{}:", rel.display());
             let stdin = "[<stdin>:";
-            assert!(run.stderr.contains(&shown) || run.stderr.contains(stdin), "{}: no file:line:column in\n{}", rel.display(), run.stderr);
+            assert!(
+                run.stderr.contains(&shown) || run.stderr.contains(stdin),
+                "{}: no file:line:column in\n{}",
+                rel.display(),
+                run.stderr
+            );
         }
     }
 }

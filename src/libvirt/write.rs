@@ -148,7 +148,10 @@ mod tests {
     fn minimal() -> Domain {
         Domain {
             name: "vm100".into(),
-            os: DomainOs { os_type: DomainOsType { arch: "x86_64".into(), machine: "pc".into(), value: "hvm" }, ..Default::default() },
+            os: DomainOs {
+                os_type: DomainOsType { arch: "x86_64".into(), machine: "pc".into(), value: "hvm" },
+                ..Default::default()
+            },
             vcpu: DomainVcpu { placement: "static", value: 1, ..Default::default() },
             clock: DomainClock { offset: "utc", ..Default::default() },
             ..Default::default()

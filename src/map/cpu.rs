@@ -1,6 +1,9 @@
 //! vCPUs, topology and the CPU model (libvirt-mapping.md §3; pve-config.md §6 "CPU", "Topology").
 
-use crate::libvirt::{Domain, DomainCpu, DomainCpuFeature, DomainCpuModel, DomainCpuTopology, DomainFeatureApic, DomainFeatureKvm, DomainFeatureState, DomainType, DomainVcpu};
+use crate::libvirt::{
+    Domain, DomainCpu, DomainCpuFeature, DomainCpuModel, DomainCpuTopology, DomainFeatureApic, DomainFeatureKvm,
+    DomainFeatureState, DomainType, DomainVcpu,
+};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
@@ -9,9 +12,13 @@ use crate::report::{code, Note};
 fn builtin_model_flags(model: &str) -> Option<&'static [&'static str]> {
     const V2: &[&str] = &["popcnt", "pni", "sse4.1", "sse4.2", "ssse3"];
     const V2_AES: &[&str] = &["aes", "popcnt", "pni", "sse4.1", "sse4.2", "ssse3"];
-    const V3: &[&str] = &["aes", "popcnt", "pni", "sse4.1", "sse4.2", "ssse3", "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"];
+    const V3: &[&str] = &[
+        "aes", "popcnt", "pni", "sse4.1", "sse4.2", "ssse3", "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm",
+        "movbe", "xsave",
+    ];
     const V4: &[&str] = &[
-        "aes", "popcnt", "pni", "sse4.1", "sse4.2", "ssse3", "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave", "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
+        "aes", "popcnt", "pni", "sse4.1", "sse4.2", "ssse3", "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm",
+        "movbe", "xsave", "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
     ];
     match model {
         "x86-64-v2" => Some(V2),
@@ -38,7 +45,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if let Some(v) = vm.int("vcpus") {
         ctx.mapped("vcpus", "vcpu@current");
         if v as u32 > max {
-            ctx.note_on("vcpus", Note::error(code::BAD_VALUE, format!("vcpus ({v}) is more than sockets × cores ({max})")).label("too many"));
+            ctx.note_on(
+                "vcpus",
+                Note::error(code::BAD_VALUE, format!("vcpus ({v}) is more than sockets × cores ({max})"))
+                    .label("too many"),
+            );
         }
     }
 
@@ -58,7 +69,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         "host" | "max" if tcg => {
             cpu.mode = "maximum";
             cpu.match_ = None;
-            ctx.note_on("cpu", Note::warning(code::CPU_HOST_UNDER_TCG, format!("cpu '{model}' cannot pass the host CPU through without KVM; using QEMU's 'max' model")));
+            ctx.note_on(
+                "cpu",
+                Note::warning(
+                    code::CPU_HOST_UNDER_TCG,
+                    format!("cpu '{model}' cannot pass the host CPU through without KVM; using QEMU's 'max' model"),
+                ),
+            );
         }
         "host" => {
             cpu.mode = "host-passthrough";

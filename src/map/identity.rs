@@ -1,12 +1,16 @@
 //! Who the VM is: name, SMBIOS UUID and system strings, VM generation ID, description, and the
 //! Proxmox management settings that libvirt keeps only as metadata (libvirt-mapping.md §1, §13).
 
-use crate::libvirt::{Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata, PveMetadataSetting, PVE_METADATA_NS};
+use crate::libvirt::{
+    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata,
+    PveMetadataSetting, PVE_METADATA_NS,
+};
 use crate::map::Ctx;
 use crate::report::{code, Note};
 
 /// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
-const METADATA_KEYS: &[&str] = &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
+const METADATA_KEYS: &[&str] =
+    &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
@@ -31,17 +35,22 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let mut entries = Vec::new();
         // libvirt's order of type-1 entries.
         for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
-            let Some(raw) = smbios.str(name) else { continue };
+            let Some(raw) = smbios.str(name) else {
+                continue;
+            };
             let value = if base64 {
                 match decode_base64(raw) {
                     Some(v) => v,
                     None => {
                         ctx.note_on(
                             "smbios1",
-                            Note::error(code::BAD_VALUE, format!("'{name}' is not valid base64 text, but base64=1 is set"))
-                                .at(smbios.span_of(name))
-                                .label("not base64")
-                                .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
+                            Note::error(
+                                code::BAD_VALUE,
+                                format!("'{name}' is not valid base64 text, but base64=1 is set"),
+                            )
+                            .at(smbios.span_of(name))
+                            .label("not base64")
+                            .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
                         );
                         continue;
                     }
@@ -75,7 +84,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             "1" => {
                 domain.genid = Some(String::new());
                 ctx.mapped("vmgenid", "genid");
-                ctx.note_on("vmgenid", Note::advice(code::VMGENID_GENERATED, "vmgenid: 1 asks for a new generation ID; libvirt generates one at define").label("libvirt generates the id"));
+                ctx.note_on(
+                    "vmgenid",
+                    Note::advice(
+                        code::VMGENID_GENERATED,
+                        "vmgenid: 1 asks for a new generation ID; libvirt generates one at define",
+                    )
+                    .label("libvirt generates the id"),
+                );
             }
             uuid => {
                 domain.genid = Some(uuid.to_ascii_lowercase());

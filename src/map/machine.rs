@@ -1,7 +1,7 @@
 //! Machine type, architecture, accelerator, ACPI, clock and lifecycle
 //! (libvirt-mapping.md §0, §1, §2.1; pve-config.md §6 "Machine / version", "Time / ostype").
 
-use crate::libvirt::{Domain, DomainClock, DomainLifecycleAction, DomainOsType, DomainType, Empty, DomainFeatureApic};
+use crate::libvirt::{Domain, DomainClock, DomainFeatureApic, DomainLifecycleAction, DomainOsType, DomainType, Empty};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
@@ -29,12 +29,13 @@ impl MachineType {
         let (family, version) = match s {
             "pc" | "q35" | "virt" => (s.to_owned(), None),
             _ => {
-                let split = s.find(|c: char| c.is_ascii_digit())?;
-                let family = s[..split].trim_end_matches('-');
-                let mut parts = s[split..].split('.').map(|p| p.parse::<u32>());
+                let family = ["pc-i440fx-", "pc-q35-", "virt-", "pc-"].into_iter().find(|f| s.starts_with(f))?;
+                let mut parts = s[family.len()..].split('.').map(|p| p.parse::<u32>());
                 let major = parts.next()?.ok()?;
                 let minor = parts.next().transpose().ok()?.unwrap_or(0);
                 let micro = parts.next().transpose().ok()?;
+                // `pc-X.Y` is QEMU's old alias of `pc-i440fx-X.Y`.
+                let family = if family == "pc-" { "pc-i440fx" } else { family.trim_end_matches('-') };
                 (family.to_owned(), Some((major, minor, micro)))
             }
         };
@@ -71,6 +72,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     let machine = machine_type(ctx, &arch);
     domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
+    ctx.machine = machine;
 
     // Without <acpi/> libvirt passes -no-acpi (libvirt-mapping.md §0 rule 2).
     if vm.bool("acpi").unwrap_or(true) {
@@ -83,7 +85,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // `reboot: 0` makes QEMU exit instead of rebooting (-no-reboot).
     domain.on_poweroff = DomainLifecycleAction::Destroy;
-    domain.on_reboot = if vm.bool("reboot").unwrap_or(true) { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
+    domain.on_reboot =
+        if vm.bool("reboot").unwrap_or(true) { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
     domain.on_crash = DomainLifecycleAction::Destroy;
     if vm.get("reboot").is_some() {
         ctx.mapped("reboot", "on_reboot");
@@ -99,7 +102,12 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
     let props = vm.props("machine");
     let written = props.and_then(|p| p.str("type"));
     let default = if arch == "aarch64" { "virt" } else { "pc" };
-    let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType { family: default.into(), version: None, pve: None, pxe: false });
+    let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType {
+        family: default.into(),
+        version: None,
+        pve: None,
+        pxe: false,
+    });
     if written.is_some() {
         ctx.mapped("machine", "os/type@machine");
     }
@@ -116,17 +124,32 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         machine.version = Some((major, minor, None));
         ctx.note_on(
             if written.is_some() { "machine" } else { "ostype" },
-            Note::advice(code::MACHINE_PINNED, format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()))
-                .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
+            Note::advice(
+                code::MACHINE_PINNED,
+                format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()),
+            )
+            .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
         );
     }
 
     if let Some(n) = machine.pve.take() {
         let note = if n == 0 {
-            Note::advice(code::MACHINE_PVE_SUFFIX, format!("'+pve0' removed from the machine type: {} is the same machine in upstream QEMU", machine.qemu_name()))
+            Note::advice(
+                code::MACHINE_PVE_SUFFIX,
+                format!(
+                    "'+pve0' removed from the machine type: {} is the same machine in upstream QEMU",
+                    machine.qemu_name()
+                ),
+            )
         } else {
-            Note::warning(code::MACHINE_PVE_SUFFIX, format!("'+pve{n}' removed from the machine type: it is a Proxmox-only revision; libvirt runs upstream {}", machine.qemu_name()))
-                .help("Proxmox's revision changes small device defaults; the guest may notice")
+            Note::warning(
+                code::MACHINE_PVE_SUFFIX,
+                format!(
+                    "'+pve{n}' removed from the machine type: it is a Proxmox-only revision; libvirt runs upstream {}",
+                    machine.qemu_name()
+                ),
+            )
+            .help("Proxmox's revision changes small device defaults; the guest may notice")
         };
         ctx.note_on("machine", note);
     }
@@ -134,8 +157,11 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         machine.pxe = false;
         ctx.note_on(
             "machine",
-            Note::warning(code::MACHINE_PXE, "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs")
-                .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
+            Note::warning(
+                code::MACHINE_PXE,
+                "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs",
+            )
+            .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
         );
     }
 
@@ -172,7 +198,10 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
                     clock.offset = "absolute";
                     clock.start = Some(epoch);
                 }
-                None => ctx.note_on("startdate", Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date")).label("invalid date")),
+                None => ctx.note_on(
+                    "startdate",
+                    Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date")).label("invalid date"),
+                ),
             }
         }
         ctx.mapped("startdate", "clock@start");

@@ -1,6 +1,7 @@
 //! Memory size and the balloon (libvirt-mapping.md §4).
 
 use crate::libvirt::{Domain, DomainMemballoon, DomainMemory};
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
@@ -22,7 +23,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped("balloon", "devices/memballoon");
         }
         balloon => {
-            domain.devices.memballoon = Some(DomainMemballoon { model: "virtio", ..Default::default() });
+            let address = ctx.pci_address(PciDevice::Balloon);
+            domain.devices.memballoon = Some(DomainMemballoon { model: "virtio", address, ..Default::default() });
             if let Some(min) = balloon {
                 ctx.mapped("balloon", "devices/memballoon");
                 if min as u64 != mib {

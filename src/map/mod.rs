@@ -2,27 +2,78 @@
 //! device family; each records, for every key it reads, what the key became or why it was not
 //! translated ([`Ctx::mapped`], [`Ctx::note`]), so that no key is dropped silently.
 
+pub mod boot;
 mod cpu;
+mod devices;
+mod disk;
+mod firmware;
+mod hostpci;
 mod identity;
-mod machine;
+pub mod machine;
 mod memory;
+mod net;
+pub mod pci;
 mod rng;
+mod usb;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::libvirt::{Domain, DomainType};
+use crate::libvirt::{Domain, DomainAddress, DomainBootOrder, DomainType};
+use crate::pve::storage::StorageConfig;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
+use pci::{PciDevice, PciLayout};
 
 /// Choices the user makes about the target host.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MapOptions {
     /// Overrides the domain type (`kvm` from `kvm: 1`, `qemu` from `kvm: 0`).
     pub domain_type: Option<DomainType>,
     /// The target host's QEMU version (`major.minor`): newer machine versions are lowered to it.
     pub host_qemu: Option<(u32, u32)>,
+    /// The Proxmox storage layout that volume ids are resolved against.
+    pub storage: StorageConfig,
+    /// `--map-storage ID=DIR`: that storage's volumes become files under DIR on the target.
+    pub storage_map: BTreeMap<String, PathBuf>,
+    /// `--map-bridge FROM=TO`: NICs on Proxmox bridge FROM attach to TO on the target.
+    pub bridge_map: BTreeMap<String, String>,
+    /// Pass the config's raw `args:` to QEMU through `<qemu:commandline>`.
+    pub allow_qemu_args: bool,
+    /// Leave PCI placement to libvirt instead of keeping Proxmox's slots.
+    pub libvirt_addresses: bool,
+    pub tpm_backend: TpmBackend,
+    /// Where the OVMF firmware files are on the target (Debian: /usr/share/OVMF).
+    pub firmware_dir: PathBuf,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions {
+            domain_type: None,
+            host_qemu: None,
+            storage: StorageConfig::fresh_install(),
+            storage_map: BTreeMap::new(),
+            bridge_map: BTreeMap::new(),
+            allow_qemu_args: false,
+            libvirt_addresses: false,
+            tpm_backend: TpmBackend::External,
+            firmware_dir: PathBuf::from("/usr/share/OVMF"),
+        }
+    }
+}
+
+/// How a `tpmstate0` is carried over (libvirt-mapping.md §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TpmBackend {
+    /// Keep the Proxmox TPM state: libvirt connects to a swtpm started on the state volume outside
+    /// libvirt (`<backend type='external'>`), as Proxmox runs it.
+    #[default]
+    External,
+    /// libvirt-managed swtpm with fresh state: the guest's TPM secrets (BitLocker keys, …) are lost.
+    Emulator,
 }
 
 /// What became of one Proxmox key.
@@ -41,12 +92,39 @@ pub struct Ctx<'a> {
     pub vm: &'a VmConfig,
     pub opts: &'a MapOptions,
     pub notes: Vec<Note>,
+    /// The machine type chosen (set first, by `machine::map`).
+    pub machine: machine::MachineType,
+    pci: PciLayout,
+    boot: BTreeMap<String, u32>,
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(vm: &'a VmConfig, opts: &'a MapOptions) -> Self {
-        Ctx { vm, opts, notes: Vec::new(), outcomes: BTreeMap::new() }
+        Ctx {
+            vm,
+            opts,
+            notes: Vec::new(),
+            machine: machine::MachineType::parse("pc").expect("pc is a machine type"),
+            pci: PciLayout::new(false, !opts.libvirt_addresses),
+            boot: boot::boot_indices(vm),
+            outcomes: BTreeMap::new(),
+        }
+    }
+
+    /// Whether the machine is q35 (PCIe) rather than i440fx.
+    pub fn is_q35(&self) -> bool {
+        self.machine.is_q35()
+    }
+
+    /// The PCI address Proxmox gives `dev` (`None` with `--libvirt-addresses`).
+    pub fn pci_address(&mut self, dev: PciDevice) -> Option<DomainAddress> {
+        self.pci.address(dev)
+    }
+
+    /// The device's `<boot order>`: Proxmox's bootindex for it (`scsi0`, `net0`, `hostpci1`, `usb0`).
+    pub fn boot_order(&self, device: &str) -> Option<DomainBootOrder> {
+        self.boot.get(device).map(|&order| DomainBootOrder { order })
     }
 
     /// Records that `key` was translated into `element` (an XML path such as `devices/rng`).
@@ -96,11 +174,29 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     let mut ctx = Ctx::new(vm, opts);
     let mut domain = Domain::default();
 
-    identity::map(&mut ctx, &mut domain);
+    // The machine decides the bus layout every device family places its devices on.
     machine::map(&mut ctx, &mut domain);
+    ctx.pci = PciLayout::new(ctx.is_q35(), !opts.libvirt_addresses);
+    if vm.get("boot").is_some() {
+        ctx.mapped("boot", "devices/*/boot@order");
+    }
+    if vm.get("bootdisk").is_some() {
+        ctx.mapped("bootdisk", "devices/*/boot@order");
+    }
+
+    identity::map(&mut ctx, &mut domain);
     memory::map(&mut ctx, &mut domain);
     cpu::map(&mut ctx, &mut domain);
+    firmware::map(&mut ctx, &mut domain);
+    disk::map(&mut ctx, &mut domain);
+    net::map(&mut ctx, &mut domain);
+    hostpci::map(&mut ctx, &mut domain);
+    usb::map(&mut ctx, &mut domain);
+    devices::map(&mut ctx, &mut domain);
     rng::map(&mut ctx, &mut domain);
+
+    // The Proxmox bridges the devices were placed behind.
+    domain.devices.controllers.extend(ctx.pci.controllers());
 
     // Anything no family claimed is reported, never dropped silently.
     for entry in &vm.entries {

@@ -6,17 +6,21 @@
 //! silently drops such a `<rate>`.
 
 use crate::libvirt::{Domain, DomainRng, DomainRngBackend, DomainRngRate};
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::rng::Rng;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("rng0") else { return };
+    let Some(props) = ctx.vm.props("rng0") else {
+        return;
+    };
     let rng = Rng::from_props(props);
+    // RNG first: the address borrows the context mutably.
     domain.devices.rngs.push(DomainRng {
         model: "virtio",
         rate: rng.limit().map(|limit| DomainRngRate { bytes: limit.bytes, period: limit.period_ms }),
         backend: DomainRngBackend { model: "random", source: rng.source.path().to_owned() },
-        address: None,
+        address: ctx.pci_address(PciDevice::Rng),
     });
     ctx.mapped("rng0", "devices/rng");
 }

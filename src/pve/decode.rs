@@ -88,16 +88,29 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     let (entries, description) = match selection {
         Selection::Current => (file.main.entries.clone(), file.main.description.clone()),
         Selection::Snapshot(name) => {
-            let Some(section) = file.snapshots.iter().find(|s| matches!(&s.kind, crate::pve::file::SectionKind::Snapshot(n) if n == name)) else {
+            let Some(section) = file
+                .snapshots
+                .iter()
+                .find(|s| matches!(&s.kind, crate::pve::file::SectionKind::Snapshot(n) if n == name))
+            else {
                 let known: Vec<_> = file.snapshots.iter().map(|s| s.name()).collect();
-                let help = if known.is_empty() { "this config has no snapshot sections".to_owned() } else { format!("snapshots in this config: {}", known.join(", ")) };
-                return Err(vec![Note::error(code::NO_SUCH_SNAPSHOT, format!("no snapshot named '{name}'")).help(help)]);
+                let help = if known.is_empty() {
+                    "this config has no snapshot sections".to_owned()
+                } else {
+                    format!("snapshots in this config: {}", known.join(", "))
+                };
+                return Err(
+                    vec![Note::error(code::NO_SUCH_SNAPSHOT, format!("no snapshot named '{name}'")).help(help)],
+                );
             };
             (section.entries.clone(), section.description.clone())
         }
         Selection::Pending => {
             let Some(pending) = &file.pending else {
-                return Err(vec![Note::error(code::NO_PENDING, "--pending was given, but the config has no [PENDING] section")]);
+                return Err(vec![Note::error(
+                    code::NO_PENDING,
+                    "--pending was given, but the config has no [PENDING] section",
+                )]);
             };
             apply_pending(&file.main, pending, &mut notes)
         }
@@ -105,8 +118,11 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
 
     if *selection != Selection::Pending {
         if let Some(pending) = &file.pending {
-            let mut note = Note::advice(code::PENDING_NOT_APPLIED, "the [PENDING] section (changes not yet applied by Proxmox) was not translated")
-                .help("use --pending to translate the configuration with the pending changes applied");
+            let mut note = Note::advice(
+                code::PENDING_NOT_APPLIED,
+                "the [PENDING] section (changes not yet applied by Proxmox) was not translated",
+            )
+            .help("use --pending to translate the configuration with the pending changes applied");
             if let Some(span) = pending.header {
                 note = note.at(span).label("left out");
             }
@@ -122,7 +138,10 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
         );
     }
     for special in &file.special {
-        let mut note = Note::advice(code::CLOUDINIT_SECTION, format!("{} holds Proxmox-internal state and was not translated", special.name()));
+        let mut note = Note::advice(
+            code::CLOUDINIT_SECTION,
+            format!("{} holds Proxmox-internal state and was not translated", special.name()),
+        );
         if let Some(span) = special.header {
             note = note.at(span).label("skipped");
         }
@@ -130,6 +149,38 @@ pub fn decode(file: &ConfigFile, selection: &Selection) -> Result<Decoded, Vec<N
     }
 
     let mut errors = Vec::new();
+    // Control characters cannot be carried by XML at all (XML 1.0 `Char`); refuse them here, at
+    // their line, rather than fail in the writer.
+    if let Some(d) = &description {
+        if let Some(c) = d.value.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)) {
+            errors.push(
+                Note::error(
+                    code::CONTROL_CHARACTER,
+                    format!(
+                        "the description contains the control character U+{:04X}, which XML cannot carry",
+                        c as u32
+                    ),
+                )
+                .key("description")
+                .at(d.span)
+                .label("decoded from a %XX escape")
+                .help("remove the character from the VM's notes in Proxmox"),
+            );
+        }
+    }
+    for raw in &entries {
+        if let Some(c) = raw.value.value.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)) {
+            errors.push(
+                Note::error(
+                    code::CONTROL_CHARACTER,
+                    format!("the value contains the control character U+{:04X}, which XML cannot carry", c as u32),
+                )
+                .key(raw.key.value.clone())
+                .at(raw.value.span)
+                .label("control character in here"),
+            );
+        }
+    }
     let mut checked = Vec::with_capacity(entries.len());
     let has_ide2 = entries.iter().any(|e| e.key.value == "ide2");
     for raw in &entries {
@@ -167,10 +218,13 @@ fn apply_pending(main: &Section, pending: &Section, notes: &mut Vec<Note>) -> (V
             entries.retain(|e| e.key.value != key);
             if entries.len() == before {
                 notes.push(
-                    Note::advice(code::PENDING_DELETE_UNKNOWN, format!("pending delete of '{key}', which the configuration does not set"))
-                        .key(key)
-                        .at(span)
-                        .label("nothing to delete"),
+                    Note::advice(
+                        code::PENDING_DELETE_UNKNOWN,
+                        format!("pending delete of '{key}', which the configuration does not set"),
+                    )
+                    .key(key)
+                    .at(span)
+                    .label("nothing to delete"),
                 );
             }
         }
@@ -235,7 +289,9 @@ fn unknown_key(raw: &RawEntry) -> Note {
     let prefix = key.trim_end_matches(|c: char| c.is_ascii_digit());
     if let Some(spec) = schema::KEYS.iter().find(|s| s.name == prefix && s.is_indexed()) {
         note = note.help(format!("{prefix} takes an index from 0 to {}", spec.count - 1));
-    } else if let Some(spec) = schema::KEYS.iter().find(|s| s.name.len() > 2 && (s.name.starts_with(key.as_str()) || key.starts_with(s.name))) {
+    } else if let Some(spec) =
+        schema::KEYS.iter().find(|s| s.name.len() > 2 && (s.name.starts_with(key.as_str()) || key.starts_with(s.name)))
+    {
         note = note.help(format!("did you mean '{}'?", spec.name));
     }
     note

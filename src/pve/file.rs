@@ -86,7 +86,9 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<String, (String, Vec<Note>)> {
                         Note::error(code::NOT_UTF8, "this line is not valid UTF-8")
                             .at(Span::new(start, content))
                             .label("invalid bytes shown as \u{fffd}")
-                            .help("Proxmox writes configs as UTF-8; re-encode the file (e.g. `iconv -f latin1 -t utf-8`)"),
+                            .help(
+                                "Proxmox writes configs as UTF-8; re-encode the file (e.g. `iconv -f latin1 -t utf-8`)",
+                            ),
                     );
                 }
                 lossy.push_str(&text);
@@ -342,7 +344,10 @@ mod tests {
 
     #[test]
     fn sections_and_description() {
-        let f = parse("#hello%3A\n# world\nmemory: 512\n\n[PENDING]\nmemory: 1024\ndelete: cores\n\n[snap1]\nmemory: 256\n").unwrap();
+        let f = parse(
+            "#hello%3A\n# world\nmemory: 512\n\n[PENDING]\nmemory: 1024\ndelete: cores\n\n[snap1]\nmemory: 256\n",
+        )
+        .unwrap();
         assert_eq!(f.main.description.as_ref().unwrap().value, "hello:\n world");
         assert_eq!(f.main.get("memory").unwrap().value.value, "512");
         assert_eq!(f.pending.as_ref().unwrap().delete.as_ref().unwrap().value, "cores");
@@ -351,7 +356,8 @@ mod tests {
 
     #[test]
     fn all_errors_are_collected() {
-        let errors = parse(" memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n").unwrap_err();
+        let errors =
+            parse(" memory: 1\nmemory: 2\nmemory: 3\n[x]\n[PENDING]\n[PENDING]\ndelete: a\nFoo: 1\n").unwrap_err();
         let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,

@@ -6,4 +6,5 @@ pub mod file;
 pub mod model;
 pub mod props;
 pub mod schema;
+pub mod storage;
 pub mod vm;

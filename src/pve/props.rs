@@ -106,7 +106,9 @@ impl Props {
 /// Checks one scalar against its type. `Err` finishes the sentence "value '<raw>' …".
 pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
     match ty {
-        ValueType::Bool => parse_bool(raw).map(Scalar::Bool).ok_or_else(|| "is not a boolean (1/0, on/off, yes/no, true/false)".into()),
+        ValueType::Bool => {
+            parse_bool(raw).map(Scalar::Bool).ok_or_else(|| "is not a boolean (1/0, on/off, yes/no, true/false)".into())
+        }
         ValueType::Int { min, max } => {
             let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -131,7 +133,9 @@ pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
                 Err(format!("is not one of: {}", values.join(", ")))
             }
         }
-        ValueType::Size => parse_size(raw).map(Scalar::Size).ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into()),
+        ValueType::Size => {
+            parse_size(raw).map(Scalar::Size).ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into())
+        }
         ValueType::Text(check) => check(raw).map(|()| Scalar::Str(raw.to_owned())),
     }
 }
@@ -183,7 +187,10 @@ pub fn parse_size(raw: &str) -> Option<u64> {
         _ => return None,
     };
     let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || (number.contains('.') && (frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()))) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || (number.contains('.') && (frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit())))
+    {
         return None;
     }
     let value: f64 = number.parse().ok()?;
@@ -195,6 +202,8 @@ pub fn parse_size(raw: &str) -> Option<u64> {
 pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) -> Result<Props, Vec<Note>> {
     let mut errors = Vec::new();
     let mut props: Vec<Prop> = Vec::new();
+    // Sub-keys that were written, valid or not: a bad value is not also reported as missing.
+    let mut written: Vec<&'static str> = Vec::new();
     let mut offset = value.span.offset;
 
     for part in value.value.split(',') {
@@ -225,6 +234,7 @@ pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) 
                             let model = find(format, alias.model_key);
                             let mac = find(format, alias.mac_key);
                             for (spec, raw, span) in [(model, k, key_span), (mac, v, raw_span)] {
+                                written.push(spec.name);
                                 push_checked(format, &mut props, &mut errors, key, spec, Some(key_span), raw, span);
                             }
                             continue;
@@ -248,12 +258,17 @@ pub fn parse_props(format: &'static Format, key: &str, value: &Spanned<String>) 
                 }
             },
         };
+        written.push(sub.alias_of.unwrap_or(sub.name));
         push_checked(format, &mut props, &mut errors, key, sub, key_span, raw, raw_span);
     }
 
     for sub in format.keys.iter().filter(|s| s.required && s.alias_of.is_none()) {
-        if !props.iter().any(|p| p.name == sub.name) && !errors.iter().any(|e| e.code == code::DUPLICATE_SUBKEY) {
-            let how = if format.default_key == Some(sub.name) { format!("'{0}=…' or a bare value", sub.name) } else { format!("'{}=…'", sub.name) };
+        if !written.contains(&sub.name) {
+            let how = if format.default_key == Some(sub.name) {
+                format!("'{0}=…' or a bare value", sub.name)
+            } else {
+                format!("'{}=…'", sub.name)
+            };
             errors.push(
                 Note::error(code::MISSING_SUBKEY, format!("'{}' is required", sub.name))
                     .key(key)
@@ -292,10 +307,10 @@ fn push_checked(
                 if spec.alias_of.is_some() { code::ALIAS_CONFLICT } else { code::DUPLICATE_SUBKEY },
                 format!("'{name}' is set twice"),
             )
-                .key(key)
-                .at(key_span.unwrap_or(raw_span))
-                .label("set again here")
-                .help(help),
+            .key(key)
+            .at(key_span.unwrap_or(raw_span))
+            .label("set again here")
+            .help(help),
         );
         return;
     }

@@ -111,10 +111,7 @@ pub fn lookup(key: &str) -> Option<(&'static KeySpec, Option<u16>)> {
     let (prefix, digits) = key.split_at(digits_at);
     KEYS.iter().find_map(|spec| {
         if spec.is_indexed() {
-            if spec.name != prefix
-                || digits.is_empty()
-                || (digits.len() > 1 && digits.starts_with('0'))
-            {
+            if spec.name != prefix || digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
                 return None;
             }
             let index: u16 = digits.parse().ok()?;

@@ -43,7 +43,9 @@ pub struct Run {
 pub fn run_fixture(rel: &Path) -> Run {
     let fixtures = root().join("fixtures");
     let args_file = fixtures.join(rel).with_extension("args");
-    let extra: Vec<String> = std::fs::read_to_string(&args_file).map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    let extra: Vec<String> = std::fs::read_to_string(&args_file)
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let stdin = extra.iter().any(|a| a == "--no-vmid");
     let mut args: Vec<String> = vec!["convert".into()];
     if stdin {
@@ -92,7 +94,11 @@ pub fn in_ci() -> bool {
 }
 
 pub fn have(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The libvirt tools, or `None` after a loud message (and a failure under CI).
@@ -119,7 +125,11 @@ pub fn libvirt_judge(xml: &str, scratch: &Path, name: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let validate = Command::new("virt-xml-validate").arg(&file).arg("domain").output().unwrap();
     if !validate.status.success() {
-        problems.push(format!("virt-xml-validate: {}{}", String::from_utf8_lossy(&validate.stdout), String::from_utf8_lossy(&validate.stderr)));
+        problems.push(format!(
+            "virt-xml-validate: {}{}",
+            String::from_utf8_lossy(&validate.stdout),
+            String::from_utf8_lossy(&validate.stderr)
+        ));
     }
     let define = Command::new("virsh").args(["-q", "-c", "test:///default", "define"]).arg(&file).output().unwrap();
     if !define.status.success() {

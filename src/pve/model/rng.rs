@@ -43,8 +43,15 @@ impl Rng {
     /// Reads a checked rng0 property string. The schema already guarantees the source is one of
     /// the three paths and the numbers are non-negative (`period` ≥ 1).
     pub fn from_props(props: &Props) -> Rng {
-        let source = props.get("source").map(|p| Spanned::new(RngSource::from_path(p.value.as_str().unwrap_or_default()).unwrap_or(RngSource::Urandom), p.span()));
-        let number = |name: &str| props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())));
+        let source = props.get("source").map(|p| {
+            Spanned::new(
+                RngSource::from_path(p.value.as_str().unwrap_or_default()).unwrap_or(RngSource::Urandom),
+                p.span(),
+            )
+        });
+        let number = |name: &str| {
+            props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
+        };
         Rng {
             source: source.unwrap_or_else(|| Spanned::new(RngSource::Urandom, Span::default())),
             max_bytes: number("max_bytes"),

@@ -5,56 +5,29 @@ use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
 use super::{Format, KeyAlias, SubKey};
 
 const fn opt(name: &'static str, ty: ValueType) -> SubKey {
-    SubKey {
-        name,
-        ty,
-        required: false,
-        alias_of: None,
-    }
+    SubKey { name, ty, required: false, alias_of: None }
 }
 
 const fn req(name: &'static str, ty: ValueType) -> SubKey {
-    SubKey {
-        name,
-        ty,
-        required: true,
-        alias_of: None,
-    }
+    SubKey { name, ty, required: true, alias_of: None }
 }
 
 /// An alias carries its target's type: JSONSchema.pm renames the key first and then checks the
 /// value against the target's schema.
 const fn alias(name: &'static str, target: &'static str, ty: ValueType) -> SubKey {
-    SubKey {
-        name,
-        ty,
-        required: false,
-        alias_of: Some(target),
-    }
+    SubKey { name, ty, required: false, alias_of: Some(target) }
 }
 
 const fn int(min: i64) -> ValueType {
-    Int {
-        min: Some(min),
-        max: None,
-    }
+    Int { min: Some(min), max: None }
 }
 
 const fn int_range(min: i64, max: i64) -> ValueType {
-    Int {
-        min: Some(min),
-        max: Some(max),
-    }
+    Int { min: Some(min), max: Some(max) }
 }
 
-const INT: ValueType = Int {
-    min: None,
-    max: None,
-};
-const NUMBER: ValueType = Number {
-    min: None,
-    max: None,
-};
+const INT: ValueType = Int { min: None, max: None };
+const NUMBER: ValueType = Number { min: None, max: None };
 
 /// `pve-qm-image-format` (Drive.pm).
 const IMAGE_FORMATS: ValueType = Enum(&["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"]);
@@ -118,17 +91,10 @@ macro_rules! drive_format {
     };
 }
 
-pub static DRIVE_IDE: Format = drive_format!(
-    "ide",
-    [
-        opt("model", Text(checks::drive_model)),
-        opt("ssd", Bool),
-        opt("wwn", Text(checks::wwn)),
-    ]
-);
+pub static DRIVE_IDE: Format =
+    drive_format!("ide", [opt("model", Text(checks::drive_model)), opt("ssd", Bool), opt("wwn", Text(checks::wwn)),]);
 
-pub static DRIVE_SATA: Format =
-    drive_format!("sata", [opt("ssd", Bool), opt("wwn", Text(checks::wwn))]);
+pub static DRIVE_SATA: Format = drive_format!("sata", [opt("ssd", Bool), opt("wwn", Text(checks::wwn))]);
 
 pub static DRIVE_SCSI: Format = drive_format!(
     "scsi",
@@ -212,13 +178,7 @@ pub static NET: Format = Format {
         opt("macaddr", Text(checks::mac_addr)),
         opt("bridge", Text(checks::bridge_id)),
         opt("queues", int_range(0, 64)),
-        opt(
-            "rate",
-            Number {
-                min: Some(0.0),
-                max: None,
-            },
-        ),
+        opt("rate", Number { min: Some(0.0), max: None }),
         opt("tag", int_range(1, 4094)),
         opt("trunks", Text(checks::id_range_list)),
         opt("firewall", Bool),
@@ -227,10 +187,7 @@ pub static NET: Format = Format {
         opt("host-tunnel", Bool),
     ],
     // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
-    key_alias: Some(KeyAlias {
-        model_key: "model",
-        mac_key: "macaddr",
-    }),
+    key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }),
 };
 
 pub static HOSTPCI: Format = Format {
@@ -259,11 +216,7 @@ pub static USB: Format = Format {
     name: "usb",
     default_key: Some("host"),
     key_alias: None,
-    keys: &[
-        opt("host", Text(checks::usb_host)),
-        opt("mapping", Text(checks::config_id)),
-        opt("usb3", Bool),
-    ],
+    keys: &[opt("host", Text(checks::usb_host)), opt("mapping", Text(checks::config_id)), opt("usb3", Bool)],
 };
 
 pub static VGA: Format = Format {
@@ -303,13 +256,7 @@ pub static MACHINE: Format = Format {
     keys: &[
         opt("type", Text(checks::machine_type)),
         opt("viommu", Enum(&["intel", "virtio"])),
-        opt(
-            "aw-bits",
-            Number {
-                min: Some(32.0),
-                max: Some(64.0),
-            },
-        ),
+        opt("aw-bits", Number { min: Some(32.0), max: Some(64.0) }),
         opt("enable-s3", Bool),
         opt("enable-s4", Bool),
     ],
@@ -334,12 +281,8 @@ pub static CPU: Format = Format {
     ],
 };
 
-pub static MEMORY: Format = Format {
-    name: "memory",
-    default_key: Some("current"),
-    key_alias: None,
-    keys: &[req("current", int(16))],
-};
+pub static MEMORY: Format =
+    Format { name: "memory", default_key: Some("current"), key_alias: None, keys: &[req("current", int(16))] };
 
 pub static NUMA: Format = Format {
     name: "numa",
@@ -357,10 +300,7 @@ pub static BOOT: Format = Format {
     name: "boot",
     default_key: Some("legacy"),
     key_alias: None,
-    keys: &[
-        opt("legacy", Text(checks::boot_legacy)),
-        opt("order", Text(checks::boot_order)),
-    ],
+    keys: &[opt("legacy", Text(checks::boot_legacy)), opt("order", Text(checks::boot_order))],
 };
 
 pub static AGENT: Format = Format {
@@ -383,10 +323,7 @@ pub static WATCHDOG: Format = Format {
     key_alias: None,
     keys: &[
         opt("model", Enum(&["i6300esb", "ib700"])),
-        opt(
-            "action",
-            Enum(&["reset", "shutdown", "poweroff", "pause", "debug", "none"]),
-        ),
+        opt("action", Enum(&["reset", "shutdown", "poweroff", "pause", "debug", "none"])),
     ],
 };
 
@@ -395,10 +332,7 @@ pub static RNG: Format = Format {
     default_key: Some("source"),
     key_alias: None,
     keys: &[
-        req(
-            "source",
-            Enum(&["/dev/urandom", "/dev/random", "/dev/hwrng"]),
-        ),
+        req("source", Enum(&["/dev/urandom", "/dev/random", "/dev/hwrng"])),
         opt("max_bytes", int(0)),
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
         opt("period", int(1)),
@@ -409,20 +343,14 @@ pub static AUDIO: Format = Format {
     name: "audio0",
     default_key: None,
     key_alias: None,
-    keys: &[
-        req("device", Enum(&["ich9-intel-hda", "intel-hda", "AC97"])),
-        opt("driver", Enum(&["spice", "none"])),
-    ],
+    keys: &[req("device", Enum(&["ich9-intel-hda", "intel-hda", "AC97"])), opt("driver", Enum(&["spice", "none"]))],
 };
 
 pub static SPICE_ENHANCEMENTS: Format = Format {
     name: "spice_enhancements",
     default_key: None,
     key_alias: None,
-    keys: &[
-        opt("foldersharing", Bool),
-        opt("videostreaming", Enum(&["off", "all", "filter"])),
-    ],
+    keys: &[opt("foldersharing", Bool), opt("videostreaming", Enum(&["off", "all", "filter"]))],
 };
 
 pub static IVSHMEM: Format = Format {
@@ -462,10 +390,7 @@ pub static META: Format = Format {
     name: "meta",
     default_key: None,
     key_alias: None,
-    keys: &[
-        opt("ctime", INT),
-        opt("creation-qemu", Text(checks::qemu_version)),
-    ],
+    keys: &[opt("ctime", INT), opt("creation-qemu", Text(checks::qemu_version))],
 };
 
 pub static IPCONFIG: Format = Format {
@@ -586,12 +511,7 @@ pub(super) mod tests {
         for f in ALL {
             let mut seen = HashSet::new();
             for k in f.keys {
-                assert!(
-                    seen.insert(k.name),
-                    "{}: duplicate sub-key {}",
-                    f.name,
-                    k.name
-                );
+                assert!(seen.insert(k.name), "{}: duplicate sub-key {}", f.name, k.name);
             }
         }
     }
@@ -601,11 +521,7 @@ pub(super) mod tests {
         for f in ALL {
             if let Some(d) = f.default_key {
                 let k = sub(f, d).unwrap_or_else(|| panic!("{}: default key {d} missing", f.name));
-                assert!(
-                    k.alias_of.is_none(),
-                    "{}: default key {d} is an alias",
-                    f.name
-                );
+                assert!(k.alias_of.is_none(), "{}: default key {d} is an alias", f.name);
             }
         }
     }
@@ -615,22 +531,10 @@ pub(super) mod tests {
         for f in ALL {
             for k in f.keys.iter().filter(|k| k.alias_of.is_some()) {
                 let target = k.alias_of.unwrap();
-                let t = sub(f, target)
-                    .unwrap_or_else(|| panic!("{}: {} aliases missing {target}", f.name, k.name));
-                assert!(
-                    t.alias_of.is_none(),
-                    "{}: alias chain {} -> {target}",
-                    f.name,
-                    k.name
-                );
+                let t = sub(f, target).unwrap_or_else(|| panic!("{}: {} aliases missing {target}", f.name, k.name));
+                assert!(t.alias_of.is_none(), "{}: alias chain {} -> {target}", f.name, k.name);
                 assert!(!k.required, "{}: alias {} marked required", f.name, k.name);
-                assert_eq!(
-                    discriminant(&k.ty),
-                    discriminant(&t.ty),
-                    "{}: {}",
-                    f.name,
-                    k.name
-                );
+                assert_eq!(discriminant(&k.ty), discriminant(&t.ty), "{}: {}", f.name, k.name);
             }
         }
     }
@@ -639,11 +543,7 @@ pub(super) mod tests {
     fn key_alias_names_an_enum_model_and_a_mac_key() {
         for f in ALL {
             if let Some(ka) = f.key_alias {
-                assert!(
-                    matches!(sub(f, ka.model_key).map(|k| k.ty), Some(Enum(_))),
-                    "{}",
-                    f.name
-                );
+                assert!(matches!(sub(f, ka.model_key).map(|k| k.ty), Some(Enum(_))), "{}", f.name);
                 assert!(sub(f, ka.mac_key).is_some(), "{}", f.name);
             }
         }
@@ -653,10 +553,7 @@ pub(super) mod tests {
 
     #[test]
     fn drive_formats_per_bus() {
-        let base: HashSet<_> = names(&DRIVE_VIRTIO)
-            .into_iter()
-            .filter(|n| !matches!(*n, "iothread" | "ro"))
-            .collect();
+        let base: HashSet<_> = names(&DRIVE_VIRTIO).into_iter().filter(|n| !matches!(*n, "iothread" | "ro")).collect();
         assert_eq!(base.len(), 41);
         let extra = |f: &Format| {
             let mut e: Vec<_> = names(f).into_iter().filter(|n| !base.contains(n)).collect();
@@ -665,19 +562,7 @@ pub(super) mod tests {
         };
         assert_eq!(extra(&DRIVE_IDE), ["model", "ssd", "wwn"]);
         assert_eq!(extra(&DRIVE_SATA), ["ssd", "wwn"]);
-        assert_eq!(
-            extra(&DRIVE_SCSI),
-            [
-                "iothread",
-                "product",
-                "queues",
-                "ro",
-                "scsiblock",
-                "ssd",
-                "vendor",
-                "wwn"
-            ]
-        );
+        assert_eq!(extra(&DRIVE_SCSI), ["iothread", "product", "queues", "ro", "scsiblock", "ssd", "vendor", "wwn"]);
         assert_eq!(extra(&DRIVE_VIRTIO), ["iothread", "ro"]);
         for f in [&DRIVE_IDE, &DRIVE_SATA, &DRIVE_SCSI, &DRIVE_VIRTIO] {
             for removed in ["cyls", "heads", "secs", "trans", "import-from", "readonly"] {
@@ -693,51 +578,21 @@ pub(super) mod tests {
             ] {
                 assert_eq!(sub(f, a).unwrap().alias_of, Some(t));
             }
-            assert!(matches!(
-                sub(f, "iops_max_length").unwrap().ty,
-                Int {
-                    min: Some(1),
-                    max: None
-                }
-            ));
+            assert!(matches!(sub(f, "iops_max_length").unwrap().ty, Int { min: Some(1), max: None }));
         }
-        assert!(matches!(
-            sub(&DRIVE_SCSI, "queues").unwrap().ty,
-            Int {
-                min: Some(2),
-                max: None
-            }
-        ));
+        assert!(matches!(sub(&DRIVE_SCSI, "queues").unwrap().ty, Int { min: Some(2), max: None }));
     }
 
     #[test]
     fn small_drive_formats() {
-        assert_eq!(
-            names(&EFIDISK),
-            [
-                "efitype",
-                "file",
-                "format",
-                "ms-cert",
-                "pre-enrolled-keys",
-                "size",
-                "volume"
-            ]
-        );
-        assert_eq!(
-            names(&TPMSTATE),
-            ["file", "format", "size", "version", "volume"]
-        );
+        assert_eq!(names(&EFIDISK), ["efitype", "file", "format", "ms-cert", "pre-enrolled-keys", "size", "volume"]);
+        assert_eq!(names(&TPMSTATE), ["file", "format", "size", "version", "volume"]);
         assert_eq!(names(&UNUSED), ["file", "volume"]);
         // unusedN holds only volume IDs, never paths.
-        let Text(check) = sub(&UNUSED, "file").unwrap().ty else {
-            panic!()
-        };
+        let Text(check) = sub(&UNUSED, "file").unwrap().ty else { panic!() };
         assert!(check("local:100/vm-100-disk-1.qcow2").is_ok());
         assert!(check("/dev/sdb").is_err());
-        let Text(check) = sub(&EFIDISK, "file").unwrap().ty else {
-            panic!()
-        };
+        let Text(check) = sub(&EFIDISK, "file").unwrap().ty else { panic!() };
         assert!(check("/dev/sdb").is_ok());
     }
 
@@ -746,37 +601,16 @@ pub(super) mod tests {
         assert_eq!(RNG.default_key, Some("source"));
         let source = sub(&RNG, "source").unwrap();
         assert!(source.required);
-        assert!(matches!(
-            source.ty,
-            Enum(["/dev/urandom", "/dev/random", "/dev/hwrng"])
-        ));
-        assert!(matches!(
-            sub(&RNG, "max_bytes").unwrap().ty,
-            Int {
-                min: Some(0),
-                max: None
-            }
-        ));
+        assert!(matches!(source.ty, Enum(["/dev/urandom", "/dev/random", "/dev/hwrng"])));
+        assert!(matches!(sub(&RNG, "max_bytes").unwrap().ty, Int { min: Some(0), max: None }));
         // period=0 must be rejected.
-        assert!(matches!(
-            sub(&RNG, "period").unwrap().ty,
-            Int {
-                min: Some(1),
-                max: None
-            }
-        ));
+        assert!(matches!(sub(&RNG, "period").unwrap().ty, Int { min: Some(1), max: None }));
         assert_eq!(RNG.keys.len(), 3);
     }
 
     #[test]
     fn required_and_default_keys() {
-        let required = |f: &Format| -> Vec<&str> {
-            f.keys
-                .iter()
-                .filter(|k| k.required)
-                .map(|k| k.name)
-                .collect()
-        };
+        let required = |f: &Format| -> Vec<&str> { f.keys.iter().filter(|k| k.required).map(|k| k.name).collect() };
         for (f, default, req) in [
             (&NET, Some("model"), &["model"][..]),
             (&AGENT, Some("enabled"), &["enabled"]),
@@ -805,43 +639,17 @@ pub(super) mod tests {
 
     #[test]
     fn agent_freeze_fs_aliases() {
-        assert_eq!(
-            sub(&AGENT, "freeze-fs-on-backup").unwrap().alias_of,
-            Some("freeze-fs")
-        );
-        assert_eq!(
-            sub(&AGENT, "guest-fsfreeze").unwrap().alias_of,
-            Some("freeze-fs")
-        );
+        assert_eq!(sub(&AGENT, "freeze-fs-on-backup").unwrap().alias_of, Some("freeze-fs"));
+        assert_eq!(sub(&AGENT, "guest-fsfreeze").unwrap().alias_of, Some("freeze-fs"));
     }
 
     #[test]
     fn net_format() {
-        let Enum(models) = sub(&NET, "model").unwrap().ty else {
-            panic!()
-        };
+        let Enum(models) = sub(&NET, "model").unwrap().ty else { panic!() };
         assert_eq!(models.len(), 14);
         assert!(models.contains(&"virtio") && models.contains(&"e1000-82545em"));
-        assert!(matches!(
-            sub(&NET, "tag").unwrap().ty,
-            Int {
-                min: Some(1),
-                max: Some(4094)
-            }
-        ));
-        assert!(matches!(
-            sub(&NET, "queues").unwrap().ty,
-            Int {
-                min: Some(0),
-                max: Some(64)
-            }
-        ));
-        assert!(matches!(
-            sub(&NET, "mtu").unwrap().ty,
-            Int {
-                min: Some(1),
-                max: Some(65520)
-            }
-        ));
+        assert!(matches!(sub(&NET, "tag").unwrap().ty, Int { min: Some(1), max: Some(4094) }));
+        assert!(matches!(sub(&NET, "queues").unwrap().ty, Int { min: Some(0), max: Some(64) }));
+        assert!(matches!(sub(&NET, "mtu").unwrap().ty, Int { min: Some(1), max: Some(65520) }));
     }
 }

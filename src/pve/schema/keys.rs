@@ -29,10 +29,7 @@ const fn props(format: &'static Format) -> KeyType {
 const BOOL: KeyType = Scalar(Bool);
 
 const fn int_min(min: i64) -> KeyType {
-    Scalar(Int {
-        min: Some(min),
-        max: None,
-    })
+    Scalar(Int { min: Some(min), max: None })
 }
 
 const fn text(check: super::Check) -> KeyType {
@@ -58,28 +55,13 @@ pub static KEYS: &[KeySpec] = &[
     key("cdrom", props(&DRIVE_IDE)),
     key("cicustom", props(&CICUSTOM)),
     key("cipassword", text(checks::any)),
-    key(
-        "citype",
-        scalar(Enum(&["configdrive2", "nocloud", "opennebula"])),
-    ),
+    key("citype", scalar(Enum(&["configdrive2", "nocloud", "opennebula"]))),
     key("ciupgrade", BOOL),
     key("ciuser", text(checks::any)),
     key("cores", int_min(1)),
     key("cpu", props(&CPU)),
-    key(
-        "cpulimit",
-        scalar(Number {
-            min: Some(0.0),
-            max: Some(128.0),
-        }),
-    ),
-    key(
-        "cpuunits",
-        scalar(Int {
-            min: Some(1),
-            max: Some(262_144),
-        }),
-    ),
+    key("cpulimit", scalar(Number { min: Some(0.0), max: Some(128.0) })),
+    key("cpuunits", scalar(Int { min: Some(1), max: Some(262_144) })),
     key("description", Verbatim),
     key("efidisk0", props(&EFIDISK)),
     key("freeze", BOOL),
@@ -95,8 +77,8 @@ pub static KEYS: &[KeySpec] = &[
     key(
         "keyboard",
         scalar(Enum(&[
-            "de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch",
-            "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr",
+            "de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja",
+            "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr",
         ])),
     ),
     key("kvm", BOOL),
@@ -118,13 +100,7 @@ pub static KEYS: &[KeySpec] = &[
     key("machine", props(&MACHINE)),
     key("memory", props(&MEMORY)),
     key("meta", props(&META)),
-    key(
-        "migrate_downtime",
-        scalar(Number {
-            min: Some(0.0),
-            max: None,
-        }),
-    ),
+    key("migrate_downtime", scalar(Number { min: Some(0.0), max: None })),
     key("migrate_speed", int_min(0)),
     key("name", text(checks::dns_name)),
     key("nameserver", text(checks::address_list)),
@@ -135,8 +111,7 @@ pub static KEYS: &[KeySpec] = &[
     key(
         "ostype",
         scalar(Enum(&[
-            "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11",
-            "l24", "l26", "solaris",
+            "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris",
         ])),
     ),
     indexed("parallel", 3, text(checks::parallel_port)),
@@ -149,26 +124,10 @@ pub static KEYS: &[KeySpec] = &[
     key("runningmachine", props(&MACHINE)),
     indexed("sata", 6, props(&DRIVE_SATA)),
     indexed("scsi", 31, props(&DRIVE_SCSI)),
-    key(
-        "scsihw",
-        scalar(Enum(&[
-            "lsi",
-            "lsi53c810",
-            "virtio-scsi-pci",
-            "virtio-scsi-single",
-            "megasas",
-            "pvscsi",
-        ])),
-    ),
+    key("scsihw", scalar(Enum(&["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"]))),
     key("searchdomain", text(checks::any)),
     indexed("serial", 4, text(checks::serial_port)),
-    key(
-        "shares",
-        scalar(Int {
-            min: Some(0),
-            max: Some(50_000),
-        }),
-    ),
+    key("shares", scalar(Int { min: Some(0), max: Some(50_000) })),
     key("smbios1", props(&SMBIOS1)),
     key("smp", int_min(1)),
     key("snaptime", int_min(0)),
@@ -310,10 +269,7 @@ mod tests {
 
     #[test]
     fn every_reference_key_is_known() {
-        let missing: Vec<_> = REFERENCE_KEYS
-            .iter()
-            .filter(|k| lookup(k).is_none())
-            .collect();
+        let missing: Vec<_> = REFERENCE_KEYS.iter().filter(|k| lookup(k).is_none()).collect();
         assert!(missing.is_empty(), "keys missing from KEYS: {missing:?}");
         // One past each family's end is not a key.
         for k in [
@@ -337,18 +293,12 @@ mod tests {
 
     #[test]
     fn no_key_beyond_the_reference() {
-        let reference: HashSet<String> = REFERENCE_KEYS
-            .iter()
-            .map(|k| k.trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
-            .collect();
+        let reference: HashSet<String> =
+            REFERENCE_KEYS.iter().map(|k| k.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()).collect();
         for spec in KEYS {
             let base = spec.name.trim_end_matches(|c: char| c.is_ascii_digit());
             // `snapstate` is matched by parse_vm_config's own line pattern, not `$confdesc`.
-            assert!(
-                reference.contains(base) || spec.name == "snapstate",
-                "{} is not in the reference",
-                spec.name
-            );
+            assert!(reference.contains(base) || spec.name == "snapstate", "{} is not in the reference", spec.name);
         }
     }
 
@@ -356,35 +306,21 @@ mod tests {
     fn names_are_unique() {
         let mut seen = HashSet::new();
         for spec in KEYS {
-            assert!(
-                seen.insert((spec.name, spec.is_indexed())),
-                "duplicate {}",
-                spec.name
-            );
+            assert!(seen.insert((spec.name, spec.is_indexed())), "duplicate {}", spec.name);
         }
     }
 
     #[test]
     fn lookup_indexed_keys() {
-        assert_eq!(
-            lookup("net31").map(|(s, i)| (s.name, i)),
-            Some(("net", Some(31)))
-        );
-        assert_eq!(
-            lookup("net0").map(|(s, i)| (s.name, i)),
-            Some(("net", Some(0)))
-        );
-        for bad in [
-            "net32", "net01", "net", "net-1", "net1a", "Net0", "digest", "delete", "volume",
-        ] {
+        assert_eq!(lookup("net31").map(|(s, i)| (s.name, i)), Some(("net", Some(31))));
+        assert_eq!(lookup("net0").map(|(s, i)| (s.name, i)), Some(("net", Some(0))));
+        for bad in ["net32", "net01", "net", "net-1", "net1a", "Net0", "digest", "delete", "volume"] {
             assert!(lookup(bad).is_none(), "{bad} should not be a key");
         }
         assert_eq!(lookup("unused255").map(|(_, i)| i), Some(Some(255)));
         // `numa` is both a boolean and a family of property strings.
         assert!(matches!(lookup("numa"), Some((s, None)) if matches!(s.ty, Scalar(Bool))));
-        assert!(
-            matches!(lookup("numa7"), Some((s, Some(7))) if matches!(s.ty, Props(f) if f.name == "numa"))
-        );
+        assert!(matches!(lookup("numa7"), Some((s, Some(7))) if matches!(s.ty, Props(f) if f.name == "numa")));
     }
 
     #[test]
@@ -393,14 +329,7 @@ mod tests {
             let (spec, index) = lookup(k).unwrap_or_else(|| panic!("{k}"));
             assert_eq!((spec.name, spec.count, index), (k, 0, None));
         }
-        for k in [
-            "rng1",
-            "efidisk1",
-            "tpmstate1",
-            "audio1",
-            "smbios0",
-            "smbios",
-        ] {
+        for k in ["rng1", "efidisk1", "tpmstate1", "audio1", "smbios0", "smbios"] {
             assert!(lookup(k).is_none(), "{k}");
         }
     }
@@ -416,42 +345,15 @@ mod tests {
         assert!(matches!(ty("runningmachine"), Props(f) if std::ptr::eq(*f, &MACHINE)));
         assert!(matches!(ty("description"), Verbatim));
         assert!(matches!(ty("args"), Verbatim));
-        assert!(matches!(
-            ty("cpuunits"),
-            Scalar(Int {
-                min: Some(1),
-                max: Some(262_144)
-            })
-        ));
-        assert!(matches!(
-            ty("shares"),
-            Scalar(Int {
-                min: Some(0),
-                max: Some(50_000)
-            })
-        ));
-        assert!(matches!(
-            ty("cpulimit"),
-            Scalar(Number {
-                min: Some(0.0),
-                max: Some(128.0)
-            })
-        ));
-        assert!(matches!(
-            ty("hugepages"),
-            Scalar(Enum(["any", "2", "1024"]))
-        ));
-        let Scalar(Enum(kb)) = ty("keyboard") else {
-            panic!()
-        };
+        assert!(matches!(ty("cpuunits"), Scalar(Int { min: Some(1), max: Some(262_144) })));
+        assert!(matches!(ty("shares"), Scalar(Int { min: Some(0), max: Some(50_000) })));
+        assert!(matches!(ty("cpulimit"), Scalar(Number { min: Some(0.0), max: Some(128.0) })));
+        assert!(matches!(ty("hugepages"), Scalar(Enum(["any", "2", "1024"]))));
+        let Scalar(Enum(kb)) = ty("keyboard") else { panic!() };
         assert_eq!(kb.len(), 25);
-        let Scalar(Enum(os)) = ty("ostype") else {
-            panic!()
-        };
+        let Scalar(Enum(os)) = ty("ostype") else { panic!() };
         assert_eq!(os.len(), 13);
-        let Scalar(Enum(locks)) = ty("lock") else {
-            panic!()
-        };
+        let Scalar(Enum(locks)) = ty("lock") else { panic!() };
         assert_eq!(locks.len(), 9);
     }
 
@@ -465,11 +367,7 @@ mod tests {
             })
             .collect();
         for f in formats::tests::ALL {
-            assert!(
-                used.iter().any(|u| std::ptr::eq(*u, *f)),
-                "{} unused",
-                f.name
-            );
+            assert!(used.iter().any(|u| std::ptr::eq(*u, *f)), "{} unused", f.name);
         }
         for f in &used {
             assert!(
@@ -533,28 +431,20 @@ mod tests {
     /// or sub-key name in this table against real configs.
     fn check_scalar(ty: &ValueType, v: &str) -> Result<(), String> {
         match ty {
-            Bool => matches!(
-                v.to_ascii_lowercase().as_str(),
-                "1" | "on" | "yes" | "true" | "0" | "off" | "no" | "false"
-            )
-            .then_some(())
-            .ok_or("is not a boolean".into()),
+            Bool => {
+                matches!(v.to_ascii_lowercase().as_str(), "1" | "on" | "yes" | "true" | "0" | "off" | "no" | "false")
+                    .then_some(())
+                    .ok_or("is not a boolean".into())
+            }
             Int { min, max } => {
                 let n: i64 = v.parse().map_err(|_| "is not an integer".to_string())?;
-                (min.map_or(true, |m| n >= m) && max.map_or(true, |m| n <= m))
-                    .then_some(())
-                    .ok_or("is out of range".into())
+                (min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)).then_some(()).ok_or("is out of range".into())
             }
             Number { min, max } => {
                 let n: f64 = v.parse().map_err(|_| "is not a number".to_string())?;
-                (min.map_or(true, |m| n >= m) && max.map_or(true, |m| n <= m))
-                    .then_some(())
-                    .ok_or("is out of range".into())
+                (min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)).then_some(()).ok_or("is out of range".into())
             }
-            Enum(values) => values
-                .contains(&v)
-                .then_some(())
-                .ok_or(format!("is not one of {values:?}")),
+            Enum(values) => values.contains(&v).then_some(()).ok_or(format!("is not one of {values:?}")),
             ValueType::Size => Ok(()),
             Text(check) => check(v),
         }
@@ -574,11 +464,7 @@ mod tests {
                     }
                 }
             }
-            let sub = f
-                .keys
-                .iter()
-                .find(|s| s.name == k)
-                .ok_or(format!("has unknown sub-key '{k}'"))?;
+            let sub = f.keys.iter().find(|s| s.name == k).ok_or(format!("has unknown sub-key '{k}'"))?;
             check_scalar(&sub.ty, val).map_err(|e| format!("{k}: '{val}' {e}"))?;
         }
         Ok(())
@@ -594,11 +480,7 @@ mod tests {
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap();
             let expects_error = text.contains("EXPECT_ERROR:");
-            let name = file
-                .strip_prefix(corpus_dir())
-                .unwrap()
-                .display()
-                .to_string();
+            let name = file.strip_prefix(corpus_dir()).unwrap().display().to_string();
             for (line, k, v) in main_section(&text) {
                 checked += 1;
                 let Some((spec, _)) = lookup(k) else {
@@ -620,15 +502,8 @@ mod tests {
                 }
             }
         }
-        assert!(
-            checked > 500,
-            "only {checked} keys found: corpus parsing broke"
-        );
+        assert!(checked > 500, "only {checked} keys found: corpus parsing broke");
         assert!(unknown.is_empty(), "unknown keys:\n{}", unknown.join("\n"));
-        assert!(
-            bad_values.is_empty(),
-            "rejected values:\n{}",
-            bad_values.join("\n")
-        );
+        assert!(bad_values.is_empty(), "rejected values:\n{}", bad_values.join("\n"));
     }
 }

@@ -1,0 +1,6 @@
+//! Placeholder: filled in by the devices family.
+
+use crate::libvirt::Domain;
+use crate::map::Ctx;
+
+pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
