@@ -80,10 +80,7 @@ pub fn swtpm_pid_file(name: &str) -> Option<PathBuf> {
         .ok()?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|f| f.to_string_lossy().ends_with(&suffix))
-        })
+        .find(|p| p.file_name().is_some_and(|f| f.to_string_lossy().ends_with(&suffix)))
 }
 
 pub fn validate(xml: &Path) -> Outcome {

@@ -41,22 +41,24 @@ impl Outcome {
     }
 }
 
+/// virsh reports "error: Failed to start domain 'x'" and then the cause on
+/// the next `error:` line; both are needed, joined on one line.
 fn first_meaningful_line(text: &str) -> Option<String> {
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_owned())
+        .filter(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .take(3)
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(": "))
 }
 
 /// Runs `cmd` to completion or until `timeout`, whichever comes first.
 /// stdin is closed; stdout and stderr are captured (read on their own threads so
 /// a chatty child cannot block on a full pipe while we wait for it).
 pub fn run(cmd: &mut Command, timeout: Duration) -> io::Result<Outcome> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let deadline = Instant::now() + timeout;
@@ -72,11 +74,7 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> io::Result<Outcome> {
         }
         thread::sleep(Duration::from_millis(20));
     };
-    Ok(Outcome {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    })
+    Ok(Outcome { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
 }
 
 fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
@@ -103,13 +101,18 @@ mod tests {
 
     #[test]
     fn output_and_status_are_captured() {
-        let out = run(
-            Command::new("sh").args(["-c", "echo out; echo 'error: bad' >&2; exit 3"]),
-            Duration::from_secs(10),
-        )
-        .unwrap();
+        let out =
+            run(Command::new("sh").args(["-c", "echo out; echo 'error: bad' >&2; exit 3"]), Duration::from_secs(10))
+                .unwrap();
         assert!(!out.success());
         assert_eq!(out.stdout, "out\n");
         assert_eq!(out.failure_reason(), "bad");
+        let two = run(
+            Command::new("sh")
+                .args(["-c", "echo 'error: Failed to start' >&2; echo 'error: no such file' >&2; exit 1"]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(two.failure_reason(), "Failed to start: no such file");
     }
 }

@@ -97,11 +97,7 @@ fn parse_attrs(head: &str) -> BTreeMap<String, String> {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
 /// The same XML with `<name>` replaced, so runs do not collide with real
@@ -138,30 +134,18 @@ mod tests {
     fn scans_disks_and_nvram() {
         let disks = elements(XML, "disk");
         assert_eq!(disks.len(), 2);
-        assert_eq!(
-            disks[0].child("driver").unwrap().attr("type"),
-            Some("qcow2")
-        );
-        assert_eq!(
-            disks[0].child("source").unwrap().attr("file"),
-            Some("/tmp/v/local/8006/vm-8006-disk-0.qcow2")
-        );
+        assert_eq!(disks[0].child("driver").unwrap().attr("type"), Some("qcow2"));
+        assert_eq!(disks[0].child("source").unwrap().attr("file"), Some("/tmp/v/local/8006/vm-8006-disk-0.qcow2"));
         assert!(disks[1].child("source").is_none());
         let nvram = &elements(XML, "nvram")[0];
         assert_eq!(nvram.text(), "/tmp/v/local/100/vm-100-disk-0.raw");
-        assert_eq!(
-            nvram.attr("template"),
-            Some("/usr/share/OVMF/OVMF_VARS_4M.fd")
-        );
+        assert_eq!(nvram.attr("template"), Some("/usr/share/OVMF/OVMF_VARS_4M.fd"));
     }
 
     #[test]
     fn renames_only_the_name() {
         let renamed = with_name(XML, "conf-simple1").unwrap();
         assert!(renamed.contains("<name>conf-simple1</name>"));
-        assert_eq!(
-            renamed.len(),
-            XML.len() - "simple-8006".len() + "conf-simple1".len()
-        );
+        assert_eq!(renamed.len(), XML.len() - "simple-8006".len() + "conf-simple1".len());
     }
 }

@@ -89,27 +89,17 @@ struct Extractor<'a> {
 
 impl Extractor<'_> {
     fn put(&mut self, name: impl Into<String>, value: impl Into<String>, keys: &[&str]) {
-        self.facts.insert(
-            name.into(),
-            Fact {
-                value: value.into(),
-                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
-            },
-        );
+        self.facts
+            .insert(name.into(), Fact { value: value.into(), keys: keys.iter().map(|k| (*k).to_owned()).collect() });
     }
 
     fn machine_props(&self) -> Props {
         // Proxmox writes `type=pc+pve0`, libvirt `pc-i440fx-7.2,usb=off,…`.
-        self.args
-            .values("machine")
-            .flat_map(|m| parse_props(m, "type"))
-            .collect()
+        self.args.values("machine").flat_map(|m| parse_props(m, "type")).collect()
     }
 
     fn is_q35(&self) -> bool {
-        self.machine_props()
-            .get("type")
-            .is_some_and(|t| t.contains("q35"))
+        self.machine_props().get("type").is_some_and(|t| t.contains("q35"))
     }
 
     fn machine(&mut self) {
@@ -146,21 +136,14 @@ impl Extractor<'_> {
             return;
         };
         let props = parse_props(m, "size");
-        let base = props
-            .get("size")
-            .and_then(|s| size_mib(s, true))
-            .unwrap_or(0);
+        let base = props.get("size").and_then(|s| size_mib(s, true)).unwrap_or(0);
         let dimms: u64 = self
             .devices
             .iter()
             .filter(|d| d.driver == "pc-dimm")
             .filter_map(|d| self.backend_size_mib(d.get("memdev")?))
             .sum();
-        self.put(
-            "memory.total-mib",
-            (base + dimms).to_string(),
-            &["memory", "hotplug"],
-        );
+        self.put("memory.total-mib", (base + dimms).to_string(), &["memory", "hotplug"]);
         if let Some(max) = props.get("maxmem").and_then(|s| size_mib(s, true)) {
             self.put("memory.max-mib", max.to_string(), &["memory", "hotplug"]);
         }
@@ -179,19 +162,12 @@ impl Extractor<'_> {
             ));
         }
         if !nodes.is_empty() {
-            self.put(
-                "memory.numa",
-                nodes.join(" "),
-                &["numa", "memory", "hugepages"],
-            );
+            self.put("memory.numa", nodes.join(" "), &["numa", "memory", "hugepages"]);
         }
     }
 
     fn backend_size_mib(&self, id: &str) -> Option<u64> {
-        let obj = self
-            .objects
-            .iter()
-            .find(|o| o.get("id").is_some_and(|i| i == id))?;
+        let obj = self.objects.iter().find(|o| o.get("id").is_some_and(|i| i == id))?;
         // key=value sizes default to bytes too, but Proxmox always adds a unit.
         size_mib(obj.get("size")?, false)
     }
@@ -210,12 +186,7 @@ impl Extractor<'_> {
         // Proxmox hot-plugs extra vCPUs as `-device <model>-x86_64-cpu`;
         // libvirt adds them over QMP after start (counted live).
         let present = self.ctx.vcpus_present.unwrap_or_else(|| {
-            boot_cpus
-                + self
-                    .devices
-                    .iter()
-                    .filter(|d| d.driver.ends_with("-x86_64-cpu"))
-                    .count() as u32
+            boot_cpus + self.devices.iter().filter(|d| d.driver.ends_with("-x86_64-cpu")).count() as u32
         });
         self.put(
             "smp",
@@ -246,25 +217,14 @@ impl Extractor<'_> {
         let scsi_controllers: BTreeMap<String, String> = self
             .devices
             .iter()
-            .filter(|d| {
-                matches!(
-                    d.driver.as_str(),
-                    "lsi" | "lsi53c810" | "megasas" | "pvscsi" | "virtio-scsi-pci"
-                )
-            })
+            .filter(|d| matches!(d.driver.as_str(), "lsi" | "lsi53c810" | "megasas" | "pvscsi" | "virtio-scsi-pci"))
             .filter_map(|d| Some((d.id()?.to_owned(), d.driver.clone())))
             .collect();
         let q35 = self.is_q35();
         for dev in self.devices.clone() {
             if !matches!(
                 dev.driver.as_str(),
-                "scsi-hd"
-                    | "scsi-cd"
-                    | "scsi-block"
-                    | "scsi-generic"
-                    | "ide-hd"
-                    | "ide-cd"
-                    | "virtio-blk-pci"
+                "scsi-hd" | "scsi-cd" | "scsi-block" | "scsi-generic" | "ide-hd" | "ide-cd" | "virtio-blk-pci"
             ) {
                 continue;
             }
@@ -275,39 +235,23 @@ impl Extractor<'_> {
             let keys = [key.as_str(), scsi_hw_key(&key)];
             let name = |f: &str| format!("disk.{key}.{f}");
             self.put(name("device"), dev.driver.clone(), &keys);
-            let backend = dev.get("drive").and_then(|d| {
-                backend_from_blockdev(&nodes, d).or_else(|| backend_from_drive(drives.get(d)?))
-            });
+            let backend = dev
+                .get("drive")
+                .and_then(|d| backend_from_blockdev(&nodes, d).or_else(|| backend_from_drive(drives.get(d)?)));
             match backend {
                 None => self.put(name("medium"), "empty", &keys),
                 Some(b) => {
                     self.put(name("medium"), b.format, &keys);
                     let write_cache = dev.get("write-cache").map_or("on", normalize_bool) == "on";
-                    self.put(
-                        name("cache"),
-                        cache_mode(b.direct, b.no_flush, write_cache),
-                        &keys,
-                    );
+                    self.put(name("cache"), cache_mode(b.direct, b.no_flush, write_cache), &keys);
                     self.put(name("aio"), b.aio, &keys);
                     self.put(name("discard"), b.discard, &keys);
-                    self.put(
-                        name("readonly"),
-                        if b.read_only { "on" } else { "off" },
-                        &keys,
-                    );
+                    self.put(name("readonly"), if b.read_only { "on" } else { "off" }, &keys);
                 }
             }
             // Properties the guest sees in its disk identity (/dev/disk/by-id,
             // Windows' device ids). Compared only where either side sets them.
-            for prop in [
-                "device_id",
-                "serial",
-                "rotation_rate",
-                "wwn",
-                "vendor",
-                "product",
-                "model",
-            ] {
+            for prop in ["device_id", "serial", "rotation_rate", "wwn", "vendor", "product", "model"] {
                 if let Some(v) = dev.get(prop) {
                     self.put(name(prop), v, &keys);
                 }
@@ -334,12 +278,7 @@ impl Extractor<'_> {
             };
             let key = match self.side {
                 Side::Proxmox => dev.id().unwrap_or("?").to_owned(),
-                Side::Libvirt => self
-                    .ctx
-                    .mac_to_net
-                    .get(&mac)
-                    .cloned()
-                    .unwrap_or_else(|| format!("net[{mac}]")),
+                Side::Libvirt => self.ctx.mac_to_net.get(&mac).cloned().unwrap_or_else(|| format!("net[{mac}]")),
             };
             let keys = [key.as_str()];
             let name = |f: &str| format!("{key}.{f}");
@@ -380,19 +319,11 @@ impl Extractor<'_> {
             let keys = ["rng0"];
             let filename = dev
                 .get("rng")
-                .and_then(|id| {
-                    self.objects
-                        .iter()
-                        .find(|o| o.get("id").is_some_and(|i| i == id))
-                })
+                .and_then(|id| self.objects.iter().find(|o| o.get("id").is_some_and(|i| i == id)))
                 .and_then(|o| o.get("filename").cloned())
                 .unwrap_or_else(|| "(builtin)".to_owned());
             self.put("rng0.filename", filename, &keys);
-            self.put(
-                "rng0.max-bytes",
-                dev.get("max-bytes").unwrap_or("(none)"),
-                &keys,
-            );
+            self.put("rng0.max-bytes", dev.get("max-bytes").unwrap_or("(none)"), &keys);
             self.put("rng0.period", dev.get("period").unwrap_or("(none)"), &keys);
         }
     }
@@ -406,18 +337,13 @@ impl Extractor<'_> {
             .iter()
             .find(|(name, _)| name.as_str() == "pflash0" || name.starts_with("libvirt-pflash0"))
             .and_then(|(name, _)| {
-                chain(&nodes, name)
-                    .iter()
-                    .find_map(|n| n.get("filename")?.as_str().map(str::to_owned))
+                chain(&nodes, name).iter().find_map(|n| n.get("filename")?.as_str().map(str::to_owned))
             })
             .or_else(|| {
                 self.args
                     .values("drive")
                     .map(|d| parse_props(d, "file"))
-                    .find(|p| {
-                        p.get("if").is_some_and(|i| i == "pflash")
-                            && p.get("unit").is_none_or(|u| u == "0")
-                    })
+                    .find(|p| p.get("if").is_some_and(|i| i == "pflash") && p.get("unit").is_none_or(|u| u == "0"))
                     .and_then(|p| p.get("file").cloned())
             })
             .or_else(|| self.args.first("bios").map(str::to_owned));
@@ -429,15 +355,11 @@ impl Extractor<'_> {
         // the build (and so the guest) is identified by the file name.
         let base = code.rsplit('/').next().unwrap_or(&code).to_owned();
         self.put("firmware.code", base, &keys);
-        let secure = self.args.values("global").any(|g| {
-            g.starts_with("driver=cfi.pflash01,property=secure,value=on")
-                || g == "cfi.pflash01.secure=on"
-        });
-        self.put(
-            "firmware.secure-flash",
-            if secure { "on" } else { "off" },
-            &keys,
-        );
+        let secure = self
+            .args
+            .values("global")
+            .any(|g| g.starts_with("driver=cfi.pflash01,property=secure,value=on") || g == "cfi.pflash01.secure=on");
+        self.put("firmware.secure-flash", if secure { "on" } else { "off" }, &keys);
         if let Some(vars) = &self.ctx.vars_template {
             self.put("firmware.vars-template", vars.clone(), &keys);
         }
@@ -468,17 +390,8 @@ impl Extractor<'_> {
             "ramfb",
             "qxl",
         ];
-        let models: Vec<&str> = self
-            .devices
-            .iter()
-            .map(|d| d.driver.as_str())
-            .filter(|d| VGA.contains(d))
-            .collect();
-        let value = if models.is_empty() {
-            "none".to_owned()
-        } else {
-            models.join("+")
-        };
+        let models: Vec<&str> = self.devices.iter().map(|d| d.driver.as_str()).filter(|d| VGA.contains(d)).collect();
+        let value = if models.is_empty() { "none".to_owned() } else { models.join("+") };
         self.put("vga.model", value, &["vga"]);
     }
 
@@ -498,23 +411,11 @@ impl Extractor<'_> {
             "ich9-usb-uhci5",
             "ich9-usb-uhci6",
         ];
-        let mut controllers: Vec<&str> = self
-            .devices
-            .iter()
-            .map(|d| d.driver.as_str())
-            .filter(|d| CONTROLLERS.contains(d))
-            .collect();
+        let mut controllers: Vec<&str> =
+            self.devices.iter().map(|d| d.driver.as_str()).filter(|d| CONTROLLERS.contains(d)).collect();
         controllers.sort_unstable();
-        let value = if controllers.is_empty() {
-            "none".to_owned()
-        } else {
-            controllers.join(",")
-        };
-        self.put(
-            "usb.controllers",
-            value,
-            &["usb0", "tablet", "machine", "ostype"],
-        );
+        let value = if controllers.is_empty() { "none".to_owned() } else { controllers.join(",") };
+        self.put("usb.controllers", value, &["usb0", "tablet", "machine", "ostype"]);
         let mut devices: Vec<String> = self
             .devices
             .iter()
@@ -523,11 +424,7 @@ impl Extractor<'_> {
                 "usb-host" => {
                     let what = match (d.get("vendorid"), d.get("productid")) {
                         (Some(v), Some(p)) => format!("{v}:{p}"),
-                        _ => format!(
-                            "{}-{}",
-                            d.get("hostbus").unwrap_or("?"),
-                            d.get("hostport").unwrap_or("?")
-                        ),
+                        _ => format!("{}-{}", d.get("hostbus").unwrap_or("?"), d.get("hostport").unwrap_or("?")),
                     };
                     format!("usb-host({what})")
                 }
@@ -536,20 +433,12 @@ impl Extractor<'_> {
             .collect();
         devices.sort();
         if !devices.is_empty() {
-            self.put(
-                "usb.devices",
-                devices.join(","),
-                &["usb0", "usb1", "usb2", "usb3", "tablet", "vga"],
-            );
+            self.put("usb.devices", devices.join(","), &["usb0", "usb1", "usb2", "usb3", "tablet", "vga"]);
         }
     }
 
     fn watchdog(&mut self) {
-        let Some(dev) = self
-            .devices
-            .iter()
-            .find(|d| matches!(d.driver.as_str(), "i6300esb" | "ib700"))
-        else {
+        let Some(dev) = self.devices.iter().find(|d| matches!(d.driver.as_str(), "i6300esb" | "ib700")) else {
             return;
         };
         let model = dev.driver.clone();
@@ -559,11 +448,7 @@ impl Extractor<'_> {
             .args
             .first("watchdog-action")
             .map(str::to_owned)
-            .or_else(|| {
-                self.args
-                    .values("action")
-                    .find_map(|a| parse_props(a, "").get("watchdog").cloned())
-            })
+            .or_else(|| self.args.values("action").find_map(|a| parse_props(a, "").get("watchdog").cloned()))
             .unwrap_or_else(|| "reset".to_owned());
         self.put("watchdog.action", action, &["watchdog"]);
     }
@@ -572,27 +457,14 @@ impl Extractor<'_> {
         // QEMU gives isa-serial devices without `index` the next free port, so
         // Proxmox's lone `serial2` is the guest's ttyS0; compare the port.
         let mut next = 0u32;
-        for dev in self
-            .devices
-            .iter()
-            .filter(|d| d.driver == "isa-serial")
-            .cloned()
-            .collect::<Vec<_>>()
-        {
-            let index = dev
-                .get("index")
-                .and_then(|i| i.parse().ok())
-                .unwrap_or(next);
+        for dev in self.devices.iter().filter(|d| d.driver == "isa-serial").cloned().collect::<Vec<_>>() {
+            let index = dev.get("index").and_then(|i| i.parse().ok()).unwrap_or(next);
             next = index + 1;
             let key = match self.side {
                 Side::Proxmox => dev.get("chardev").unwrap_or("serial?").to_owned(),
                 Side::Libvirt => format!("serial{index}"),
             };
-            self.put(
-                format!("{key}.port"),
-                format!("ttyS{index}"),
-                &[key.as_str(), "vga", "agent"],
-            );
+            self.put(format!("{key}.port"), format!("ttyS{index}"), &[key.as_str(), "vga", "agent"]);
         }
     }
 
@@ -603,11 +475,10 @@ impl Extractor<'_> {
             .map(|s| parse_props(s, "type"))
             .find(|p| p.get("type").is_some_and(|t| t == "1"))
             .unwrap_or_default();
-        let uuid = smbios.get("uuid").cloned().or_else(|| {
-            (self.side == Side::Libvirt)
-                .then(|| self.args.first("uuid").map(str::to_owned))
-                .flatten()
-        });
+        let uuid = smbios
+            .get("uuid")
+            .cloned()
+            .or_else(|| (self.side == Side::Libvirt).then(|| self.args.first("uuid").map(str::to_owned)).flatten());
         // Without smbios1 Proxmox gives QEMU no UUID and libvirt always invents
         // one: nothing a converter could match, so there is no fact.
         if let Some(uuid) = uuid {
@@ -628,10 +499,7 @@ impl Extractor<'_> {
     }
 
     fn balloon(&mut self) {
-        let dev = self
-            .devices
-            .iter()
-            .find(|d| d.driver.starts_with("virtio-balloon"));
+        let dev = self.devices.iter().find(|d| d.driver.starts_with("virtio-balloon"));
         let value = match dev {
             None => "none".to_owned(),
             Some(d) => {
@@ -669,11 +537,7 @@ impl Extractor<'_> {
         boot.sort();
         // Proxmox numbers 100, 101, … and libvirt 1, 2, …: only the order counts.
         let order: Vec<String> = boot.into_iter().map(|(_, k)| k).collect();
-        let value = if order.is_empty() {
-            "(none)".to_owned()
-        } else {
-            order.join(",")
-        };
+        let value = if order.is_empty() { "(none)".to_owned() } else { order.join(",") };
         self.put("boot.order", value, &["boot", "bootdisk"]);
     }
 }
@@ -683,9 +547,7 @@ impl Extractor<'_> {
 fn pinned_version(ty: &str) -> Option<String> {
     let ty = ty.split('+').next().unwrap_or(ty);
     let ty = ty.strip_suffix(".pxe").unwrap_or(ty);
-    let version = ty
-        .strip_prefix("pc-i440fx-")
-        .or_else(|| ty.strip_prefix("pc-q35-"))?;
+    let version = ty.strip_prefix("pc-i440fx-").or_else(|| ty.strip_prefix("pc-q35-"))?;
     Some(version.to_owned())
 }
 
@@ -714,11 +576,7 @@ pub fn normalize_cpu_flag(flag: &str) -> Option<String> {
 /// libvirt's QEMU, from the ids libvirt derives from the disk address:
 /// `ua-<alias>` (user alias: taken as is), `virtio-disk<N>`, `scsi<C>-0-<T>-<U>`,
 /// `ide<C>-<B>-<U>`, `sata<C>-0-<U>`.
-pub fn libvirt_disk_key(
-    dev: &Device,
-    scsi_controllers: &BTreeMap<String, String>,
-    q35: bool,
-) -> String {
+pub fn libvirt_disk_key(dev: &Device, scsi_controllers: &BTreeMap<String, String>, q35: bool) -> String {
     let id = dev.id().unwrap_or("?");
     if let Some(alias) = id.strip_prefix("ua-") {
         return alias.to_owned();
@@ -728,16 +586,11 @@ pub fn libvirt_disk_key(
     }
     let parts: Vec<&str> = id.split('-').collect();
     let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
-    if let Some(c) = parts[0]
-        .strip_prefix("scsi")
-        .and_then(|c| c.parse::<u32>().ok())
-    {
+    if let Some(c) = parts[0].strip_prefix("scsi").and_then(|c| c.parse::<u32>().ok()) {
         let (t, u) = (num(2).unwrap_or(0), num(3).unwrap_or(0));
         // Proxmox's scsiN sits at: lsi → controller N/7, scsi-id N%7;
         // pvscsi → scsi-id N; everything else → lun N.
-        let driver = scsi_controllers
-            .get(&format!("scsi{c}"))
-            .map_or("", String::as_str);
+        let driver = scsi_controllers.get(&format!("scsi{c}")).map_or("", String::as_str);
         let n = match driver {
             "lsi" | "lsi53c810" => c * 7 + t,
             "pvscsi" => t,
@@ -745,19 +598,10 @@ pub fn libvirt_disk_key(
         };
         return format!("scsi{n}");
     }
-    if let Some(c) = parts[0]
-        .strip_prefix("ide")
-        .and_then(|c| c.parse::<u32>().ok())
-    {
-        return format!(
-            "ide{}",
-            c * 4 + num(1).unwrap_or(0) * 2 + num(2).unwrap_or(0)
-        );
+    if let Some(c) = parts[0].strip_prefix("ide").and_then(|c| c.parse::<u32>().ok()) {
+        return format!("ide{}", c * 4 + num(1).unwrap_or(0) * 2 + num(2).unwrap_or(0));
     }
-    if let Some(c) = parts[0]
-        .strip_prefix("sata")
-        .and_then(|c| c.parse::<u32>().ok())
-    {
+    if let Some(c) = parts[0].strip_prefix("sata").and_then(|c| c.parse::<u32>().ok()) {
         let u = num(2).unwrap_or(0);
         // On q35 the built-in AHCI (libvirt's controller 0) is where Proxmox
         // puts ide0–3, on ports 0, 2, 1, 3; Proxmox's sataN get an extra AHCI.
@@ -789,10 +633,7 @@ struct Backend {
     read_only: bool,
 }
 
-fn chain<'a>(
-    nodes: &'a BTreeMap<String, Map<String, Value>>,
-    top: &str,
-) -> Vec<&'a Map<String, Value>> {
+fn chain<'a>(nodes: &'a BTreeMap<String, Map<String, Value>>, top: &str) -> Vec<&'a Map<String, Value>> {
     let mut out = Vec::new();
     let mut next = Some(top.to_owned());
     while let Some(name) = next.take() {
@@ -807,67 +648,38 @@ fn chain<'a>(
 }
 
 const FORMATS: &[&str] = &["raw", "qcow2", "vmdk", "qed", "vpc", "vdi", "cloop"];
-const PROTOCOLS: &[&str] = &[
-    "file",
-    "host_device",
-    "host_cdrom",
-    "rbd",
-    "iscsi",
-    "nbd",
-    "gluster",
-];
+const PROTOCOLS: &[&str] = &["file", "host_device", "host_cdrom", "rbd", "iscsi", "nbd", "gluster"];
 
-fn backend_from_blockdev(
-    nodes: &BTreeMap<String, Map<String, Value>>,
-    top: &str,
-) -> Option<Backend> {
+fn backend_from_blockdev(nodes: &BTreeMap<String, Map<String, Value>>, top: &str) -> Option<Backend> {
     let chain = chain(nodes, top);
     if chain.is_empty() {
         return None;
     }
     let find = |pred: &dyn Fn(&str) -> bool| {
-        chain
-            .iter()
-            .find(|n| n.get("driver").and_then(Value::as_str).is_some_and(pred))
-            .copied()
+        chain.iter().find(|n| n.get("driver").and_then(Value::as_str).is_some_and(pred)).copied()
     };
     let format_node = find(&|d| FORMATS.contains(&d));
     let proto_node = find(&|d| PROTOCOLS.contains(&d)).or(chain.last().copied())?;
-    let cache = |key: &str| {
-        chain
-            .iter()
-            .find_map(|n| n.get("cache")?.get(key)?.as_bool())
-            .unwrap_or(false)
-    };
+    let cache = |key: &str| chain.iter().find_map(|n| n.get("cache")?.get(key)?.as_bool()).unwrap_or(false);
     let text = |node: Option<&Map<String, Value>>, key: &str| {
-        node.and_then(|n| n.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        node.and_then(|n| n.get(key)).and_then(Value::as_str).map(str::to_owned)
     };
     Some(Backend {
-        format: format_node
-            .and_then(|n| n.get("driver")?.as_str())
-            .unwrap_or("raw")
-            .to_owned(),
+        format: format_node.and_then(|n| n.get("driver")?.as_str()).unwrap_or("raw").to_owned(),
         direct: cache("direct"),
         no_flush: cache("no-flush"),
         aio: text(Some(proto_node), "aio").unwrap_or_else(|| "threads".to_owned()),
-        discard: text(format_node, "discard")
-            .or_else(|| text(chain.first().copied(), "discard"))
-            .map_or_else(
-                || "ignore".to_owned(),
-                |d| {
-                    if d == "unmap" || d == "on" {
-                        "unmap".into()
-                    } else {
-                        "ignore".into()
-                    }
-                },
-            ),
-        read_only: chain[0]
-            .get("read-only")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        discard: text(format_node, "discard").or_else(|| text(chain.first().copied(), "discard")).map_or_else(
+            || "ignore".to_owned(),
+            |d| {
+                if d == "unmap" || d == "on" {
+                    "unmap".into()
+                } else {
+                    "ignore".into()
+                }
+            },
+        ),
+        read_only: chain[0].get("read-only").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 
@@ -879,23 +691,15 @@ fn backend_from_drive(drive: &Props) -> Option<Backend> {
         _ => (false, false),
     };
     Some(Backend {
-        format: drive
-            .get("format")
-            .cloned()
-            .unwrap_or_else(|| "raw".to_owned()),
+        format: drive.get("format").cloned().unwrap_or_else(|| "raw".to_owned()),
         direct,
         no_flush,
-        aio: drive
-            .get("aio")
-            .cloned()
-            .unwrap_or_else(|| "threads".to_owned()),
+        aio: drive.get("aio").cloned().unwrap_or_else(|| "threads".to_owned()),
         discard: match drive.get("discard").map(String::as_str) {
             Some("on") | Some("unmap") => "unmap".to_owned(),
             _ => "ignore".to_owned(),
         },
-        read_only: drive
-            .get("readonly")
-            .is_some_and(|r| normalize_bool(r) == "on")
+        read_only: drive.get("readonly").is_some_and(|r| normalize_bool(r) == "on")
             || drive.get("media").is_some_and(|m| m == "cdrom"),
     })
 }
@@ -916,10 +720,9 @@ fn cache_mode(direct: bool, no_flush: bool, write_cache: bool) -> &'static str {
 /// (a bridge's secondary bus is named after its id). `roots` are the names of
 /// the host bridge's bus (`pci.0` on i440fx, `pcie.0` on q35).
 pub fn pci_paths_from_args(devices: &[Device], roots: &[&str]) -> BTreeMap<String, String> {
-    let by_id: BTreeMap<&str, &Device> =
-        devices.iter().filter_map(|d| Some((d.id()?, d))).collect();
+    let by_id: BTreeMap<&str, &Device> = devices.iter().filter_map(|d| Some((d.id()?, d))).collect();
     let mut out = BTreeMap::new();
-    for (id, _) in &by_id {
+    for id in by_id.keys() {
         if let Some(path) = path_of(id, &by_id, roots, 0) {
             out.insert((*id).to_owned(), path);
         }
@@ -927,12 +730,7 @@ pub fn pci_paths_from_args(devices: &[Device], roots: &[&str]) -> BTreeMap<Strin
     out
 }
 
-fn path_of(
-    id: &str,
-    by_id: &BTreeMap<&str, &Device>,
-    roots: &[&str],
-    depth: usize,
-) -> Option<String> {
+fn path_of(id: &str, by_id: &BTreeMap<&str, &Device>, roots: &[&str], depth: usize) -> Option<String> {
     let dev = by_id.get(id)?;
     let slot = format_addr(dev.get("addr")?)?;
     let bus = dev.get("bus")?;
@@ -977,9 +775,7 @@ pub fn compare(proxmox: &Facts, libvirt: &Facts) -> Vec<Comparison> {
         .into_iter()
         .map(|name| {
             let p = proxmox.get(name);
-            let l = libvirt
-                .get(name)
-                .or_else(|| libvirt.get(&format!("{name}?")));
+            let l = libvirt.get(name).or_else(|| libvirt.get(&format!("{name}?")));
             Comparison {
                 name: name.clone(),
                 proxmox: p.map(|f| f.value.clone()),
@@ -1005,18 +801,9 @@ mod tests {
 
     #[test]
     fn cpu_flags_are_spelled_one_way() {
-        assert_eq!(
-            normalize_cpu_flag("+lahf_lm").as_deref(),
-            Some("lahf-lm=on")
-        );
-        assert_eq!(
-            normalize_cpu_flag("lahf-lm=on").as_deref(),
-            Some("lahf-lm=on")
-        );
-        assert_eq!(
-            normalize_cpu_flag("hv_spinlocks=0x1fff").as_deref(),
-            Some("hv-spinlocks=0x1fff")
-        );
+        assert_eq!(normalize_cpu_flag("+lahf_lm").as_deref(), Some("lahf-lm=on"));
+        assert_eq!(normalize_cpu_flag("lahf-lm=on").as_deref(), Some("lahf-lm=on"));
+        assert_eq!(normalize_cpu_flag("hv_spinlocks=0x1fff").as_deref(), Some("hv-spinlocks=0x1fff"));
         assert_eq!(normalize_cpu_flag("-x2apic").as_deref(), Some("x2apic=off"));
         assert_eq!(normalize_cpu_flag("+sse4.1").as_deref(), Some("sse4-1=on"));
         assert_eq!(normalize_cpu_flag("enforce"), None);
@@ -1032,10 +819,7 @@ mod tests {
         assert_eq!(v("memory.total-mib"), "768");
         assert_eq!(v("smp"), "vcpus=3,sockets=1,cores=3,threads=1,maxcpus=3");
         assert_eq!(v("cpu.model"), "kvm64");
-        assert_eq!(
-            v("cpu.flags"),
-            "kvm-pv-eoi=on,kvm-pv-unhalt=on,lahf-lm=on,sep=on"
-        );
+        assert_eq!(v("cpu.flags"), "kvm-pv-eoi=on,kvm-pv-unhalt=on,lahf-lm=on,sep=on");
         assert_eq!(v("disk.scsi0.device"), "scsi-hd");
         assert_eq!(v("disk.scsi0.cache"), "none");
         assert_eq!(v("disk.scsi0.aio"), "io_uring");
@@ -1085,9 +869,7 @@ mod tests {
             .map(|e| e.path())
             .find(|p| {
                 p.extension().is_some_and(|e| e == "cmd")
-                    && std::fs::read_to_string(p)
-                        .unwrap()
-                        .contains("virtio-rng-pci")
+                    && std::fs::read_to_string(p).unwrap().contains("virtio-rng-pci")
             })
             .unwrap();
         let conf = rng.with_extension("");
@@ -1099,50 +881,30 @@ mod tests {
             return;
         };
         let conf = std::fs::read_to_string(dir.join("memory-hotplug.conf")).unwrap();
-        let memory = conf
-            .lines()
-            .find_map(|l| l.strip_prefix("memory: "))
-            .unwrap();
+        let memory = conf.lines().find_map(|l| l.strip_prefix("memory: ")).unwrap();
         assert_eq!(f["memory.total-mib"].value, memory.trim());
     }
 
     #[test]
     fn libvirt_disk_ids_map_back_to_proxmox_names() {
-        let dev = |id: &str| Device {
-            driver: "scsi-hd".into(),
-            props: [("id".to_owned(), id.to_owned())].into(),
-        };
-        let virtio: BTreeMap<String, String> =
-            [("scsi0".to_owned(), "virtio-scsi-pci".to_owned())].into();
+        let dev = |id: &str| Device { driver: "scsi-hd".into(), props: [("id".to_owned(), id.to_owned())].into() };
+        let virtio: BTreeMap<String, String> = [("scsi0".to_owned(), "virtio-scsi-pci".to_owned())].into();
         let lsi: BTreeMap<String, String> = [("scsi1".to_owned(), "lsi".to_owned())].into();
-        assert_eq!(
-            libvirt_disk_key(&dev("scsi0-0-0-3"), &virtio, false),
-            "scsi3"
-        );
+        assert_eq!(libvirt_disk_key(&dev("scsi0-0-0-3"), &virtio, false), "scsi3");
         assert_eq!(libvirt_disk_key(&dev("scsi1-0-2-0"), &lsi, false), "scsi9");
         assert_eq!(libvirt_disk_key(&dev("ide0-1-0"), &virtio, false), "ide2");
         assert_eq!(libvirt_disk_key(&dev("sata0-0-1"), &virtio, true), "ide2");
         assert_eq!(libvirt_disk_key(&dev("sata1-0-2"), &virtio, true), "sata2");
-        assert_eq!(
-            libvirt_disk_key(&dev("virtio-disk4"), &virtio, false),
-            "virtio4"
-        );
+        assert_eq!(libvirt_disk_key(&dev("virtio-disk4"), &virtio, false), "virtio4");
         assert_eq!(libvirt_disk_key(&dev("ua-scsi5"), &virtio, false), "scsi5");
     }
 
     #[test]
     fn comparison_counts_one_sided_facts() {
-        let fact = |v: &str| Fact {
-            value: v.into(),
-            keys: vec!["net0".into()],
-        };
+        let fact = |v: &str| Fact { value: v.into(), keys: vec!["net0".into()] };
         let p: Facts = [("a".into(), fact("1")), ("b".into(), fact("2"))].into();
-        let l: Facts = [
-            ("a".into(), fact("1")),
-            ("c".into(), fact("3")),
-            ("machine.version?".into(), fact("7.2")),
-        ]
-        .into();
+        let l: Facts =
+            [("a".into(), fact("1")), ("c".into(), fact("3")), ("machine.version?".into(), fact("7.2"))].into();
         let c = compare(&p, &l);
         assert_eq!(c.len(), 3);
         assert_eq!(c.iter().filter(|c| c.matches()).count(), 1);

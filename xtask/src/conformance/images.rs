@@ -56,9 +56,7 @@ fn provide_disk(disk: &Element, scratch: &Path, provided: &mut Provided) -> Resu
         Some("network") => {
             let protocol = source.attr("protocol").unwrap_or("?");
             let name = source.attr("name").unwrap_or("?");
-            provided
-                .define_only
-                .push(format!("network disk {protocol}:{name}"));
+            provided.define_only.push(format!("network disk {protocol}:{name}"));
         }
         _ => {
             let Some(file) = source.attr("file") else {
@@ -74,19 +72,12 @@ fn provide_disk(disk: &Element, scratch: &Path, provided: &mut Provided) -> Resu
     Ok(())
 }
 
-fn ensure_image(
-    path: &Path,
-    format: &str,
-    scratch: &Path,
-    provided: &mut Provided,
-) -> Result<(), String> {
+fn ensure_image(path: &Path, format: &str, scratch: &Path, provided: &mut Provided) -> Result<(), String> {
     if path.exists() {
         return Ok(());
     }
     if !path.starts_with(scratch) {
-        provided
-            .define_only
-            .push(format!("{} is outside the mapped storage", path.display()));
+        provided.define_only.push(format!("{} is outside the mapped storage", path.display()));
         return Ok(());
     }
     if let Some(parent) = path.parent() {
@@ -94,19 +85,12 @@ fn ensure_image(
     }
     // `qemu-img create` knows every format libvirt may name (raw, qcow2, vmdk…).
     let out = process::run(
-        Command::new("qemu-img")
-            .args(["create", "-q", "-f", format])
-            .arg(path)
-            .arg("16M"),
+        Command::new("qemu-img").args(["create", "-q", "-f", format]).arg(path).arg("16M"),
         Duration::from_secs(30),
     )
     .map_err(|e| format!("qemu-img: {e}"))?;
     if !out.success() {
-        return Err(format!(
-            "qemu-img create -f {format} {}: {}",
-            path.display(),
-            out.failure_reason()
-        ));
+        return Err(format!("qemu-img create -f {format} {}: {}", path.display(), out.failure_reason()));
     }
     Ok(())
 }
@@ -122,23 +106,15 @@ fn provide_nvram(
     provided.vars_template = template.clone();
     let path = match nvram.attr("type") {
         Some("block") => {
-            let dev = nvram
-                .child("source")
-                .and_then(|s| s.attr("dev").map(str::to_owned));
-            provided
-                .define_only
-                .push(format!("NVRAM on block device {}", dev.unwrap_or_default()));
+            let dev = nvram.child("source").and_then(|s| s.attr("dev").map(str::to_owned));
+            provided.define_only.push(format!("NVRAM on block device {}", dev.unwrap_or_default()));
             return Ok(());
         }
         Some("network") => {
-            provided
-                .define_only
-                .push("NVRAM on a network disk".to_owned());
+            provided.define_only.push("NVRAM on a network disk".to_owned());
             return Ok(());
         }
-        Some("file") => nvram
-            .child("source")
-            .and_then(|s| s.attr("file").map(PathBuf::from)),
+        Some("file") => nvram.child("source").and_then(|s| s.attr("file").map(PathBuf::from)),
         _ => Some(PathBuf::from(nvram.text())).filter(|p| !p.as_os_str().is_empty()),
     };
     // No path: libvirt makes its own from the template at start.
@@ -147,10 +123,7 @@ fn provide_nvram(
         return Ok(());
     }
     if !path.starts_with(scratch) {
-        provided.define_only.push(format!(
-            "NVRAM {} is outside the mapped storage",
-            path.display()
-        ));
+        provided.define_only.push(format!("NVRAM {} is outside the mapped storage", path.display()));
         return Ok(());
     }
     let loader = elements(xml, "loader").into_iter().next().map(|l| l.text());
@@ -160,8 +133,7 @@ fn provide_nvram(
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     let from = Path::new(OVMF_DIR).join(&source);
-    std::fs::copy(&from, &path)
-        .map_err(|e| format!("copy {} → {}: {e}", from.display(), path.display()))?;
+    std::fs::copy(&from, &path).map_err(|e| format!("copy {} → {}: {e}", from.display(), path.display()))?;
     Ok(())
 }
 
@@ -190,21 +162,12 @@ mod tests {
 
     #[test]
     fn vars_template_choice() {
+        assert_eq!(vars_for(Some("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"), None), "OVMF_VARS_4M.fd");
         assert_eq!(
-            vars_for(Some("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"), None),
-            "OVMF_VARS_4M.fd"
-        );
-        assert_eq!(
-            vars_for(
-                None,
-                Some("local:100/vm-100-disk-0.raw,efitype=4m,pre-enrolled-keys=1")
-            ),
+            vars_for(None, Some("local:100/vm-100-disk-0.raw,efitype=4m,pre-enrolled-keys=1")),
             "OVMF_VARS_4M.ms.fd"
         );
-        assert_eq!(
-            vars_for(Some("/usr/share/OVMF/OVMF_CODE.fd"), None),
-            "OVMF_VARS.fd"
-        );
+        assert_eq!(vars_for(Some("/usr/share/OVMF/OVMF_CODE.fd"), None), "OVMF_VARS.fd");
     }
 
     #[test]
@@ -215,9 +178,6 @@ mod tests {
             <hostdev mode='subsystem' type='pci'/></devices></domain>";
         let p = provide(xml, Path::new("/nonexistent-scratch"), None).unwrap();
         assert_eq!(p.define_only.len(), 3);
-        assert!(p
-            .define_only
-            .iter()
-            .any(|r| r.contains("rbd:cpool/vm-8006-disk-0")));
+        assert!(p.define_only.iter().any(|r| r.contains("rbd:cpool/vm-8006-disk-0")));
     }
 }

@@ -123,16 +123,11 @@ struct Case {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the repository")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the repository").to_owned()
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
 }
 
 fn default_corpus() -> PathBuf {
@@ -147,10 +142,7 @@ pub fn corpus_dir_for_tests() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "SKIPPED: corpus not found at {} (see ../shared/corpus/README.md)",
-            dir.display()
-        );
+        eprintln!("SKIPPED: corpus not found at {} (see ../shared/corpus/README.md)", dir.display());
         None
     }
 }
@@ -177,14 +169,7 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
     }
     // storage.cfg sits beside cfg2cmd/ in the corpus.
     let storage_cfg = storage_cfg.unwrap_or_else(|| corpus.join("../storage.cfg"));
-    Ok(Options {
-        converter,
-        corpus,
-        storage_cfg,
-        no_targets,
-        only,
-        keep_artifacts,
-    })
+    Ok(Options { converter, corpus, storage_cfg, no_targets, only, keep_artifacts })
 }
 
 pub fn main(args: Vec<String>) -> ExitCode {
@@ -209,10 +194,7 @@ pub fn main(args: Vec<String>) -> ExitCode {
 fn run(options: &Options) -> Result<bool, String> {
     let started = Instant::now();
     if !libvirt::daemon_answers() {
-        return Err(format!(
-            "{} does not answer; run .ci/libvirt-up as root first",
-            libvirt::URI
-        ));
+        return Err(format!("{} does not answer; run .ci/libvirt-up as root first", libvirt::URI));
     }
     let converter = match &options.converter {
         Some(path) => path.clone(),
@@ -227,8 +209,7 @@ fn run(options: &Options) -> Result<bool, String> {
         libvirt::destroy_and_undefine(&name);
     }
 
-    let scratch_root =
-        std::env::temp_dir().join(format!("pve2virt-conformance-{}", std::process::id()));
+    let scratch_root = std::env::temp_dir().join(format!("pve2virt-conformance-{}", std::process::id()));
     let artifacts_root = target_dir().join("conformance");
     let flags = converter_flags(&converter);
     for missing in &flags.missing {
@@ -296,8 +277,7 @@ struct ConverterFlags {
 
 impl ConverterFlags {
     fn describe(&self) -> String {
-        let mut text =
-            String::from("pve2virt convert --vmid 8006 --domain-type qemu --report json");
+        let mut text = String::from("pve2virt convert --vmid 8006 --domain-type qemu --report json");
         if self.storage_cfg {
             text.push_str(" --storage-cfg …/storage.cfg");
         }
@@ -318,12 +298,9 @@ impl ConverterFlags {
 }
 
 fn converter_flags(converter: &Path) -> ConverterFlags {
-    let help = process::run(
-        Command::new(converter).args(["convert", "--help"]),
-        Duration::from_secs(10),
-    )
-    .map(|o| o.stdout)
-    .unwrap_or_default();
+    let help = process::run(Command::new(converter).args(["convert", "--help"]), Duration::from_secs(10))
+        .map(|o| o.stdout)
+        .unwrap_or_default();
     let has = |flag: &str| help.contains(flag);
     let mut missing = Vec::new();
     for flag in ["--storage-cfg", "--map-storage", "--tpm-backend"] {
@@ -343,11 +320,7 @@ fn converter_flags(converter: &Path) -> ConverterFlags {
 
 /// `QEMU emulator version 7.2.22 (…)` → `7.2`.
 fn host_qemu_version() -> Option<String> {
-    let out = process::run(
-        Command::new("qemu-system-x86_64").arg("--version"),
-        Duration::from_secs(10),
-    )
-    .ok()?;
+    let out = process::run(Command::new("qemu-system-x86_64").arg("--version"), Duration::from_secs(10)).ok()?;
     let version = out.stdout.split_whitespace().nth(3)?;
     let mut parts = version.split('.');
     Some(format!("{}.{}", parts.next()?, parts.next()?))
@@ -358,14 +331,7 @@ fn build_converter() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("conformance: building pve2virt");
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            "pve2virt",
-            "--bin",
-            "pve2virt",
-        ])
+        .args(["build", "--quiet", "--package", "pve2virt", "--bin", "pve2virt"])
         .current_dir(repo_root())
         .status()
         .map_err(|e| format!("cargo build: {e}"))?;
@@ -373,10 +339,7 @@ fn build_converter() -> Result<PathBuf, String> {
         return Err("cargo build of pve2virt failed".to_owned());
     }
     let binary = target_dir().join("debug/pve2virt");
-    binary
-        .exists()
-        .then_some(binary)
-        .ok_or_else(|| "target/debug/pve2virt missing after build".to_owned())
+    binary.exists().then_some(binary).ok_or_else(|| "target/debug/pve2virt missing after build".to_owned())
 }
 
 /// Section ids of a storage.cfg (`dir: local` → `local`).
@@ -401,9 +364,7 @@ fn discover(options: &Options) -> Result<Vec<Case>, String> {
         let kind = if rel.components().count() > 1 && rel.starts_with("aarch64") {
             CaseKind::Skipped("aarch64 guest; this host runs x86_64 QEMU only".to_owned())
         } else {
-            CaseKind::Corpus {
-                accepted: conf.with_extension("conf.cmd").exists(),
-            }
+            CaseKind::Corpus { accepted: conf.with_extension("conf.cmd").exists() }
         };
         cases.push(Case { name, conf, kind });
     }
@@ -416,11 +377,7 @@ fn discover(options: &Options) -> Result<Vec<Case>, String> {
     for conf in fixture_confs {
         let rel = conf.strip_prefix(&fixtures).unwrap_or(&conf);
         let name = format!("fixtures/{}", rel.with_extension("").to_string_lossy());
-        cases.push(Case {
-            name,
-            conf,
-            kind: CaseKind::Fixture,
-        });
+        cases.push(Case { name, conf, kind: CaseKind::Fixture });
     }
     if !options.only.is_empty() {
         cases.retain(|c| options.only.iter().any(|o| c.name.contains(o.as_str())));
@@ -449,13 +406,7 @@ fn conf_files(dir: &Path) -> Vec<PathBuf> {
 fn domain_name(case_name: &str) -> String {
     let safe: String = case_name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+') {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+') { c } else { '-' })
         .collect();
     format!("{DOMAIN_PREFIX}{safe}")
 }
@@ -478,24 +429,10 @@ fn run_case(case: &Case, env: &Env) -> CaseResult {
     result
 }
 
-fn run_stages(
-    case: &Case,
-    env: &Env,
-    domain: &str,
-    scratch: &Path,
-    artifacts: &Path,
-    result: &mut CaseResult,
-) {
+fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &Path, result: &mut CaseResult) {
     // 1. convert
     let mut cmd = Command::new(&env.converter);
-    cmd.arg("convert").arg(&case.conf).args([
-        "--vmid",
-        VMID,
-        "--domain-type",
-        "qemu",
-        "--report",
-        "json",
-    ]);
+    cmd.arg("convert").arg(&case.conf).args(["--vmid", VMID, "--domain-type", "qemu", "--report", "json"]);
     if env.flags.storage_cfg {
         cmd.arg("--storage-cfg").arg(&env.storage_cfg);
     }
@@ -509,8 +446,7 @@ fn run_stages(
         for id in &env.storage_ids {
             let dir = scratch.join(id);
             let _ = std::fs::create_dir_all(&dir);
-            cmd.arg("--map-storage")
-                .arg(format!("{id}={}", dir.display()));
+            cmd.arg("--map-storage").arg(format!("{id}={}", dir.display()));
         }
     }
     // A fixture's `X.args` holds extra converter arguments (`--snapshot NAME`).
@@ -527,7 +463,14 @@ fn run_stages(
     result.notes = parse_notes(&converted.stderr);
     let _ = std::fs::write(artifacts.join("notes.json"), &converted.stderr);
     if !converted.success() {
-        result.converted = Stage::No(converted.failure_reason());
+        // With --report json the errors are notes too; they say more than the exit code.
+        let errors: Vec<String> = result
+            .notes
+            .iter()
+            .filter(|n| n.severity == "error")
+            .map(|n| format!("{}: {} ({})", n.key, n.message, n.code))
+            .collect();
+        result.converted = Stage::No(if errors.is_empty() { converted.failure_reason() } else { errors.join("; ") });
         return;
     }
     let Some(xml) = domain_xml::with_name(&converted.stdout, domain) else {
@@ -543,11 +486,7 @@ fn run_stages(
 
     // 2. validate (a failure is reported; libvirt still gets to judge define)
     let valid = libvirt::validate(&xml_path);
-    result.valid = if valid.success() {
-        Stage::Yes
-    } else {
-        Stage::No(valid.failure_reason())
-    };
+    result.valid = if valid.success() { Stage::Yes } else { Stage::No(valid.failure_reason()) };
 
     let proxmox = match ProxmoxRun::load(&case.conf) {
         Ok(p) => p,
@@ -556,14 +495,9 @@ fn run_stages(
             return;
         }
     };
-    let efidisk = proxmox
-        .as_ref()
-        .and_then(|p| p.conf("efidisk0"))
-        .map(str::to_owned)
-        .or_else(|| {
-            proxmox_cmd::parse_conf(&std::fs::read_to_string(&case.conf).unwrap_or_default())
-                .remove("efidisk0")
-        });
+    let efidisk = proxmox.as_ref().and_then(|p| p.conf("efidisk0")).map(str::to_owned).or_else(|| {
+        proxmox_cmd::parse_conf(&std::fs::read_to_string(&case.conf).unwrap_or_default()).remove("efidisk0")
+    });
     let provided = match images::provide(&xml, scratch, efidisk.as_deref()) {
         Ok(p) => p,
         Err(e) => {
@@ -584,6 +518,7 @@ fn run_stages(
         return;
     }
     let start = libvirt::start_paused(domain);
+    let _ = std::fs::write(artifacts.join("start.log"), format!("{}{}", start.stdout, start.stderr));
     if !start.success() {
         result.started = Stage::No(start.failure_reason());
         return;
@@ -618,24 +553,17 @@ fn run_stages(
 /// What the Proxmox side knows beyond its command line.
 pub fn proxmox_context(run: &ProxmoxRun) -> SideContext {
     let devices = run.args.devices();
-    let q35 = run.args.values("machine").any(|m| {
-        qemu_args::parse_props(m, "type")
-            .get("type")
-            .is_some_and(|t| t.contains("q35"))
-    });
+    let q35 = run
+        .args
+        .values("machine")
+        .any(|m| qemu_args::parse_props(m, "type").get("type").is_some_and(|t| t.contains("q35")));
     // On i440fx Proxmox's `pci.0` is the root bus; on q35 the root is `pcie.0`
     // and `pci.0` is a bridge behind the DMI bridge (pve-q35-4.0.cfg).
     let roots: &[&str] = if q35 { &["pcie.0"] } else { &["pci.0"] };
-    let tpm_version = run.conf("tpmstate0").map(|t| {
-        if t.contains("version=v2.0") {
-            "v2.0"
-        } else {
-            "v1.2"
-        }
-        .to_owned()
-    });
-    let uses_pflash = run.args.block_nodes().contains_key("pflash0")
-        || run.args.values("drive").any(|d| d.contains("if=pflash"));
+    let tpm_version =
+        run.conf("tpmstate0").map(|t| if t.contains("version=v2.0") { "v2.0" } else { "v1.2" }.to_owned());
+    let uses_pflash =
+        run.args.block_nodes().contains_key("pflash0") || run.args.values("drive").any(|d| d.contains("if=pflash"));
     let vars_template = (run.conf("bios") == Some("ovmf") && uses_pflash).then(|| {
         let code = run
             .args
@@ -666,11 +594,7 @@ fn mac_to_net(proxmox: &Facts) -> std::collections::BTreeMap<String, String> {
 
 fn xml_tpm_version(xml: &str) -> Option<String> {
     let tpm = domain_xml::elements(xml, "tpm").into_iter().next()?;
-    let version = tpm
-        .child("backend")?
-        .attr("version")
-        .unwrap_or("1.2")
-        .to_owned();
+    let version = tpm.child("backend")?.attr("version").unwrap_or("1.2").to_owned();
     Some(format!("v{version}"))
 }
 
@@ -684,12 +608,7 @@ pub fn parse_notes(stderr: &str) -> Vec<Note> {
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else {
         return Vec::new();
     };
-    let text = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     items
         .iter()
         .map(|n| Note {
@@ -732,10 +651,7 @@ mod tests {
 
     #[test]
     fn domain_names_are_safe() {
-        assert_eq!(
-            domain_name("win11-host-11.0+pve2"),
-            "conf-win11-host-11.0+pve2"
-        );
+        assert_eq!(domain_name("win11-host-11.0+pve2"), "conf-win11-host-11.0+pve2");
         assert_eq!(domain_name("fixtures/rng/basic"), "conf-fixtures-rng-basic");
     }
 

@@ -31,10 +31,7 @@ impl ProxmoxRun {
         if let Some(cfg) = args.first("readconfig").map(str::to_owned) {
             args.options.extend(readconfig_devices(&cfg));
         }
-        ProxmoxRun {
-            args,
-            conf: parse_conf(conf),
-        }
+        ProxmoxRun { args, conf: parse_conf(conf) }
     }
 
     pub fn conf(&self, key: &str) -> Option<&str> {
@@ -118,11 +115,7 @@ fn readconfig_devices(path: &str) -> Vec<(String, String)> {
     if !path.contains("pve-q35") {
         return Vec::new();
     }
-    let port = if path.ends_with("pve-q35-4.0.cfg") {
-        "pcie-root-port"
-    } else {
-        "ioh3420"
-    };
+    let port = if path.ends_with("pve-q35-4.0.cfg") { "pcie-root-port" } else { "ioh3420" };
     let mut devices = vec![
         "ich9-usb-ehci1,id=ehci,multifunction=on,bus=pcie.0,addr=1d.7".to_owned(),
         "ich9-usb-uhci1,id=uhci-1,multifunction=on,bus=pcie.0,addr=1d.0,masterbus=ehci.0,firstport=0".to_owned(),
@@ -142,16 +135,9 @@ fn readconfig_devices(path: &str) -> Vec<(String, String)> {
         ));
     }
     for n in 0..4 {
-        devices.push(format!(
-            "pci-bridge,id=pci.{n},bus=pcidmi,addr={}.0,chassis_nr={}",
-            n + 1,
-            n + 1
-        ));
+        devices.push(format!("pci-bridge,id=pci.{n},bus=pcidmi,addr={}.0,chassis_nr={}", n + 1, n + 1));
     }
-    devices
-        .into_iter()
-        .map(|d| ("device".to_owned(), d))
-        .collect()
+    devices.into_iter().map(|d| ("device".to_owned(), d)).collect()
 }
 
 #[cfg(test)]
@@ -170,18 +156,11 @@ mod tests {
         let Some(dir) = corpus_dir_for_tests() else {
             return;
         };
-        let run = ProxmoxRun::load(&dir.join("simple1.conf"))
-            .unwrap()
-            .unwrap();
+        let run = ProxmoxRun::load(&dir.join("simple1.conf")).unwrap().unwrap();
         assert_eq!(run.args.first("m"), Some("768"));
         assert_eq!(run.args.first("smp"), Some("3,sockets=1,cores=3,maxcpus=3"));
         assert_eq!(run.args.first("daemonize"), Some(""));
-        let net = run
-            .args
-            .devices()
-            .into_iter()
-            .find(|d| d.driver == "virtio-net-pci")
-            .unwrap();
+        let net = run.args.devices().into_iter().find(|d| d.driver == "virtio-net-pci").unwrap();
         assert_eq!(net.get("mac"), Some("A2:C0:43:77:08:A0"));
         assert_eq!(net.get("addr"), Some("0x12"));
         let nodes = run.args.block_nodes();
@@ -194,15 +173,11 @@ mod tests {
         let Some(dir) = corpus_dir_for_tests() else {
             return;
         };
-        let run = ProxmoxRun::load(&dir.join("q35-ide.conf"))
-            .unwrap()
-            .unwrap();
+        let run = ProxmoxRun::load(&dir.join("q35-ide.conf")).unwrap().unwrap();
         let devices = run.args.devices();
         assert!(devices.iter().any(|d| d.id() == Some("pcidmi")));
         assert!(devices.iter().any(|d| d.id() == Some("pci.3")));
-        let run = ProxmoxRun::load(&dir.join("efi-raw-old.conf"))
-            .unwrap()
-            .unwrap();
+        let run = ProxmoxRun::load(&dir.join("efi-raw-old.conf")).unwrap().unwrap();
         let drives = run.args.drives();
         assert_eq!(drives["drive-efidisk0"]["if"], "pflash");
     }

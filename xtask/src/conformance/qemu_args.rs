@@ -59,10 +59,7 @@ impl QemuArgs {
 
     pub fn values<'a>(&'a self, option: &str) -> impl Iterator<Item = &'a str> + 'a {
         let option = option.to_owned();
-        self.options
-            .iter()
-            .filter(move |(name, _)| *name == option)
-            .map(|(_, value)| value.as_str())
+        self.options.iter().filter(move |(name, _)| *name == option).map(|(_, value)| value.as_str())
     }
 
     pub fn first(&self, option: &str) -> Option<&str> {
@@ -81,9 +78,7 @@ impl QemuArgs {
 
     /// `-object`s (qom-type in `qom-type`), JSON or key=value.
     pub fn objects(&self) -> Vec<Props> {
-        self.values("object")
-            .map(|v| parse_props(v, "qom-type"))
-            .collect()
+        self.values("object").map(|v| parse_props(v, "qom-type")).collect()
     }
 
     /// All block nodes by node-name. Nested JSON nodes (Proxmox) are lifted
@@ -101,17 +96,11 @@ impl QemuArgs {
 
     /// Legacy `-drive` options by id.
     pub fn drives(&self) -> BTreeMap<String, Props> {
-        self.values("drive")
-            .map(|v| parse_props(v, "file"))
-            .filter_map(|p| Some((p.get("id")?.clone(), p)))
-            .collect()
+        self.values("drive").map(|v| parse_props(v, "file")).filter_map(|p| Some((p.get("id")?.clone(), p))).collect()
     }
 }
 
-fn lift_node(
-    mut obj: Map<String, Value>,
-    nodes: &mut BTreeMap<String, Map<String, Value>>,
-) -> String {
+fn lift_node(mut obj: Map<String, Value>, nodes: &mut BTreeMap<String, Map<String, Value>>) -> String {
     for link in ["file", "backing"] {
         if let Some(Value::Object(child)) = obj.get(link).cloned() {
             let child_name = lift_node(child, nodes);
@@ -235,10 +224,7 @@ mod tests {
 
     #[test]
     fn json_values_become_text() {
-        let p = parse_props(
-            r#"{"driver":"virtio-rng-pci","max-bytes":1024,"mq":true}"#,
-            "driver",
-        );
+        let p = parse_props(r#"{"driver":"virtio-rng-pci","max-bytes":1024,"mq":true}"#, "driver");
         assert_eq!(p["driver"], "virtio-rng-pci");
         assert_eq!(p["max-bytes"], "1024");
         assert_eq!(p["mq"], "true");

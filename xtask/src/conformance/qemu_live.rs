@@ -30,8 +30,7 @@ pub struct LiveVm {
 impl LiveVm {
     pub fn read(domain: &str) -> Result<Self, String> {
         let pid_file = libvirt::pid_file(domain);
-        let pid = std::fs::read_to_string(&pid_file)
-            .map_err(|e| format!("{}: {e}", pid_file.display()))?;
+        let pid = std::fs::read_to_string(&pid_file).map_err(|e| format!("{}: {e}", pid_file.display()))?;
         let argv = read_cmdline(pid.trim())?;
         let args = QemuArgs::from_argv(&argv);
 
@@ -49,22 +48,8 @@ impl LiveVm {
         let tpm_version = libvirt::swtpm_pid_file(domain)
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|pid| read_cmdline(pid.trim()).ok())
-            .map(|argv| {
-                if argv.iter().any(|a| a == "--tpm2") {
-                    "v2.0".to_owned()
-                } else {
-                    "v1.2".to_owned()
-                }
-            });
-        Ok(LiveVm {
-            argv,
-            args,
-            pci_paths,
-            vcpus_present,
-            tpm_version,
-            query_pci: query_pci.stdout,
-            qtree,
-        })
+            .map(|argv| if argv.iter().any(|a| a == "--tpm2") { "v2.0".to_owned() } else { "v1.2".to_owned() });
+        Ok(LiveVm { argv, args, pci_paths, vcpus_present, tpm_version, query_pci: query_pci.stdout, qtree })
     }
 }
 
@@ -76,11 +61,7 @@ fn read_cmdline(pid: &str) -> Result<Vec<String>, String> {
 
 /// `/proc/<pid>/cmdline` is the argv, each word NUL-terminated.
 pub fn split_cmdline(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|w| !w.is_empty())
-        .map(|w| String::from_utf8_lossy(w).into_owned())
-        .collect()
+    bytes.split(|b| *b == 0).filter(|w| !w.is_empty()).map(|w| String::from_utf8_lossy(w).into_owned()).collect()
 }
 
 /// Guest PCI paths from a `query-pci` answer: each device's `slot.function`,
@@ -91,10 +72,7 @@ pub fn split_cmdline(bytes: &[u8]) -> Vec<String> {
 pub fn pci_paths(query_pci: &str) -> Result<BTreeMap<String, String>, String> {
     let v: Value = serde_json::from_str(query_pci).map_err(|e| format!("query-pci: {e}"))?;
     let mut out = BTreeMap::new();
-    let buses = v
-        .get("return")
-        .and_then(Value::as_array)
-        .ok_or("query-pci: no return array")?;
+    let buses = v.get("return").and_then(Value::as_array).ok_or("query-pci: no return array")?;
     for bus in buses {
         walk(bus.get("devices"), "", &mut out);
     }
@@ -106,11 +84,7 @@ fn walk(devices: Option<&Value>, prefix: &str, out: &mut BTreeMap<String, String
         let slot = dev.get("slot").and_then(Value::as_u64).unwrap_or(0);
         let func = dev.get("function").and_then(Value::as_u64).unwrap_or(0);
         let path = format!("{prefix}{slot:02x}.{func}");
-        if let Some(id) = dev
-            .get("qdev_id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(id) = dev.get("qdev_id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             out.insert(id.to_owned(), path.clone());
         }
         if let Some(bridge) = dev.get("pci_bridge") {
@@ -166,7 +140,7 @@ mod tests {
 
     #[test]
     fn cmdline_is_nul_separated() {
-        assert_eq!(split_cmdline(b"qemu\0-m\0768\0"), ["qemu", "-m", "768"]);
+        assert_eq!(split_cmdline(b"qemu\x00-m\x00768\x00"), ["qemu", "-m", "768"]);
     }
 
     #[test]
@@ -183,10 +157,7 @@ mod tests {
         assert_eq!(v("machine.family"), "i440fx");
         assert_eq!(v("memory.total-mib"), "768");
         assert_eq!(v("smp"), "vcpus=3,sockets=1,cores=3,threads=1,maxcpus=3");
-        assert_eq!(
-            v("cpu.flags"),
-            "kvm-pv-eoi=on,kvm-pv-unhalt=on,lahf-lm=on,sep=on"
-        );
+        assert_eq!(v("cpu.flags"), "kvm-pv-eoi=on,kvm-pv-unhalt=on,lahf-lm=on,sep=on");
         assert_eq!(v("disk.scsi0.cache"), "none");
         assert_eq!(v("disk.scsi0.aio"), "io_uring");
         assert_eq!(v("disk.scsi0.discard"), "unmap");

@@ -57,11 +57,8 @@ impl Totals {
             }
             t.facts += r.comparisons.len();
             t.facts_matched += r.comparisons.iter().filter(|c| c.matches()).count();
-            t.unexplained += r
-                .comparisons
-                .iter()
-                .filter(|c| !c.matches() && explained_by(c, &r.notes).is_empty())
-                .count();
+            t.unexplained +=
+                r.comparisons.iter().filter(|c| !c.matches() && explained_by(c, &r.notes).is_empty()).count();
         }
         t
     }
@@ -71,10 +68,7 @@ impl Totals {
         let mut missed = Vec::new();
         let ratio = |n: usize, d: usize| if d == 0 { 1.0 } else { n as f64 / d as f64 };
         if ratio(self.defined, self.accepted) < DEFINE_TARGET {
-            missed.push(format!(
-                "{} of {} accepted configs defined (target: all)",
-                self.defined, self.accepted
-            ));
+            missed.push(format!("{} of {} accepted configs defined (target: all)", self.defined, self.accepted));
         }
         if ratio(self.started, self.startable) < START_TARGET {
             missed.push(format!(
@@ -93,10 +87,7 @@ impl Totals {
             ));
         }
         if self.unexplained > 0 {
-            missed.push(format!(
-                "{} mismatches without a converter note",
-                self.unexplained
-            ));
+            missed.push(format!("{} mismatches without a converter note", self.unexplained));
         }
         missed
     }
@@ -115,10 +106,7 @@ pub fn notes_on<'a>(c: &Comparison, notes: &'a [Note]) -> Vec<&'a str> {
         .iter()
         .filter(|n| {
             c.keys.iter().any(|k| {
-                n.key == *k
-                    || n.key
-                        .strip_prefix(k.as_str())
-                        .is_some_and(|rest| rest.starts_with(['.', ':', '[', '/']))
+                n.key == *k || n.key.strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with(['.', ':', '[', '/']))
             })
         })
         .map(|n| n.code.as_str())
@@ -130,38 +118,25 @@ pub fn notes_on<'a>(c: &Comparison, notes: &'a [Note]) -> Vec<&'a str> {
 
 /// Note codes that explain a mismatch (gaps excluded).
 pub fn explained_by<'a>(c: &Comparison, notes: &'a [Note]) -> Vec<&'a str> {
-    notes_on(c, notes)
-        .into_iter()
-        .filter(|code| !is_gap(code))
-        .collect()
+    notes_on(c, notes).into_iter().filter(|code| !is_gap(code)).collect()
 }
 
 pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> String {
     let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "# Conformance: pve2virt under libvirt + QEMU vs Proxmox's own command lines\n"
-    );
+    let _ = writeln!(md, "# Conformance: pve2virt under libvirt + QEMU vs Proxmox's own command lines\n");
     let _ = writeln!(
         md,
         "Each config is converted, validated, defined and started paused on qemu:///system (TCG); the \
          running QEMU is compared with the `.conf.cmd` Proxmox generated for it. Run took {elapsed_secs} s.\n"
     );
     let _ = writeln!(md, "Converter run as: `{invocation}`\n");
-    let _ = writeln!(
-        md,
-        "| Config | Converted | Valid | Defined | Started | Facts matched |"
-    );
+    let _ = writeln!(md, "| Config | Converted | Valid | Defined | Started | Facts matched |");
     let _ = writeln!(md, "|---|---|---|---|---|---|");
     for r in results {
         let facts = if r.comparisons.is_empty() {
             "—".to_owned()
         } else {
-            format!(
-                "{} of {}",
-                r.comparisons.iter().filter(|c| c.matches()).count(),
-                r.comparisons.len()
-            )
+            format!("{} of {}", r.comparisons.iter().filter(|c| c.matches()).count(), r.comparisons.len())
         };
         let _ = writeln!(
             md,
@@ -176,10 +151,7 @@ pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> St
     }
 
     let _ = writeln!(md, "\n## Mismatches\n");
-    let _ = writeln!(
-        md,
-        "| Config | Fact | Proxmox | pve2virt + libvirt | Explained by |"
-    );
+    let _ = writeln!(md, "| Config | Fact | Proxmox | pve2virt + libvirt | Explained by |");
     let _ = writeln!(md, "|---|---|---|---|---|");
     for r in results {
         for c in r.comparisons.iter().filter(|c| !c.matches()) {
@@ -198,11 +170,7 @@ pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> St
 
     let t = Totals::of(results);
     let _ = writeln!(md, "\n## Totals\n");
-    let _ = writeln!(
-        md,
-        "Corpus configs Proxmox accepts (with a `.conf.cmd`): {}",
-        t.accepted
-    );
+    let _ = writeln!(md, "Corpus configs Proxmox accepts (with a `.conf.cmd`): {}", t.accepted);
     let pct = |n: usize, d: usize| {
         if d == 0 {
             0.0
@@ -211,18 +179,8 @@ pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> St
         }
     };
     let _ = writeln!(md, "- converted: {} of {}", t.converted, t.accepted);
-    let _ = writeln!(
-        md,
-        "- valid (virt-xml-validate): {} of {}",
-        t.valid, t.accepted
-    );
-    let _ = writeln!(
-        md,
-        "- defined: {} of {} ({:.1}%)",
-        t.defined,
-        t.accepted,
-        pct(t.defined, t.accepted)
-    );
+    let _ = writeln!(md, "- valid (virt-xml-validate): {} of {}", t.valid, t.accepted);
+    let _ = writeln!(md, "- defined: {} of {} ({:.1}%)", t.defined, t.accepted, pct(t.defined, t.accepted));
     let _ = writeln!(
         md,
         "- started paused: {} of {} startable ({:.1}%); {} define-only (need host hardware or storage this host lacks)",
@@ -290,13 +248,7 @@ fn fact_family(name: &str) -> String {
 /// The "Explained by" cell: the explaining note codes; gap notes are shown
 /// but flagged, since a feature not translated yet is still a miss.
 fn explanation(c: &Comparison, notes: &[Note]) -> String {
-    let quote = |codes: &[&str]| {
-        codes
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let quote = |codes: &[&str]| codes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
     let all = notes_on(c, notes);
     let explaining = explained_by(c, notes);
     if !explaining.is_empty() {
@@ -332,7 +284,7 @@ impl Stage {
 }
 
 fn shorten(text: &str) -> String {
-    const MAX: usize = 160;
+    const MAX: usize = 300;
     if text.chars().count() <= MAX {
         text.to_owned()
     } else {
