@@ -11,6 +11,7 @@
 
 pub mod libvirt;
 pub mod map;
+pub mod output;
 pub mod pve;
 pub mod report;
 

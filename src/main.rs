@@ -5,17 +5,22 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::collections::HashMap;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
 
 use pve2virt::libvirt::DomainType;
-use pve2virt::report::{render_human, to_json};
 use pve2virt::map::TpmBackend;
+use pve2virt::output::write_atomic;
 use pve2virt::pve::storage::StorageConfig;
+use pve2virt::report::{render_human, to_json};
 use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
 
 /// Exit codes, stable for scripts.
 mod exit {
     pub const INPUT: u8 = 1;
+    pub const USAGE: u8 = 2;
     pub const STRICT: u8 = 3;
     pub const IO: u8 = 4;
 }
@@ -29,14 +34,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert a config (`/etc/pve/qemu-server/<vmid>.conf`, or `-` for standard input) to domain XML.
+    /// Convert configs (`/etc/pve/qemu-server/<vmid>.conf`, or `-` for standard input) to domain XML.
+    ///
+    /// One config: XML on standard output (or `-o FILE`). Several: `--out-dir DIR` gets `<vmid>.xml`
+    /// for each, and a summary says what converted and what failed.
     Convert {
-        /// The config file; `-` reads standard input (then --vmid is required).
-        input: PathBuf,
+        /// The config files; `-` reads standard input (then --vmid is required).
+        #[arg(required = true, value_name = "CONFIG")]
+        inputs: Vec<PathBuf>,
         /// Write the XML to FILE (atomically) instead of standard output.
-        #[arg(short, long, value_name = "FILE")]
+        #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
         output: Option<PathBuf>,
-        /// Overwrite an existing output file.
+        /// Write `DIR/<vmid>.xml` for every config (atomically; a failure leaves no file).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Overwrite existing output files.
         #[arg(long)]
         force: bool,
         #[command(flatten)]
@@ -193,43 +205,17 @@ impl Common {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Convert { input, output, force, common } => {
-            let Some((source, result)) = run(&input, &common) else {
-                return ExitCode::from(exit::IO);
-            };
-            match result {
-                Ok(conversion) => {
-                    report(&conversion.notes, &source, common.report);
-                    if common.strict && conversion.notes.iter().any(Note::is_lossy) {
-                        eprintln!(
-                            "error: --strict: the conversion is lossy (see the warnings above); nothing was written"
-                        );
-                        return ExitCode::from(exit::STRICT);
-                    }
-                    match write_output(&conversion, output.as_deref(), force) {
-                        Ok(()) => ExitCode::SUCCESS,
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            ExitCode::from(exit::IO)
-                        }
-                    }
-                }
-                Err(errors) => {
-                    report(&errors, &source, common.report);
-                    if common.report == ReportFormat::Human {
-                        eprintln!(
-                            "error: {} could not be converted ({} error{})",
-                            source.name,
-                            errors.len(),
-                            if errors.len() == 1 { "" } else { "s" }
-                        );
-                    }
-                    ExitCode::from(exit::INPUT)
-                }
+        Command::Convert { inputs, output, out_dir, force, common } => match out_dir {
+            Some(dir) => convert_batch(&inputs, &dir, force, &common),
+            None if inputs.len() > 1 => {
+                eprintln!("error: {} configs given: pass --out-dir DIR to write one XML file per VM", inputs.len());
+                ExitCode::from(exit::USAGE)
             }
-        }
+            None => convert_one(&inputs[0], output.as_deref(), force, &common),
+        },
         Command::Explain { input, common } => {
-            let Some((source, result)) = run(&input, &common) else {
+            let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
+            let Some((source, result)) = run(&input, &common, &storage) else {
                 return ExitCode::from(exit::IO);
             };
             match result {
@@ -247,7 +233,7 @@ fn main() -> ExitCode {
 }
 
 /// Reads the input and converts it; `None` (after printing why) when it cannot be read.
-fn run(input: &Path, common: &Common) -> Option<(Source, Result<Conversion, Vec<Note>>)> {
+fn run(input: &Path, common: &Common, storage: &StorageConfig) -> Option<(Source, Result<Conversion, Vec<Note>>)> {
     let (name, bytes) = if input.as_os_str() == "-" {
         let mut bytes = Vec::new();
         if let Err(e) = io::stdin().read_to_end(&mut bytes) {
@@ -264,8 +250,7 @@ fn run(input: &Path, common: &Common) -> Option<(Source, Result<Conversion, Vec<
             }
         }
     };
-    let storage = common.storage().ok()?;
-    Some(convert_bytes(&name, &bytes, &common.options(input, storage)))
+    Some(convert_bytes(&name, &bytes, &common.options(input, storage.clone())))
 }
 
 fn report(notes: &[Note], source: &Source, format: ReportFormat) {
@@ -281,33 +266,142 @@ fn report(notes: &[Note], source: &Source, format: ReportFormat) {
     };
 }
 
-/// Writes the XML to standard output, or to FILE through a temporary file and a rename, so a
-/// reader never sees half a domain and an interrupted run leaves no partial file.
-fn write_output(conversion: &Conversion, output: Option<&Path>, force: bool) -> io::Result<()> {
-    let Some(path) = output else {
-        return io::stdout().lock().write_all(conversion.xml.as_bytes());
+fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common) -> ExitCode {
+    let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
+    let Some((source, result)) = run(input, common, &storage) else {
+        return ExitCode::from(exit::IO);
     };
-    if path.exists() && !force {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists; pass --force to overwrite it", path.display()),
-        ));
+    match result {
+        Ok(conversion) => {
+            report(&conversion.notes, &source, common.report);
+            if common.strict && conversion.notes.iter().any(Note::is_lossy) {
+                eprintln!("error: --strict: the conversion is lossy (see the warnings above); nothing was written");
+                return ExitCode::from(exit::STRICT);
+            }
+            let written = match output {
+                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force),
+                None => io::stdout().lock().write_all(conversion.xml.as_bytes()),
+            };
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(exit::IO)
+                }
+            }
+        }
+        Err(errors) => {
+            report(&errors, &source, common.report);
+            if common.report == ReportFormat::Human {
+                eprintln!("error: {} could not be converted ({})", source.name, count(errors.len(), "error"));
+            }
+            ExitCode::from(exit::INPUT)
+        }
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name"))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(conversion.xml.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+}
+
+/// One config's fate in a batch.
+#[derive(Serialize)]
+struct BatchResult {
+    input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    notes: serde_json::Value,
+}
+
+/// Converts many configs into `DIR/<vmid>.xml`. A failing config neither stops the others nor
+/// leaves a file; two configs that would give the same file or domain name fail the second.
+fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Common) -> ExitCode {
+    let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
+    if let Err(e) = fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(exit::IO);
     }
-    result
+    let json = common.report == ReportFormat::Json;
+    let mut results = Vec::new();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut files: HashMap<PathBuf, String> = HashMap::new();
+    for input in inputs {
+        let shown = input.display().to_string();
+        let mut result = BatchResult {
+            input: shown.clone(),
+            output: None,
+            status: "failed",
+            reason: None,
+            notes: serde_json::Value::Null,
+        };
+        // A bug must not take the rest of the batch down with it.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(input, common, &storage)));
+        match outcome {
+            Err(_) => {
+                result.reason = Some("internal error (a bug in pve2virt): please report it with this config".into())
+            }
+            Ok(None) => result.reason = Some("cannot read the file".into()),
+            Ok(Some((source, Err(errors)))) => {
+                if !json {
+                    report(&errors, &source, common.report);
+                }
+                result.reason = Some(count(errors.len(), "error"));
+                result.notes = serde_json::to_value(to_json(&errors, &source)).unwrap_or_default();
+            }
+            Ok(Some((source, Ok(conversion)))) => {
+                if !json {
+                    report(&conversion.notes, &source, common.report);
+                }
+                result.notes = serde_json::to_value(to_json(&conversion.notes, &source)).unwrap_or_default();
+                let path = dir.join(format!("{}.xml", conversion.vmid));
+                let name = conversion.domain.name.clone();
+                result.reason = if common.strict && conversion.notes.iter().any(Note::is_lossy) {
+                    Some("--strict: the conversion is lossy".into())
+                } else if let Some(first) = files.get(&path) {
+                    Some(format!(
+                        "{} would be written twice (also by {first}); give each VM its own VMID",
+                        path.display()
+                    ))
+                } else if let Some(first) = names.get(&name) {
+                    Some(format!("domain name '{name}' is already used by {first}; libvirt names must be unique"))
+                } else {
+                    match write_atomic(&path, conversion.xml.as_bytes(), force) {
+                        Ok(()) => {
+                            files.insert(path.clone(), shown.clone());
+                            names.insert(name, shown.clone());
+                            result.status = "converted";
+                            result.output = Some(path.display().to_string());
+                            None
+                        }
+                        Err(e) => Some(e.to_string()),
+                    }
+                };
+                if result.status == "converted" && !json {
+                    eprintln!("converted {shown} → {} ({})", path.display(), count(conversion.notes.len(), "note"));
+                }
+            }
+        }
+        if result.status == "failed" && !json {
+            eprintln!("FAILED    {shown}: {}", result.reason.as_deref().unwrap_or_default());
+        }
+        results.push(result);
+    }
+    let failed = results.iter().filter(|r| r.status == "failed").count();
+    let converted = results.len() - failed;
+    if json {
+        let summary = serde_json::json!({ "converted": converted, "failed": failed, "results": results });
+        println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+    } else {
+        eprintln!("{converted} converted, {failed} failed");
+    }
+    if failed > 0 {
+        ExitCode::from(exit::INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn explain_table(conversion: &Conversion) -> String {

@@ -112,6 +112,27 @@ pub mod code {
     pub const BALLOON_TARGET: &str = "pve2virt::map::balloon_target";
     pub const CPU_HOST_UNDER_TCG: &str = "pve2virt::map::cpu_host_under_tcg";
     pub const UNREPRESENTABLE: &str = "pve2virt::write::unrepresentable";
+    pub const VGA_GL_NEEDS_RENDER_NODE: &str = "pve2virt::map::vga_gl_needs_render_node";
+    pub const VGA_SERIAL_CONSOLE: &str = "pve2virt::map::vga_serial_console";
+    pub const SPICE_PLAIN: &str = "pve2virt::map::spice_plain";
+    pub const SPICE_ENHANCEMENTS_UNUSED: &str = "pve2virt::map::spice_enhancements_unused";
+    pub const SERIAL_SOCKET_AS_PTY: &str = "pve2virt::map::serial_socket_as_pty";
+    pub const AGENT_ISA: &str = "pve2virt::map::agent_isa";
+    pub const AGENT_PROXMOX_OPTIONS: &str = "pve2virt::map::agent_proxmox_options";
+    pub const WATCHDOG_DEBUG: &str = "pve2virt::map::watchdog_debug";
+    pub const VIRTIOFS_MAPPING: &str = "pve2virt::map::virtiofs_mapping";
+    pub const QEMU_ARGS_DROPPED: &str = "pve2virt::map::qemu_args_dropped";
+    pub const QEMU_ARGS_PASSED: &str = "pve2virt::map::qemu_args_passed";
+    pub const CLOUDINIT_NOT_GENERATED: &str = "pve2virt::map::cloudinit_not_generated";
+    pub const HOOKSCRIPT: &str = "pve2virt::map::hookscript";
+    pub const HOTPLUG_POLICY: &str = "pve2virt::map::hotplug_policy";
+    pub const MIGRATION_TUNING: &str = "pve2virt::map::migration_tuning";
+    pub const VMSTATE_STORAGE: &str = "pve2virt::map::vmstate_storage";
+    pub const AUTOSTART: &str = "pve2virt::map::autostart";
+    pub const SNAPSHOT_INTERNAL: &str = "pve2virt::map::snapshot_internal";
+    pub const CONFIDENTIAL_COMPUTING: &str = "pve2virt::map::confidential_computing";
+    pub const VM_LOCKED: &str = "pve2virt::map::vm_locked";
+    pub const TEMPLATE: &str = "pve2virt::map::template";
     pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
     pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
 }

@@ -1,6 +1,490 @@
-//! Placeholder: filled in by the devices family.
+//! The remaining devices and settings: display and consoles, serial and parallel ports, the guest
+//! agent, audio, watchdog, shared memory, virtio-fs, raw QEMU args, confidential computing, and the
+//! Proxmox-only settings that have no domain-XML form (cloud-init, hookscript, migration tuning…)
+//! — each translated or reported (libvirt-mapping.md §8–§10, §13).
 
-use crate::libvirt::Domain;
+use crate::libvirt::{
+    Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
+    DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsStreaming, DomainMemory,
+    DomainQemuArg, DomainQemuCommandline, DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio,
+    DomainSoundCodec, DomainVideo, DomainVideoAcceleration, DomainVideoModel, DomainWatchdog, QEMU_NS,
+};
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::defaults;
+use crate::report::{code, Note};
 
-pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    display(ctx, domain);
+    serial_and_parallel(ctx, domain);
+    agent(ctx, domain);
+    audio(ctx, domain);
+    watchdog(ctx, domain);
+    ivshmem(ctx, domain);
+    virtiofs(ctx);
+    qemu_args(ctx, domain);
+    proxmox_only(ctx);
+}
+
+/// The virtio-serial controller a channel needs, at the slot Proxmox gives its own (`qga0` 0x8,
+/// `spice` 0x9). Returns its controller index.
+fn virtio_serial(ctx: &mut Ctx, domain: &mut Domain, slot: PciDevice) -> u32 {
+    let index = domain.devices.controllers.iter().filter(|c| c.controller_type == "virtio-serial").count() as u32;
+    let address = ctx.pci_address(slot);
+    domain.devices.controllers.push(DomainController {
+        controller_type: "virtio-serial",
+        index,
+        address,
+        ..Default::default()
+    });
+    index
+}
+
+/// `vga` (QemuServer.pm `$vga_fmt`, pve-config.md §6 "Display"), `spice_enhancements`, `keyboard`.
+fn display(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let props = vm.props("vga");
+    // Windows XP/2003 default to cirrus (QemuServer.pm `get_default_vga`).
+    let default = if vm.windows_version() == 5 { "cirrus" } else { defaults::VGA };
+    let vga = props.and_then(|p| p.str("type")).unwrap_or(default).to_owned();
+    let memory_mib = props.and_then(|p| p.int("memory")).map(|m| m as u32);
+    if props.is_some() {
+        ctx.mapped("vga", "devices/video");
+    }
+
+    let spice = vga.starts_with("qxl") || vga.starts_with("virtio");
+    let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
+    let mut videos = Vec::new();
+    match vga.as_str() {
+        "std" => videos.push(DomainVideoModel { vram: Some(memory_mib.unwrap_or(16) * 1024), ..model("vga") }),
+        "cirrus" => videos.push(model("cirrus")),
+        "vmware" => videos.push(DomainVideoModel { vram: memory_mib.map(|m| m * 1024), ..model("vmvga") }),
+        "virtio" => videos.push(model("virtio")),
+        "virtio-gl" => {
+            videos.push(DomainVideoModel {
+                acceleration: Some(DomainVideoAcceleration { accel3d: "yes" }),
+                ..model("virtio")
+            });
+            ctx.note_on(
+                "vga",
+                Note::warning(code::VGA_GL_NEEDS_RENDER_NODE, "virtio-gl needs OpenGL on the target: a <gl> render node on the SPICE graphics, or egl-headless")
+                    .help("add <gl enable='yes' rendernode='/dev/dri/renderD128'/> to the SPICE graphics if the target has a GPU"),
+            );
+        }
+        qxl if qxl.starts_with("qxl") => {
+            let heads: u32 = qxl[3..].parse().unwrap_or(1);
+            // Proxmox: vgamem = memory, ram = 4 × memory, vram = 2 × memory (QemuServer.pm `print_vga_device`).
+            let sized = |primary| DomainVideoModel {
+                ram: memory_mib.map(|m| m * 4 * 1024),
+                vram: memory_mib.map(|m| m * 2 * 1024),
+                vgamem: memory_mib.map(|m| m * 1024),
+                primary,
+                ..model("qxl")
+            };
+            if vm.windows_version() > 0 {
+                // Windows gets one qxl device per monitor; other guests one device with several heads.
+                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes")) });
+                for _ in 1..heads {
+                    videos.push(DomainVideoModel { heads: Some(1), ..sized(None) });
+                }
+            } else {
+                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes")) });
+            }
+        }
+        "none" => videos.push(model("none")),
+        serial if serial.starts_with("serial") => {
+            videos.push(model("none"));
+            ctx.note_on(
+                "vga",
+                Note::advice(
+                    code::VGA_SERIAL_CONSOLE,
+                    format!("vga: {serial} means no display, only the serial console"),
+                )
+                .help("connect with `virsh console`"),
+            );
+        }
+        _ => videos.push(model("vga")),
+    }
+    for (i, model) in videos.into_iter().enumerate() {
+        let address = match (i, model.model_type) {
+            (_, "none") => None,
+            (0, _) => ctx.pci_address(PciDevice::Vga),
+            (n, _) => ctx.pci_address(PciDevice::VgaHead(n as u32)),
+        };
+        domain.devices.videos.push(DomainVideo { model, address });
+    }
+
+    // Proxmox's console is always VNC; qxl and virtio displays also get SPICE.
+    let keymap = vm.text("keyboard").map(str::to_owned);
+    if keymap.is_some() {
+        ctx.mapped("keyboard", "devices/graphics@keymap");
+    }
+    let local = || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1") });
+    domain.devices.graphics.push(DomainGraphics {
+        graphics_type: "vnc",
+        autoport: Some("yes"),
+        keymap: keymap.clone(),
+        listen: local(),
+        streaming: None,
+    });
+    let enhancements = vm.props("spice_enhancements");
+    if spice {
+        let streaming = enhancements
+            .and_then(|e| e.str("videostreaming"))
+            .filter(|m| *m != "off")
+            .map(|m| DomainGraphicsStreaming { mode: m.to_owned() });
+        domain.devices.graphics.push(DomainGraphics {
+            graphics_type: "spice",
+            autoport: Some("yes"),
+            keymap,
+            listen: local(),
+            streaming,
+        });
+        let index = virtio_serial(ctx, domain, PciDevice::Spice);
+        let _ = index;
+        domain.devices.channels.push(DomainChardev {
+            chardev_type: "spicevmc",
+            target: Some(DomainChardevTarget {
+                target_type: Some("virtio"),
+                name: Some("com.redhat.spice.0"),
+                port: None,
+            }),
+            ..Default::default()
+        });
+        if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
+            domain.devices.channels.push(DomainChardev {
+                chardev_type: "spiceport",
+                source: Some(DomainChardevSource {
+                    channel: Some("org.spice-space.webdav.0".into()),
+                    ..Default::default()
+                }),
+                target: Some(DomainChardevTarget {
+                    target_type: Some("virtio"),
+                    name: Some("org.spice-space.webdav.0"),
+                    port: None,
+                }),
+                address: None,
+            });
+        }
+        ctx.note_on(
+            "vga",
+            Note::advice(
+                code::SPICE_PLAIN,
+                "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)",
+            )
+            .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
+        );
+    }
+    if let Some(e) = enhancements {
+        if spice {
+            ctx.mapped("spice_enhancements", "devices/graphics[spice]");
+        } else if !e.props.is_empty() {
+            ctx.note_on(
+                "spice_enhancements",
+                Note::advice(
+                    code::SPICE_ENHANCEMENTS_UNUSED,
+                    "spice_enhancements has no effect: the display is not SPICE (qxl or virtio)",
+                ),
+            );
+        } else {
+            ctx.mapped("spice_enhancements", "(empty)");
+        }
+    }
+    if props.and_then(|p| p.str("clipboard")) == Some("vnc") {
+        domain.devices.channels.push(DomainChardev {
+            chardev_type: "qemu-vdagent",
+            source: Some(DomainChardevSource {
+                clipboard: Some(DomainChardevClipboard { copypaste: "yes" }),
+                mouse: Some(DomainChardevMouse { mode: "client" }),
+                ..Default::default()
+            }),
+            target: Some(DomainChardevTarget {
+                target_type: Some("virtio"),
+                name: Some("com.redhat.spice.0"),
+                port: None,
+            }),
+            address: None,
+        });
+        if !spice {
+            virtio_serial(ctx, domain, PciDevice::Spice);
+        }
+    }
+}
+
+/// `serialN`, `parallelN` (libvirt-mapping.md §8).
+fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    for (i, entry) in vm.indexed("serial") {
+        let key = format!("serial{i}");
+        let Some(value) = entry.text() else { continue };
+        let port = Some(DomainChardevTarget { target_type: Some("isa-serial"), name: None, port: Some(u32::from(i)) });
+        if value == "socket" {
+            // Proxmox's socket serves `qm terminal`; libvirt's equivalent is a pty for `virsh console`.
+            domain.devices.serials.push(DomainChardev { chardev_type: "pty", target: port, ..Default::default() });
+            ctx.mapped(&key, "devices/serial[pty]");
+            ctx.note_on(
+                &key,
+                Note::advice(
+                    code::SERIAL_SOCKET_AS_PTY,
+                    "the serial socket becomes a pty: use `virsh console` instead of `qm terminal`",
+                ),
+            );
+        } else {
+            domain.devices.serials.push(DomainChardev {
+                chardev_type: "dev",
+                source: Some(DomainChardevSource { path: Some(value.to_owned()), ..Default::default() }),
+                target: port,
+                address: None,
+            });
+            ctx.mapped(&key, "devices/serial[dev]");
+        }
+    }
+    for (i, entry) in vm.indexed("parallel") {
+        let key = format!("parallel{i}");
+        let Some(path) = entry.text() else { continue };
+        domain.devices.parallels.push(DomainChardev {
+            chardev_type: "dev",
+            source: Some(DomainChardevSource { path: Some(path.to_owned()), ..Default::default() }),
+            target: Some(DomainChardevTarget { target_type: None, name: None, port: Some(u32::from(i)) }),
+            address: None,
+        });
+        ctx.mapped(&key, "devices/parallel");
+    }
+}
+
+/// `agent` (Agent.pm): the QEMU guest agent channel. libvirt's own agent commands
+/// (`virsh domfsfreeze`, …) work only with the virtio channel named `org.qemu.guest_agent.0`.
+fn agent(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(agent) = ctx.vm.props("agent") else { return };
+    if agent.bool("enabled") != Some(true) {
+        ctx.mapped("agent", "(disabled)");
+        return;
+    }
+    let target =
+        Some(DomainChardevTarget { target_type: Some("virtio"), name: Some("org.qemu.guest_agent.0"), port: None });
+    if agent.str("type") == Some("isa") {
+        ctx.note_on(
+            "agent",
+            Note::warning(
+                code::AGENT_ISA,
+                "agent type=isa becomes a virtio channel: libvirt talks to the agent only over virtio-serial",
+            )
+            .help("the guest needs the virtio-serial driver for the agent (Linux has it; Windows needs virtio-win)"),
+        );
+    }
+    virtio_serial(ctx, domain, PciDevice::Qga);
+    domain.devices.channels.push(DomainChardev { chardev_type: "unix", target, ..Default::default() });
+    ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
+    let proxmox_side: Vec<&str> =
+        ["fstrim_cloned_disks", "freeze-fs"].into_iter().filter(|k| agent.get(k).is_some()).collect();
+    if !proxmox_side.is_empty() {
+        ctx.note_on(
+            "agent",
+            Note::advice(
+                code::AGENT_PROXMOX_OPTIONS,
+                format!(
+                    "{} control Proxmox's own backup and clone jobs; libvirt has no such setting",
+                    proxmox_side.join(", ")
+                ),
+            ),
+        );
+    }
+}
+
+/// `audio0` (libvirt-mapping.md §9).
+fn audio(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(props) = ctx.vm.props("audio0") else { return };
+    let (model, codec) = match props.str("device") {
+        Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
+        _ => ("ac97", None),
+    };
+    let backend = if props.str("driver") == Some("none") { "none" } else { "spice" };
+    let address = ctx.pci_address(PciDevice::Audio);
+    domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });
+    domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend });
+    ctx.mapped("audio0", "devices/sound");
+}
+
+/// `watchdog` (libvirt-mapping.md §10).
+fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(props) = ctx.vm.props("watchdog") else { return };
+    let model = props.str("model").unwrap_or("i6300esb").to_owned();
+    let mut action = props.str("action").map(str::to_owned);
+    if action.as_deref() == Some("debug") {
+        // libvirt rejects action='debug' ("unknown watchdog action").
+        action = None;
+        ctx.note_on(
+            "watchdog",
+            Note::warning(
+                code::WATCHDOG_DEBUG,
+                "watchdog action 'debug' has no libvirt form; libvirt's default action (reset) applies",
+            )
+            .at(props.span_of("action")),
+        );
+    }
+    // ib700 is an ISA device: it has no PCI slot.
+    let address = if model == "i6300esb" { ctx.pci_address(PciDevice::Watchdog) } else { None };
+    domain.devices.watchdog = Some(DomainWatchdog { model, action, address });
+    ctx.mapped("watchdog", "devices/watchdog");
+}
+
+/// `ivshmem`: Proxmox backs it by `/dev/shm/pve-shm-<name or vmid>`; a libvirt shmem named N uses
+/// `/dev/shm/N`, so the same name keeps the same file.
+fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(props) = ctx.vm.props("ivshmem") else { return };
+    let name = format!("pve-shm-{}", props.str("name").map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
+    let size = props.int("size").unwrap_or(1).max(1) as u64;
+    let address = ctx.pci_address(PciDevice::Ivshmem);
+    domain.devices.shmems.push(DomainShmem {
+        name,
+        model: DomainShmemModel { model_type: "ivshmem-plain" },
+        size: DomainMemory { unit: "M", value: size },
+        address,
+    });
+    ctx.mapped("ivshmem", "devices/shmem");
+}
+
+/// `virtiofsN` share a cluster directory mapping (`dirid`), which only exists on the Proxmox cluster.
+fn virtiofs(ctx: &mut Ctx) {
+    let entries: Vec<_> = ctx
+        .vm
+        .indexed("virtiofs")
+        .map(|(i, e)| (i, e.props().and_then(|p| p.str("dirid")).map(str::to_owned)))
+        .collect();
+    for (i, dirid) in entries {
+        ctx.note_on(
+            &format!("virtiofs{i}"),
+            Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{}' comes from a Proxmox directory mapping that cannot be resolved here; not translated", dirid.unwrap_or_default()))
+                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (libvirt-mapping §10)"),
+        );
+    }
+}
+
+/// `args`: raw QEMU arguments, appended by Proxmox after its own. Passing them to libvirt's QEMU
+/// is only safe when the user says so: they can clash with the devices libvirt creates.
+fn qemu_args(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(args) = ctx.vm.text("args").map(str::to_owned) else { return };
+    if !ctx.opts.allow_qemu_args {
+        ctx.note_on(
+            "args",
+            Note::warning(code::QEMU_ARGS_DROPPED, "raw QEMU arguments were not passed on")
+                .help("review them, then convert with --allow-qemu-args to pass them through <qemu:commandline>"),
+        );
+        return;
+    }
+    match shell_words(&args) {
+        Some(words) => {
+            domain.xmlns_qemu = Some(QEMU_NS);
+            domain.qemu_commandline =
+                Some(DomainQemuCommandline { args: words.into_iter().map(|value| DomainQemuArg { value }).collect() });
+            ctx.mapped("args", "qemu:commandline");
+            ctx.note_on(
+                "args",
+                Note::advice(
+                    code::QEMU_ARGS_PASSED,
+                    "raw QEMU arguments passed through <qemu:commandline>; their ids may clash with libvirt's",
+                ),
+            );
+        }
+        None => ctx.note_on(
+            "args",
+            Note::error(code::BAD_VALUE, "args has an unterminated quote").label("cannot split into words"),
+        ),
+    }
+}
+
+/// Splits like Text::ParseWords::shellwords (Proxmox's `args` splitting): blanks separate, quotes
+/// group, backslash escapes. `None` on an unterminated quote.
+fn shell_words(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                word.push(chars.next()?);
+                in_word = true;
+            }
+            '\'' | '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        q if q == c => break,
+                        '\\' if c == '"' => word.push(chars.next()?),
+                        other => word.push(other),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+/// Settings that act on Proxmox itself (its API, scheduler, cloud-init generator, migration), not on
+/// the guest's hardware: each gets a note saying what it did and what to do instead.
+fn proxmox_only(ctx: &mut Ctx) {
+    use code::*;
+    let cloudinit: &[&str] =
+        &["cicustom", "cipassword", "citype", "ciupgrade", "ciuser", "nameserver", "searchdomain", "sshkeys"];
+    let keys: Vec<String> = ctx.vm.entries.iter().map(|e| e.key.value.clone()).collect();
+    for key in keys {
+        let spec_name = ctx.vm.get(&key).map(|e| e.spec.name).unwrap_or_default();
+        let note = if cloudinit.contains(&key.as_str()) || spec_name == "ipconfig" {
+            Note::warning(
+                CLOUDINIT_NOT_GENERATED,
+                "cloud-init setting: Proxmox builds the cloud-init ISO at each start; libvirt does not",
+            )
+            .help("build a NoCloud/ConfigDrive ISO (e.g. with cloud-localds) and attach it as a CD-ROM")
+        } else {
+            match key.as_str() {
+                "hookscript" => Note::warning(HOOKSCRIPT, "Proxmox hook scripts have no per-VM libvirt equivalent")
+                    .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain"),
+                "hotplug" => Note::advice(HOTPLUG_POLICY, "Proxmox's hotplug list is a policy of its API; libvirt allows hotplug wherever the bus supports it"),
+                "migrate_speed" | "migrate_downtime" => Note::advice(MIGRATION_TUNING, "migration tuning is an argument of `virsh migrate` (--bandwidth, --timeout), not part of the domain"),
+                "vmstatestorage" => Note::advice(VMSTATE_STORAGE, "where Proxmox stores RAM snapshots has no libvirt setting"),
+                "autostart" => Note::advice(AUTOSTART, "Proxmox ignores `autostart` (restart after crash) too; see on_crash in the domain"),
+                "runningmachine" | "runningcpu" | "running-nets-host-mtu" | "snapstate" => {
+                    Note::advice(SNAPSHOT_INTERNAL, "snapshot-internal state recorded by Proxmox; not part of the VM's hardware")
+                }
+                "amd-sev" | "intel-tdx" => Note::warning(CONFIDENTIAL_COMPUTING, "confidential computing (SEV/TDX) depends on the target host's CPU and firmware; not translated")
+                    .help("add <launchSecurity> by hand on a host that supports it (libvirt 9.0 has SEV, not SEV-SNP or TDX)"),
+                "ostype" => {
+                    ctx.mapped("ostype", "features/hyperv, clock, machine");
+                    continue;
+                }
+                _ => continue,
+            }
+        };
+        ctx.note_on(&key, note);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_words;
+
+    #[test]
+    fn shell_splitting() {
+        assert_eq!(
+            shell_words("-global 'kvm-pit.lost_tick_policy=discard' -a \"b c\" d\\ e").unwrap(),
+            ["-global", "kvm-pit.lost_tick_policy=discard", "-a", "b c", "d e"]
+        );
+        assert_eq!(shell_words("''").unwrap(), [""]);
+        assert!(shell_words("'open").is_none());
+    }
+}

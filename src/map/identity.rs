@@ -107,6 +107,26 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped(key, "metadata/pve:setting");
         }
     }
+    if let Some(lock) = vm.text("lock") {
+        ctx.note_on(
+            "lock",
+            Note::warning(
+                code::VM_LOCKED,
+                format!("the VM is locked by a Proxmox '{lock}' operation: its disks or config may be mid-change"),
+            )
+            .help("finish or clear the operation in Proxmox (qm unlock) before moving the VM"),
+        );
+    }
+    if vm.bool("template") == Some(true) {
+        ctx.note_on(
+            "template",
+            Note::warning(
+                code::TEMPLATE,
+                "this is a Proxmox template: libvirt has no templates, the result is an ordinary domain",
+            )
+            .help("Proxmox never starts templates; clone the disks before starting this domain"),
+        );
+    }
     domain.metadata = Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS, vmid: vm.vmid, settings } });
 }
 

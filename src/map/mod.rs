@@ -221,7 +221,9 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
         .iter()
         .map(|e| {
             let (became, notes) = ctx.outcomes.get(&e.key.value).cloned().unwrap_or_default();
-            KeyOutcome { key: e.key.value.clone(), value: value_text(e), became, notes }
+            // A cloud-init password is a secret: never echo it.
+            let value = if e.key.value == "cipassword" { "********".to_owned() } else { value_text(e) };
+            KeyOutcome { key: e.key.value.clone(), value, became, notes }
         })
         .collect();
     Ok(Mapped { domain, notes: ctx.notes, outcomes })
