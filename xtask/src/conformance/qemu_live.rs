@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(v("machine.family"), "i440fx");
         assert_eq!(v("memory.total-mib"), "768");
         assert_eq!(v("smp"), "vcpus=3,sockets=1,cores=3,threads=1,maxcpus=3");
-        assert_eq!(v("cpu.flags"), "kvm-pv-eoi=on,kvm-pv-unhalt=on,lahf-lm=on,sep=on");
+        assert_eq!(v("cpu.flags"), "lahf-lm=on,sep=on");
         assert_eq!(v("disk.scsi0.cache"), "none");
         assert_eq!(v("disk.scsi0.aio"), "io_uring");
         assert_eq!(v("disk.scsi0.discard"), "unmap");
