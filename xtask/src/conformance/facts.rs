@@ -475,14 +475,13 @@ impl Extractor<'_> {
             .map(|s| parse_props(s, "type"))
             .find(|p| p.get("type").is_some_and(|t| t == "1"))
             .unwrap_or_default();
-        let uuid = smbios
-            .get("uuid")
-            .cloned()
-            .or_else(|| (self.side == Side::Libvirt).then(|| self.args.first("uuid").map(str::to_owned)).flatten());
-        // Without smbios1 Proxmox gives QEMU no UUID and libvirt always invents
-        // one: nothing a converter could match, so there is no fact.
-        if let Some(uuid) = uuid {
+        // Without smbios1 Proxmox gives QEMU no UUID while libvirt always
+        // passes `-uuid`: libvirt's is then only compared if Proxmox has one
+        // (the `?` suffix, see `compare`).
+        if let Some(uuid) = smbios.get("uuid") {
             self.put("smbios.uuid", uuid.to_ascii_lowercase(), &["smbios1"]);
+        } else if let Some(uuid) = self.args.first("uuid").filter(|_| self.side == Side::Libvirt) {
+            self.put("smbios.uuid?", uuid.to_ascii_lowercase(), &["smbios1"]);
         }
         let others: Vec<String> = smbios
             .iter()
@@ -773,7 +772,8 @@ impl Comparison {
 }
 
 /// Pairs the facts of both sides. A fact only one side has is a mismatch,
-/// except libvirt's resolved machine version when Proxmox did not pin one.
+/// except libvirt-only facts named `…?`: values libvirt always has (resolved
+/// machine version, `-uuid`) that count only when Proxmox has the fact too.
 pub fn compare(proxmox: &Facts, libvirt: &Facts) -> Vec<Comparison> {
     let mut names: BTreeSet<&String> = proxmox.keys().collect();
     names.extend(libvirt.keys().filter(|n| !n.ends_with('?')));

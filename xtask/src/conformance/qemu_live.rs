@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(v("disk.ide2.medium"), "empty");
         assert_eq!(v("net0.pci"), "12.0");
         assert_eq!(v("boot.order"), "scsi0,ide2,net0");
-        assert_eq!(v("smbios.uuid"), "7b10d7af-b932-4c66-b2c3-3996152ec465");
+        assert_eq!(v("smbios.uuid?"), "7b10d7af-b932-4c66-b2c3-3996152ec465");
         assert_eq!(v("rng0.filename"), "/dev/urandom");
         assert_eq!(v("rng0.period"), "1000");
     }
