@@ -515,6 +515,9 @@ impl Extractor<'_> {
             .values("rtc")
             .find_map(|r| parse_props(r, "base").get("base").cloned())
             .unwrap_or_else(|| "utc".to_owned());
+        // QEMU reads `2020-01-11` as midnight UTC; libvirt writes it out in full.
+        let is_date = base.len() == 10 && base.as_bytes()[4] == b'-' && base.as_bytes()[7] == b'-';
+        let base = if is_date { format!("{base}T00:00:00") } else { base };
         self.put("rtc.base", base, &["localtime", "startdate", "ostype"]);
     }
 
