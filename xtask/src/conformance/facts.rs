@@ -204,11 +204,7 @@ impl Extractor<'_> {
         let model = items.next().unwrap_or_default();
         self.put("cpu.model", model, &["cpu"]);
         let flags: BTreeSet<String> = items.filter_map(|f| normalize_cpu_flag(&f)).collect();
-        self.put(
-            "cpu.flags",
-            flags.into_iter().collect::<Vec<_>>().join(","),
-            &["cpu", "ostype", "numa", "hostpci", "machine"],
-        );
+        self.put("cpu.flags", flags.into_iter().collect::<Vec<_>>().join(","), &["cpu", "ostype", "hostpci"]);
     }
 
     fn disks(&mut self) {
@@ -232,7 +228,9 @@ impl Extractor<'_> {
                 Side::Proxmox => dev.id().unwrap_or("?").to_owned(),
                 Side::Libvirt => libvirt_disk_key(&dev, &scsi_controllers, q35),
             };
-            let keys = [key.as_str(), scsi_hw_key(&key)];
+            // A SCSI disk's controller model is the `scsihw` key's doing.
+            let controller = if key.starts_with("scsi") { "scsihw" } else { key.as_str() };
+            let keys = [key.as_str(), controller];
             let name = |f: &str| format!("disk.{key}.{f}");
             self.put(name("device"), dev.driver.clone(), &keys);
             let backend = dev
@@ -329,7 +327,7 @@ impl Extractor<'_> {
     }
 
     fn firmware(&mut self) {
-        let keys = ["bios", "efidisk0", "machine"];
+        let keys = ["bios", "efidisk0"];
         let nodes = self.args.block_nodes();
         // Proxmox: node `pflash0` (≥10.0) or `-drive if=pflash,unit=0`; libvirt:
         // node `libvirt-pflash0-storage`. SEV/TDX Proxmox VMs use `-bios`.
@@ -415,7 +413,7 @@ impl Extractor<'_> {
             self.devices.iter().map(|d| d.driver.as_str()).filter(|d| CONTROLLERS.contains(d)).collect();
         controllers.sort_unstable();
         let value = if controllers.is_empty() { "none".to_owned() } else { controllers.join(",") };
-        self.put("usb.controllers", value, &["usb0", "tablet", "machine", "ostype"]);
+        self.put("usb.controllers", value, &["usb0", "tablet", "ostype"]);
         let mut devices: Vec<String> = self
             .devices
             .iter()
@@ -621,15 +619,6 @@ pub fn libvirt_disk_key(dev: &Device, scsi_controllers: &BTreeMap<String, String
         return format!("sata{}", first * 6 + u);
     }
     id.to_owned()
-}
-
-/// A SCSI disk's controller model is the `scsihw` key's doing.
-fn scsi_hw_key(key: &str) -> &'static str {
-    if key.starts_with("scsi") {
-        "scsihw"
-    } else {
-        "machine"
-    }
 }
 
 struct Backend {
