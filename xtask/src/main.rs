@@ -1,10 +1,36 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
+mod conformance;
 mod guest;
+mod libvirt;
+mod process;
 
-fn main() {
-    if std::env::args().nth(1).as_deref() == Some("guest") {
-        std::process::exit(guest::cli(std::env::args().skip(2).collect()));
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  conformance [--corpus DIR] [--storage-cfg FILE] [--no-targets]
+              [--only SUBSTRING]... [--keep-artifacts] [--converter PATH]
+      convert every Proxmox cfg2cmd config and fixture, define and start it
+      under qemu:///system, and compare the live QEMU with Proxmox's command
+      line; writes target/conformance.md
+  guest [--only SUBSTRING] [--jobs N] [--cache DIR] [--domain FILE]
+      boot a small Linux guest in converted domains and measure what it sees
+      (entropy rate per rng0 limiter, UUID, vCPUs, memory, NICs, disks, TPM);
+      writes target/guest.md";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("conformance") => conformance::main(args.collect()),
+        Some("guest") => ExitCode::from(guest::cli(args.collect()).clamp(0, 255) as u8),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
     }
-    eprintln!("usage: cargo xtask <task>");
-    std::process::exit(2);
 }
