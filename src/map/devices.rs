@@ -60,6 +60,12 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     let spice = vga.starts_with("qxl") || vga.starts_with("virtio");
+    let vnc_clipboard = props.and_then(|p| p.str("clipboard")) == Some("vnc");
+    // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
+    let no_display = vga == "none" || vga.starts_with("serial");
+    if no_display && vm.text("bios") != Some("ovmf") && vm.text("arch") != Some("aarch64") {
+        domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
+    }
     let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
     let mut videos = Vec::new();
     match vga.as_str() {
@@ -147,17 +153,20 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             listen: local(),
             streaming,
         });
-        let index = virtio_serial(ctx, domain, PciDevice::Spice);
-        let _ = index;
-        domain.devices.channels.push(DomainChardev {
-            chardev_type: "spicevmc",
-            target: Some(DomainChardevTarget {
-                target_type: Some("virtio"),
-                name: Some("com.redhat.spice.0"),
-                port: None,
-            }),
-            ..Default::default()
-        });
+        virtio_serial(ctx, domain, PciDevice::Spice);
+        // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
+        // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
+        if !vnc_clipboard {
+            domain.devices.channels.push(DomainChardev {
+                chardev_type: "spicevmc",
+                target: Some(DomainChardevTarget {
+                    target_type: Some("virtio"),
+                    name: Some("com.redhat.spice.0"),
+                    port: None,
+                }),
+                ..Default::default()
+            });
+        }
         if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
             domain.devices.channels.push(DomainChardev {
                 chardev_type: "spiceport",
@@ -197,7 +206,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped("spice_enhancements", "(empty)");
         }
     }
-    if props.and_then(|p| p.str("clipboard")) == Some("vnc") {
+    if vnc_clipboard {
         domain.devices.channels.push(DomainChardev {
             chardev_type: "qemu-vdagent",
             source: Some(DomainChardevSource {
