@@ -180,7 +180,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             .at(span)
             .help(format!(
                 "OVMF would read the variables at the wrong address: copy the first {varstore} bytes into a raw file \
-                 (dd if=<efidisk> of=<vars>.fd bs={varstore} count=1) and point <nvram> at it"
+                 (dd if=<efidisk> of=<vars>.fd bs={varstore} count=1) and point <nvram> at it; {undefine_help}"
             )),
         );
     }

@@ -636,16 +636,24 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
             vol.source = Source::File(path);
         }
         Lvm | LvmThin => {
-            if name.contains('/') || name.is_empty() {
+            if !owned_name(volname, &["vm", "base"]) {
                 return Err(bad(storage.kind.name()));
             }
             vol.format = if storage.kind == Lvm && name.ends_with(".qcow2") { "qcow2" } else { "raw" }.into();
             vol.source = Source::Block(format!("/dev/{}/{name}", need("vgname")?));
         }
         ZfsPool => {
+            if !block_volname(volname, &["vm", "base", "subvol", "basevol"]) {
+                return Err(bad("zfspool"));
+            }
             vol.source = Source::Block(format!("/dev/zvol/{}/{name}", need("pool")?));
         }
-        Rbd => resolve_rbd(storage, name, &mut vol),
+        Rbd => {
+            if !block_volname(volname, &["vm", "base"]) {
+                return Err(bad("rbd"));
+            }
+            resolve_rbd(storage, name, &mut vol)
+        }
         Iscsi => {
             // ISCSIPlugin `parse_volname`: `^\d+\.\d+\.\d+\.(\S+)$`.
             let mut it = volname.splitn(4, '.');
@@ -667,6 +675,9 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
             vol.notes.push(initiator_note());
         }
         Zfs => {
+            if !block_volname(volname, &["vm", "base", "subvol", "basevol"]) {
+                return Err(bad("zfs"));
+            }
             vol.source = Source::Network(NetworkVolume {
                 protocol: "iscsi",
                 name: format!("{}/0", need("target")?),
@@ -699,6 +710,29 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
         vol.format = f.to_owned();
     }
     Ok(vol)
+}
+
+/// `(vm|base|…)-<vmid>-<rest>`, the image names the block storage plugins accept.
+fn owned_name(name: &str, prefixes: &[&str]) -> bool {
+    let Some((prefix, rest)) = name.split_once('-') else {
+        return false;
+    };
+    let Some((vmid, tail)) = rest.split_once('-') else {
+        return false;
+    };
+    prefixes.contains(&prefix)
+        && !vmid.is_empty()
+        && vmid.bytes().all(|b| b.is_ascii_digit())
+        && !tail.is_empty()
+        && !tail.contains(|c: char| c.is_whitespace() || c == '/')
+}
+
+/// An image name, optionally below its linked-clone base (`base-100-disk-0/vm-101-disk-0`).
+fn block_volname(volname: &str, prefixes: &[&str]) -> bool {
+    match volname.split_once('/') {
+        Some((base, name)) => owned_name(base, &["base", "basevol"]) && owned_name(name, prefixes),
+        None => owned_name(volname, prefixes),
+    }
 }
 
 fn initiator_note() -> VolumeNote {
