@@ -439,6 +439,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                 Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
                     .at(d.props.span_of("snapshot")),
             );
+        } else if disk_type != "file" {
+            // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
+            // the real volume instead would keep what the guest expects to be thrown away.
+            ctx.note_on(
+                key,
+                Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
+                    .at(d.props.span_of("snapshot"))
+                    .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
+            );
         } else {
             transient = Some(Empty);
         }
@@ -509,6 +518,24 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
     }
 
+    // libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which is
+    // also what q35 IDE drives become).
+    let wwn = d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned());
+    let wwn = match wwn {
+        Some(w) if bus == "sata" => {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::DISK_OPTION_DROPPED,
+                    format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
+                )
+                .at(d.props.span_of("wwn"))
+                .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
+            );
+            None
+        }
+        other => other,
+    };
     let iotune = if empty { None } else { iotune(ctx, d) };
     Some(DomainDisk {
         disk_type,
@@ -522,7 +549,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         readonly: readonly.then_some(Empty),
         transient,
         serial,
-        wwn: d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned()),
+        wwn,
         vendor: d.str("vendor").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
         product: d.str("product").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
         alias: None,

@@ -620,7 +620,9 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
                 "images" => format_of(&file_name).unwrap_or("raw").to_owned(),
                 _ => "raw".to_owned(),
             };
-            let mut path = format!("{}/{rel}", storage.path().trim_end_matches('/'));
+            // nfs/cifs/cephfs got their default path at parse time; dir and btrfs must have one.
+            let base = if matches!(storage.kind, Dir | Btrfs) { need("path")? } else { storage.path() };
+            let mut path = format!("{}/{rel}", base.trim_end_matches('/'));
             if storage.kind == Btrfs && vtype == "images" && vol.format == "raw" {
                 // BTRFSPlugin: every raw image lives in its own subvolume as `disk.raw`.
                 path = format!("{}/disk.raw", path.trim_end_matches(".raw"));
