@@ -366,7 +366,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             driver.discard = Some(if discard_on { "unmap" } else { "ignore" });
             driver.detect_zeroes = Some(detect_zeroes);
         }
-        driver.error_policy = d.str("werror").map(str::to_owned);
+        // libvirt spells QEMU's `enospc` as `enospace`.
+        driver.error_policy = d.str("werror").map(|w| if w == "enospc" { "enospace" } else { w }.to_owned());
         driver.rerror_policy = d.str("rerror").map(str::to_owned);
     }
     if d.flag("iothread") {
@@ -522,6 +523,9 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     // also what q35 IDE drives become).
     let wwn = d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned());
     let wwn = match wwn {
+        // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
+        // supported for lun device").
+        Some(_) if device == "lun" => None,
         Some(w) if bus == "sata" => {
             ctx.note_on(
                 key,
@@ -543,7 +547,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         driver: Some(driver),
         auth,
         source,
-        target: DomainDiskTarget { dev, bus, rotation_rate: d.flag("ssd").then_some(1) },
+        // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
+        target: DomainDiskTarget { dev, bus, rotation_rate: (d.flag("ssd") && device == "disk").then_some(1) },
         iotune,
         boot: ctx.boot_order(key),
         readonly: readonly.then_some(Empty),
