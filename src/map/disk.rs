@@ -305,7 +305,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
         return None;
     }
-    if !cdrom && volume.vtype == "iso" {
+    // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
+    if !cdrom && volume.vtype == "iso" && d.props.get("media").is_none() {
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
