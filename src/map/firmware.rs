@@ -11,6 +11,7 @@ use crate::libvirt::{
     DomainDiskSourceHost, DomainFeatureState, DomainLoader, DomainNvram, DomainTpm, DomainTpmBackend,
 };
 use crate::map::{Ctx, TpmBackend};
+use crate::pve::defaults;
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
 
@@ -48,7 +49,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     let aarch64 = vm.text("arch") == Some("aarch64");
-    let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")) == Some("4m");
+    let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
     let keys = efidisk.and_then(|e| e.bool("pre-enrolled-keys")).unwrap_or(false);
     let dir = &ctx.opts.firmware_dir;
     let (code_file, vars_file, secure) = if aarch64 {
@@ -210,8 +211,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(state) = vm.props("tpmstate0") else {
         return;
     };
-    // Proxmox's default is v1.2 (Drive.pm `$tpmstate_fmt`).
-    let v2 = state.str("version") == Some("v2.0");
+    let v2 = state.str("version").unwrap_or(defaults::TPM_VERSION) == "v2.0";
     let version = if v2 { "2.0" } else { "1.2" };
     let span = state.span_of("file");
     match ctx.opts.tpm_backend {

@@ -15,3 +15,15 @@ pub const RNG_PERIOD_MS: u64 = 1000;
 pub const SCSIHW: &str = "lsi";
 pub const VGA: &str = "std";
 pub const ARCH: &str = "x86_64";
+/// efidisk0 `efitype` (Drive.pm `$efidisk_fmt`): the old 2 MiB OVMF build.
+pub const EFITYPE: &str = "2m";
+/// tpmstate0 `version` (Drive.pm `$tpmstate_fmt`): v1.2, although the GUI creates v2.0.
+pub const TPM_VERSION: &str = "v1.2";
+/// rbd storage: pool and ceph user when storage.cfg names none (RBDPlugin, CephConfig.pm).
+pub const RBD_POOL: &str = "rbd";
+pub const RBD_USER: &str = "admin";
+/// The msgr2 monitor port Proxmox's blockdev puts on monhost entries without one.
+pub const CEPH_MON_PORT: &str = "3300";
+pub const ISCSI_PORT: &str = "3260";
+/// Where pve-storage keeps the `local` storage, whatever storage.cfg says.
+pub const LOCAL_PATH: &str = "/var/lib/vz";

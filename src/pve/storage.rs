@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::pve::defaults;
 use crate::report::{code, Note, Severity, Span};
 
 /// The storage types pve-storage knows (pve-config.md §4). GlusterFS was dropped upstream.
@@ -337,7 +338,7 @@ impl StorageConfig {
 fn force_local(cfg: &mut StorageConfig) {
     match cfg.storages.iter_mut().find(|s| s.id == "local") {
         Some(local) if local.kind == StorageType::Dir => {
-            local.props.insert("path".into(), "/var/lib/vz".into());
+            local.props.insert("path".into(), defaults::LOCAL_PATH.into());
         }
         other => {
             let fresh = Storage::new(
@@ -752,7 +753,7 @@ fn initiator_note() -> VolumeNote {
 
 /// An iSCSI portal `host[:port]` (port 3260 by default).
 fn portal(p: &str) -> (String, String) {
-    split_host_port(p, "3260")
+    split_host_port(p, defaults::ISCSI_PORT)
 }
 
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
@@ -770,7 +771,7 @@ fn split_host_port(p: &str, default_port: &str) -> (String, String) {
 }
 
 fn resolve_rbd(storage: &Storage, image: &str, vol: &mut Volume) {
-    let pool = storage.prop("pool").unwrap_or("rbd");
+    let pool = storage.prop("pool").unwrap_or(defaults::RBD_POOL);
     let namespace = storage.prop("namespace");
     let krbd = storage.flag("krbd");
     let pool_ns = match namespace {
@@ -820,12 +821,16 @@ fn resolve_rbd(storage: &Storage, image: &str, vol: &mut Volume) {
         vol.source = Source::Block(path);
         return;
     }
-    let user = storage.prop("username").unwrap_or("admin").to_owned();
+    let user = storage.prop("username").unwrap_or(defaults::RBD_USER).to_owned();
     let (hosts, config) = match storage.prop("monhost") {
         // Proxmox's blockdev splits monhost on `[,; ]` and puts port 3300 (msgr2) on bare hosts.
-        Some(mons) => {
-            (mons.split([',', ';', ' ']).filter(|m| !m.is_empty()).map(|m| split_host_port(m, "3300")).collect(), None)
-        }
+        Some(mons) => (
+            mons.split([',', ';', ' '])
+                .filter(|m| !m.is_empty())
+                .map(|m| split_host_port(m, defaults::CEPH_MON_PORT))
+                .collect(),
+            None,
+        ),
         // PVE-managed (hyper-converged) ceph: monitors come from the cluster's ceph.conf.
         None => (Vec::new(), Some("/etc/pve/ceph.conf".to_owned())),
     };
