@@ -171,6 +171,46 @@ pub mod code {
     pub const USB_SPICE_BOOT: &str = "pve2virt::map::usb_spice_boot";
     pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
     pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
+    // storage.cfg (pve-config.md §4).
+    pub const STORAGE_SYNTAX: &str = "pve2virt::storage::syntax";
+    pub const STORAGE_DUPLICATE_ATTRIBUTE: &str = "pve2virt::storage::duplicate_attribute";
+    pub const STORAGE_DUPLICATE_ID: &str = "pve2virt::storage::duplicate_id";
+    pub const STORAGE_BAD_ID: &str = "pve2virt::storage::bad_id";
+    pub const STORAGE_UNKNOWN_TYPE: &str = "pve2virt::storage::unknown_type";
+    // Volume resolution.
+    pub const UNKNOWN_STORAGE: &str = "pve2virt::storage::unknown_storage";
+    pub const CONTENT_TYPE: &str = "pve2virt::storage::content_type";
+    pub const BAD_VOLUME_NAME: &str = "pve2virt::storage::bad_volume_name";
+    pub const STORAGE_INCOMPLETE: &str = "pve2virt::storage::incomplete";
+    pub const NOT_ATTACHABLE: &str = "pve2virt::storage::not_attachable";
+    pub const VOLUME_ESCAPES: &str = "pve2virt::storage::volume_escapes";
+    pub const ZFS_ISCSI_LUN: &str = "pve2virt::storage::zfs_iscsi_lun";
+    pub const ISCSI_INITIATOR: &str = "pve2virt::storage::iscsi_initiator";
+    pub const RBD_KRBD: &str = "pve2virt::storage::rbd_krbd";
+    pub const RBD_NAMESPACE: &str = "pve2virt::storage::rbd_namespace";
+    pub const RBD_SECRET: &str = "pve2virt::storage::rbd_secret";
+    pub const RBD_CEPH_CONF: &str = "pve2virt::storage::rbd_ceph_conf";
+    // Disks and controllers (libvirt-mapping.md §5).
+    pub const DISK_CLOUDINIT: &str = "pve2virt::map::disk_cloudinit";
+    pub const DISK_READONLY_UNSUPPORTED: &str = "pve2virt::map::disk_readonly_unsupported";
+    pub const DISK_OPTION_DROPPED: &str = "pve2virt::map::disk_option_dropped";
+    pub const DISK_MANAGEMENT_ONLY: &str = "pve2virt::map::disk_management_only";
+    pub const DISK_INVALID: &str = "pve2virt::map::disk_invalid";
+    pub const DISK_SCSI_DEVICE_ID: &str = "pve2virt::map::disk_scsi_device_id";
+    pub const SCSIHW_SUBSTITUTED: &str = "pve2virt::map::scsihw_substituted";
+    pub const UNUSED_VOLUME: &str = "pve2virt::map::unused_volume";
+    pub const VMSTATE_DROPPED: &str = "pve2virt::map::vmstate_dropped";
+    // Firmware and TPM (libvirt-mapping.md §2.2, §2.3).
+    pub const EFIDISK_NVRAM: &str = "pve2virt::map::efidisk_nvram";
+    pub const EFIDISK_NOT_RAW: &str = "pve2virt::map::efidisk_not_raw";
+    pub const EFIDISK_OVERSIZED: &str = "pve2virt::map::efidisk_oversized";
+    pub const EFIDISK_MISSING: &str = "pve2virt::map::efidisk_missing";
+    pub const EFIDISK_UNUSED: &str = "pve2virt::map::efidisk_unused";
+    pub const EFIDISK_MS_CERT: &str = "pve2virt::map::efidisk_ms_cert";
+    pub const UEFI_WITHOUT_ACPI: &str = "pve2virt::map::uefi_without_acpi";
+    pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
+    pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
+    pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

@@ -765,6 +765,8 @@ pub struct DomainDiskSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<DomainDiskSourceConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<DomainDiskAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initiator: Option<DomainDiskSourceInitiator>,
 }
 
@@ -1064,6 +1066,9 @@ pub struct DomainChardev {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct DomainChardevSource {
+    /// Only for a TPM's external backend (`<source type='unix' …>`).
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    pub source_type: Option<&'static str>,
     #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'static str>,
     #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]

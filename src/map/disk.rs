@@ -1,6 +1,658 @@
-//! Placeholder: filled in by the disk family.
+//! Drives (`ideN`, `sataN`, `scsiN`, `virtioN`) and their controllers → `<disk>` and
+//! `<controller>` (libvirt-mapping.md §5, pve-config.md §6 "Disks").
+//!
+//! Proxmox's drive defaults differ from libvirt's, so every one is written out: cache `none`
+//! (direct I/O) except CD-ROMs and btrfs, aio `io_uring` except LVM/CIFS/krbd, `detect_zeroes`
+//! on, discard `ignore`. Each disk gets an explicit `<address type='drive'>` so it lands on the
+//! controller, target and unit Proxmox puts it on; the controllers get Proxmox's PCI slots.
 
-use crate::libvirt::Domain;
+use std::collections::BTreeMap;
+
+use crate::libvirt::{
+    Domain, DomainAddress, DomainController, DomainControllerDriver, DomainDisk, DomainDiskAuth, DomainDiskDriver,
+    DomainDiskIotune, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig, DomainDiskSourceHost,
+    DomainDiskTarget, Empty,
+};
+use crate::map::boot::is_cloudinit;
+use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::defaults;
+use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
+use crate::pve::storage::{Resolver, Source, StorageType, Volume};
+use crate::report::{code, Note};
 
-pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
+/// `scsihw` (pve-config.md §6 "Disks", `scsihw_infos`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScsiHw {
+    Lsi,
+    Lsi53c810,
+    VirtioScsi,
+    VirtioScsiSingle,
+    Megasas,
+    Pvscsi,
+}
+
+impl ScsiHw {
+    fn parse(s: &str) -> Self {
+        match s {
+            "lsi53c810" => ScsiHw::Lsi53c810,
+            "virtio-scsi-pci" => ScsiHw::VirtioScsi,
+            "virtio-scsi-single" => ScsiHw::VirtioScsiSingle,
+            "megasas" => ScsiHw::Megasas,
+            "pvscsi" => ScsiHw::Pvscsi,
+            _ => ScsiHw::Lsi,
+        }
+    }
+    /// libvirt's model. lsi53c810 has none: the closest (lsi53c895a) stands in.
+    fn model(self) -> &'static str {
+        match self {
+            ScsiHw::Lsi | ScsiHw::Lsi53c810 => "lsilogic",
+            ScsiHw::VirtioScsi | ScsiHw::VirtioScsiSingle => "virtio-scsi",
+            ScsiHw::Megasas => "lsisas1078",
+            ScsiHw::Pvscsi => "vmpvscsi",
+        }
+    }
+    /// Disks per controller.
+    fn per_controller(self) -> u32 {
+        match self {
+            ScsiHw::Lsi | ScsiHw::Lsi53c810 => 7,
+            ScsiHw::VirtioScsiSingle => 1,
+            _ => 256,
+        }
+    }
+    fn is_virtio(self) -> bool {
+        matches!(self, ScsiHw::VirtioScsi | ScsiHw::VirtioScsiSingle)
+    }
+}
+
+/// `sd` names are shared by SCSI, SATA and q35 IDE disks: handed out in order.
+fn disk_letters(mut n: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'a' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+struct Layout {
+    scsihw: ScsiHw,
+    /// Proxmox SCSI controller number → libvirt index (contiguous: libvirt invents controllers
+    /// for gaps, libvirt-mapping.md §5.3).
+    scsi_index: BTreeMap<u32, u32>,
+    next_sd: u32,
+    next_iothread: u32,
+    device_id_noted: bool,
+}
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let opts = ctx.opts;
+    for note in &opts.storage.notes {
+        // storage.cfg notes point into storage.cfg, not into the VM config.
+        let mut note = note.clone();
+        note.span = None;
+        note.label = None;
+        ctx.note(note);
+    }
+    let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
+
+    let mut drives = Vec::new();
+    for bus in Bus::ALL {
+        for i in 0..bus.count() {
+            if let Some(props) = vm.props(&format!("{}{i}", bus.prefix())) {
+                drives.push(Drive::from_props(bus, i, props));
+            }
+        }
+    }
+
+    let scsihw = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW));
+    let mut layout =
+        Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0, device_id_noted: false };
+    let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
+    for d in &scsi {
+        let n = layout.scsi_index.len() as u32;
+        layout.scsi_index.entry(d.index / scsihw.per_controller()).or_insert(n);
+    }
+    scsi_controllers(ctx, domain, &mut layout, &scsi);
+    if vm.get("scsihw").is_some() {
+        if scsi.is_empty() {
+            ctx.mapped("scsihw", "(no SCSI disks)");
+        } else {
+            ctx.mapped("scsihw", "devices/controller@model");
+        }
+    }
+    if drives.iter().any(|d| d.bus == Bus::Sata) {
+        // Proxmox adds its own AHCI `ahci0`; on q35 that is a second one next to the ICH9 built-in.
+        let index = u32::from(ctx.is_q35());
+        let address = ctx.pci_address(PciDevice::Ahci(0));
+        domain.devices.controllers.push(DomainController {
+            controller_type: "sata",
+            index,
+            address,
+            ..Default::default()
+        });
+    }
+
+    for drive in &drives {
+        if let Some(disk) = disk(ctx, &resolver, &mut layout, drive) {
+            domain.devices.disks.push(disk);
+            ctx.mapped(&drive.key, "devices/disk");
+        }
+    }
+    if layout.next_iothread > 0 {
+        domain.iothreads = Some(domain.iothreads.unwrap_or(0).max(layout.next_iothread));
+    }
+
+    for (_, entry) in vm.indexed("unused") {
+        let key = entry.key.value.clone();
+        let file = entry.props().and_then(|p| p.str("file")).unwrap_or_default().to_owned();
+        ctx.note_on(
+            &key,
+            Note::advice(code::UNUSED_VOLUME, format!("unused volume '{file}' is not attached"))
+                .label("not attached")
+                .help("Proxmox keeps detached volumes as unusedN; copy it too if you still need it"),
+        );
+    }
+    if vm.get("vmstate").is_some() {
+        ctx.note_on(
+            "vmstate",
+            Note::warning(code::VMSTATE_DROPPED, "the saved RAM state (hibernation or snapshot) is not carried over")
+                .label("not restored")
+                .help("the guest cold-boots; resume or shut it down on Proxmox first to keep its running state"),
+        );
+    }
+    if vm.get("vmstatestorage").is_some() {
+        ctx.note_on(
+            "vmstatestorage",
+            Note::advice(code::VMSTATE_DROPPED, "where Proxmox saves RAM state has no libvirt equivalent")
+                .label("Proxmox only"),
+        );
+    }
+}
+
+fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scsi: &[&Drive]) {
+    let hw = layout.scsihw;
+    if hw == ScsiHw::Lsi53c810 && !scsi.is_empty() {
+        ctx.note_on(
+            "scsihw",
+            Note::warning(
+                code::SCSIHW_SUBSTITUTED,
+                "libvirt has no lsi53c810 model: an LSI 53C895A (lsilogic) is used",
+            )
+            .label("becomes lsilogic")
+            .help("the guest sees a different SCSI controller; it needs a driver for the 53C895A"),
+        );
+    }
+    let mut done: Vec<u32> = Vec::new();
+    for d in scsi {
+        let n = d.index / hw.per_controller();
+        if done.contains(&n) {
+            continue;
+        }
+        done.push(n);
+        let index = layout.scsi_index[&n];
+        let mut driver = DomainControllerDriver::default();
+        if hw.is_virtio() {
+            // Proxmox passes the first disk's `queues` to the controller it creates.
+            driver.queues = d.props.int("queues").filter(|q| *q > 1).map(|q| q as u32);
+        }
+        if hw == ScsiHw::VirtioScsiSingle && d.flag("iothread") {
+            layout.next_iothread += 1;
+            driver.iothread = Some(layout.next_iothread);
+        }
+        let address = ctx.pci_address(if hw == ScsiHw::VirtioScsiSingle {
+            PciDevice::VirtioScsi(n)
+        } else {
+            PciDevice::ScsiHw(n)
+        });
+        domain.devices.controllers.push(DomainController {
+            controller_type: "scsi",
+            index,
+            model: Some(hw.model()),
+            driver: (driver != DomainControllerDriver::default()).then_some(driver),
+            address,
+            ..Default::default()
+        });
+    }
+}
+
+/// The guest-visible position: target dev, bus, drive address.
+fn placement(ctx: &Ctx, layout: &mut Layout, d: &Drive) -> (String, &'static str, Option<DomainAddress>) {
+    let mut sd = || {
+        let name = format!("sd{}", disk_letters(layout.next_sd));
+        layout.next_sd += 1;
+        name
+    };
+    match d.bus {
+        Bus::Virtio => (format!("vd{}", disk_letters(d.index)), "virtio", None),
+        Bus::Ide if ctx.is_q35() => {
+            // q35 has no IDE: Proxmox puts ide0–3 on the ICH9 AHCI ports 0, 2, 1, 3.
+            let unit = [0, 2, 1, 3][d.index as usize % 4];
+            (sd(), "sata", Some(DomainAddress::drive(0, 0, 0, unit)))
+        }
+        Bus::Ide => {
+            (format!("hd{}", disk_letters(d.index)), "ide", Some(DomainAddress::drive(0, d.index / 2, 0, d.index % 2)))
+        }
+        Bus::Sata => (sd(), "sata", Some(DomainAddress::drive(u32::from(ctx.is_q35()), 0, 0, d.index))),
+        Bus::Scsi => {
+            let hw = layout.scsihw;
+            let controller = layout.scsi_index.get(&(d.index / hw.per_controller())).copied().unwrap_or(0);
+            let (target, unit) = match hw {
+                ScsiHw::Lsi | ScsiHw::Lsi53c810 => (0, d.index % 7),
+                ScsiHw::Pvscsi => (d.index, 0),
+                _ => (0, d.index),
+            };
+            (sd(), "scsi", Some(DomainAddress::drive(controller, 0, target, unit)))
+        }
+    }
+}
+
+fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> Option<DomainDisk> {
+    let key = d.key.as_str();
+    let cloudinit = is_cloudinit(d.file);
+    let cdrom = d.cdrom || cloudinit || d.file == "cdrom";
+    if cdrom && d.bus == Bus::Virtio {
+        ctx.note_on(
+            key,
+            Note::error(code::DISK_INVALID, "a VirtIO drive cannot be a CD-ROM")
+                .at(d.props.span_of("media"))
+                .help("Proxmox refuses this too; put the CD-ROM on ide, sata or scsi"),
+        );
+        return None;
+    }
+    let volume = if cloudinit {
+        ctx.note_on(
+            key,
+            Note::warning(code::DISK_CLOUDINIT, "the cloud-init drive becomes an empty CD-ROM")
+                .at(d.file_span)
+                .label("Proxmox generates this ISO at every start")
+                .help(
+                    "build the NoCloud/ConfigDrive ISO outside libvirt (cloud-localds or genisoimage -V cidata) \
+                     and insert it with virsh change-media",
+                ),
+        );
+        Volume {
+            source: Source::Empty,
+            format: "raw".into(),
+            storage: None,
+            krbd: false,
+            vtype: "iso",
+            notes: Vec::new(),
+        }
+    } else {
+        match resolver.resolve(d.file, d.str("format"), cdrom) {
+            Ok(v) => v,
+            Err(n) => {
+                ctx.note_on(key, n.into_note().at(d.file_span).label("cannot resolve"));
+                return None;
+            }
+        }
+    };
+    for n in &volume.notes {
+        ctx.note_on(key, n.clone().into_note().at(d.file_span));
+    }
+    if !cdrom && volume.source == Source::Empty {
+        ctx.note_on(
+            key,
+            Note::warning(code::DISK_INVALID, "a disk with file 'none' has no medium: left out")
+                .at(d.file_span)
+                .help("add media=cdrom for an empty CD-ROM drive"),
+        );
+        return None;
+    }
+    // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
+    if !cdrom && volume.vtype == "iso" && d.props.get("media").is_none() {
+        ctx.note_on(
+            key,
+            Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
+                .at(d.file_span)
+                .help("add media=cdrom (Proxmox refuses this drive too)"),
+        );
+        return None;
+    }
+
+    let (dev, bus, address) = placement(ctx, layout, d);
+    let empty = volume.source == Source::Empty;
+
+    // Cache: Proxmox uses direct I/O except for CD-ROMs and btrfs (no O_DIRECT on CoW files).
+    let cache = d.str("cache").map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
+        "writeback"
+    } else {
+        "none"
+    });
+    let direct = matches!(cache, "none" | "directsync");
+    let local = matches!(volume.source, Source::File(_) | Source::Block(_));
+    let io = if !local {
+        None
+    } else {
+        let default = match volume.storage {
+            Some(StorageType::Lvm | StorageType::Cifs) => Some(if direct { "native" } else { "threads" }),
+            _ if volume.krbd && !direct => Some("threads"),
+            _ => Some("io_uring"),
+        };
+        match d.str("aio") {
+            Some("native") if !direct => {
+                ctx.note_on(
+                    key,
+                    Note::warning(
+                        code::DISK_OPTION_DROPPED,
+                        format!("aio=native needs direct I/O, but cache is {cache}: threads used"),
+                    )
+                    .at(d.props.span_of("aio"))
+                    .help("QEMU refuses native AIO without O_DIRECT; set cache=none to keep native"),
+                );
+                Some("threads")
+            }
+            Some(a) => Some(aio_name(a)),
+            None => default,
+        }
+    };
+    let discard_on = d.str("discard") == Some("on");
+    let detect_zeroes = match (d.props.bool("detect_zeroes"), discard_on) {
+        (Some(false), _) => "off",
+        (_, true) => "unmap",
+        _ => "on",
+    };
+    let mut driver = DomainDiskDriver { name: "qemu", format: volume.format.clone(), ..Default::default() };
+    if !empty {
+        driver.cache = Some(cache);
+        driver.io = io;
+        // Proxmox sets neither on read-only CD-ROM nodes.
+        if !cdrom {
+            driver.discard = Some(if discard_on { "unmap" } else { "ignore" });
+            driver.detect_zeroes = Some(detect_zeroes);
+        }
+        // libvirt spells QEMU's `enospc` as `enospace`.
+        driver.error_policy = d.str("werror").map(|w| if w == "enospc" { "enospace" } else { w }.to_owned());
+        driver.rerror_policy = d.str("rerror").map(str::to_owned);
+    }
+    if d.flag("iothread") {
+        match d.bus {
+            Bus::Virtio => {
+                layout.next_iothread += 1;
+                driver.iothread = Some(layout.next_iothread);
+            }
+            Bus::Scsi if layout.scsihw == ScsiHw::VirtioScsiSingle => {}
+            _ => ctx.note_on(
+                key,
+                Note::warning(
+                    code::DISK_OPTION_DROPPED,
+                    "iothread is only valid with virtio disks or scsihw virtio-scsi-single: ignored",
+                )
+                .at(d.props.span_of("iothread"))
+                .help("Proxmox ignores it too"),
+            ),
+        }
+    }
+
+    let mut device = if cdrom { "cdrom" } else { "disk" };
+    if d.bus == Bus::Scsi && d.flag("scsiblock") && !cdrom {
+        if matches!(volume.source, Source::Block(_)) {
+            device = "lun";
+        } else {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::DISK_OPTION_DROPPED,
+                    "scsiblock needs a host block device: the volume is attached as a plain disk",
+                )
+                .at(d.props.span_of("scsiblock")),
+            );
+        }
+    }
+    let (disk_type, source, auth) = match &volume.source {
+        Source::File(f) => ("file", Some(DomainDiskSource { file: Some(f.clone()), ..Default::default() }), None),
+        Source::Block(b) => ("block", Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }), None),
+        Source::Network(n) => {
+            let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
+                username: user.clone(),
+                secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+            });
+            (
+                "network",
+                Some(DomainDiskSource {
+                    protocol: Some(n.protocol),
+                    name: Some(n.name.clone()),
+                    hosts: n
+                        .hosts
+                        .iter()
+                        .map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) })
+                        .collect(),
+                    config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
+                    ..Default::default()
+                }),
+                auth,
+            )
+        }
+        Source::Empty => ("file", None, None),
+    };
+
+    let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.flag("ro"));
+    let mut transient = None;
+    if d.flag("snapshot") {
+        if readonly || empty {
+            ctx.note_on(
+                key,
+                Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
+                    .at(d.props.span_of("snapshot")),
+            );
+        } else if disk_type != "file" {
+            // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
+            // the real volume instead would keep what the guest expects to be thrown away.
+            ctx.note_on(
+                key,
+                Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
+                    .at(d.props.span_of("snapshot"))
+                    .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
+            );
+        } else {
+            transient = Some(Empty);
+        }
+    }
+
+    let serial = d.str("serial").map(url_decode).and_then(|s| {
+        let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.+- ".contains(c));
+        if ok {
+            Some(s)
+        } else {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::DISK_OPTION_DROPPED,
+                    format!("libvirt cannot express the disk serial '{s}': left out"),
+                )
+                .at(d.props.span_of("serial"))
+                .help("libvirt serials may only contain letters, digits, '_', '.', '+', '-' and spaces"),
+            );
+            None
+        }
+    });
+    if d.bus == Bus::Scsi && serial.is_none() && !layout.device_id_noted {
+        layout.device_id_noted = true;
+        ctx.note_on(
+            key,
+            Note::advice(code::DISK_SCSI_DEVICE_ID, "SCSI disks get libvirt's device_id, not Proxmox's drive-scsiN")
+                .at(d.file_span)
+                .help(
+                    "guest paths like /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0 change; set \
+                     <serial>drive-scsiN</serial> by hand if the guest relies on them (this also adds a unit serial)",
+                ),
+        );
+    }
+    if let Some(model) = d.str("model") {
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::DISK_OPTION_DROPPED,
+                format!("libvirt cannot set the IDE model string '{}'", url_decode(model)),
+            )
+            .at(d.props.span_of("model"))
+            .help("the guest sees QEMU's default model (QEMU HARDDISK)"),
+        );
+    }
+    let management: Vec<&str> = [("backup", false), ("replicate", false), ("shared", true)]
+        .into_iter()
+        .filter(|(k, v)| d.props.bool(k) == Some(*v))
+        .map(|(k, v)| {
+            if v {
+                "shared=1"
+            } else if k == "backup" {
+                "backup=0"
+            } else {
+                "replicate=0"
+            }
+        })
+        .collect();
+    if !management.is_empty() {
+        ctx.note_on(
+            key,
+            Note::advice(
+                code::DISK_MANAGEMENT_ONLY,
+                format!("{} only steer Proxmox's backup and replication", management.join(", ")),
+            )
+            .at(d.props.span)
+            .label("Proxmox management only"),
+        );
+    }
+
+    // libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which is
+    // also what q35 IDE drives become).
+    let wwn = d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned());
+    let wwn = match wwn {
+        // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
+        // supported for lun device").
+        Some(_) if device == "lun" => None,
+        Some(w) if bus == "sata" => {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::DISK_OPTION_DROPPED,
+                    format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
+                )
+                .at(d.props.span_of("wwn"))
+                .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
+            );
+            None
+        }
+        other => other,
+    };
+    let iotune = if empty { None } else { iotune(ctx, d) };
+    Some(DomainDisk {
+        disk_type,
+        device,
+        driver: Some(driver),
+        auth,
+        source,
+        // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
+        target: DomainDiskTarget { dev, bus, rotation_rate: (d.flag("ssd") && device == "disk").then_some(1) },
+        iotune,
+        boot: ctx.boot_order(key),
+        readonly: readonly.then_some(Empty),
+        transient,
+        serial,
+        wwn,
+        vendor: d.str("vendor").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
+        product: d.str("product").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
+        alias: None,
+        address: match d.bus {
+            Bus::Virtio => ctx.pci_address(PciDevice::Virtio(d.index)),
+            _ => address,
+        },
+        ..Default::default()
+    })
+}
+
+fn cache_name(c: &str) -> &'static str {
+    match c {
+        "writethrough" => "writethrough",
+        "writeback" => "writeback",
+        "unsafe" => "unsafe",
+        "directsync" => "directsync",
+        _ => "none",
+    }
+}
+
+fn aio_name(a: &str) -> &'static str {
+    match a {
+        "native" => "native",
+        "threads" => "threads",
+        _ => "io_uring",
+    }
+}
+
+/// `<iotune>`. libvirt refuses the combinations Proxmox's `parse_drive` refuses too (total with
+/// read/write, a burst without its base rate, a burst length without its burst).
+fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
+    let t = d.throttle();
+    if !t.bytes.iter().chain(&t.iops).any(Limit::is_set) {
+        return None;
+    }
+    let mut problems = Vec::new();
+    for (unit, limits) in [("mbps", &t.bytes), ("iops", &t.iops)] {
+        let [total, rd, wr] = limits;
+        if total.rate.is_some() && (rd.rate.is_some() || wr.rate.is_some()) {
+            problems.push(format!("{unit} together with {unit}_rd/{unit}_wr"));
+        }
+        if total.max.is_some() && (rd.max.is_some() || wr.max.is_some()) {
+            problems.push(format!("{unit}_max together with {unit}_rd_max/{unit}_wr_max"));
+        }
+        for (dir, l) in ["", "_rd", "_wr"].iter().zip(limits) {
+            if l.max.is_some() && l.rate.is_none() {
+                problems.push(format!("{unit}{dir}_max without {unit}{dir}"));
+            }
+            if l.max_length.is_some() && l.max.is_none() {
+                let len = if unit == "mbps" { "bps" } else { "iops" };
+                problems.push(format!("{len}{dir}_max_length without {unit}{dir}_max"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        ctx.note_on(
+            &d.key,
+            Note::error(code::DISK_INVALID, format!("invalid throttling: {}", problems.join("; ")))
+                .at(d.props.span)
+                .help("Proxmox rejects these combinations too (Drive.pm parse_drive)"),
+        );
+        return None;
+    }
+    let [bt, br, bw] = t.bytes;
+    let [it, ir, iw] = t.iops;
+    Some(DomainDiskIotune {
+        total_bytes_sec: bt.rate,
+        read_bytes_sec: br.rate,
+        write_bytes_sec: bw.rate,
+        total_iops_sec: it.rate,
+        read_iops_sec: ir.rate,
+        write_iops_sec: iw.rate,
+        total_bytes_sec_max: bt.max,
+        read_bytes_sec_max: br.max,
+        write_bytes_sec_max: bw.max,
+        total_iops_sec_max: it.max,
+        read_iops_sec_max: ir.max,
+        write_iops_sec_max: iw.max,
+        // Proxmox puts every drive in its own throttle group `throttle-drive-<id>`.
+        group_name: Some(format!("drive-{}", d.key)),
+        total_bytes_sec_max_length: bt.max_length,
+        read_bytes_sec_max_length: br.max_length,
+        write_bytes_sec_max_length: bw.max_length,
+        total_iops_sec_max_length: it.max_length,
+        read_iops_sec_max_length: ir.max_length,
+        write_iops_sec_max_length: iw.max_length,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn letters() {
+        assert_eq!(super::disk_letters(0), "a");
+        assert_eq!(super::disk_letters(25), "z");
+        assert_eq!(super::disk_letters(26), "aa");
+        assert_eq!(super::disk_letters(30), "ae");
+    }
+}

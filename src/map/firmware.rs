@@ -1,6 +1,308 @@
-//! Placeholder: filled in by the firmware family.
+//! `bios`, `efidisk0` and `tpmstate0` → `<loader>`, `<nvram>`, `<tpm>` (libvirt-mapping.md §2.2,
+//! §2.3, §15.1–2; pve-config.md §6 "Firmware", "TPM").
+//!
+//! The EFI variables and the TPM state stay on their Proxmox volumes: `<nvram>` names the efidisk
+//! itself and the TPM is an external swtpm on the tpmstate volume, so Secure Boot keys, boot
+//! entries and BitLocker secrets survive the move. libvirt 9.0 has no format and no size for a
+//! pflash, which is what most of the notes below are about.
 
-use crate::libvirt::Domain;
-use crate::map::Ctx;
+use crate::libvirt::{
+    Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig,
+    DomainDiskSourceHost, DomainFeatureState, DomainLoader, DomainNvram, DomainTpm, DomainTpmBackend,
+};
+use crate::map::{Ctx, TpmBackend};
+use crate::pve::defaults;
+use crate::pve::storage::{Resolver, Source};
+use crate::report::{code, Note};
 
-pub fn map(_ctx: &mut Ctx, _domain: &mut Domain) {}
+/// OVMF varstore sizes (OVMF.pm): what Proxmox cuts an efidisk down to with raw `size=`.
+const VARS_4M: u64 = 540_672;
+const VARS_2M: u64 = 131_072;
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    efi(ctx, domain);
+    tpm(ctx, domain);
+}
+
+fn efi(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let ovmf = vm.text("bios") == Some("ovmf");
+    if vm.get("bios").is_some() {
+        ctx.mapped("bios", if ovmf { "os/loader" } else { "os (SeaBIOS, libvirt's default)" });
+    }
+    let efidisk = vm.props("efidisk0");
+    if !ovmf {
+        if efidisk.is_some() {
+            ctx.note_on(
+                "efidisk0",
+                Note::advice(code::EFIDISK_UNUSED, "efidisk0 is unused: the VM boots SeaBIOS")
+                    .label("ignored by Proxmox too"),
+            );
+        }
+        return;
+    }
+    if vm.get("acpi").is_some() && vm.bool("acpi") == Some(false) {
+        ctx.note_on(
+            "bios",
+            Note::error(code::UEFI_WITHOUT_ACPI, "libvirt refuses UEFI without ACPI")
+                .help("remove `acpi: 0` or use SeaBIOS"),
+        );
+    }
+    let aarch64 = vm.text("arch") == Some("aarch64");
+    let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
+    let keys = efidisk.and_then(|e| e.bool("pre-enrolled-keys")).unwrap_or(false);
+    let dir = &ctx.opts.firmware_dir;
+    let (code_file, vars_file, secure) = if aarch64 {
+        // Debian's qemu-efi-aarch64 ships the enrolled variant as `.ms.fd`.
+        let d = if dir.ends_with("OVMF") { dir.with_file_name("AAVMF") } else { dir.clone() };
+        let (c, v) = if keys { ("AAVMF_CODE.ms.fd", "AAVMF_VARS.ms.fd") } else { ("AAVMF_CODE.fd", "AAVMF_VARS.fd") };
+        (d.join(c), d.join(v), false)
+    } else if efi4m {
+        // OVMF.pm: the SMM (secure boot capable) build on q35 only.
+        let q35 = ctx.is_q35();
+        let c = if q35 { "OVMF_CODE_4M.secboot.fd" } else { "OVMF_CODE_4M.fd" };
+        let v = if keys { "OVMF_VARS_4M.ms.fd" } else { "OVMF_VARS_4M.fd" };
+        (dir.join(c), dir.join(v), q35)
+    } else {
+        (dir.join("OVMF_CODE.fd"), dir.join("OVMF_VARS.fd"), false)
+    };
+    domain.os.loader = Some(DomainLoader {
+        readonly: "yes",
+        secure: secure.then_some("yes"),
+        loader_type: "pflash",
+        path: code_file.display().to_string(),
+    });
+    if secure {
+        // libvirt: "Secure boot requires SMM feature enabled".
+        domain.features.smm = Some(DomainFeatureState::ON);
+    }
+    let template = vars_file.display().to_string();
+    let undefine_help = "undefine this domain with `virsh undefine --keep-nvram`: --nvram deletes the file";
+
+    let Some(efidisk) = efidisk else {
+        domain.os.nvram =
+            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        ctx.note_on(
+            "bios",
+            Note::advice(
+                code::EFIDISK_MISSING,
+                "no efidisk0: libvirt keeps the EFI variables, starting from the template",
+            )
+            .help(format!(
+                "Proxmox starts such VMs from a fresh copy of {template} every time; \
+                     `virsh start --reset-nvram` does the same"
+            )),
+        );
+        return;
+    };
+    let file = efidisk.str("file").unwrap_or("none");
+    let span = efidisk.span_of("file");
+    let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+    let volume = match resolver.resolve(file, efidisk.str("format"), false) {
+        Ok(v) => v,
+        Err(n) => {
+            ctx.note_on("efidisk0", n.into_note().at(span).label("cannot resolve"));
+            return;
+        }
+    };
+    for n in &volume.notes {
+        ctx.note_on("efidisk0", n.clone().into_note().at(span));
+    }
+    let varstore = if efi4m { VARS_4M } else { VARS_2M };
+    let nvram = match &volume.source {
+        Source::File(f) => {
+            DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: Some(f.clone()) }
+        }
+        Source::Block(b) => DomainNvram {
+            template: None,
+            nvram_type: Some("block"),
+            source: Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }),
+            path: None,
+        },
+        Source::Network(n) => DomainNvram {
+            template: None,
+            nvram_type: Some("network"),
+            source: Some(DomainDiskSource {
+                protocol: Some(n.protocol),
+                name: Some(n.name.clone()),
+                hosts: n
+                    .hosts
+                    .iter()
+                    .map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) })
+                    .collect(),
+                config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
+                auth: n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
+                    username: user.clone(),
+                    secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+                }),
+                ..Default::default()
+            }),
+            path: None,
+        },
+        Source::Empty => {
+            ctx.note_on(
+                "efidisk0",
+                Note::error(code::DISK_INVALID, format!("'{file}' cannot hold EFI variables"))
+                    .at(span)
+                    .help("efidisk0 must be a volume or a file"),
+            );
+            return;
+        }
+    };
+    domain.os.nvram = Some(nvram);
+    ctx.mapped("efidisk0", "os/nvram");
+    if volume.format != "raw" {
+        ctx.note_on(
+            "efidisk0",
+            Note::warning(
+                code::EFIDISK_NOT_RAW,
+                format!("the efidisk is {}, but libvirt 9.0 reads EFI variables as raw only", volume.format),
+            )
+            .at(span)
+            .label(format!("{} efidisk", volume.format))
+            .help(format!(
+                "convert it before starting: qemu-img convert -O raw <efidisk> <efidisk>.raw, then point <nvram> at it \
+                 (and {undefine_help})"
+            )),
+        );
+    }
+    let oversized = match &volume.source {
+        Source::File(_) => efidisk.size("size").is_some_and(|s| s > varstore),
+        // LVM, ZFS, RBD and iSCSI volumes are allocated in whole MiB (Proxmox: 4 MiB).
+        _ => efidisk.size("size") != Some(varstore),
+    };
+    if oversized {
+        ctx.note_on(
+            "efidisk0",
+            Note::warning(
+                code::EFIDISK_OVERSIZED,
+                format!("the efidisk is larger than the {varstore}-byte varstore; libvirt 9.0 cannot cut it down"),
+            )
+            .at(span)
+            .help(format!(
+                "OVMF would read the variables at the wrong address: copy the first {varstore} bytes into a raw file \
+                 (dd if=<efidisk> of=<vars>.fd bs={varstore} count=1) and point <nvram> at it; {undefine_help}"
+            )),
+        );
+    }
+    if volume.format == "raw" && !oversized {
+        ctx.note_on(
+            "efidisk0",
+            Note::advice(code::EFIDISK_NVRAM, "the EFI variables stay on the Proxmox efidisk")
+                .at(span)
+                .help(undefine_help),
+        );
+    }
+    if let Some(cert) = efidisk.str("ms-cert") {
+        ctx.note_on(
+            "efidisk0",
+            Note::advice(
+                code::EFIDISK_MS_CERT,
+                format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
+            )
+            .at(efidisk.span_of("ms-cert"))
+            .label("informational"),
+        );
+    }
+}
+
+fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
+    let Some(state) = vm.props("tpmstate0") else {
+        return;
+    };
+    let v2 = state.str("version").unwrap_or(defaults::TPM_VERSION) == "v2.0";
+    let version = if v2 { "2.0" } else { "1.2" };
+    let span = state.span_of("file");
+    match ctx.opts.tpm_backend {
+        TpmBackend::Emulator => {
+            domain.devices.tpms.push(DomainTpm {
+                model: "tpm-tis",
+                backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
+            });
+            ctx.mapped("tpmstate0", "devices/tpm");
+            ctx.note_on(
+                "tpmstate0",
+                Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
+                    .at(span)
+                    .label("state left behind")
+                    .help(
+                        "BitLocker keys, measured-boot secrets and enrolled TPM keys are lost; keep the state with \
+                         --tpm-backend external",
+                    ),
+            );
+        }
+        TpmBackend::External => {
+            let file = state.str("file").unwrap_or("none");
+            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+            let volume = match resolver.resolve(file, state.str("format"), false) {
+                Ok(v) => v,
+                Err(n) => {
+                    ctx.note_on("tpmstate0", n.into_note().at(span).label("cannot resolve"));
+                    return;
+                }
+            };
+            let path = match &volume.source {
+                Source::File(p) | Source::Block(p) => p.clone(),
+                Source::Network(n) => {
+                    // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
+                    ctx.note_on(
+                        "tpmstate0",
+                        Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
+                            .at(span)
+                            .help(format!("map {} on the target (rbd map) and use that device", n.name)),
+                    );
+                    format!("/dev/rbd/{}", n.name)
+                }
+                Source::Empty => {
+                    ctx.note_on(
+                        "tpmstate0",
+                        Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
+                    );
+                    return;
+                }
+            };
+            if volume.format != "raw" {
+                ctx.note_on(
+                    "tpmstate0",
+                    Note::warning(
+                        code::TPM_STATE_NOT_LOCAL,
+                        format!("swtpm reads its state as a raw file, not {}", volume.format),
+                    )
+                    .at(span)
+                    .help("convert it with qemu-img convert -O raw first"),
+                );
+            }
+            let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
+            domain.devices.tpms.push(DomainTpm {
+                model: "tpm-tis",
+                backend: DomainTpmBackend {
+                    backend_type: "external",
+                    version: None,
+                    source: Some(DomainChardevSource {
+                        source_type: Some("unix"),
+                        mode: Some("connect"),
+                        path: Some(socket.clone()),
+                        ..Default::default()
+                    }),
+                },
+            });
+            ctx.mapped("tpmstate0", "devices/tpm");
+            let tpm2 = if v2 { " --tpm2" } else { "" };
+            ctx.note_on(
+                "tpmstate0",
+                Note::warning(
+                    code::TPM_EXTERNAL_SWTPM,
+                    format!("the TPM {version} is an swtpm that must be running before every start"),
+                )
+                .at(span)
+                .label("state kept on this volume")
+                .help(format!(
+                    "start it as Proxmox does (a hook or systemd unit; it exits when the VM stops): \
+                     mkdir -p /run/pve2virt && swtpm socket --tpmstate backend-uri=file://{path},mode=0600 \
+                     --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
+                )),
+            );
+        }
+    }
+}

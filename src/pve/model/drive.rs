@@ -1,0 +1,144 @@
+//! Drives (`ideN`, `sataN`, `scsiN`, `virtioN`; Drive.pm `%drivedesc_base` and the per-bus
+//! extras, pve-config.md §3.2) read from checked property strings.
+
+use crate::pve::props::Props;
+use crate::report::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bus {
+    Ide,
+    Sata,
+    Scsi,
+    Virtio,
+}
+
+impl Bus {
+    pub const ALL: [Bus; 4] = [Bus::Ide, Bus::Scsi, Bus::Virtio, Bus::Sata];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Bus::Ide => "ide",
+            Bus::Sata => "sata",
+            Bus::Scsi => "scsi",
+            Bus::Virtio => "virtio",
+        }
+    }
+    pub fn count(self) -> u32 {
+        match self {
+            Bus::Ide => 4,
+            Bus::Sata => 6,
+            Bus::Scsi => 31,
+            Bus::Virtio => 16,
+        }
+    }
+}
+
+/// One throttling limit: `<base>` (bytes or IOs per second), `<base>_max` (burst), and the burst
+/// length in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Limit {
+    pub rate: Option<u64>,
+    pub max: Option<u64>,
+    pub max_length: Option<u64>,
+}
+
+impl Limit {
+    pub fn is_set(&self) -> bool {
+        self.rate.is_some() || self.max.is_some() || self.max_length.is_some()
+    }
+}
+
+/// Throttling of one direction (total, read, write) in bytes/s and IOs/s.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Throttle {
+    pub bytes: [Limit; 3],
+    pub iops: [Limit; 3],
+}
+
+pub const DIRECTIONS: [&str; 3] = ["", "_rd", "_wr"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drive<'a> {
+    pub key: String,
+    pub bus: Bus,
+    pub index: u32,
+    pub file: &'a str,
+    pub file_span: Span,
+    pub props: &'a Props,
+    pub cdrom: bool,
+}
+
+impl<'a> Drive<'a> {
+    pub fn from_props(bus: Bus, index: u32, props: &'a Props) -> Self {
+        Drive {
+            key: format!("{}{index}", bus.prefix()),
+            bus,
+            index,
+            file: props.str("file").unwrap_or("none"),
+            file_span: props.span_of("file"),
+            props,
+            cdrom: props.str("media") == Some("cdrom"),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Option<&'a str> {
+        self.props.str(name)
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        self.props.bool(name).unwrap_or(false)
+    }
+
+    /// The throttling limits. Proxmox MB are MiB (Blockdev.pm multiplies by 1024·1024). The legacy
+    /// `bps*` keys are turned into MB with three decimals by `parse_drive` first, so the same
+    /// rounding is kept here.
+    pub fn throttle(&self) -> Throttle {
+        let p = self.props;
+        let mib = |mb: f64| (mb * 1024.0 * 1024.0) as u64;
+        let mut t = Throttle::default();
+        for (i, dir) in DIRECTIONS.iter().enumerate() {
+            let legacy = p.int(&format!("bps{dir}")).map(|b| ((b.max(0) as f64 / 1048576.0) * 1000.0).round() / 1000.0);
+            let mbps = p.number(&format!("mbps{dir}")).or(legacy);
+            t.bytes[i] = Limit {
+                rate: mbps.filter(|v| *v > 0.0).map(mib),
+                max: p.number(&format!("mbps{dir}_max")).filter(|v| *v > 0.0).map(mib),
+                max_length: p.int(&format!("bps{dir}_max_length")).map(|v| v.max(0) as u64),
+            };
+            t.iops[i] = Limit {
+                rate: p.int(&format!("iops{dir}")).filter(|v| *v > 0).map(|v| v as u64),
+                max: p.int(&format!("iops{dir}_max")).filter(|v| *v > 0).map(|v| v as u64),
+                max_length: p.int(&format!("iops{dir}_max_length")).map(|v| v.max(0) as u64),
+            };
+        }
+        t
+    }
+}
+
+/// Proxmox's url-encoded strings (`serial`, `model`): `%XX` decoded, invalid escapes kept.
+pub fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn url_decoding() {
+        assert_eq!(super::url_decode("ab%2Ccd%20"), "ab,cd ");
+        assert_eq!(super::url_decode("100%"), "100%");
+        assert_eq!(super::url_decode("%zz"), "%zz");
+    }
+}
