@@ -167,8 +167,11 @@ pub mod code {
     pub const USB_BUS_PORT: &str = "pve2virt::map::usb_bus_port";
     pub const USB_MAPPING: &str = "pve2virt::map::usb_mapping";
     pub const USB_INDEX_NEEDS_XHCI: &str = "pve2virt::map::usb_index_needs_xhci";
-    pub const USB_SPICE_WITHOUT_SPICE: &str = "pve2virt::map::usb_spice_without_spice";
     pub const USB_SPICE_BOOT: &str = "pve2virt::map::usb_spice_boot";
+    pub const CPU_HYPERV_TCG: &str = "pve2virt::map::cpu_hyperv_tcg";
+    pub const CPU_CET: &str = "pve2virt::map::cpu_cet";
+    pub const USB_ICH9_SECOND_SET: &str = "pve2virt::map::usb_ich9_second_set";
+    pub const BOOT_LIBVIRT_DEFAULT: &str = "pve2virt::map::boot_libvirt_default";
     pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
     pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
     // storage.cfg (pve-config.md §4).

@@ -354,6 +354,20 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
         && domain.os.os_type.arch == "x86_64"
         && winversion >= 6
         && !(vm.text("bios") == Some("ovmf") && winversion < 8);
+    let proxmox_would = vm.bool("kvm").unwrap_or(true)
+        && domain.os.os_type.arch == "x86_64"
+        && winversion >= 6
+        && !(vm.text("bios") == Some("ovmf") && winversion < 8);
+    if tcg && proxmox_would {
+        ctx.note_on(
+            "ostype",
+            Note::warning(
+                code::CPU_HYPERV_TCG,
+                "the Hyper-V enlightenments Proxmox gives Windows guests were left out: the domain type is qemu (TCG), which cannot start them",
+            )
+            .help("convert with --domain-type kvm on a KVM host to keep them"),
+        );
+    }
     if !enlightened {
         if vendor_id.is_some() {
             if let Some(props) = props {
@@ -373,7 +387,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
     if vm.get("ostype").is_some() {
         ctx.mapped("ostype", "features/hyperv");
     }
-    let m = &ctx.machine;
+    let m = ctx.machine.clone();
     let mut hv = DomainFeatureHyperV::default();
     if x_vga(ctx) || vendor_id.is_some() {
         hv.vendor_id =
@@ -402,6 +416,18 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
         if m.at_least(3, 1, 0) {
             hv.ipi = on();
         }
+    }
+    if winversion >= 11 {
+        // CPUConfig.pm: `-cet-ibt,-cet-ss` for Windows 11 with QEMU 11 and newer. QEMU 7.2 knows
+        // neither feature (libvirt refuses unknown names); its named models have no CET anyway.
+        ctx.note_on(
+            "ostype",
+            Note::advice(
+                code::CPU_CET,
+                "Proxmox on QEMU 11 hides CET (cet-ibt, cet-ss) from Windows 11; libvirt 9.0 cannot name these features",
+            )
+            .help("with cpu: host on a CET-capable host, add <feature policy='disable' name='cet-ibt'/> (and cet-ss) once libvirt knows them"),
+        );
     }
     if winversion >= 11 && m.at_least(11, 0, 2) {
         // Proxmox adds hv_evmcs only on Intel hosts; it fails to start on AMD.

@@ -141,6 +141,19 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         streaming: None,
     });
     let enhancements = vm.props("spice_enhancements");
+    // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
+    // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
+    // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
+    let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
+    if spice_usb && !spice {
+        domain.devices.graphics.push(DomainGraphics {
+            graphics_type: "spice",
+            autoport: Some("yes"),
+            keymap: keymap.clone(),
+            listen: local(),
+            streaming: None,
+        });
+    }
     if spice {
         let streaming = enhancements
             .and_then(|e| e.str("videostreaming"))

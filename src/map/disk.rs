@@ -472,18 +472,32 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             None
         }
     });
-    if d.bus == Bus::Scsi && serial.is_none() && !layout.device_id_noted {
-        layout.device_id_noted = true;
-        ctx.note_on(
-            key,
-            Note::advice(code::DISK_SCSI_DEVICE_ID, "SCSI disks get libvirt's device_id, not Proxmox's drive-scsiN")
-                .at(d.file_span)
-                .help(
-                    "guest paths like /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0 change; set \
-                     <serial>drive-scsiN</serial> by hand if the guest relies on them (this also adds a unit serial)",
-                ),
-        );
-    }
+    // Proxmox's SCSI disks show the guest the device id `drive-scsiN` (QEMU's default for its drive
+    // names, explicit from machine 10.0), which the guest's /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_…
+    // links are built from. libvirt would use its own `drive-scsi0-0-0-N`; a serial sets the
+    // device id, so `drive-scsiN` keeps those links (the disk also reports it as unit serial).
+    let lun = device == "lun";
+    let serial = match serial {
+        None if d.bus == Bus::Scsi && !lun => {
+            if !layout.device_id_noted {
+                layout.device_id_noted = true;
+                ctx.note_on(
+                    key,
+                    Note::advice(
+                        code::DISK_SCSI_DEVICE_ID,
+                        "SCSI disks get the serial drive-scsiN so the guest keeps Proxmox's device ids",
+                    )
+                    .at(d.file_span)
+                    .help(
+                        "libvirt sets the SCSI device id from the serial; Proxmox's disks report no unit \
+                         serial, these report drive-scsiN",
+                    ),
+                );
+            }
+            Some(format!("drive-{key}"))
+        }
+        other => other,
+    };
     if let Some(model) = d.str("model") {
         ctx.note_on(
             key,

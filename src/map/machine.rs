@@ -144,20 +144,31 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 );
             }
         }
-        Some(model) if !ctx.is_q35() => {
-            let message = if model == "intel" {
-                // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
-                "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)"
-            } else {
-                // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM Virt").
-                "libvirt only supports the VirtIO vIOMMU on q35 machines"
-            };
+        Some("intel") if !ctx.is_q35() => {
+            // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
             ctx.note_on(
                 "machine",
-                Note::error(code::VIOMMU_NEEDS_Q35, message)
-                    .at(props.span_of("viommu"))
-                    .label("not on i440fx")
-                    .help("set the machine type to q35, or remove viommu"),
+                Note::error(
+                    code::VIOMMU_NEEDS_Q35,
+                    "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)",
+                )
+                .at(props.span_of("viommu"))
+                .label("not on i440fx")
+                .help("set the machine type to q35, or remove viommu"),
+            );
+        }
+        Some(_) if !ctx.is_q35() => {
+            // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM
+            // Virt"). The VM is still useful without it: leave the IOMMU out and say so.
+            ctx.note_on(
+                "machine",
+                Note::warning(
+                    code::VIOMMU_NEEDS_Q35,
+                    "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
+                )
+                .at(props.span_of("viommu"))
+                .label("not on i440fx")
+                .help("the guest loses its IOMMU (nested device assignment, DMA isolation); switch to q35 to keep it"),
             );
         }
         Some("intel") => {

@@ -189,6 +189,19 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     if vm.get("bootdisk").is_some() {
         ctx.mapped("bootdisk", "devices/*/boot@order");
     }
+    let bootable = vm.entries.iter().any(|e| ["ide", "sata", "scsi", "virtio", "net"].contains(&e.spec.name));
+    if ctx.boot.is_empty() && bootable {
+        // No device has a bootindex in Proxmox (the firmware's own order); libvirt cannot say
+        // that: with no boot element it boots from the first disk (`<boot dev='hd'/>`).
+        ctx.note_on(
+            "boot",
+            Note::advice(
+                code::BOOT_LIBVIRT_DEFAULT,
+                "no device is marked bootable; libvirt will boot from the first disk",
+            )
+            .help("Proxmox leaves the order to the firmware here; add <boot order='1'/> to a device to choose"),
+        );
+    }
 
     identity::map(&mut ctx, &mut domain);
     memory::map(&mut ctx, &mut domain);

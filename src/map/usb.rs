@@ -88,6 +88,17 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if q35 {
         first_bus = ehci_set(&mut controllers, 0x1d);
         ehci_set(&mut controllers, 0x1a);
+        // Proxmox's second set are QEMU's ich9-usb-ehci2 and ich9-usb-uhci4..6 (other PCI device
+        // ids); libvirt 9.0 only has the models of the first set.
+        ctx.note_on(
+            "machine",
+            Note::advice(
+                code::USB_ICH9_SECOND_SET,
+                "q35: the second ICH9 USB set (slot 0x1a) uses the device ids of the first (EHCI1/UHCI1-3); \
+                 libvirt has no ich9-ehci2 or ich9-uhci4-6 model",
+            )
+            .help("guests load the same drivers for both; only the PCI device ids differ"),
+        );
     } else {
         controllers.push(DomainController {
             controller_type: "usb",
@@ -118,10 +129,6 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     };
     domain.devices.controllers.extend(controllers);
 
-    let spice_display = matches!(
-        vm.props("vga").and_then(|p| p.str("type")),
-        Some("qxl" | "qxl2" | "qxl3" | "qxl4" | "virtio" | "virtio-gl")
-    );
     for (i, key, props, usb) in devices {
         if i >= OLD_MAX_USB && !qemu_xhci {
             ctx.note_on(
@@ -150,18 +157,6 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         match &usb.host {
             Some(UsbHost::Spice) => {
                 domain.devices.redirdevs.push(DomainRedirdev { bus: "usb", redirdev_type: "spicevmc", address });
-                if !spice_display {
-                    ctx.note_on(
-                        &key,
-                        Note::warning(
-                            code::USB_SPICE_WITHOUT_SPICE,
-                            "USB redirection needs SPICE, which Proxmox only enables with vga qxl* or virtio*",
-                        )
-                        .at(props.span_of("host"))
-                        .label("spice")
-                        .help("add <graphics type='spice'> or remove the <redirdev>"),
-                    );
-                }
                 if ctx.boot_order(&key).is_some() {
                     ctx.note_on(
                         &key,

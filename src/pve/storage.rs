@@ -533,8 +533,10 @@ impl Resolver<'_> {
         Ok(Volume {
             source: Source::File(dir.join(volname).display().to_string()),
             format: format.or_else(|| format_of(name).filter(|f| *f != "subvol")).unwrap_or("raw").to_owned(),
-            storage: None,
-            krbd: false,
+            // The Proxmox storage type still decides Proxmox's cache and aio defaults, so the
+            // mapped disk runs with the settings it had (Proxmox picks them per storage type).
+            storage: storage.map(|s| s.kind),
+            krbd: storage.is_some_and(|s| s.kind == StorageType::Rbd && s.flag("krbd")),
             vtype,
             notes: Vec::new(),
         })

@@ -413,7 +413,7 @@ impl Extractor<'_> {
             self.devices.iter().map(|d| d.driver.as_str()).filter(|d| CONTROLLERS.contains(d)).collect();
         controllers.sort_unstable();
         let value = if controllers.is_empty() { "none".to_owned() } else { controllers.join(",") };
-        self.put("usb.controllers", value, &["usb0", "tablet", "ostype"]);
+        self.put("usb.controllers", value, &["usb0", "tablet", "ostype", "machine"]);
         let mut devices: Vec<String> = self
             .devices
             .iter()
@@ -573,6 +573,12 @@ pub fn normalize_cpu_flag(flag: &str) -> Option<String> {
     // this harness runs TCG (`--domain-type qemu`), for which the converter
     // rightly leaves out `<apic eoi='on'/>` and `<pvspinlock/>`.
     if name.starts_with("kvm-pv-") {
+        return None;
+    }
+    // Proxmox forces `vendor=` to the model's own vendor, which QEMU sets from the model anyway;
+    // libvirt writes `intel-pt=off` for models whose libvirt definition lacks Intel PT, which
+    // QEMU's model of the same name lacks too. Neither changes what the guest sees.
+    if name == "vendor" || (name == "intel-pt" && value == "off") {
         return None;
     }
     Some(format!("{name}={value}"))

@@ -17,6 +17,7 @@ pub mod proxmox_cmd;
 pub mod qemu_args;
 pub mod qemu_live;
 pub mod table;
+mod testbed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -242,6 +243,7 @@ fn run(options: &Options) -> Result<bool, String> {
     if !options.keep_artifacts {
         let _ = std::fs::remove_dir_all(&scratch_root);
     }
+    testbed::remove_bridges();
 
     let report = table::render(&results, &env.flags.describe(), started.elapsed().as_secs());
     let out = target_dir().join("conformance.md");
@@ -430,9 +432,22 @@ fn run_case(case: &Case, env: &Env) -> CaseResult {
 }
 
 fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &Path, result: &mut CaseResult) {
-    // 1. convert
+    // 1. convert (Proxmox's test mocks use PCI addresses no real host has: a copy with valid ones)
+    let _ = std::fs::create_dir_all(scratch);
+    let text = std::fs::read_to_string(&case.conf).unwrap_or_default();
+    let (conf, mock_note) = match testbed::real_pci_addresses(&text) {
+        Some((rewritten, note)) => {
+            let copy = scratch.join("config.conf");
+            if let Err(e) = std::fs::write(&copy, rewritten) {
+                result.converted = Stage::No(format!("{}: {e}", copy.display()));
+                return;
+            }
+            (copy, Some(note))
+        }
+        None => (case.conf.clone(), None),
+    };
     let mut cmd = Command::new(&env.converter);
-    cmd.arg("convert").arg(&case.conf).args(["--vmid", VMID, "--domain-type", "qemu", "--report", "json"]);
+    cmd.arg("convert").arg(&conf).args(["--vmid", VMID, "--domain-type", "qemu", "--report", "json"]);
     if env.flags.storage_cfg {
         cmd.arg("--storage-cfg").arg(&env.storage_cfg);
     }
@@ -477,6 +492,9 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
         result.converted = Stage::No("no <name> in the output".to_owned());
         return;
     };
+    // Corpus configs attach one volume to several drives; QEMU's image locking refuses that
+    // for placeholders that are real files, so each extra use gets its own copy.
+    let xml = testbed::distinct_disk_files(&xml);
     result.converted = Stage::Yes;
     let xml_path = artifacts.join("domain.xml");
     if let Err(e) = std::fs::write(&xml_path, &xml) {
@@ -505,6 +523,18 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
             return;
         }
     };
+
+    let mut provided = provided;
+    if xml.contains("<hugepages") {
+        provided.define_only.push("needs hugepages reserved on the host".to_owned());
+    }
+    if let Some(note) = mock_note {
+        provided.define_only.push(note);
+    }
+    if let Err(e) = testbed::bridges_for(&xml) {
+        result.defined = Stage::No(format!("test bridge: {e}"));
+        return;
+    }
 
     // 3. define, start paused
     let defined = libvirt::define(&xml_path);
