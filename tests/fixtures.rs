@@ -64,6 +64,8 @@ fn errors_point_at_line_and_column() {
             && !run.stderr.contains("VMID")
             && !run.stderr.contains("--pending was given")
             && !run.stderr.contains("no snapshot named")
+            // An over-long line is named by number: drawing its snippet would print all of it.
+            && !run.stderr.contains("bytes long; at most")
         {
             let shown = format!("[{}:", rel.display());
             let stdin = "[<stdin>:";

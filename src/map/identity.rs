@@ -40,6 +40,25 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             };
             let value = if base64 {
                 match decode_base64(raw) {
+                    // Decoded text can hold what the config's own text cannot (decode.rs refuses
+                    // control characters only in the raw value): refuse it here, at the value.
+                    Some(v) if !v.chars().all(crate::libvirt::write::is_xml_char) => {
+                        let c = v.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)).unwrap_or_default();
+                        ctx.note_on(
+                            "smbios1",
+                            Note::error(
+                                code::CONTROL_CHARACTER,
+                                format!(
+                                    "'{name}' decodes to the control character U+{:04X}, which XML cannot carry",
+                                    c as u32
+                                ),
+                            )
+                            .at(smbios.span_of(name))
+                            .label("base64 of a control character")
+                            .help("SMBIOS strings are printable text; re-encode the value without it"),
+                        );
+                        continue;
+                    }
                     Some(v) => v,
                     None => {
                         ctx.note_on(

@@ -647,6 +647,11 @@ pub fn qemu_cpu_cmdline(v: &str) -> CheckResult {
 /// `serialN`: `(/dev/[^,]+|socket)`.
 pub fn serial_port(v: &str) -> CheckResult {
     let dev = v.strip_prefix("/dev/").is_some_and(|r| !r.is_empty() && !r.contains(','));
+    // Proxmox's `/dev/.+` lets `/dev/../etc/shadow` through to QEMU; a config must not name a host
+    // file outside /dev, so `..` is refused (stricter than Proxmox on purpose).
+    if dev && v.split('/').any(|c| c == "..") {
+        return fail("leaves /dev through a '..' component");
+    }
     if dev || v == "socket" {
         Ok(())
     } else {
@@ -933,6 +938,8 @@ mod tests {
         rejects(uuid, &["7b10d7af-b932-4c66-b2c3-3996152ec46g", "1"]);
         accepts(smbios_text, &["QEMU", "cHJveG1veA==", "a+b/c", "ab="]);
         rejects(smbios_text, &["Proxmox VE", "a===", "=", "x-y", "a=b"]);
+        accepts(serial_port, &["/dev/ttyS0", "/dev/serial/by-id/usb-x..y", "socket"]);
+        rejects(serial_port, &["/dev/../etc/shadow", "/dev/pts/../../root/x", "/dev/..", "/tmp/x"]);
         accepts(ivshmem_name, &["foo", "shm-1"]);
         rejects(ivshmem_name, &["foo_bar", "a.b"]);
         accepts(qemu_version, &["6.1", "9.2.0", "10.0.2"]);
