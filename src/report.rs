@@ -172,6 +172,7 @@ pub mod code {
     pub const CPU_CET: &str = "pve2virt::map::cpu_cet";
     pub const USB_ICH9_SECOND_SET: &str = "pve2virt::map::usb_ich9_second_set";
     pub const BOOT_LIBVIRT_DEFAULT: &str = "pve2virt::map::boot_libvirt_default";
+    pub const NET_HOST_MTU: &str = "pve2virt::map::net_host_mtu";
     pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
     pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
     // storage.cfg (pve-config.md §4).

@@ -86,7 +86,6 @@ struct Layout {
     scsi_index: BTreeMap<u32, u32>,
     next_sd: u32,
     next_iothread: u32,
-    device_id_noted: bool,
 }
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -111,8 +110,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     let scsihw = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW));
-    let mut layout =
-        Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0, device_id_noted: false };
+    let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
     let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
     for d in &scsi {
         let n = layout.scsi_index.len() as u32;
@@ -479,21 +477,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     let lun = device == "lun";
     let serial = match serial {
         None if d.bus == Bus::Scsi && !lun => {
-            if !layout.device_id_noted {
-                layout.device_id_noted = true;
-                ctx.note_on(
-                    key,
-                    Note::advice(
-                        code::DISK_SCSI_DEVICE_ID,
-                        "SCSI disks get the serial drive-scsiN so the guest keeps Proxmox's device ids",
-                    )
+            ctx.note_on(
+                key,
+                Note::advice(code::DISK_SCSI_DEVICE_ID, format!("serial drive-{key} keeps Proxmox's SCSI device id"))
                     .at(d.file_span)
                     .help(
-                        "libvirt sets the SCSI device id from the serial; Proxmox's disks report no unit \
-                         serial, these report drive-scsiN",
+                        "libvirt sets a SCSI device id only through the serial; the disk now also reports \
+                         drive-scsiN as unit serial, where Proxmox's reports none",
                     ),
-                );
-            }
+            );
             Some(format!("drive-{key}"))
         }
         other => other,

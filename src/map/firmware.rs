@@ -52,7 +52,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
     let keys = efidisk.and_then(|e| e.bool("pre-enrolled-keys")).unwrap_or(false);
     let dir = &ctx.opts.firmware_dir;
-    let (code_file, vars_file, secure) = if aarch64 {
+    let (code_file, vars_file, smm) = if aarch64 {
         // Debian's qemu-efi-aarch64 ships the enrolled variant as `.ms.fd`.
         let d = if dir.ends_with("OVMF") { dir.with_file_name("AAVMF") } else { dir.clone() };
         let (c, v) = if keys { ("AAVMF_CODE.ms.fd", "AAVMF_VARS.ms.fd") } else { ("AAVMF_CODE.fd", "AAVMF_VARS.fd") };
@@ -66,14 +66,16 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     } else {
         (dir.join("OVMF_CODE.fd"), dir.join("OVMF_VARS.fd"), false)
     };
+    // The SMM build needs SMM on; Proxmox does not mark the flash secure (no
+    // `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
     domain.os.loader = Some(DomainLoader {
         readonly: "yes",
-        secure: secure.then_some("yes"),
+        secure: None,
         loader_type: "pflash",
         path: code_file.display().to_string(),
     });
-    if secure {
-        // libvirt: "Secure boot requires SMM feature enabled".
+    if smm {
+        // OVMF's secboot build refuses to run without SMM.
         domain.features.smm = Some(DomainFeatureState::ON);
     }
     let template = vars_file.display().to_string();

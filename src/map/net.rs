@@ -111,6 +111,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
 
         match net.mtu {
+            // From machine 10.0+pve1 Proxmox always tells a virtio NIC on a bridge the bridge's
+            // MTU (`host_mtu`); libvirt does only with an explicit <mtu>, and the target bridge's
+            // MTU is not known here. The tap still gets the bridge's MTU.
+            None | Some(1) if net.is_virtio() && net.bridge.is_some() && ctx.machine.at_least(10, 0, 1) => {
+                ctx.note_on(
+                    &key,
+                    Note::advice(
+                        code::NET_HOST_MTU,
+                        "Proxmox announces the bridge's MTU to the guest (virtio host_mtu); libvirt does only with <mtu>",
+                    )
+                    .help("add <mtu size='…'/> with the bridge's MTU (e.g. 1500) if the guest should learn it from the NIC"),
+                );
+            }
             // 1: the bridge's MTU, which libvirt gives the tap by itself.
             None | Some(1) => {}
             Some(_) if !net.is_virtio() => {

@@ -300,10 +300,14 @@ impl Extractor<'_> {
                 })
                 .unwrap_or(1);
             self.put(name("queues"), queues.to_string(), &keys);
-            for prop in ["rx_queue_size", "tx_queue_size", "romfile"] {
+            for prop in ["rx_queue_size", "tx_queue_size"] {
                 if let Some(v) = dev.get(prop) {
                     self.put(name(prop), v, &keys);
                 }
+            }
+            // Proxmox picks the ROM from the machine type's `.pxe` suffix.
+            if let Some(v) = dev.get("romfile") {
+                self.put(name("romfile"), v, &[key.as_str(), "machine"]);
             }
             self.note_boot(&dev, &key);
         }

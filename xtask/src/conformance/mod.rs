@@ -170,6 +170,10 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
     }
     // storage.cfg sits beside cfg2cmd/ in the corpus.
     let storage_cfg = storage_cfg.unwrap_or_else(|| corpus.join("../storage.cfg"));
+    // The converter runs from fixtures/ (fixture arguments are relative to it): keep paths absolute.
+    let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+    let (corpus, storage_cfg) = (absolute(corpus), absolute(storage_cfg));
+    let converter = converter.map(absolute);
     Ok(Options { converter, corpus, storage_cfg, no_targets, only, keep_artifacts })
 }
 
@@ -446,9 +450,19 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
         }
         None => (case.conf.clone(), None),
     };
+    // A fixture's `X.args` holds its own converter arguments (`--snapshot NAME`, `--storage-cfg
+    // real-world/storage.cfg`), relative to fixtures/ as in the snapshot tests; they win.
+    let extra: Vec<String> = std::fs::read_to_string(case.conf.with_extension("args"))
+        .map(|e| e.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let sets = |flag: &str| extra.iter().any(|a| a == flag);
     let mut cmd = Command::new(&env.converter);
-    cmd.arg("convert").arg(&conf).args(["--vmid", VMID, "--domain-type", "qemu", "--report", "json"]);
-    if env.flags.storage_cfg {
+    cmd.current_dir(repo_root().join("fixtures"));
+    cmd.arg("convert").arg(&conf).args(["--domain-type", "qemu", "--report", "json"]);
+    if !sets("--vmid") {
+        cmd.args(["--vmid", VMID]);
+    }
+    if env.flags.storage_cfg && !sets("--storage-cfg") {
         cmd.arg("--storage-cfg").arg(&env.storage_cfg);
     }
     if env.flags.tpm_backend {
@@ -464,10 +478,7 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
             cmd.arg("--map-storage").arg(format!("{id}={}", dir.display()));
         }
     }
-    // A fixture's `X.args` holds extra converter arguments (`--snapshot NAME`).
-    if let Ok(extra) = std::fs::read_to_string(case.conf.with_extension("args")) {
-        cmd.args(extra.split_whitespace());
-    }
+    cmd.args(&extra);
     let converted = match process::run(&mut cmd, Duration::from_secs(30)) {
         Ok(o) => o,
         Err(e) => {
@@ -568,8 +579,16 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
     let _ = std::fs::write(artifacts.join("query-pci.json"), &live.query_pci);
     let _ = std::fs::write(artifacts.join("qtree.txt"), &live.qtree);
     let proxmox_facts = facts::extract(&proxmox.args, Side::Proxmox, &proxmox_context(&proxmox));
+    // A paused guest's firmware has not numbered the buses behind bridges yet, so query-pci
+    // misses their devices; QEMU placed them exactly where its command line says.
+    let mut pci_paths = live.pci_paths.clone();
+    let live_q35 = live.args.values("machine").any(|m| m.contains("q35"));
+    let roots: &[&str] = if live_q35 { &["pcie.0"] } else { &["pci.0"] };
+    for (id, path) in facts::pci_paths_from_args(&live.args.devices(), roots) {
+        pci_paths.entry(id).or_insert(path);
+    }
     let libvirt_ctx = SideContext {
-        pci_paths: live.pci_paths.clone(),
+        pci_paths,
         vcpus_present: live.vcpus_present,
         tpm_version: live.tpm_version.clone().or_else(|| xml_tpm_version(&xml)),
         vars_template: provided.vars_template.clone(),
