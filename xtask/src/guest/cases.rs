@@ -58,7 +58,7 @@ struct Done {
 pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Options) -> Result<bool, String> {
     let started = Instant::now();
     let mut cases = rng_cases();
-    cases.extend(fixture_cases(root)?);
+    cases.extend(fixture_cases(root, &opts.work)?);
     cases.extend(corpus_cases(root, &opts.work)?);
     if let Some(only) = &opts.only {
         cases.retain(|c| c.name.contains(only.as_str()));
@@ -66,15 +66,17 @@ pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Opti
     eprintln!("building the converter (cargo build -p pve2virt)");
     exec::output(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "pve2virt"]).current_dir(root))?;
     let converter = target.join("debug/pve2virt");
-    // Storage resolution is still being written on main: until `convert` takes --storage-cfg,
-    // corpus configs are converted without it (their disks then show up as missing).
-    let help = exec::output(Command::new(&converter).args(["convert", "--help"]))?;
-    let storage_flags = help.contains("--storage-cfg");
-    if !storage_flags {
+    // Proxmox machine versions newer than this host's QEMU are lowered, as a user here would.
+    let host_qemu = exec::output(Command::new("qemu-system-x86_64").arg("--version"))
+        .ok()
+        .and_then(|v| v.split_whitespace().nth(3).map(str::to_owned))
+        .and_then(|v| {
+            let mut parts = v.split('.');
+            Some(format!("{}.{}", parts.next()?, parts.next()?))
+        });
+    if let Some(version) = &host_qemu {
         for c in &mut cases {
-            if let Some(i) = c.extra_args.iter().position(|a| a == "--storage-cfg") {
-                c.extra_args.truncate(i);
-            }
+            c.extra_args.extend(["--host-qemu-version".into(), version.clone()]);
         }
     }
 
@@ -121,14 +123,13 @@ pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Opti
     let took = started.elapsed().as_secs();
     let preamble = format!(
         "{} cases, {} boots, {} jobs, {}m{:02}s in total; entropy window {ENTROPY_SECS} s; \
-         kernel {}.{}",
+         kernel {}.",
         done.len(),
         done.iter().filter(|d| d.facts.is_some()).count(),
         opts.jobs,
         took / 60,
         took % 60,
         kit.kernel.display(),
-        if storage_flags { "" } else { " The converter has no --storage-cfg yet: corpus disks were not resolved." }
     );
     print!("{}", table::text(&rows));
     println!("{preamble}");
@@ -166,12 +167,12 @@ fn rng_cases() -> Vec<Case> {
 /// Fixtures that stand for real-world VMs (the rest exercise one parser or mapping corner and
 /// add nothing a guest could see): everything under `fixtures/real-world/`, plus these.
 const FIXTURE_SAMPLE: &[&str] = &[
-    "core/typical-linux.conf",       // the everyday Linux VM: scsi, cdrom, NIC, rng, uuid
+    "example/100.conf",              // the README's example: scsi, cdrom, NIC, rng, uuid
     "core/windows-created-9.2.conf", // a Windows guest as created by Proxmox 8.3
     "core/windows-pinned.conf",      // Windows 11 on q35
 ];
 
-fn fixture_cases(root: &Path) -> Result<Vec<Case>, String> {
+fn fixture_cases(root: &Path, work: &Path) -> Result<Vec<Case>, String> {
     let fixtures = root.join("fixtures");
     let mut files: Vec<PathBuf> = FIXTURE_SAMPLE.iter().map(|f| fixtures.join(f)).filter(|f| f.is_file()).collect();
     collect_confs(&fixtures.join("real-world"), &mut files);
@@ -180,10 +181,30 @@ fn fixture_cases(root: &Path) -> Result<Vec<Case>, String> {
         .into_iter()
         .map(|f| {
             let stem = f.file_stem().unwrap_or_default().to_string_lossy();
+            // A fixture's `.args` (paths relative to fixtures/) as the snapshot tests use them.
+            let mut extra_args: Vec<String> = std::fs::read_to_string(f.with_extension("args"))
+                .map(|a| a.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+            if !extra_args.iter().any(|a| a == "--vmid") {
+                extra_args.extend(["--vmid".into(), "100".into()]);
+            }
+            if let Some(i) = extra_args.iter().position(|a| a == "--storage-cfg") {
+                if let Some(cfg) = extra_args.get_mut(i + 1) {
+                    let path = fixtures.join(&*cfg);
+                    // Every storage becomes a directory of files: the boot swaps them for
+                    // scratch images anyway, and this host has no LVM, Ceph or ZFS.
+                    let ids = storage_ids(&std::fs::read_to_string(&path).unwrap_or_default());
+                    *cfg = path.to_string_lossy().into_owned();
+                    for id in ids {
+                        extra_args.push("--map-storage".into());
+                        extra_args.push(format!("{id}={}", work.join("storage").join(&id).display()));
+                    }
+                }
+            }
             Ok(Case {
                 name: format!("fixture-{stem}"),
                 config: std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?,
-                extra_args: vec!["--vmid".into(), "100".into()],
+                extra_args,
                 kind: Kind::Config,
                 skip: None,
             })
