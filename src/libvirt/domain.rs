@@ -1405,6 +1405,18 @@ pub struct DomainIommuDriver {
 
 pub const QEMU_NS: &str = "http://libvirt.org/schemas/domain/qemu/1.0";
 
+impl Domain {
+    /// Sets QEMU frontend properties of the device with user alias `alias` (`ua-…`), through
+    /// `<qemu:override>`: for properties libvirt has no element for.
+    pub fn qemu_override(&mut self, alias: String, properties: Vec<DomainQemuProperty>) {
+        self.xmlns_qemu = Some(QEMU_NS);
+        self.qemu_override
+            .get_or_insert_with(Default::default)
+            .devices
+            .push(DomainQemuOverrideDevice { alias, frontend: DomainQemuFrontend { properties } });
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct DomainQemuCommandline {
     #[serde(rename = "qemu:arg")]

@@ -6,6 +6,7 @@
 //! on, discard `ignore`. Each disk gets an explicit `<address type='drive'>` so it lands on the
 //! controller, target and unit Proxmox puts it on; the controllers get Proxmox's PCI slots.
 
+use crate::libvirt::{DomainAlias, DomainQemuProperty};
 use std::collections::BTreeMap;
 
 use crate::libvirt::{
@@ -136,11 +137,36 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         });
     }
 
+    let mut device_ids = Vec::new();
     for drive in &drives {
         if let Some(disk) = disk(ctx, &resolver, &mut layout, drive) {
+            if let Some(alias) = &disk.alias {
+                device_ids.push(drive.key.clone());
+                domain.qemu_override(
+                    alias.name.clone(),
+                    vec![DomainQemuProperty {
+                        name: "device_id",
+                        property_type: "string",
+                        value: format!("drive-{}", drive.key),
+                    }],
+                );
+            }
             domain.devices.disks.push(disk);
             ctx.mapped(&drive.key, "devices/disk");
         }
+    }
+    if let Some(first) = device_ids.first() {
+        ctx.note_on(
+            first,
+            Note::advice(
+                code::DISK_SCSI_DEVICE_ID,
+                format!("SCSI device ids drive-scsiN kept through <qemu:override> ({})", device_ids.join(", ")),
+            )
+            .help(
+                "libvirt names SCSI device ids itself (drive-scsi0-0-0-N); the guest's \
+                 /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsiN links need Proxmox's",
+            ),
+        );
     }
     if layout.next_iothread > 0 {
         domain.iothreads = Some(domain.iothreads.unwrap_or(0).max(layout.next_iothread));
@@ -470,26 +496,13 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             None
         }
     });
-    // Proxmox's SCSI disks show the guest the device id `drive-scsiN` (QEMU's default for its drive
-    // names, explicit from machine 10.0), which the guest's /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_…
-    // links are built from. libvirt would use its own `drive-scsi0-0-0-N`; a serial sets the
-    // device id, so `drive-scsiN` keeps those links (the disk also reports it as unit serial).
+    // Proxmox's SCSI disks show the guest the device id `drive-scsiN` (QEMU's default for its
+    // drive names, explicit from machine 10.0); the guest's /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_…
+    // links and Windows' disk ids are built from it. libvirt would give `drive-scsi0-0-0-N`, and a
+    // serial would add a unit serial Proxmox's disks do not report: the device property is set
+    // as it is, through <qemu:override> on the disk's alias.
     let lun = device == "lun";
-    let serial = match serial {
-        None if d.bus == Bus::Scsi && !lun => {
-            ctx.note_on(
-                key,
-                Note::advice(code::DISK_SCSI_DEVICE_ID, format!("serial drive-{key} keeps Proxmox's SCSI device id"))
-                    .at(d.file_span)
-                    .help(
-                        "libvirt sets a SCSI device id only through the serial; the disk now also reports \
-                         drive-scsiN as unit serial, where Proxmox's reports none",
-                    ),
-            );
-            Some(format!("drive-{key}"))
-        }
-        other => other,
-    };
+    let alias = (serial.is_none() && d.bus == Bus::Scsi && !lun).then(|| DomainAlias { name: format!("ua-{key}") });
     if let Some(model) = d.str("model") {
         ctx.note_on(
             key,
@@ -564,7 +577,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         wwn,
         vendor: d.str("vendor").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
         product: d.str("product").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
-        alias: None,
+        alias,
         address: match d.bus {
             Bus::Virtio => ctx.pci_address(PciDevice::Virtio(d.index)),
             _ => address,

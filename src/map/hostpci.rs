@@ -9,7 +9,7 @@
 use crate::libvirt::{
     Domain, DomainAddress, DomainAlias, DomainController, DomainControllerTarget, DomainFeatureHyperVVendorId,
     DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver, DomainHostdevSource,
-    DomainHostdevSourceAddress, DomainQemuFrontend, DomainQemuOverrideDevice, DomainQemuProperty, DomainRom, QEMU_NS,
+    DomainHostdevSourceAddress, DomainQemuProperty, DomainRom,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -314,7 +314,6 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
         if !overrides.is_empty() {
-            domain.xmlns_qemu = Some(QEMU_NS);
             let names: Vec<&str> = overrides.iter().map(|p| p.name).collect();
             ctx.note_on(
                 &key,
@@ -325,11 +324,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .at(props.span)
                 .label("qemu:override"),
             );
-            domain
-                .qemu_override
-                .get_or_insert_with(Default::default)
-                .devices
-                .push(DomainQemuOverrideDevice { alias, frontend: DomainQemuFrontend { properties: overrides } });
+            domain.qemu_override(alias, overrides);
         }
         if dev.x_vga {
             // Proxmox forces `kvm=off` and, for Windows with Hyper-V enlightenments, hv_vendor_id
