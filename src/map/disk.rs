@@ -350,7 +350,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         "none"
     });
     let direct = matches!(cache, "none" | "directsync");
-    let local = matches!(volume.source, Source::File(_) | Source::Block(_));
+    // Proxmox sets aio only for its file and host-device drivers: a volume that Proxmox reads
+    // through librbd or libiscsi keeps QEMU's default even when mapped to a file here.
+    let proxmox_network = match volume.storage {
+        Some(StorageType::Rbd) => !volume.krbd,
+        Some(StorageType::Zfs | StorageType::IscsiDirect) => true,
+        _ => false,
+    };
+    let local = matches!(volume.source, Source::File(_) | Source::Block(_)) && !proxmox_network;
     let io = if !local {
         None
     } else {
