@@ -444,21 +444,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                 username: user.clone(),
                 secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
             });
-            (
-                "network",
-                Some(DomainDiskSource {
-                    protocol: Some(n.protocol),
-                    name: Some(n.name.clone()),
-                    hosts: n
-                        .hosts
-                        .iter()
-                        .map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) })
-                        .collect(),
-                    config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
-                    ..Default::default()
-                }),
-                auth,
-            )
+            ("network", Some(network_source(n)), auth)
         }
         Source::Empty => ("file", None, None),
     };
@@ -680,5 +666,16 @@ mod tests {
         assert_eq!(super::disk_letters(25), "z");
         assert_eq!(super::disk_letters(26), "aa");
         assert_eq!(super::disk_letters(30), "ae");
+    }
+}
+
+/// The `<source protocol=…>` of a network volume (disks and nvram alike; auth goes elsewhere).
+pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSource {
+    DomainDiskSource {
+        protocol: Some(n.protocol),
+        name: Some(n.name.clone()),
+        hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
+        config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
+        ..Default::default()
     }
 }

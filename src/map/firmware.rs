@@ -7,8 +7,8 @@
 //! pflash, which is what most of the notes below are about.
 
 use crate::libvirt::{
-    Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig,
-    DomainDiskSourceHost, DomainFeatureState, DomainLoader, DomainNvram, DomainTpm, DomainTpmBackend,
+    Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader,
+    DomainNvram, DomainTpm, DomainTpmBackend,
 };
 use crate::map::{Ctx, TpmBackend};
 use crate::pve::defaults;
@@ -125,19 +125,12 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             template: None,
             nvram_type: Some("network"),
             source: Some(DomainDiskSource {
-                protocol: Some(n.protocol),
-                name: Some(n.name.clone()),
-                hosts: n
-                    .hosts
-                    .iter()
-                    .map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) })
-                    .collect(),
-                config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
+                // libvirt wants an nvram's auth inside <source>, a disk's beside it.
                 auth: n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                     username: user.clone(),
                     secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
                 }),
-                ..Default::default()
+                ..super::disk::network_source(n)
             }),
             path: None,
         },
