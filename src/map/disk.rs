@@ -658,17 +658,6 @@ fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn letters() {
-        assert_eq!(super::disk_letters(0), "a");
-        assert_eq!(super::disk_letters(25), "z");
-        assert_eq!(super::disk_letters(26), "aa");
-        assert_eq!(super::disk_letters(30), "ae");
-    }
-}
-
 /// The `<source protocol=…>` of a network volume (disks and nvram alike; auth goes elsewhere).
 pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSource {
     DomainDiskSource {
@@ -677,5 +666,16 @@ pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDi
         hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
         config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn letters() {
+        assert_eq!(super::disk_letters(0), "a");
+        assert_eq!(super::disk_letters(25), "z");
+        assert_eq!(super::disk_letters(26), "aa");
+        assert_eq!(super::disk_letters(30), "ae");
     }
 }
