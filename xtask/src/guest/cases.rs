@@ -80,6 +80,21 @@ pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Opti
         }
     }
 
+    // A guest larger than this host's RAM cannot start here (QEMU's allocation is refused);
+    // such a case is reported as skipped, with the reason.
+    let host_mib = host_memory_mib();
+    for c in &mut cases {
+        let conf = expect::parse_config(&c.config);
+        let mib = conf
+            .get("memory")
+            .map(|m| m.split(',').find_map(|p| p.strip_prefix("current=")).unwrap_or(m).to_owned())
+            .and_then(|m| m.parse::<u64>().ok())
+            .unwrap_or(512);
+        if c.skip.is_none() && host_mib.is_some_and(|host| mib > host) {
+            c.skip = Some(format!("needs {mib} MiB of RAM; this host has {} MiB", host_mib.unwrap_or_default()));
+        }
+    }
+
     // Domains sharing an SMBIOS UUID cannot be defined at the same time (several corpus
     // configs reuse one), so such cases form a group that runs in sequence.
     let mut groups: BTreeMap<String, Vec<Case>> = BTreeMap::new();
@@ -384,6 +399,14 @@ fn one_line(s: &str) -> String {
     } else {
         s
     }
+}
+
+/// `MemTotal` of this host, in MiB.
+fn host_memory_mib() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 =
+        meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.split_whitespace().next()?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 #[cfg(test)]

@@ -39,10 +39,11 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
 
     let devices = domain.child_or_insert("devices");
     let mut images = Vec::new();
-    // Host passthrough and virtiofs need host resources a test machine does not have; the
-    // console devices are replaced by the log below.
-    devices
-        .retain_elements(|d| !matches!(d.name.as_str(), "hostdev" | "redirdev" | "filesystem" | "serial" | "console"));
+    // Host passthrough (PCI, USB, parallel ports) and virtiofs need host resources a test machine
+    // does not have; the console devices are replaced by the log below.
+    devices.retain_elements(|d| {
+        !matches!(d.name.as_str(), "hostdev" | "redirdev" | "filesystem" | "serial" | "console" | "parallel")
+    });
     for dev in devices.elements_mut() {
         // Direct kernel boot and per-device boot order exclude each other.
         dev.retain_elements(|c| c.name != "boot");
@@ -104,6 +105,14 @@ fn rewrite_tcg_incompatible(domain: &mut Element) {
     }
     if let Some(mb) = domain.child_mut("memoryBacking") {
         mb.retain_elements(|c| c.name != "hugepages");
+    }
+    // TCG's CPUs address 40 bits; a memory-hotplug maximum sized for the Proxmox host's CPU
+    // (up to 4 TiB) does not fit. The boot memory, which the guest sees, is unchanged.
+    if let Some(max) = domain.child_mut("maxMemory") {
+        let mib = max.text().trim().parse::<u64>().unwrap_or(0);
+        if mib > 256 << 10 {
+            max.set_text(&(256u64 << 10).to_string());
+        }
     }
     domain.retain_elements(|e| !matches!(e.name.as_str(), "numatune" | "cputune"));
 }

@@ -62,7 +62,6 @@ impl Element {
     }
 
     /// The element's character data, unescaped (child elements are skipped).
-    #[cfg(test)]
     pub fn text(&self) -> String {
         self.children
             .iter()
