@@ -99,14 +99,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     };
     let file = efidisk.str("file").unwrap_or("none");
     let span = efidisk.span_of("file");
-    let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-    let volume = match resolver.resolve(file, efidisk.str("format"), false) {
-        Ok(v) => v,
-        Err(n) => {
-            ctx.note_on("efidisk0", n.into_note().at(span).label("cannot resolve"));
-            return;
-        }
-    };
+    let Some(volume) = resolve(ctx, "efidisk0", efidisk) else { return };
     for n in &volume.notes {
         ctx.note_on("efidisk0", n.clone().into_note().at(span));
     }
@@ -229,14 +222,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         }
         TpmBackend::External => {
             let file = state.str("file").unwrap_or("none");
-            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-            let volume = match resolver.resolve(file, state.str("format"), false) {
-                Ok(v) => v,
-                Err(n) => {
-                    ctx.note_on("tpmstate0", n.into_note().at(span).label("cannot resolve"));
-                    return;
-                }
-            };
+            let Some(volume) = resolve(ctx, "tpmstate0", state) else { return };
             let path = match &volume.source {
                 Source::File(p) | Source::Block(p) => p.clone(),
                 Source::Network(n) => {
@@ -298,6 +284,20 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
                      --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
                 )),
             );
+        }
+    }
+}
+
+/// Resolves the `file` of an efidisk0 or tpmstate0; a volume that cannot be resolved is reported
+/// on `key` and gives `None`.
+fn resolve(ctx: &mut Ctx, key: &str, props: &crate::pve::props::Props) -> Option<crate::pve::storage::Volume> {
+    let file = props.str("file").unwrap_or("none");
+    let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+    match resolver.resolve(file, props.str("format"), false) {
+        Ok(volume) => Some(volume),
+        Err(n) => {
+            ctx.note_on(key, n.into_note().at(props.span_of("file")).label("cannot resolve"));
+            None
         }
     }
 }
