@@ -1,4 +1,4 @@
-//! Thin, bounded wrappers around `virsh -c qemu:///system`.
+//! Thin, bounded wrappers around `virsh -c <the chosen target's URI>` (see `target`).
 //!
 //! Every call has a deadline (see `process`). Domains are addressed by name;
 //! callers are responsible for using names nobody else uses (the conformance
@@ -9,8 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::process::{self, Outcome};
-
-pub const URI: &str = "qemu:///system";
+use crate::target;
 
 /// Deadlines. A paused start under TCG takes well under a second; swtpm set-up
 /// and OVMF variable copies add a few. Anything slower is a hang.
@@ -19,7 +18,7 @@ const START: Duration = Duration::from_secs(60);
 
 pub fn virsh(args: &[&str], timeout: Duration) -> Outcome {
     let mut cmd = Command::new("virsh");
-    cmd.arg("-c").arg(URI).args(args);
+    cmd.arg("-c").arg(&target::get().uri).args(args);
     process::run(&mut cmd, timeout).unwrap_or_else(|e| Outcome {
         status: None,
         stdout: String::new(),
@@ -69,14 +68,14 @@ pub fn hmp(name: &str, command: &str) -> Outcome {
 
 /// The pid file libvirt's QEMU driver keeps for a running domain.
 pub fn pid_file(name: &str) -> PathBuf {
-    PathBuf::from(format!("/run/libvirt/qemu/{name}.pid"))
+    target::get().host_path(format!("/run/libvirt/qemu/{name}.pid"))
 }
 
 /// The pid file of the swtpm libvirt started for a domain's emulated TPM
 /// (`<id>-<name>-swtpm.pid`; the id varies, so search).
 pub fn swtpm_pid_file(name: &str) -> Option<PathBuf> {
     let suffix = format!("-{name}-swtpm.pid");
-    std::fs::read_dir("/run/libvirt/qemu/swtpm")
+    std::fs::read_dir(target::get().host_path("/run/libvirt/qemu/swtpm"))
         .ok()?
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -3,10 +3,14 @@ mod conformance;
 mod guest;
 mod libvirt;
 mod process;
+mod target;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <task>
+const USAGE: &str = "usage: cargo xtask <task> [--target debian12|debian13 --uri URI]
+
+--target/--uri: the libvirt to run against (default qemu:///system); `.ci/libvirt-up NAME`
+prints the URI of the one it brings up.
 
 tasks:
   conformance [--corpus DIR] [--storage-cfg FILE] [--no-targets]
@@ -22,8 +26,20 @@ tasks:
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        Some("conformance") => conformance::main(args.collect()),
-        Some("guest") => ExitCode::from(guest::cli(args.collect()).clamp(0, 255) as u8),
+        Some(task @ ("conformance" | "guest")) => {
+            let args = match target::take_args(args.collect()) {
+                Ok(args) => args,
+                Err(e) => {
+                    eprintln!("xtask {task}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if task == "conformance" {
+                conformance::main(args)
+            } else {
+                ExitCode::from(guest::cli(args).clamp(0, 255) as u8)
+            }
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,8 +1,10 @@
 //! Placeholder storage for a converted domain: every image file it names is
-//! created (small, in the format the XML says), and NVRAM is a raw copy of the
-//! matching OVMF variables template. What cannot be provided on this host
-//! (block devices, network disks, host PCI/USB devices) makes the domain
-//! define-only; nothing in the XML is rewritten to work around it.
+//! created (small, in the format the XML says), NVRAM is a raw copy of the
+//! matching OVMF variables template, and an external TPM gets the swtpm the
+//! converter's note tells the user to start. What cannot be provided on this
+//! host (block devices, network disks, host PCI/USB devices, another
+//! distribution's firmware) makes the domain define-only; nothing in the XML is
+//! rewritten to work around it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use super::domain_xml::{elements, Element};
 use crate::process;
 
+/// Where OVMF lives inside the target (Debian's ovmf package on both targets).
 pub const OVMF_DIR: &str = "/usr/share/OVMF";
 
 #[derive(Debug, Default)]
@@ -19,12 +22,43 @@ pub struct Provided {
     pub define_only: Vec<String>,
     /// Basename of the vars template the NVRAM was made from.
     pub vars_template: Option<String>,
+    /// The swtpm serving an external TPM backend; stopped when this is dropped.
+    pub swtpm: Option<ExternalSwtpm>,
+}
+
+/// An swtpm started the way the converter's `tpm_external_swtpm` note says, on scratch state.
+#[derive(Debug)]
+pub struct ExternalSwtpm(std::process::Child);
+
+impl Drop for ExternalSwtpm {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Creates what `xml` refers to. Only paths under `scratch` are ever created;
-/// anything else must already exist.
-pub fn provide(xml: &str, scratch: &Path, efidisk_conf: Option<&str>) -> Result<Provided, String> {
+/// anything else must already exist. `tpm2`: the config's TPM is version 2.0.
+pub fn provide(xml: &str, scratch: &Path, efidisk_conf: Option<&str>, tpm2: bool) -> Result<Provided, String> {
     let mut provided = Provided::default();
+    for loader in elements(xml, "loader") {
+        // A loader outside the target's firmware directory names another distribution's
+        // firmware (`--firmware-dir /usr/share/edk2/ovmf` for a RHEL target): correct for that
+        // target, not startable on this one. A missing file inside it is a real failure.
+        let path = loader.text();
+        if !path.is_empty() && !path.starts_with(OVMF_DIR) && !crate::target::get().host_path(&path).exists() {
+            provided.define_only.push(format!("firmware {path} is another target's (not on this one)"));
+        }
+    }
+    for tpm in elements(xml, "tpm") {
+        let Some(backend) = tpm.child("backend").filter(|b| b.attr("type") == Some("external")) else {
+            continue;
+        };
+        let Some(socket) = backend.child("source").and_then(|s| s.attr("path").map(str::to_owned)) else {
+            continue;
+        };
+        provided.swtpm = Some(start_swtpm(&socket, scratch, tpm2)?);
+    }
     for hostdev in elements(xml, "hostdev") {
         let what = match hostdev.attr("type") {
             Some("pci") => "host PCI device (hostpci)",
@@ -132,9 +166,42 @@ fn provide_nvram(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    let from = Path::new(OVMF_DIR).join(&source);
+    let from = crate::target::get().host_path(OVMF_DIR).join(&source);
     std::fs::copy(&from, &path).map_err(|e| format!("copy {} → {}: {e}", from.display(), path.display()))?;
     Ok(())
+}
+
+/// `swtpm socket … --ctrl type=unixio,path=SOCKET --terminate`, as the converter's note says,
+/// with the state in scratch instead of the Proxmox volume.
+fn start_swtpm(socket: &str, scratch: &Path, tpm2: bool) -> Result<ExternalSwtpm, String> {
+    let socket = crate::target::get().host_path(socket);
+    if let Some(dir) = socket.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&socket);
+    std::fs::create_dir_all(scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let state = scratch.join("tpmstate.swtpm");
+    let mut cmd = Command::new("swtpm");
+    cmd.arg("socket")
+        .arg(format!("--tpmstate=backend-uri=file://{}", state.display()))
+        .arg(format!("--ctrl=type=unixio,path={}", socket.display()))
+        .arg("--terminate");
+    if tpm2 {
+        cmd.arg("--tpm2");
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("swtpm: {e}"))?;
+    let swtpm = ExternalSwtpm(child);
+    for _ in 0..50 {
+        if socket.exists() {
+            return Ok(swtpm);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("swtpm did not create {} within 5 s", socket.display()))
 }
 
 fn basename(path: &str) -> String {
@@ -176,7 +243,7 @@ mod tests {
             <disk type='block' device='disk'><source dev='/dev/veegee/vm-8006-disk-0'/></disk>
             <disk type='network' device='disk'><source protocol='rbd' name='cpool/vm-8006-disk-0'/></disk>
             <hostdev mode='subsystem' type='pci'/></devices></domain>";
-        let p = provide(xml, Path::new("/nonexistent-scratch"), None).unwrap();
+        let p = provide(xml, Path::new("/nonexistent-scratch"), None, false).unwrap();
         assert_eq!(p.define_only.len(), 3);
         assert!(p.define_only.iter().any(|r| r.contains("rbd:cpool/vm-8006-disk-0")));
     }

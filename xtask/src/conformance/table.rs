@@ -4,9 +4,29 @@
 use std::fmt::Write as _;
 
 use super::facts::Comparison;
-use super::{CaseKind, CaseResult, Note, Stage};
+use super::host_limits::Gate;
+use super::{CaseKind, CaseResult, Note, Stage, Virt};
+use crate::target::Target;
 
-/// The targets of issue 4, in one place.
+/// What one run was: against which libvirt, with which QEMU, under KVM or not.
+pub struct Run<'a> {
+    pub target: &'a Target,
+    /// The target's QEMU as `X.Y`.
+    pub qemu_version: Option<String>,
+    /// KVM was tried first (it answers here).
+    pub kvm: bool,
+    pub invocation: String,
+    pub elapsed_secs: u64,
+}
+
+impl Run<'_> {
+    /// `debian12`, `debian13`; any other URI reduced to file-name characters.
+    pub fn file_stem(&self) -> String {
+        self.target.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
+    }
+}
+
+/// The conformance targets, in one place.
 pub const DEFINE_TARGET: f64 = 1.0;
 pub const START_TARGET: f64 = 0.90;
 pub const FACT_TARGET: f64 = 0.95;
@@ -125,26 +145,46 @@ pub fn explained_by<'a>(c: &Comparison, notes: &'a [Note]) -> Vec<&'a str> {
     notes_on(c, notes).into_iter().filter(|code| !is_gap(code)).collect()
 }
 
-pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> String {
+pub fn render(results: &[CaseResult], run: &Run, gate: &Gate) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Conformance: pve2virt under libvirt + QEMU vs Proxmox's own command lines\n");
     let _ = writeln!(
         md,
-        "Each config is converted, validated, defined and started paused on qemu:///system (TCG); the \
-         running QEMU is compared with the `.conf.cmd` Proxmox generated for it. Run took {elapsed_secs} s.\n"
+        "# Conformance on {}: pve2virt under libvirt + QEMU vs Proxmox's own command lines\n",
+        run.target.name
     );
-    let _ = writeln!(md, "Converter run as: `{invocation}`\n");
-    let _ = writeln!(md, "| Config | Converted | Valid | Defined | Started | Facts matched |");
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let under_kvm = results.iter().filter(|r| r.converted.ok() && r.virt == Virt::Kvm).count();
+    let under_tcg = results.iter().filter(|r| r.converted.ok() && r.virt != Virt::Kvm).count();
+    let accel = if run.kvm {
+        format!("KVM where it starts ({under_kvm} configs), TCG where this host's KVM refuses the config ({under_tcg}; the row says why)")
+    } else {
+        format!("TCG for all {under_tcg} configs (no usable /dev/kvm, or --tcg)")
+    };
+    let _ = writeln!(
+        md,
+        "Target `{}` (QEMU {}); accelerator: {accel}. Each config is converted, validated, defined and \
+         started paused; the running QEMU is compared with the `.conf.cmd` Proxmox generated for it. \
+         Run took {} s.\n",
+        run.target.uri,
+        run.qemu_version.as_deref().unwrap_or("?"),
+        run.elapsed_secs
+    );
+    let _ = writeln!(md, "Converter run as: `{}`\n", run.invocation);
+    let _ = writeln!(md, "| Config | Accel | Converted | Valid | Defined | Started | Facts matched |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for r in results {
         let facts = if r.comparisons.is_empty() {
             "—".to_owned()
         } else {
             format!("{} of {}", r.comparisons.iter().filter(|c| c.matches()).count(), r.comparisons.len())
         };
+        let accel = match &r.virt {
+            Virt::Kvm => "KVM".to_owned(),
+            Virt::Tcg => "TCG".to_owned(),
+            Virt::TcgAfterKvm(why) => format!("TCG ({})", cell(why)),
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {accel} | {} | {} | {} | {} | {} |",
             cell(&r.label()),
             r.converted.cell(),
             r.valid.cell(),
@@ -206,7 +246,30 @@ pub fn render(results: &[CaseResult], invocation: &str, elapsed_secs: u64) -> St
         "- skipped: {}; project fixtures run (no Proxmox command line to compare): {}",
         t.skipped, t.fixtures
     );
-    let missed = t.missed();
+    let _ = writeln!(
+        md,
+        "\nProject fixtures on the real driver ({}): {} converted, {} defined, {} started, {} define-only \
+         (host devices or storage the harness cannot provide), {} not started for a listed host limit, \
+         {} failed.",
+        run.target.name,
+        gate.fixtures,
+        gate.defined,
+        gate.started,
+        gate.define_only,
+        gate.allowed.len(),
+        gate.failures.len()
+    );
+    let mut missed = t.missed();
+    missed.extend(gate.failures.iter().map(|f| f.to_string()));
+    if !gate.allowed.is_empty() {
+        let _ = writeln!(md, "\nNot started, for a reviewed host limit (`fixtures/host-limits.txt`):\n");
+        for (fixture, reason, why) in &gate.allowed {
+            let _ = writeln!(md, "- {fixture}: {reason}: {}", cell(why));
+        }
+    }
+    if !gate.stale.is_empty() {
+        let _ = writeln!(md, "\nListed as host-limited but started here (the entry may go): {}", gate.stale.join(", "));
+    }
     if missed.is_empty() {
         let _ = writeln!(md, "\nAll targets met.");
     } else {

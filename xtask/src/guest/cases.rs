@@ -148,7 +148,7 @@ pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Opti
     );
     print!("{}", table::text(&rows));
     println!("{preamble}");
-    let md = target.join("guest.md");
+    let md = target.join(format!("guest-{}.md", crate::target::get().name));
     std::fs::write(&md, table::markdown(&rows, &preamble)).map_err(|e| e.to_string())?;
     eprintln!("wrote {}", md.display());
     Ok(all_pass)
@@ -283,17 +283,34 @@ fn run_case(case: Case, converter: &Path, kit: &Kit, initrd: &Path, opts: &Optio
         done.rows.push(Check::new("skipped", "-", reason.clone(), true));
         return done;
     }
-    match convert(&done.case, converter, &opts.work) {
+    // KVM where it answers; where this host's KVM refuses the domain (no SMM, some Hyper-V
+    // features), the same case converted for TCG, and the row says so.
+    let mut accel = if opts.kvm { Accel::Kvm } else { Accel::Tcg };
+    let mut converted = convert(&done.case, converter, &opts.work, &accel);
+    let secs = if matches!(done.case.kind, Kind::Rng { .. }) { ENTROPY_SECS } else { 0 };
+    let mut first_boot = None;
+    if let (Accel::Kvm, Ok(xml)) = (&accel, &converted) {
+        match vm::boot(&done.case.name, xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT, true) {
+            Err(e) if e.starts_with(vm::START_FAILED) => {
+                accel = Accel::TcgAfterKvm(one_line(&e));
+                converted = convert(&done.case, converter, &opts.work, &accel);
+            }
+            boot => first_boot = Some(boot),
+        }
+    }
+    done.rows.push(Check::new("accelerator", "KVM, else TCG", accel.to_string(), true));
+    match converted {
         Err(e) => done.rows.push(Check::new("converted", "domain XML", one_line(&e), false)),
         Ok(xml) => {
-            let secs = if matches!(done.case.kind, Kind::Rng { .. }) { ENTROPY_SECS } else { 0 };
+            let kvm = accel == Accel::Kvm;
             // A TCG guest that dies before printing anything (seen once in ~40 boots of a 4-vCPU
             // 8 GiB guest beside another boot) gets one more try; the retry is reported.
-            let mut boot = vm::boot(&done.case.name, &xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT);
+            let mut boot = first_boot
+                .unwrap_or_else(|| vm::boot(&done.case.name, &xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT, kvm));
             if let Err(first) = &boot {
                 if first.contains("stopped before DONE") {
                     eprintln!("  {}: {first}; booting once more", done.case.name);
-                    let retry = vm::boot(&done.case.name, &xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT);
+                    let retry = vm::boot(&done.case.name, &xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT, kvm);
                     if retry.is_ok() {
                         done.rows.push(Check::new(
                             "booted",
@@ -323,13 +340,33 @@ fn run_case(case: Case, converter: &Path, kit: &Kit, initrd: &Path, opts: &Optio
     done
 }
 
-fn convert(case: &Case, converter: &Path, work: &Path) -> Result<String, String> {
+/// How QEMU ran a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Accel {
+    Kvm,
+    Tcg,
+    /// KVM refused the domain (why); TCG ran it.
+    TcgAfterKvm(String),
+}
+
+impl std::fmt::Display for Accel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Accel::Kvm => f.write_str("KVM"),
+            Accel::Tcg => f.write_str("TCG"),
+            Accel::TcgAfterKvm(why) => write!(f, "TCG ({why})"),
+        }
+    }
+}
+
+fn convert(case: &Case, converter: &Path, work: &Path, accel: &Accel) -> Result<String, String> {
+    let domain_type = if *accel == Accel::Kvm { "kvm" } else { "qemu" };
     // The boot owns work/<case> (it wipes it first); configs live beside it.
     std::fs::create_dir_all(work.join("configs")).map_err(|e| e.to_string())?;
     let conf = work.join("configs").join(format!("{}.conf", case.name));
     std::fs::write(&conf, &case.config).map_err(|e| e.to_string())?;
     exec::output(
-        Command::new(converter).arg("convert").arg(&conf).args(&case.extra_args).args(["--domain-type", "qemu"]),
+        Command::new(converter).arg("convert").arg(&conf).args(&case.extra_args).args(["--domain-type", domain_type]),
     )
 }
 

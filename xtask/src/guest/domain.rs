@@ -18,6 +18,8 @@ pub struct Boot<'a> {
     /// Every disk image the test boots from is created here, whatever the converter's path:
     /// the test must never write where a real VM's disk could live.
     pub scratch: &'a Path,
+    /// Run under KVM; otherwise TCG, with what only KVM can do taken out.
+    pub kvm: bool,
 }
 
 /// A disk image to create (`qemu-img create -f FORMAT PATH SIZE`) before the domain starts.
@@ -31,11 +33,12 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
     if domain.name != "domain" {
         return Err(format!("expected <domain>, found <{}>", domain.name));
     }
-    // TCG runs anywhere (no /dev/kvm, nested virtualisation quirks); the devices do not change.
-    domain.set_attr("type", "qemu");
+    // KVM where it works; TCG runs anywhere (no /dev/kvm, nested virtualisation quirks). The
+    // devices do not change either way.
+    domain.set_attr("type", if boot.kvm { "kvm" } else { "qemu" });
     domain.child_or_insert("name").set_text(boot.name);
     rewrite_os(domain, boot);
-    rewrite_tcg_incompatible(domain);
+    rewrite_host_bound(domain, boot.kvm);
 
     let devices = domain.child_or_insert("devices");
     let mut images = Vec::new();
@@ -87,17 +90,18 @@ fn rewrite_os(domain: &mut Element, boot: &Boot) {
     }
 }
 
-/// Settings that only work with KVM, or pin to host CPUs that may not exist here.
-fn rewrite_tcg_incompatible(domain: &mut Element) {
-    if let Some(cpu) = domain.child_mut("cpu") {
+/// Settings that pin to host CPUs or memory that may not exist here, and under TCG those that
+/// only work with KVM.
+fn rewrite_host_bound(domain: &mut Element, kvm: bool) {
+    if let (false, Some(cpu)) = (kvm, domain.child_mut("cpu")) {
         // TCG cannot pass the host CPU through; `maximum` keeps the topology children.
         if matches!(cpu.attr("mode").as_deref(), Some("host-passthrough" | "host-model")) {
             cpu.set_attr("mode", "maximum");
             cpu.remove_attr("migratable");
         }
     }
-    if let Some(features) = domain.child_mut("features") {
-        // Hyper-V enlightenments fail at start under TCG (libvirt-mapping.md §11).
+    if let (false, Some(features)) = (kvm, domain.child_mut("features")) {
+        // Hyper-V enlightenments fail at start under TCG.
         features.retain_elements(|f| f.name != "hyperv");
     }
     if let Some(vcpu) = domain.child_mut("vcpu") {
@@ -211,6 +215,7 @@ mod tests {
             cmdline: "console=ttyS0",
             serial_log: Path::new("/s/serial.log"),
             scratch: Path::new("/s"),
+            kvm: false,
         }
     }
 

@@ -16,7 +16,7 @@ pub fn output(cmd: &mut Command) -> Result<String, String> {
 }
 
 pub fn virsh(args: &[&str]) -> Result<String, String> {
-    output(Command::new("virsh").arg("-c").arg(super::LIBVIRT_URI).args(args))
+    output(Command::new("virsh").arg("-c").arg(&crate::target::get().uri).args(args))
 }
 
 pub fn path_str(p: &Path) -> Result<&str, String> {

@@ -20,8 +20,6 @@ mod xml;
 
 use std::path::{Path, PathBuf};
 
-pub const LIBVIRT_URI: &str = "qemu:///system";
-
 pub struct Options {
     pub cache: PathBuf,
     pub work: PathBuf,
@@ -31,6 +29,8 @@ pub struct Options {
     pub jobs: usize,
     /// Boot this domain XML as it is (plus the test rewrite) and print its facts.
     pub domain: Option<PathBuf>,
+    /// Boot under KVM (where /dev/kvm answers and `--tcg` is not given).
+    pub kvm: bool,
 }
 
 /// Entry point from xtask's main: returns the process exit code (0 all passed, 1 a check
@@ -49,8 +49,14 @@ pub fn cli(args: Vec<String>) -> i32 {
 fn run(args: &[String]) -> Result<bool, String> {
     let root = repo_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let mut opts =
-        Options { cache: target.join("guest-kit"), work: target.join("guest"), only: None, jobs: 2, domain: None };
+    let mut opts = Options {
+        cache: target.join("guest-kit"),
+        work: target.join("guest"),
+        only: None,
+        jobs: 2,
+        domain: None,
+        kvm: crate::target::kvm_usable(),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -59,8 +65,9 @@ fn run(args: &[String]) -> Result<bool, String> {
             "--only" => opts.only = Some(value()?),
             "--jobs" => opts.jobs = value()?.parse().map_err(|_| "--jobs takes a number")?,
             "--domain" => opts.domain = Some(value()?.into()),
+            "--tcg" => opts.kvm = false,
             "-h" | "--help" => {
-                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE]");
+                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE] [--tcg]");
                 return Ok(true);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -73,7 +80,7 @@ fn run(args: &[String]) -> Result<bool, String> {
 
     if let Some(file) = &opts.domain {
         let xml = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let out = vm::boot("adhoc", &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT)?;
+        let out = vm::boot("adhoc", &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT, opts.kvm)?;
         println!("{}", out.serial_log);
         println!("{:#?}\nboot took {:.1}s", facts::parse(&out.serial_log), out.elapsed.as_secs_f64());
         return Ok(true);

@@ -1,4 +1,4 @@
-//! One boot: define the rewritten domain on qemu:///system, start it, wait for init.sh's DONE
+//! One boot: define the rewritten domain on the target's libvirt, start it, wait for init.sh's DONE
 //! on the serial log, then tear it down again whatever happened.
 
 use super::domain::{self, Boot};
@@ -15,8 +15,13 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// How a boot's error starts when libvirt/QEMU refused to start the domain at all (as opposed
+/// to a guest that started and then failed), so that a KVM refusal can be retried under TCG.
+pub const START_FAILED: &str = "start failed: ";
+
 /// Boots `domain_xml` as `guest-<case>` with the kit's kernel and returns the serial log.
-/// `entropy_secs` > 0 asks init.sh to measure /dev/hwrng for that long.
+/// `entropy_secs` > 0 asks init.sh to measure /dev/hwrng for that long; `kvm` runs it under KVM.
+#[allow(clippy::too_many_arguments)]
 pub fn boot(
     case: &str,
     domain_xml: &str,
@@ -25,6 +30,7 @@ pub fn boot(
     work: &Path,
     entropy_secs: u32,
     timeout: Duration,
+    kvm: bool,
 ) -> Result<Outcome, String> {
     let scratch = work.join(case);
     let _ = fs::remove_dir_all(&scratch);
@@ -46,6 +52,7 @@ pub fn boot(
             cmdline: &cmdline,
             serial_log: &serial_log,
             scratch: &scratch,
+            kvm,
         },
     )?;
     for image in &images {
@@ -57,7 +64,9 @@ pub fn boot(
     remove_domain(&name); // left over from an interrupted run
     virsh(&["define", path_str(&xml_path)?])?;
     let started = Instant::now();
-    let result = virsh(&["start", &name]).and_then(|_| wait_for_done(&name, &serial_log, timeout));
+    let result = virsh(&["start", &name])
+        .map_err(|e| format!("{START_FAILED}{e}"))
+        .and_then(|_| wait_for_done(&name, &serial_log, timeout));
     remove_domain(&name);
     result?;
     Ok(Outcome { serial_log: fs::read_to_string(&serial_log).unwrap_or_default(), elapsed: started.elapsed() })
