@@ -59,7 +59,9 @@ struct Options {
 pub enum Virt {
     Kvm,
     Tcg,
-    /// KVM was tried and refused the case (the reason); TCG ran it.
+    /// KVM was tried and refused the case (the reason); TCG ran it. The CPU facts (model,
+    /// flags, Hyper-V enlightenments) are then read from the command line libvirt generates for
+    /// the KVM domain (`virsh domxml-to-native`), which is what a KVM host that accepts them runs.
     TcgAfterKvm(String),
 }
 
@@ -475,16 +477,30 @@ fn domain_name(case_name: &str) -> String {
 /// has no SMM and refuses some Hyper-V features), once more under TCG, saying why in the row.
 fn run_case(case: &Case, env: &Env) -> CaseResult {
     if !env.kvm {
-        return run_case_as(case, env, Virt::Tcg);
+        return run_case_as(case, env, Virt::Tcg, None);
     }
-    let under_kvm = run_case_as(case, env, Virt::Kvm);
+    let under_kvm = run_case_as(case, env, Virt::Kvm, None);
     match &under_kvm.started {
         Stage::No(why) if under_kvm.defined.ok() => {
             let why = format!("KVM refused: {}", kvm_refusal(why));
-            run_case_as(case, env, Virt::TcgAfterKvm(why))
+            let kvm_xml = env.artifacts_root.join(domain_name(&case.name)).join("domain.xml");
+            let kvm_args = kvm_command_line(&kvm_xml);
+            run_case_as(case, env, Virt::TcgAfterKvm(why), kvm_args.as_ref())
         }
         _ => under_kvm,
     }
+}
+
+/// The QEMU command line libvirt would run for the KVM domain (`virsh domxml-to-native`).
+fn kvm_command_line(xml: &Path) -> Option<qemu_args::QemuArgs> {
+    let out = libvirt::virsh(&["domxml-to-native", "qemu-argv", &xml.to_string_lossy()], Duration::from_secs(30));
+    if !out.success() {
+        return None;
+    }
+    let words = proxmox_cmd::shell_words(out.stdout.trim());
+    // Environment assignments (`LC_ALL=C …`) come before the binary.
+    let start = words.iter().position(|w| w.contains("qemu-system"))?;
+    Some(qemu_args::QemuArgs::from_argv(&words[start..]))
 }
 
 /// The line of a start failure that says what KVM refused (libvirt wraps QEMU's message).
@@ -496,7 +512,7 @@ fn kvm_refusal(why: &str) -> String {
     line.trim().chars().take(160).collect()
 }
 
-fn run_case_as(case: &Case, env: &Env, virt: Virt) -> CaseResult {
+fn run_case_as(case: &Case, env: &Env, virt: Virt, kvm_args: Option<&qemu_args::QemuArgs>) -> CaseResult {
     let mut result = CaseResult::new(&case.name, case.kind.clone(), virt);
     if let CaseKind::Skipped(why) = &case.kind {
         result.converted = Stage::Skipped(why.clone());
@@ -507,14 +523,22 @@ fn run_case_as(case: &Case, env: &Env, virt: Virt) -> CaseResult {
     let scratch = env.scratch_root.join(&domain);
     let _ = std::fs::remove_dir_all(&artifacts);
     let _ = std::fs::create_dir_all(&artifacts);
-    run_stages(case, env, &domain, &scratch, &artifacts, &mut result);
+    run_stages(case, env, &domain, &scratch, &artifacts, kvm_args, &mut result);
     // Always: nothing of this run may survive it (`--keep-nvram`, see libvirt.rs).
     libvirt::destroy_and_undefine(&domain);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &Path, result: &mut CaseResult) {
+fn run_stages(
+    case: &Case,
+    env: &Env,
+    domain: &str,
+    scratch: &Path,
+    artifacts: &Path,
+    kvm_args: Option<&qemu_args::QemuArgs>,
+    result: &mut CaseResult,
+) {
     // 1. convert (Proxmox's test mocks use PCI addresses no real host has: a copy with valid ones)
     let _ = std::fs::create_dir_all(scratch);
     let text = std::fs::read_to_string(&case.conf).unwrap_or_default();
@@ -683,7 +707,16 @@ fn run_stages(case: &Case, env: &Env, domain: &str, scratch: &Path, artifacts: &
         vars_template: provided.vars_template.clone(),
         mac_to_net: mac_to_net(&proxmox_facts),
     };
-    let libvirt_facts = facts::extract(&live.args, Side::Libvirt, &libvirt_ctx);
+    let mut libvirt_facts = facts::extract(&live.args, Side::Libvirt, &libvirt_ctx);
+    if let Some(kvm_args) = kvm_args {
+        let under_kvm = facts::extract(kvm_args, Side::Libvirt, &libvirt_ctx);
+        for name in ["cpu.model", "cpu.flags"] {
+            match under_kvm.get(name) {
+                Some(fact) => libvirt_facts.insert(name.to_owned(), fact.clone()),
+                None => libvirt_facts.remove(name),
+            };
+        }
+    }
     result.comparisons = facts::compare(&proxmox_facts, &libvirt_facts);
     let _ = std::fs::write(artifacts.join("facts.txt"), facts_text(&result.comparisons));
 }

@@ -180,7 +180,7 @@ pub fn render(results: &[CaseResult], run: &Run, gate: &Gate) -> String {
         let accel = match &r.virt {
             Virt::Kvm => "KVM".to_owned(),
             Virt::Tcg => "TCG".to_owned(),
-            Virt::TcgAfterKvm(why) => format!("TCG ({})", cell(why)),
+            Virt::TcgAfterKvm(why) => format!("TCG ({}; CPU facts from libvirt's KVM command line)", cell(why)),
         };
         let _ = writeln!(
             md,
