@@ -1,206 +1,20 @@
 //! The `pve2virt` command: argument parsing, files, exit codes. No translation logic lives here.
 
 use std::fs;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::collections::HashMap;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use serde::Serialize;
 
-use pve2virt::libvirt::DomainType;
-use pve2virt::map::TpmBackend;
+use pve2virt::cli::{exit, report, Cli, Command, Common, ReportFormat};
 use pve2virt::output::write_atomic;
 use pve2virt::pve::storage::StorageConfig;
-use pve2virt::report::{render_human, to_json};
-use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
-
-/// Exit codes, stable for scripts.
-mod exit {
-    pub const INPUT: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const STRICT: u8 = 3;
-    pub const IO: u8 = 4;
-}
-
-#[derive(Parser)]
-#[command(name = "pve2virt", version, about = "Convert Proxmox VE VM configs into libvirt domain XML")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Convert configs (`/etc/pve/qemu-server/<vmid>.conf`, or `-` for standard input) to domain XML.
-    ///
-    /// One config: XML on standard output (or `-o FILE`). Several: `--out-dir DIR` gets `<vmid>.xml`
-    /// for each, and a summary says what converted and what failed.
-    Convert {
-        /// The config files; `-` reads standard input (then --vmid is required).
-        #[arg(required = true, value_name = "CONFIG")]
-        inputs: Vec<PathBuf>,
-        /// Write the XML to FILE (atomically) instead of standard output.
-        #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
-        output: Option<PathBuf>,
-        /// Write `DIR/<vmid>.xml` for every config (atomically; a failure leaves no file).
-        #[arg(long, value_name = "DIR")]
-        out_dir: Option<PathBuf>,
-        /// Overwrite existing output files.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        common: Common,
-    },
-    /// Show, for every key of a config, what it becomes in libvirt and the note if any.
-    Explain {
-        input: PathBuf,
-        #[command(flatten)]
-        common: Common,
-    },
-}
-
-#[derive(Args)]
-struct Common {
-    /// The VMID (default: from the file name `<vmid>.conf`).
-    #[arg(long)]
-    vmid: Option<u32>,
-    /// Translate the state saved in this snapshot section instead of the current configuration.
-    #[arg(long, value_name = "NAME", conflicts_with = "pending")]
-    snapshot: Option<String>,
-    /// Apply the [PENDING] section (including its `delete:`) before translating.
-    #[arg(long)]
-    pending: bool,
-    /// Domain type: `kvm` (hardware virtualisation) or `qemu` (TCG emulation). Default: from `kvm:`.
-    #[arg(long, value_enum)]
-    domain_type: Option<DomainTypeArg>,
-    /// The target host's QEMU version (e.g. `7.2`): newer machine versions are lowered to it, with a note.
-    #[arg(long, value_name = "X.Y", value_parser = parse_version)]
-    host_qemu_version: Option<(u32, u32)>,
-    /// How to print notes on standard error.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    report: ReportFormat,
-    /// Fail (exit 3, no output) when anything was approximated or dropped.
-    #[arg(long)]
-    strict: bool,
-    /// The Proxmox storage.cfg volume ids are resolved against (default: /etc/pve/storage.cfg
-    /// where readable, else the layout of a fresh Proxmox install).
-    #[arg(long, value_name = "FILE")]
-    storage_cfg: Option<PathBuf>,
-    /// Storage ID's volumes are files under DIR on this host (`ID:VOLNAME` → `DIR/VOLNAME`,
-    /// format kept). Repeatable.
-    #[arg(long, value_name = "ID=DIR", value_parser = parse_storage_map)]
-    map_storage: Vec<(String, PathBuf)>,
-    /// Attach NICs on Proxmox bridge FROM to bridge TO. Repeatable.
-    #[arg(long, value_name = "FROM=TO", value_parser = parse_bridge_map)]
-    map_bridge: Vec<(String, String)>,
-    /// Pass the config's raw `args:` to QEMU (`<qemu:commandline>`); otherwise they are reported.
-    #[arg(long)]
-    allow_qemu_args: bool,
-    /// Let libvirt place PCI devices instead of keeping Proxmox's slots (guest NIC names may change).
-    #[arg(long)]
-    libvirt_addresses: bool,
-    /// How the TPM state is carried: `external` keeps Proxmox's state (swtpm started outside
-    /// libvirt); `emulator` gives a libvirt-managed TPM with fresh state.
-    #[arg(long, value_enum, default_value_t = TpmBackendArg::External)]
-    tpm_backend: TpmBackendArg,
-    /// Where the OVMF firmware files are on the target host.
-    #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
-    firmware_dir: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TpmBackendArg {
-    External,
-    Emulator,
-}
-
-fn parse_storage_map(s: &str) -> Result<(String, PathBuf), String> {
-    let (id, dir) = s.split_once('=').ok_or("expected ID=DIR")?;
-    if id.is_empty() || dir.is_empty() {
-        return Err("expected ID=DIR".into());
-    }
-    Ok((id.to_owned(), PathBuf::from(dir)))
-}
-
-fn parse_bridge_map(s: &str) -> Result<(String, String), String> {
-    let (from, to) = s.split_once('=').ok_or("expected FROM=TO")?;
-    let valid = |b: &str| !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !valid(from) || !valid(to) {
-        return Err("bridge names are letters, digits, '-', '_' and '.'".into());
-    }
-    Ok((from.to_owned(), to.to_owned()))
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DomainTypeArg {
-    Kvm,
-    Qemu,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
-    Human,
-    Json,
-}
-
-fn parse_version(s: &str) -> Result<(u32, u32), String> {
-    let (a, b) = s.split_once('.').ok_or("expected MAJOR.MINOR, e.g. 7.2")?;
-    Ok((a.parse().map_err(|_| "bad major version")?, b.parse().map_err(|_| "bad minor version")?))
-}
-
-const DEFAULT_STORAGE_CFG: &str = "/etc/pve/storage.cfg";
-
-impl Common {
-    /// Reads the storage layout; `Err` after printing why.
-    fn storage(&self) -> Result<StorageConfig, ()> {
-        let (path, required) = match &self.storage_cfg {
-            Some(p) => (p.clone(), true),
-            None => (PathBuf::from(DEFAULT_STORAGE_CFG), false),
-        };
-        let text = match fs::read(&path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(_) if !required => return Ok(StorageConfig::fresh_install()),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
-                return Err(());
-            }
-        };
-        StorageConfig::parse(&text).map_err(|errors| {
-            report(&errors, &Source::new(path.display().to_string(), text), self.report);
-        })
-    }
-
-    fn options(&self, input: &Path, storage: StorageConfig) -> Options {
-        Options {
-            vmid: self.vmid.or_else(|| vmid_from_path(input)),
-            selection: match (&self.snapshot, self.pending) {
-                (Some(name), _) => Selection::Snapshot(name.clone()),
-                (None, true) => Selection::Pending,
-                (None, false) => Selection::Current,
-            },
-            map: MapOptions {
-                domain_type: self.domain_type.map(|t| match t {
-                    DomainTypeArg::Kvm => DomainType::Kvm,
-                    DomainTypeArg::Qemu => DomainType::Qemu,
-                }),
-                host_qemu: self.host_qemu_version,
-                storage,
-                storage_map: self.map_storage.iter().cloned().collect(),
-                bridge_map: self.map_bridge.iter().cloned().collect(),
-                allow_qemu_args: self.allow_qemu_args,
-                libvirt_addresses: self.libvirt_addresses,
-                tpm_backend: match self.tpm_backend {
-                    TpmBackendArg::External => TpmBackend::External,
-                    TpmBackendArg::Emulator => TpmBackend::Emulator,
-                },
-                firmware_dir: self.firmware_dir.clone(),
-            },
-        }
-    }
-}
+use pve2virt::report::to_json;
+use pve2virt::{convert_bytes, Conversion, Note, Source};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -248,19 +62,6 @@ fn run(input: &Path, common: &Common, storage: &StorageConfig) -> Option<(Source
         return None;
     }
     Some(convert_bytes(&name, &bytes, &common.options(input, storage.clone())))
-}
-
-fn report(notes: &[Note], source: &Source, format: ReportFormat) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut stderr = io::stderr().lock();
-    let _ = match format {
-        ReportFormat::Human => stderr.write_all(render_human(notes, source, stderr.is_terminal()).as_bytes()),
-        ReportFormat::Json => {
-            writeln!(stderr, "{}", serde_json::to_string_pretty(&to_json(notes, source)).unwrap_or_default())
-        }
-    };
 }
 
 fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common) -> ExitCode {
