@@ -3,7 +3,7 @@
 //! reach it: `cargo xtask dist` generates the man pages and shell completions from [`command`].
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -12,11 +12,30 @@ use crate::libvirt::DomainType;
 use crate::map::TpmBackend;
 use crate::pve::storage::StorageConfig;
 use crate::report::{render_human, to_json};
-use crate::{vmid_from_path, MapOptions, Note, Options, Selection, Source};
+use crate::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
 
 /// The whole command line, as clap sees it (for man pages and completions).
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// Reads a config (`-`: standard input) and converts it with the options of `common`.
+pub fn read_and_convert(
+    input: &Path,
+    common: &Common,
+    storage: &StorageConfig,
+) -> io::Result<(Source, Result<Conversion, Vec<Note>>)> {
+    // Read at most one byte past the limit: a 100 MB file costs no more than a 4 MB one.
+    let limit = crate::MAX_CONFIG_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let name = if input.as_os_str() == "-" {
+        io::stdin().take(limit).read_to_end(&mut bytes)?;
+        "<stdin>".to_owned()
+    } else {
+        fs::File::open(input)?.take(limit).read_to_end(&mut bytes)?;
+        input.display().to_string()
+    };
+    Ok(convert_bytes(&name, &bytes, &common.options(input, storage.clone())))
 }
 
 /// Exit codes, stable for scripts.

@@ -2,12 +2,12 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Temporary files are hidden and end in `.tmp`, so an interrupted run never leaves a file that
 /// looks like a result (`*.xml`).
-fn temp_path(path: &Path) -> io::Result<std::path::PathBuf> {
+fn temp_path(path: &Path) -> io::Result<PathBuf> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name =
@@ -51,6 +51,70 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> io::Result<()
         }
     }
     result
+}
+
+/// Writes `bytes` to a new hidden temporary file next to `path` (see [`temp_path`]), without
+/// flushing it: the batch flushes all its temporary files at once ([`sync_filesystem`]) before any
+/// of them is moved into place with [`commit`].
+pub fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    let tmp = temp_path(path)?;
+    let written = fs::OpenOptions::new().write(true).create_new(true).open(&tmp).and_then(|mut f| f.write_all(bytes));
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Moves a temporary file written by [`write_temp`] to `path`; on failure the temporary file is
+/// removed. Without `overwrite` an existing `path` is never replaced, even by a racing writer (the
+/// move is a hard link, which fails if the name exists). Durable only once the folder is synced
+/// ([`sync_dir`]).
+pub fn commit(tmp: &Path, path: &Path, overwrite: bool) -> io::Result<()> {
+    let result = if overwrite {
+        fs::rename(tmp, path)
+    } else {
+        match fs::hard_link(tmp, path) {
+            Ok(()) => fs::remove_file(tmp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists; pass --force to overwrite it", path.display()),
+            )),
+            // File systems without hard links: check, then rename (a small race remains).
+            Err(_) if !path.exists() => fs::rename(tmp, path),
+            Err(e) => Err(e),
+        }
+    };
+    if result.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    result
+}
+
+/// Flushes to disk everything written to the file system holding `dir`: one `syncfs(2)` stands
+/// for an `fsync` of every temporary file of the batch. Where `syncfs` is missing (not Linux) or
+/// fails, each of `files` is fsynced instead, so an error is never swallowed.
+pub fn sync_filesystem(dir: &Path, files: &[&Path]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // Since Linux 5.8 syncfs reports writeback errors of the file system (earlier it always
+        // returned 0, which is why a failure falls through to per-file fsync rather than trusting it).
+        let synced = fs::File::open(dir).and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from));
+        if synced.is_ok() {
+            return Ok(());
+        }
+    }
+    for file in files {
+        fs::File::open(file)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Makes the renames into `dir` durable (one `fsync` of the folder).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
