@@ -48,6 +48,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -114,80 +115,87 @@ pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Commo
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut io_error = false;
 
-    for (group_no, group) in inputs.chunks(GROUP).enumerate() {
-        let base = group_no * GROUP;
-        let mut done = convert_group(group, dir, common, &storage, color, threads);
+    let pipeline = Pipeline::new();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(inputs.len()) {
+            scope.spawn(|| pipeline.work(&next, inputs, dir, common, &storage, color));
+        }
+        for (group_no, group) in inputs.chunks(GROUP).enumerate() {
+            let base = group_no * GROUP;
+            let mut done = pipeline.take(base..base + group.len());
 
-        // Collisions, in input order.
-        let mut winners = Vec::new();
-        for (i, d) in done.iter_mut().enumerate() {
-            let Outcome::Written { tmp, path, vmid, name, .. } = &d.outcome else { continue };
-            let clash = if let Some(&first) = files.get(vmid) {
-                Some(format!(
-                    "{} would be written twice (also by {}); give each VM its own VMID",
-                    path.display(),
-                    inputs[first].display()
-                ))
-            } else if let Some(&first) = names.get(name) {
-                Some(format!(
-                    "domain name '{name}' is already used by {}; libvirt names must be unique",
-                    inputs[first].display()
-                ))
-            } else {
-                None
-            };
-            match clash {
-                Some(reason) => {
-                    let _ = fs::remove_file(tmp);
-                    d.outcome = Outcome::Failed(reason);
-                }
-                None => {
-                    files.insert(*vmid, base + i);
-                    names.insert(name.clone(), base + i);
-                    winners.push(i);
+            // Collisions, in input order.
+            let mut winners = Vec::new();
+            for (i, d) in done.iter_mut().enumerate() {
+                let Outcome::Written { tmp, path, vmid, name, .. } = &d.outcome else { continue };
+                let clash = if let Some(&first) = files.get(vmid) {
+                    Some(format!(
+                        "{} would be written twice (also by {}); give each VM its own VMID",
+                        path.display(),
+                        inputs[first].display()
+                    ))
+                } else if let Some(&first) = names.get(name) {
+                    Some(format!(
+                        "domain name '{name}' is already used by {}; libvirt names must be unique",
+                        inputs[first].display()
+                    ))
+                } else {
+                    None
+                };
+                match clash {
+                    Some(reason) => {
+                        let _ = fs::remove_file(tmp);
+                        d.outcome = Outcome::Failed(reason);
+                    }
+                    None => {
+                        files.insert(*vmid, base + i);
+                        names.insert(name.clone(), base + i);
+                        winners.push(i);
+                    }
                 }
             }
-        }
 
-        if !winners.is_empty() {
-            let tmps: Vec<&Path> = winners
-                .iter()
-                .filter_map(|&i| match &done[i].outcome {
-                    Outcome::Written { tmp, .. } => Some(tmp.as_path()),
-                    Outcome::Failed(_) => None,
-                })
-                .collect();
-            if let Err(e) = sync_filesystem(dir, &tmps) {
-                // Nothing of this group may be moved into place: its data is not known to be on disk.
-                for &i in &winners {
-                    if let Outcome::Written { tmp, .. } = &done[i].outcome {
-                        let _ = fs::remove_file(tmp);
+            if !winners.is_empty() {
+                let tmps: Vec<&Path> = winners
+                    .iter()
+                    .filter_map(|&i| match &done[i].outcome {
+                        Outcome::Written { tmp, .. } => Some(tmp.as_path()),
+                        Outcome::Failed(_) => None,
+                    })
+                    .collect();
+                if let Err(e) = sync_filesystem(dir, &tmps) {
+                    // Nothing of this group may be moved into place: its data is not known to be on disk.
+                    for &i in &winners {
+                        if let Outcome::Written { tmp, .. } = &done[i].outcome {
+                            let _ = fs::remove_file(tmp);
+                        }
+                        done[i].outcome = Outcome::Failed(format!("cannot flush {} to disk: {e}", dir.display()));
                     }
-                    done[i].outcome = Outcome::Failed(format!("cannot flush {} to disk: {e}", dir.display()));
-                }
-            } else {
-                for &i in &winners {
-                    if let Outcome::Written { tmp, path, .. } = &done[i].outcome {
-                        if let Err(e) = commit(tmp, path, force) {
-                            done[i].outcome = Outcome::Failed(e.to_string());
+                } else {
+                    for &i in &winners {
+                        if let Outcome::Written { tmp, path, .. } = &done[i].outcome {
+                            if let Err(e) = commit(tmp, path, force) {
+                                done[i].outcome = Outcome::Failed(e.to_string());
+                            }
                         }
                     }
-                }
-                if let Err(e) = sync_dir(dir) {
-                    eprintln!(
-                        "error: cannot flush {} to disk: {e}; the files written may not survive a power loss",
-                        dir.display()
-                    );
-                    io_error = true;
+                    if let Err(e) = sync_dir(dir) {
+                        eprintln!(
+                            "error: cannot flush {} to disk: {e}; the files written may not survive a power loss",
+                            dir.display()
+                        );
+                        io_error = true;
+                    }
                 }
             }
-        }
 
-        for d in done {
-            summary.record(&d);
+            for d in done {
+                summary.record(&d);
+            }
+            summary.flush();
         }
-        summary.flush();
-    }
+    });
 
     let failed = summary.finish();
     if io_error {
@@ -199,47 +207,93 @@ pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Commo
     }
 }
 
-/// Converts one group on `threads` workers; the results come back in input order.
-fn convert_group(
-    group: &[PathBuf],
-    dir: &Path,
-    common: &Common,
-    storage: &StorageConfig,
-    color: bool,
-    threads: usize,
-) -> Vec<Done> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut mine = Vec::new();
+/// Hands configs to the worker threads and their results back to the main thread in input
+/// order. Workers may run at most two groups ahead of the group being committed, so conversion
+/// goes on during the syncs and the memory held stays bounded (about three groups of results).
+struct Pipeline {
+    state: Mutex<State>,
+    /// Signalled when a result arrives.
+    ready: Condvar,
+    /// Signalled when the main thread lets the workers go further.
+    room: Condvar,
+}
+
+struct State {
+    results: HashMap<usize, Done>,
+    /// How many results of each group have arrived: the main thread is woken once per group,
+    /// when its last result arrives, not once per config.
+    arrived: HashMap<usize, usize>,
+    /// Workers convert only configs with an index below this.
+    limit: usize,
+}
+
+impl Pipeline {
+    fn new() -> Self {
+        let state = State { results: HashMap::new(), arrived: HashMap::new(), limit: 2 * GROUP };
+        Pipeline { state: Mutex::new(state), ready: Condvar::new(), room: Condvar::new() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A worker thread: converts configs, in index order, until there are none left.
+    fn work(
+        &self,
+        next: &AtomicUsize,
+        inputs: &[PathBuf],
+        dir: &Path,
+        common: &Common,
+        storage: &StorageConfig,
+        color: bool,
+    ) {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(input) = group.get(i) else { break };
-            mine.push((i, convert_one(input, dir, common, storage, color)));
-        }
-        mine
-    };
-    let mut slots: Vec<Option<Done>> = (0..group.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..threads.min(group.len())).map(|_| scope.spawn(work)).collect();
-        let own = work();
-        for (i, d) in workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).chain(own) {
-            slots[i] = Some(d);
-        }
-    });
-    // A worker that died (it cannot: conversions run under catch_unwind) would leave a hole; fill it
-    // rather than drop a config from the summary.
-    slots
-        .into_iter()
-        .zip(group)
-        .map(|(slot, input)| {
-            slot.unwrap_or_else(|| Done {
+            let Some(input) = inputs.get(i) else { return };
+            let mut state = self.lock();
+            while i >= state.limit {
+                state = self.room.wait(state).unwrap_or_else(PoisonError::into_inner);
+            }
+            drop(state);
+            // A bug must not take the rest of the batch down with it (nor leave a hole in the summary).
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                convert_one(input, dir, common, storage, color)
+            }))
+            .unwrap_or_else(|_| Done {
                 input: input.display().to_string(),
                 notes: empty_notes(),
                 human: String::new(),
                 outcome: Outcome::Failed(INTERNAL.into()),
-            })
-        })
-        .collect()
+            });
+            let mut state = self.lock();
+            state.results.insert(i, done);
+            let group = i / GROUP;
+            let arrived = state.arrived.entry(group).or_default();
+            *arrived += 1;
+            let complete = *arrived == GROUP.min(inputs.len() - group * GROUP);
+            drop(state);
+            if complete {
+                self.ready.notify_one();
+            }
+        }
+    }
+
+    /// The results of `range`, in order, once all are there; lets the workers start on the group
+    /// after next.
+    fn take(&self, range: std::ops::Range<usize>) -> Vec<Done> {
+        let group = range.start / GROUP;
+        let mut state = self.lock();
+        while state.arrived.get(&group) != Some(&range.len()) {
+            state = self.ready.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        state.arrived.remove(&group);
+        let done =
+            range.clone().map(|i| state.results.remove(&i).expect("every result of the group arrived")).collect();
+        state.limit = range.end + 2 * GROUP;
+        drop(state);
+        self.room.notify_all();
+        done
+    }
 }
 
 const INTERNAL: &str = "internal error (a bug in pve2virt): please report it with this config";
@@ -266,16 +320,13 @@ fn convert_one(input: &Path, dir: &Path, common: &Common, storage: &StorageConfi
             done.human = render_human(notes, source, color);
         }
     };
-    // A bug must not take the rest of the batch down with it.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_convert(input, common, storage)));
-    done.outcome = match outcome {
-        Err(_) => Outcome::Failed(INTERNAL.into()),
-        Ok(Err(e)) => Outcome::Failed(format!("cannot read the file: {e}")),
-        Ok(Ok((source, Err(errors)))) => {
+    done.outcome = match read_and_convert(input, common, storage) {
+        Err(e) => Outcome::Failed(format!("cannot read the file: {e}")),
+        Ok((source, Err(errors))) => {
             render(&errors, &source);
             Outcome::Failed(count(errors.len(), "error"))
         }
-        Ok(Ok((source, Ok(conversion)))) => {
+        Ok((source, Ok(conversion))) => {
             render(&conversion.notes, &source);
             let path = dir.join(format!("{}.xml", conversion.vmid));
             if common.strict && conversion.notes.iter().any(Note::is_lossy) {

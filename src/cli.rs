@@ -32,7 +32,12 @@ pub fn read_and_convert(
         io::stdin().take(limit).read_to_end(&mut bytes)?;
         "<stdin>".to_owned()
     } else {
-        fs::File::open(input)?.take(limit).read_to_end(&mut bytes)?;
+        let file = fs::File::open(input)?;
+        // `take` hides the file's size from `read_to_end`: reserve it here, so that a config is
+        // read in one call rather than in doubling steps.
+        let size = file.metadata().map_or(0, |m| m.len()).min(limit);
+        bytes.reserve_exact(size as usize + 1);
+        file.take(limit).read_to_end(&mut bytes)?;
         input.display().to_string()
     };
     Ok(convert_bytes(&name, &bytes, &common.options(input, storage.clone())))

@@ -1,4 +1,5 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
+mod bench;
 mod conformance;
 mod guest;
 mod libvirt;
@@ -17,12 +18,17 @@ tasks:
   guest [--only SUBSTRING] [--jobs N] [--cache DIR] [--domain FILE]
       boot a small Linux guest in converted domains and measure what it sees
       (entropy rate per rng0 limiter, UUID, vCPUs, memory, NICs, disks, TPM);
-      writes target/guest.md";
+      writes target/guest.md
+  bench-batch [N] [--runs R] [--bin PATH]
+      generate N configs (default 10000) and time `pve2virt convert
+      in/*.conf --out-dir out` with the release build in both report modes:
+      VMs/s, CPU time and peak RSS of the batch";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("conformance") => conformance::main(args.collect()),
+        Some("bench-batch") => bench::main(args.collect()),
         Some("guest") => ExitCode::from(guest::cli(args.collect()).clamp(0, 255) as u8),
         Some("-h" | "--help") => {
             println!("{USAGE}");
@@ -33,4 +39,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The repository's root (xtask lives in `xtask/`).
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the repository").to_owned()
 }
