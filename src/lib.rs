@@ -9,6 +9,8 @@
 //! [`convert`] runs all of it; every error of the input is reported at once, and nothing is
 //! written unless the whole conversion succeeded.
 
+pub mod batch;
+pub mod cli;
 pub mod libvirt;
 pub mod map;
 pub mod output;

@@ -78,7 +78,49 @@ fn json_summary_for_pipelines() {
     let _ = fs::remove_dir_all(&dir);
 }
 
-/// SIGKILL in the middle of a batch: every `*.xml` in the output folder is a complete domain.
+/// Collisions are decided in input order, whatever thread converted which config first, and
+/// across durability groups (`batch::GROUP` is 1024): the first claimant wins, every later one fails.
+#[test]
+fn collisions_are_decided_in_input_order() {
+    let dir = scratch("batch-order");
+    let total = 1100;
+    let half = total / 2;
+    let mut args = vec!["convert".to_owned()];
+    for i in 0..total {
+        let name = format!("in/{}.conf", 3000 + i);
+        fs::write(dir.join(&name), format!("memory: 512\nname: vm{}\n", i % half)).unwrap();
+        args.push(name);
+    }
+    fs::create_dir_all(dir.join("in/b")).unwrap();
+    fs::write(dir.join("in/b/3001.conf"), "memory: 512\nname: unique\n").unwrap();
+    args.push("in/b/3001.conf".into());
+    args.extend(["--out-dir", "out", "--report", "json"].map(String::from));
+    let run = common::run(&dir, &args, None);
+    assert_eq!(run.exit, 1, "{}", run.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON summary on stdout");
+    let results = summary["results"].as_array().unwrap();
+    assert_eq!(results.len(), total + 1);
+    assert_eq!(summary["converted"], half);
+    for (i, r) in results.iter().take(total).enumerate() {
+        assert_eq!(r["input"], format!("in/{}.conf", 3000 + i), "summary out of input order");
+        if i < half {
+            assert_eq!(r["status"], "converted", "{r}");
+        } else {
+            assert_eq!(r["status"], "failed", "{r}");
+            let expected = format!("domain name 'vm{}' is already used by in/{}.conf", i - half, 3000 + i - half);
+            assert!(r["reason"].as_str().unwrap().starts_with(&expected), "{r}");
+        }
+    }
+    let last = &results[total];
+    assert_eq!(last["status"], "failed");
+    assert!(last["reason"].as_str().unwrap().contains("would be written twice (also by in/3001.conf)"), "{last}");
+    assert_eq!(xml_files(&dir.join("out")).len(), half);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// SIGKILL in the middle of a batch: every `*.xml` in the output folder is a complete domain, and
+/// every config the streamed summary already called converted has its file, complete (a record
+/// is printed only once its group is renamed into place and synced; see `src/batch.rs`).
 #[test]
 fn killed_midway_leaves_only_complete_files() {
     let dir = scratch("batch-kill");
@@ -90,37 +132,60 @@ fn killed_midway_leaves_only_complete_files() {
         fs::write(dir.join(&name), example.replace("name: web01", &format!("name: web{vmid}"))).unwrap();
         args.push(name);
     }
-    args.extend(["--out-dir".into(), "out".into()]);
+    args.extend(["--out-dir", "out", "--report", "json"].map(String::from));
+    let stdout = fs::File::create(dir.join("summary.json")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pve2virt"))
         .args(&args)
         .current_dir(&dir)
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let out = dir.join("out");
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut saw_only_temporary = false;
     while Instant::now() < deadline {
-        if out.exists() && fs::read_dir(&out).unwrap().count() >= 20 {
-            break;
+        if out.exists() {
+            let files = xml_files(&out);
+            if files.iter().any(|p| p.extension().is_some_and(|e| e == "xml")) {
+                break;
+            }
+            saw_only_temporary |= !files.is_empty();
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(1));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    // Temporary files come first, then the renames: a kill before them leaves no result at all.
+    assert!(saw_only_temporary, "no moment with temporary files only was seen");
 
     let files = xml_files(&out);
     let xml: Vec<_> = files.iter().filter(|p| p.extension().is_some_and(|e| e == "xml")).collect();
     assert!(!xml.is_empty(), "nothing was written before the kill");
     assert!(xml.len() < total, "the batch finished before the kill; the test proves nothing");
-    for path in &xml {
+    let complete = |path: &Path| {
         let text = fs::read_to_string(path).unwrap();
-        assert!(text.starts_with("<domain type=") && text.ends_with("</domain>\n"), "{} is incomplete", path.display());
+        text.starts_with("<domain type=") && text.ends_with("</domain>\n")
+    };
+    for path in &xml {
+        assert!(complete(path), "{} is incomplete", path.display());
     }
     // Anything else is a hidden temporary file, never something that looks like a result.
     for other in files.iter().filter(|p| p.extension().is_none_or(|e| e != "xml")) {
         let name = other.file_name().unwrap().to_string_lossy();
         assert!(name.starts_with('.') && name.ends_with(".tmp"), "unexpected file {name}");
     }
+    // The summary streamed so far is one record per line; each converted one has its file.
+    let summary = fs::read_to_string(dir.join("summary.json")).unwrap();
+    let mut converted = 0;
+    for line in summary.lines().filter(|l| l.starts_with("{\"input\"")) {
+        let record: serde_json::Value = serde_json::from_str(line.trim_end_matches(',')).unwrap();
+        if record["status"] == "converted" {
+            let path = dir.join(record["output"].as_str().unwrap());
+            assert!(path.exists() && complete(&path), "{} reported but not complete", path.display());
+            converted += 1;
+        }
+    }
+    assert!(converted <= xml.len());
     let _ = fs::remove_dir_all(&dir);
 }

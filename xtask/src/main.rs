@@ -1,4 +1,5 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
+mod bench;
 mod conformance;
 mod guest;
 mod libvirt;
@@ -21,7 +22,11 @@ tasks:
   guest [--only SUBSTRING] [--jobs N] [--cache DIR] [--domain FILE]
       boot a small Linux guest in converted domains and measure what it sees
       (entropy rate per rng0 limiter, UUID, vCPUs, memory, NICs, disks, TPM);
-      writes target/guest.md";
+      writes target/guest.md
+  bench-batch [N] [--runs R] [--bin PATH]
+      generate N configs (default 10000) and time `pve2virt convert
+      in/*.conf --out-dir out` with the release build in both report modes:
+      VMs/s, CPU time and peak RSS of the batch";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
                 ExitCode::from(guest::cli(args).clamp(0, 255) as u8)
             }
         }
+        Some("bench-batch") => bench::main(args.collect()),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -49,4 +55,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The repository's root (xtask lives in `xtask/`).
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the repository").to_owned()
 }
