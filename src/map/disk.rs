@@ -312,13 +312,13 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         match resolver.resolve(d.file, d.str("format"), cdrom) {
             Ok(v) => v,
             Err(n) => {
-                ctx.note_on(key, n.into_note().at(d.file_span).label("cannot resolve"));
+                ctx.note_on(key, n.at(d.file_span).label("cannot resolve"));
                 return None;
             }
         }
     };
     for n in &volume.notes {
-        ctx.note_on(key, n.clone().into_note().at(d.file_span));
+        ctx.note_on(key, n.clone().at(d.file_span));
     }
     if !cdrom && volume.source == Source::Empty {
         ctx.note_on(

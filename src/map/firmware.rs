@@ -101,7 +101,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let span = efidisk.span_of("file");
     let Some(volume) = resolve(ctx, "efidisk0", efidisk) else { return };
     for n in &volume.notes {
-        ctx.note_on("efidisk0", n.clone().into_note().at(span));
+        ctx.note_on("efidisk0", n.clone().at(span));
     }
     let varstore = if efi4m { VARS_4M } else { VARS_2M };
     let nvram = match &volume.source {
@@ -296,7 +296,7 @@ fn resolve(ctx: &mut Ctx, key: &str, props: &crate::pve::props::Props) -> Option
     match resolver.resolve(file, props.str("format"), false) {
         Ok(volume) => Some(volume),
         Err(n) => {
-            ctx.note_on(key, n.into_note().at(props.span_of("file")).label("cannot resolve"));
+            ctx.note_on(key, n.at(props.span_of("file")).label("cannot resolve"));
             None
         }
     }
