@@ -215,6 +215,14 @@ pub mod code {
     pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
+    // One severity per code: each of these was raised under another code at another severity.
+    pub const MACHINE_PVE0_SUFFIX: &str = "pve2virt::map::machine_pve0_suffix";
+    pub const VIOMMU_VIRTIO_DROPPED: &str = "pve2virt::map::viommu_virtio_dropped";
+    pub const HUGEPAGES_NEEDS_NUMA: &str = "pve2virt::map::hugepages_needs_numa";
+    pub const MEMORY_HOTPLUG_MAXIMUM: &str = "pve2virt::map::memory_hotplug_maximum";
+    pub const VLAN_PER_VLAN_BRIDGE: &str = "pve2virt::map::vlan_per_vlan_bridge";
+    pub const NET_HOST_TUNNEL_OFF: &str = "pve2virt::map::net_host_tunnel_off";
+    pub const DISK_NO_MEDIUM: &str = "pve2virt::map::disk_no_medium";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

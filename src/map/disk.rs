@@ -193,7 +193,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if vm.get("vmstatestorage").is_some() {
         ctx.note_on(
             "vmstatestorage",
-            Note::advice(code::VMSTATE_DROPPED, "where Proxmox saves RAM state has no libvirt equivalent")
+            Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
                 .label("Proxmox only"),
         );
     }
@@ -323,7 +323,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     if !cdrom && volume.source == Source::Empty {
         ctx.note_on(
             key,
-            Note::warning(code::DISK_INVALID, "a disk with file 'none' has no medium: left out")
+            Note::warning(code::DISK_NO_MEDIUM, "a disk with file 'none' has no medium: left out")
                 .at(d.file_span)
                 .help("add media=cdrom for an empty CD-ROM drive"),
         );

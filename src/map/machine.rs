@@ -163,7 +163,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.note_on(
                 "machine",
                 Note::warning(
-                    code::VIOMMU_NEEDS_Q35,
+                    code::VIOMMU_VIRTIO_DROPPED,
                     "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
                 )
                 .at(props.span_of("viommu"))
@@ -263,7 +263,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
     if let Some(n) = machine.pve.take() {
         let note = if n == 0 {
             Note::advice(
-                code::MACHINE_PVE_SUFFIX,
+                code::MACHINE_PVE0_SUFFIX,
                 format!(
                     "'+pve0' removed from the machine type: {} is the same machine in upstream QEMU",
                     machine.qemu_name()

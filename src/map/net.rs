@@ -155,7 +155,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     "host-tunnel=1 (virtio-net tunnel offload) is not available on QEMU 7.2",
                 )
             } else {
-                Note::advice(code::NET_HOST_TUNNEL, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
+                Note::advice(code::NET_HOST_TUNNEL_OFF, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
             };
             ctx.note_on(&key, note.at(span("host-tunnel")).label("host-tunnel"));
         }
@@ -209,7 +209,7 @@ fn vlan(
         if net.trunks.is_empty() {
             ctx.note_on(
                 key,
-                Note::advice(code::VLAN_ON_LINUX_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
+                Note::advice(code::VLAN_PER_VLAN_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
                     .at(span)
                     .label("tag")
                     .help(format!(
