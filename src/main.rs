@@ -54,9 +54,13 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Show, for every key of a config, what it becomes in libvirt and the note if any.
+    /// Show, for every key of a config, what it becomes in libvirt and the note if any; or, with
+    /// `--code CODE`, what a note code means and what to do about it.
     Explain {
-        input: PathBuf,
+        #[arg(required_unless_present = "code")]
+        input: Option<PathBuf>,
+        #[command(flatten)]
+        code: pve2virt::report::codes::ExplainCode,
         #[command(flatten)]
         common: Common,
     },
@@ -213,7 +217,20 @@ fn main() -> ExitCode {
             }
             None => convert_one(&inputs[0], output.as_deref(), force, &common),
         },
-        Command::Explain { input, common } => {
+        Command::Explain { code: pve2virt::report::codes::ExplainCode { code: Some(code) }, .. } => {
+            match pve2virt::report::codes::explain(&code) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(exit::USAGE)
+                }
+            }
+        }
+        Command::Explain { input, common, .. } => {
+            let input = input.unwrap_or_default();
             let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
             let Some((source, result)) = run(&input, &common, &storage) else {
                 return ExitCode::from(exit::IO);

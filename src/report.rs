@@ -231,7 +231,8 @@ pub fn render_human(notes: &[Note], source: &Source, color: bool) -> String {
     out
 }
 
-/// A note as pipelines read it: the stable code, severity, key, position and text.
+/// A note as pipelines read it: the stable code, severity, key, position, text and where the code
+/// is documented.
 #[derive(Debug, Serialize)]
 pub struct JsonNote<'a> {
     pub file: &'a str,
@@ -241,6 +242,9 @@ pub struct JsonNote<'a> {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// The code's entry in the generated documentation (`docs/notes.md#map-efidisk_oversized`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 pub fn to_json<'a>(notes: &'a [Note], source: &'a Source) -> Vec<JsonNote<'a>> {
@@ -248,7 +252,13 @@ pub fn to_json<'a>(notes: &'a [Note], source: &'a Source) -> Vec<JsonNote<'a>> {
         .iter()
         .map(|note| {
             let pos = note.span.map(|s| source.line_col(s.offset));
-            JsonNote { file: &source.name, note, line: pos.map(|p| p.0), column: pos.map(|p| p.1) }
+            JsonNote {
+                file: &source.name,
+                note,
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+                doc: codes::lookup(note.code).map(codes::Entry::doc_ref),
+            }
         })
         .collect()
 }

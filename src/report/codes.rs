@@ -517,6 +517,15 @@ pub fn render_entry(e: &Entry) -> String {
     )
 }
 
+/// The `--code` argument of `pve2virt explain`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExplainCode {
+    /// Print what a note code means and what to do (`pve2virt::map::efidisk_oversized`, or
+    /// its last part `efidisk_oversized`) instead of explaining a config.
+    #[arg(long, value_name = "CODE", conflicts_with = "input")]
+    pub code: Option<String>,
+}
+
 /// `pve2virt explain --code QUERY`: the matching entries, or a message saying none matches.
 pub fn explain(query: &str) -> Result<String, String> {
     let found = find(query);
