@@ -1,7 +1,8 @@
 //! The remaining devices and settings: display and consoles, serial and parallel ports, the guest
 //! agent, audio, watchdog, shared memory, virtio-fs, raw QEMU args, confidential computing, and the
 //! Proxmox-only settings that have no domain-XML form (cloud-init, hookscript, migration tuning…)
-//! — each translated or reported (libvirt-mapping.md §8–§10, §13).
+//! — each translated or reported (docs/mapping.md#serial-parallel-agent, #display-and-audio,
+//! #other-devices, #no-libvirt-form).
 
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
@@ -40,7 +41,7 @@ fn virtio_serial(ctx: &mut Ctx, domain: &mut Domain, slot: PciDevice) -> u32 {
     index
 }
 
-/// `vga` (QemuServer.pm `$vga_fmt`, pve-config.md §6 "Display"), `spice_enhancements`, `keyboard`.
+/// `vga` (QemuServer.pm `$vga_fmt`, docs/proxmox-config.md#display), `spice_enhancements`, `keyboard`.
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let props = vm.props("vga");
@@ -240,7 +241,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
-/// `serialN`, `parallelN` (libvirt-mapping.md §8).
+/// `serialN`, `parallelN` (docs/mapping.md#serial-parallel-agent).
 fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     for (i, entry) in vm.indexed("serial") {
@@ -320,7 +321,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
-/// `audio0` (libvirt-mapping.md §9).
+/// `audio0` (docs/mapping.md#display-and-audio).
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("audio0") else { return };
     let (model, codec) = match props.str("device") {
@@ -335,7 +336,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     ctx.mapped("audio0", "devices/sound");
 }
 
-/// `watchdog` (libvirt-mapping.md §10).
+/// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("watchdog") else { return };
     let model = props.str("model").unwrap_or("i6300esb").to_owned();

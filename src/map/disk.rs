@@ -1,5 +1,5 @@
 //! Drives (`ideN`, `sataN`, `scsiN`, `virtioN`) and their controllers → `<disk>` and
-//! `<controller>` (libvirt-mapping.md §5, pve-config.md §6 "Disks").
+//! `<controller>` (docs/mapping.md#disks, docs/proxmox-config.md#disks).
 //!
 //! Proxmox's drive defaults differ from libvirt's, so every one is written out: cache `none`
 //! (direct I/O) except CD-ROMs and btrfs, aio `io_uring` except LVM/CIFS/krbd, `detect_zeroes`
@@ -22,7 +22,7 @@ use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
-/// `scsihw` (pve-config.md §6 "Disks", `scsihw_infos`).
+/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ScsiHw {
     Lsi,
@@ -83,7 +83,7 @@ fn disk_letters(mut n: u32) -> String {
 struct Layout {
     scsihw: ScsiHw,
     /// Proxmox SCSI controller number → libvirt index (contiguous: libvirt invents controllers
-    /// for gaps, libvirt-mapping.md §5.3).
+    /// for gaps, docs/mapping.md#controllers-and-addresses).
     scsi_index: BTreeMap<u32, u32>,
     next_sd: u32,
     next_iothread: u32,

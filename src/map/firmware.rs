@@ -1,5 +1,5 @@
-//! `bios`, `efidisk0` and `tpmstate0` → `<loader>`, `<nvram>`, `<tpm>` (libvirt-mapping.md §2.2,
-//! §2.3, §15.1–2; pve-config.md §6 "Firmware", "TPM").
+//! `bios`, `efidisk0` and `tpmstate0` → `<loader>`, `<nvram>`, `<tpm>` (docs/mapping.md#uefi,
+//! #tpm; docs/proxmox-config.md#firmware, #tpm).
 //!
 //! The EFI variables and the TPM state stay on their Proxmox volumes: `<nvram>` names the efidisk
 //! itself and the TPM is an external swtpm on the tpmstate volume, so Secure Boot keys, boot

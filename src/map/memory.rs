@@ -1,5 +1,5 @@
-//! Memory size, NUMA cells, hugepages, memory hotplug and the balloon (libvirt-mapping.md §3, §4;
-//! pve-config.md §6 "Memory", Memory.pm).
+//! Memory size, NUMA cells, hugepages, memory hotplug and the balloon (docs/mapping.md#cpu,
+//! #memory; docs/proxmox-config.md#memory, Memory.pm).
 
 use crate::libvirt::{
     Domain, DomainCpu, DomainCpuNuma, DomainCpuNumaCell, DomainMaxMemory, DomainMemballoon, DomainMemory,

@@ -1,4 +1,4 @@
-//! `net0`–`net31` → `<interface>` (libvirt-mapping.md §6; pve-config.md §6 "Network").
+//! `net0`–`net31` → `<interface>` (docs/mapping.md#network; docs/proxmox-config.md#network).
 //!
 //! A NIC on a bridge becomes `type='bridge'` with Proxmox's tap name (`tap<vmid>i<N>`), one without
 //! becomes user-mode networking, as Proxmox's `-netdev type=user`. Proxmox applies VLANs, rate
@@ -188,7 +188,7 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
     net.model.clone()
 }
 
-/// `tag`/`trunks` (libvirt-mapping.md §6): libvirt only applies VLANs on Open vSwitch ports; on a
+/// `tag`/`trunks` (docs/mapping.md#network): libvirt only applies VLANs on Open vSwitch ports; on a
 /// Linux bridge the domain fails to start ("vlan tag not supported for this connection type").
 fn vlan(
     ctx: &mut Ctx,

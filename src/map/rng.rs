@@ -1,4 +1,4 @@
-//! `rng0` → `<rng model='virtio'>` (libvirt-mapping.md §10).
+//! `rng0` → `<rng model='virtio'>` (docs/mapping.md#rng).
 //!
 //! The limiter is written whenever it is on, with `period` always explicit: QEMU's own default
 //! period differs from Proxmox's 1000 ms, so leaving it out would change the rate. `max_bytes=0`

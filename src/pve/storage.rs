@@ -1,4 +1,4 @@
-//! `/etc/pve/storage.cfg` and volume resolution (pve-config.md §4).
+//! `/etc/pve/storage.cfg` and volume resolution (docs/proxmox-config.md#storage-cfg, #volumes).
 //!
 //! The file is a SectionConfig (pve-common `SectionConfig.pm parse_config`): a `<type>: <id>`
 //! header, indented `key value` lines, a blank line ending the section. A volume id
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use crate::pve::defaults;
 use crate::report::{code, Note, Span};
 
-/// The storage types pve-storage knows (pve-config.md §4). GlusterFS was dropped upstream.
+/// The storage types pve-storage knows (docs/proxmox-config.md#volumes). GlusterFS was dropped upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageType {
     Dir,

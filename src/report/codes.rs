@@ -220,7 +220,7 @@ declare_codes! {
         "libvirt's default action (reset) applies. Choose another action if reset is not wanted.";
     VIRTIOFS_MAPPING = "pve2virt::map::virtiofs_mapping", Warning,
         "a virtio-fs share comes from a directory mapping that cannot be resolved",
-        "Directory mappings live in the cluster's /etc/pve/mapping/dir.cfg. Add a <filesystem> with the virtiofs driver and shared memory by hand (see docs/libvirt-mapping.md#virtio-fs).";
+        "Directory mappings live in the cluster's /etc/pve/mapping/dir.cfg. Add a <filesystem> with the virtiofs driver and shared memory by hand (docs/mapping.md#virtio-fs).";
     QEMU_ARGS_DROPPED = "pve2virt::map::qemu_args_dropped", Warning,
         "raw QEMU arguments (`args:`) were not passed on",
         "They bypass libvirt and can break it. Review them, then convert with --allow-qemu-args to pass them through <qemu:commandline>.";
@@ -257,7 +257,7 @@ declare_codes! {
     TEMPLATE = "pve2virt::map::template", Warning,
         "the VM is a Proxmox template; the result is an ordinary domain",
         "libvirt has no templates and Proxmox never starts one. Clone the disks before starting this domain.";
-    // Network, PCI and USB passthrough (docs/libvirt-mapping.md#network, #pci-passthrough, #usb).
+    // Network, PCI and USB passthrough (docs/mapping.md#network, #pci-passthrough, #usb).
     NET_MAC_MISSING = "pve2virt::map::net_mac_missing", Advice,
         "a NIC has no MAC address; libvirt will pick one",
         "Proxmox would have drawn a random one at every start too. Add <mac address=…> to keep a specific one.";
@@ -386,7 +386,7 @@ declare_codes! {
     RBD_CEPH_CONF = "pve2virt::storage::rbd_ceph_conf", Advice,
         "an rbd storage has no monhost; the monitors come from /etc/pve/ceph.conf",
         "Copy the cluster's ceph.conf to that path on the target, or add <host> elements to the disk's <source>.";
-    // Disks and controllers (docs/libvirt-mapping.md#disks).
+    // Disks and controllers (docs/mapping.md#disks).
     DISK_CLOUDINIT = "pve2virt::map::disk_cloudinit", Warning,
         "the cloud-init drive became an empty CD-ROM",
         "Proxmox generates this ISO at every start. Build a NoCloud or ConfigDrive ISO and insert it into the drive.";
@@ -411,7 +411,7 @@ declare_codes! {
     VMSTATE_DROPPED = "pve2virt::map::vmstate_dropped", Warning,
         "the saved RAM state (hibernation or snapshot) is not carried over",
         "The guest cold-boots. Resume or shut it down on Proxmox first to keep its running state.";
-    // Firmware and TPM (docs/libvirt-mapping.md#uefi, #tpm).
+    // Firmware and TPM (docs/mapping.md#uefi, #tpm).
     EFIDISK_NVRAM = "pve2virt::map::efidisk_nvram", Advice,
         "the EFI variables stay on the Proxmox efidisk",
         "The domain's <nvram> is the efidisk's volume, so the guest keeps its boot entries and Secure Boot keys. `virsh undefine` would delete it: use --keep-nvram.";

@@ -97,7 +97,7 @@ fn rewrite_tcg_incompatible(domain: &mut Element) {
         }
     }
     if let Some(features) = domain.child_mut("features") {
-        // Hyper-V enlightenments fail at start under TCG (libvirt-mapping.md §11).
+        // Hyper-V enlightenments fail at start under TCG (docs/mapping.md#windows).
         features.retain_elements(|f| f.name != "hyperv");
     }
     if let Some(vcpu) = domain.child_mut("vcpu") {
