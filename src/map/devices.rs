@@ -386,7 +386,7 @@ fn virtiofs(ctx: &mut Ctx) {
         ctx.note_on(
             &format!("virtiofs{i}"),
             Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{}' comes from a Proxmox directory mapping that cannot be resolved here; not translated", dirid.unwrap_or_default()))
-                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (libvirt-mapping §10)"),
+                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
         );
     }
 }
