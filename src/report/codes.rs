@@ -82,23 +82,23 @@ declare_codes! {
         "Only pending changes can delete keys. Move the line into `[PENDING]` or remove it.";
     UNKNOWN_KEY = "pve2virt::parse::unknown_key", Error,
         "a key is not a Proxmox VM setting",
-        "pve2virt knows every key of qemu-server's schema (PVE::QemuServer $confdesc); an unknown one is a typo or comes from a Proxmox version pve2virt does not know. The note suggests the nearest key when there is one.";
+        "pve2virt knows every key of qemu-server's schema (PVE::QemuServer $confdesc); an unknown one is a typo or comes from a Proxmox version pve2virt does not know. The help names the key meant when it can tell (a known prefix, or an index out of range).";
     BAD_VALUE = "pve2virt::parse::bad_value", Error,
         "a value does not match its key's format",
-        "The schema gives each key a type (number with range, enum, property string…). The message says what was expected; Proxmox refuses the value too.";
+        "The schema gives each key a type (number with range, enum, property string…); the message says what was expected. Proxmox's API refuses such a value too (its file parser leaves some top-level ranges unchecked, pve2virt does not).";
     CONTROL_CHARACTER = "pve2virt::parse::control_character", Error,
         "a value or the description contains a control character",
         "XML cannot carry control characters (other than tab and newline), so the domain could not be written. Remove the character from the config.";
     // Property strings (docs/proxmox-config.md#property-strings).
     UNKNOWN_SUBKEY = "pve2virt::parse::unknown_subkey", Error,
         "a property string has an option its format does not know",
-        "Each property string (net0, scsi0, …) has a fixed set of options; the note suggests the nearest one. Fix the spelling or remove the option.";
+        "Each property string (net0, scsi0, …) has a fixed set of options; the help lists them, and names the nearest one. Fix the spelling or remove the option.";
     DUPLICATE_SUBKEY = "pve2virt::parse::duplicate_subkey", Error,
         "an option is set twice in one property string",
         "Keep one of them.";
     MISSING_SUBKEY = "pve2virt::parse::missing_subkey", Error,
         "a property string lacks an option its format requires",
-        "Some options are required (`file` of a drive, `host` or `mapping` of hostpciN's format…). Add it.";
+        "Some options are required (the `file` of a drive, the `source` of rng0…). Add it.";
     BARE_VALUE = "pve2virt::parse::bare_value", Error,
         "a property string has a bare value, but its format has no default key",
         "Only the first part of a property string may omit `key=`, and only when the format names a default key (e.g. the file of a drive). Write it as `key=value`.";
@@ -163,7 +163,7 @@ declare_codes! {
         "The message names the option and what it does in QEMU; libvirt 9.0 cannot set it. If the guest needs it, add it through <qemu:commandline> by hand.";
     CPUUNITS_CLAMPED = "pve2virt::map::cpuunits_clamped", Advice,
         "`cpuunits` was clamped as Proxmox does on cgroup v2",
-        "On cgroup v2 Proxmox maps cpuunits into cpu.weight's range (PVE::CGroup change_cpu_shares); the XML carries the value Proxmox would write.";
+        "On cgroup v2 Proxmox clamps cpuunits into cpu.weight's range (1–10000) when it writes the VM's systemd scope; the XML carries the value Proxmox would write.";
     IGNORED_BY_PROXMOX = "pve2virt::map::ignored_by_proxmox", Advice,
         "a setting Proxmox ignores was left out as well",
         "The config sets something Proxmox does not act on (numaN without `numa: 1`, a policy without hostnodes); leaving it out keeps the same machine.";
@@ -187,7 +187,7 @@ declare_codes! {
         "Proxmox allocates hugepages at start and frees them at stop unless keephugepages is set. Reserve the pages persistently on the target instead.";
     NUMA_LAYOUT = "pve2virt::map::numa_layout", Error,
         "the NUMA layout cannot be built",
-        "Proxmox refuses the same layouts (PVE::QemuServer::Memory, print_numa_topology): memory or CPUs that do not divide into the nodes, nodes that overlap or leave CPUs out. The message says which rule.";
+        "Proxmox refuses the same layouts (QemuServer/Memory.pm): memory or CPUs that do not divide into the nodes, nodes that overlap or leave CPUs out. The message says which rule.";
     MEMORY_HOTPLUG = "pve2virt::map::memory_hotplug", Error,
         "memory hotplug cannot be set up as configured",
         "Proxmox's memory hotplug needs `numa: 1`, at least 1024 MiB and no custom numaN nodes; it refuses to start the VM otherwise. The message says which rule.";
@@ -214,7 +214,7 @@ declare_codes! {
         "libvirt talks to the guest agent only over virtio-serial. The guest needs the virtio-serial driver (Linux has it; Windows needs virtio-win).";
     AGENT_PROXMOX_OPTIONS = "pve2virt::map::agent_proxmox_options", Advice,
         "agent options that steer Proxmox's own jobs have no libvirt setting",
-        "freeze-fs-on-backup and fstrim_cloned_disks control Proxmox's backup and clone jobs; the agent channel itself is translated.";
+        "freeze-fs (alias freeze-fs-on-backup) and fstrim_cloned_disks control Proxmox's backup and clone jobs; the agent channel itself is translated.";
     WATCHDOG_DEBUG = "pve2virt::map::watchdog_debug", Warning,
         "watchdog action `debug` has no libvirt form",
         "libvirt's default action (reset) applies. Choose another action if reset is not wanted.";
@@ -266,7 +266,7 @@ declare_codes! {
         "ne2k_isa is an ISA card, which libvirt cannot attach; ne2k_pci is the same chip on PCI. The guest sees another bus.";
     NET_OPTION_IGNORED = "pve2virt::map::net_option_ignored", Advice,
         "a NIC option is ignored, as Proxmox ignores it",
-        "The message says why (e.g. queues on a model without multiqueue).";
+        "The message says why (e.g. queues or mtu on a NIC that is not virtio, where Proxmox uses neither).";
     NET_MTU_TOO_SMALL = "pve2virt::map::net_mtu_too_small", Error,
         "the MTU is below 576",
         "Proxmox refuses to start this VM. Use an MTU of at least 576, or mtu=1 for the bridge's MTU.";
@@ -287,7 +287,7 @@ declare_codes! {
         "Mappings live in /etc/pve/mapping/pci.cfg. Look up the node's entry and write `host=` instead; the device was left out.";
     HOSTPCI_MDEV = "pve2virt::map::hostpci_mdev", Warning,
         "a mediated device must exist on the target before the domain starts",
-        "Proxmox creates the mdev at each start; libvirt only uses it. Create it once (the help shows the mdevctl command).";
+        "Proxmox creates the mdev at each start; libvirt only uses it. Create it once (the note's help shows the mdevctl command).";
     HOSTPCI_INVALID = "pve2virt::map::hostpci_invalid", Error,
         "a `hostpciN` setting is invalid",
         "Proxmox refuses to start this VM too. The message says which rule.";
@@ -382,7 +382,7 @@ declare_codes! {
         "The image is used through the kernel rbd driver instead; map it on the target before the VM starts.";
     RBD_SECRET = "pve2virt::storage::rbd_secret", Warning,
         "the ceph key must be defined as a libvirt secret on the target",
-        "Proxmox reads the key from /etc/pve/priv/ceph/<storage>.keyring; libvirt reads it from a secret. The help shows the virsh secret-define and secret-set-value commands.";
+        "Proxmox reads the key from /etc/pve/priv/ceph/<storage>.keyring; libvirt reads it from a secret. The note's help shows the virsh commands.";
     RBD_CEPH_CONF = "pve2virt::storage::rbd_ceph_conf", Advice,
         "an rbd storage has no monhost; the monitors come from /etc/pve/ceph.conf",
         "Copy the cluster's ceph.conf to that path on the target, or add <host> elements to the disk's <source>.";
@@ -392,10 +392,10 @@ declare_codes! {
         "Proxmox generates this ISO at every start. Build a NoCloud or ConfigDrive ISO and insert it into the drive.";
     DISK_OPTION_DROPPED = "pve2virt::map::disk_option_dropped", Warning,
         "a disk option cannot be kept and was left out",
-        "The message names the option and why (e.g. aio=native without direct I/O, iothread on a bus without iothreads).";
+        "The message names the option and why (e.g. aio=native without direct I/O, iothread on a bus without iothreads, a WWN on a SATA disk).";
     DISK_MANAGEMENT_ONLY = "pve2virt::map::disk_management_only", Advice,
         "disk options that only steer Proxmox's backup and replication",
-        "backup, replicate, shared and size are Proxmox bookkeeping, not hardware.";
+        "backup=0, replicate=0 and shared=1 are Proxmox bookkeeping, not hardware.";
     DISK_INVALID = "pve2virt::map::disk_invalid", Error,
         "a drive setting is invalid",
         "Proxmox refuses it too (a VirtIO CD-ROM, an ISO without media=cdrom, contradicting throttling limits…). The message says which rule.";
@@ -420,7 +420,7 @@ declare_codes! {
         "Convert the efidisk to raw on the target (qemu-img convert -O raw), or let libvirt start from its template.";
     EFIDISK_OVERSIZED = "pve2virt::map::efidisk_oversized", Warning,
         "the efidisk is larger than the OVMF varstore, which libvirt 9.0 cannot cut down",
-        "Proxmox gives QEMU only the varstore's first bytes; libvirt passes the whole file and OVMF refuses it. Copy the first varstore bytes to a file on the target (the help shows the command) and use that as <nvram>.";
+        "Proxmox gives QEMU only the varstore's first bytes; libvirt 9.0 passes the whole file, and OVMF then reads the variables at the wrong address. Copy the first varstore bytes to a raw file on the target (the note's help shows the dd command) and use that as <nvram>.";
     EFIDISK_MISSING = "pve2virt::map::efidisk_missing", Advice,
         "no efidisk0: libvirt keeps the EFI variables, starting from the template",
         "Proxmox would start from a fresh varstore at every boot too, without a place to keep changes.";
@@ -435,7 +435,7 @@ declare_codes! {
         "Remove `acpi: 0` or use SeaBIOS.";
     TPM_EXTERNAL_SWTPM = "pve2virt::map::tpm_external_swtpm", Warning,
         "the TPM is an external swtpm that must be running before every start",
-        "Proxmox starts swtpm itself on the TPM state volume; libvirt 9.0 can use such state only through an external swtpm socket. The help shows the swtpm command to run (e.g. from a systemd unit).";
+        "Proxmox starts swtpm itself on the TPM state volume; libvirt 9.0 can use such state only through an external swtpm socket. The note's help shows the swtpm command to run (e.g. from a systemd unit).";
     TPM_STATE_FRESH = "pve2virt::map::tpm_state_fresh", Warning,
         "the TPM starts empty: the Proxmox TPM state is not used",
         "With --tpm-backend emulator libvirt manages a new TPM; keys sealed to the old one (BitLocker, LUKS with TPM) are lost. Have the recovery keys at hand, or use the default external backend.";
