@@ -3,13 +3,16 @@
 # configs. The Proxmox files are AGPL: they are copied here to run, never committed.
 set -eu
 cd "$(dirname "$0")"
-shared=${PVE_CORPUS:-/work/shared/corpus/qemu-server}
+# PVE_CORPUS: a folder laid out like qemu-server's src/test/ (cfg2cmd/, parse-config-input/ or
+# parse-config/, and optionally a storage.cfg), e.g. a clone's src/test. Unset: fixtures only.
+shared=${PVE_CORPUS:-}
+[ -n "$shared" ] || echo "PVE_CORPUS is not set: seeding from the project's fixtures only"
 mkdir -p corpus/convert corpus/storage_cfg
 find ../fixtures -name '*.conf' | while read -r f; do
     cp "$f" "corpus/convert/fixture-$(echo "$f" | sed 's|^\.\./fixtures/||; s|/|__|g')"
 done
-if [ -d "$shared" ]; then
-    for f in "$shared"/cfg2cmd/*.conf "$shared"/parse-config/*/*.conf; do
+if [ -n "$shared" ] && [ -d "$shared" ]; then
+    for f in "$shared"/cfg2cmd/*.conf "$shared"/parse-config/*/*.conf "$shared"/parse-config-input/*.conf; do
         [ -f "$f" ] && cp "$f" "corpus/convert/pve-$(basename "$(dirname "$f")")-$(basename "$f")"
     done
     [ -f "$shared/storage.cfg" ] && cp "$shared/storage.cfg" corpus/storage_cfg/pve-storage.cfg

@@ -80,9 +80,13 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Show, for every key of a config, what it becomes in libvirt and the note if any.
+    /// Show, for every key of a config, what it becomes in libvirt and the note if any; or, with
+    /// `--code CODE`, what a note code means and what to do about it.
     Explain {
-        input: PathBuf,
+        #[arg(required_unless_present = "code")]
+        input: Option<PathBuf>,
+        #[command(flatten)]
+        code: crate::report::codes::ExplainCode,
         #[command(flatten)]
         common: Common,
     },

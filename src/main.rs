@@ -23,7 +23,20 @@ fn main() -> ExitCode {
             }
             None => convert_one(&inputs[0], output.as_deref(), force, &common),
         },
-        Command::Explain { input, common } => {
+        Command::Explain { code: pve2virt::report::codes::ExplainCode { code: Some(code) }, .. } => {
+            match pve2virt::report::codes::explain(&code) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(exit::USAGE)
+                }
+            }
+        }
+        Command::Explain { input, common, .. } => {
+            let input = input.unwrap_or_default();
             let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
             let Some((source, result)) = run(&input, &common, &storage) else {
                 return ExitCode::from(exit::IO);

@@ -4,6 +4,10 @@
 //! Errors stop a conversion; warnings say something was approximated or dropped (lossy, fatal under
 //! `--strict`); advice says something was translated in a way worth knowing but without loss.
 //! The CLI renders notes with miette for people and as JSON for pipelines.
+//!
+//! Every code is declared once, with its severity, summary and help, in [`codes`] (the registry
+//! `docs/notes.md` is generated from); a note raised at another severity than its entry's panics in
+//! debug builds and fails the registry's tests.
 
 use std::fmt;
 
@@ -76,146 +80,9 @@ pub enum Severity {
     Advice,
 }
 
-/// Stable diagnostic codes. Pipelines match on these strings: never rename one, add a new one.
-pub mod code {
-    // The file grammar (pve-config.md §1).
-    pub const NOT_UTF8: &str = "pve2virt::parse::not_utf8";
-    pub const TOO_LARGE: &str = "pve2virt::parse::too_large";
-    pub const TOO_MANY_ERRORS: &str = "pve2virt::parse::too_many_errors";
-    pub const SYNTAX: &str = "pve2virt::parse::syntax";
-    pub const DUPLICATE_KEY: &str = "pve2virt::parse::duplicate_key";
-    pub const DUPLICATE_SECTION: &str = "pve2virt::parse::duplicate_section";
-    pub const UNKNOWN_SECTION: &str = "pve2virt::parse::unknown_section";
-    pub const DELETE_OUTSIDE_PENDING: &str = "pve2virt::parse::delete_outside_pending";
-    pub const UNKNOWN_KEY: &str = "pve2virt::parse::unknown_key";
-    pub const BAD_VALUE: &str = "pve2virt::parse::bad_value";
-    pub const CONTROL_CHARACTER: &str = "pve2virt::parse::control_character";
-    // Property strings (pve-config.md §2).
-    pub const UNKNOWN_SUBKEY: &str = "pve2virt::parse::unknown_subkey";
-    pub const DUPLICATE_SUBKEY: &str = "pve2virt::parse::duplicate_subkey";
-    pub const MISSING_SUBKEY: &str = "pve2virt::parse::missing_subkey";
-    pub const BARE_VALUE: &str = "pve2virt::parse::bare_value";
-    pub const EMPTY_SUBKEY: &str = "pve2virt::parse::empty_subkey";
-    pub const ALIAS_CONFLICT: &str = "pve2virt::parse::alias_conflict";
-    // Selecting what to translate.
-    pub const NO_SUCH_SNAPSHOT: &str = "pve2virt::input::no_such_snapshot";
-    pub const NO_PENDING: &str = "pve2virt::input::no_pending";
-    pub const NO_VMID: &str = "pve2virt::input::no_vmid";
-    pub const PENDING_DELETE_UNKNOWN: &str = "pve2virt::input::pending_delete_unknown";
-    // Translation (map stage) notes.
-    pub const MACHINE_PVE_SUFFIX: &str = "pve2virt::map::machine_pve_suffix";
-    pub const SNAPSHOTS_NOT_TRANSLATED: &str = "pve2virt::map::snapshots_not_translated";
-    pub const PENDING_NOT_APPLIED: &str = "pve2virt::map::pending_not_applied";
-    pub const CLOUDINIT_SECTION: &str = "pve2virt::map::cloudinit_section";
-    pub const MACHINE_PINNED: &str = "pve2virt::map::machine_pinned";
-    pub const MACHINE_PXE: &str = "pve2virt::map::machine_pxe";
-    pub const MACHINE_DOWNGRADED: &str = "pve2virt::map::machine_downgraded";
-    pub const VMGENID_GENERATED: &str = "pve2virt::map::vmgenid_generated";
-    pub const BALLOON_TARGET: &str = "pve2virt::map::balloon_target";
-    pub const CPU_HOST_UNDER_TCG: &str = "pve2virt::map::cpu_host_under_tcg";
-    pub const CPU_CUSTOM_MODEL: &str = "pve2virt::map::cpu_custom_model";
-    pub const CPU_HOST_VENDOR: &str = "pve2virt::map::cpu_host_vendor";
-    pub const CPU_OPTION_DROPPED: &str = "pve2virt::map::cpu_option_dropped";
-    pub const CPUUNITS_CLAMPED: &str = "pve2virt::map::cpuunits_clamped";
-    pub const IGNORED_BY_PROXMOX: &str = "pve2virt::map::ignored_by_proxmox";
-    pub const FREEZE: &str = "pve2virt::map::freeze";
-    pub const VIOMMU_NEEDS_Q35: &str = "pve2virt::map::viommu_needs_q35";
-    pub const VIOMMU_AW_BITS: &str = "pve2virt::map::viommu_aw_bits";
-    pub const MEMORY_SHARES: &str = "pve2virt::map::memory_shares";
-    pub const HUGEPAGES: &str = "pve2virt::map::hugepages";
-    pub const KEEPHUGEPAGES: &str = "pve2virt::map::keephugepages";
-    pub const NUMA_LAYOUT: &str = "pve2virt::map::numa_layout";
-    pub const MEMORY_HOTPLUG: &str = "pve2virt::map::memory_hotplug";
-    pub const UNREPRESENTABLE: &str = "pve2virt::write::unrepresentable";
-    pub const VGA_GL_NEEDS_RENDER_NODE: &str = "pve2virt::map::vga_gl_needs_render_node";
-    pub const VGA_SERIAL_CONSOLE: &str = "pve2virt::map::vga_serial_console";
-    pub const SPICE_PLAIN: &str = "pve2virt::map::spice_plain";
-    pub const SPICE_ENHANCEMENTS_UNUSED: &str = "pve2virt::map::spice_enhancements_unused";
-    pub const SERIAL_SOCKET_AS_PTY: &str = "pve2virt::map::serial_socket_as_pty";
-    pub const AGENT_ISA: &str = "pve2virt::map::agent_isa";
-    pub const AGENT_PROXMOX_OPTIONS: &str = "pve2virt::map::agent_proxmox_options";
-    pub const WATCHDOG_DEBUG: &str = "pve2virt::map::watchdog_debug";
-    pub const VIRTIOFS_MAPPING: &str = "pve2virt::map::virtiofs_mapping";
-    pub const QEMU_ARGS_DROPPED: &str = "pve2virt::map::qemu_args_dropped";
-    pub const QEMU_ARGS_PASSED: &str = "pve2virt::map::qemu_args_passed";
-    pub const CLOUDINIT_NOT_GENERATED: &str = "pve2virt::map::cloudinit_not_generated";
-    pub const HOOKSCRIPT: &str = "pve2virt::map::hookscript";
-    pub const HOTPLUG_POLICY: &str = "pve2virt::map::hotplug_policy";
-    pub const MIGRATION_TUNING: &str = "pve2virt::map::migration_tuning";
-    pub const VMSTATE_STORAGE: &str = "pve2virt::map::vmstate_storage";
-    pub const AUTOSTART: &str = "pve2virt::map::autostart";
-    pub const SNAPSHOT_INTERNAL: &str = "pve2virt::map::snapshot_internal";
-    pub const CONFIDENTIAL_COMPUTING: &str = "pve2virt::map::confidential_computing";
-    pub const VM_LOCKED: &str = "pve2virt::map::vm_locked";
-    pub const TEMPLATE: &str = "pve2virt::map::template";
-    // Network, PCI and USB passthrough (libvirt-mapping.md §6, §7).
-    pub const NET_MAC_MISSING: &str = "pve2virt::map::net_mac_missing";
-    pub const NET_MODEL_SUBSTITUTED: &str = "pve2virt::map::net_model_substituted";
-    pub const NET_OPTION_IGNORED: &str = "pve2virt::map::net_option_ignored";
-    pub const NET_MTU_TOO_SMALL: &str = "pve2virt::map::net_mtu_too_small";
-    pub const NET_FIREWALL: &str = "pve2virt::map::net_firewall";
-    pub const VLAN_ON_LINUX_BRIDGE: &str = "pve2virt::map::vlan_on_linux_bridge";
-    pub const NET_HOST_TUNNEL: &str = "pve2virt::map::net_host_tunnel";
-    pub const HOSTPCI_ALL_FUNCTIONS: &str = "pve2virt::map::hostpci_all_functions";
-    pub const HOSTPCI_MAPPING: &str = "pve2virt::map::hostpci_mapping";
-    pub const HOSTPCI_MDEV: &str = "pve2virt::map::hostpci_mdev";
-    pub const HOSTPCI_INVALID: &str = "pve2virt::map::hostpci_invalid";
-    pub const HOSTPCI_ROMFILE: &str = "pve2virt::map::hostpci_romfile";
-    pub const HOSTPCI_DRIVER_KEEP: &str = "pve2virt::map::hostpci_driver_keep";
-    pub const HOSTPCI_LEGACY_IGD: &str = "pve2virt::map::hostpci_legacy_igd";
-    pub const HOSTPCI_QEMU_OVERRIDE: &str = "pve2virt::map::hostpci_qemu_override";
-    pub const USB_BUS_PORT: &str = "pve2virt::map::usb_bus_port";
-    pub const USB_MAPPING: &str = "pve2virt::map::usb_mapping";
-    pub const USB_INDEX_NEEDS_XHCI: &str = "pve2virt::map::usb_index_needs_xhci";
-    pub const USB_SPICE_BOOT: &str = "pve2virt::map::usb_spice_boot";
-    pub const CPU_HYPERV_TCG: &str = "pve2virt::map::cpu_hyperv_tcg";
-    pub const CPU_CET: &str = "pve2virt::map::cpu_cet";
-    pub const USB_ICH9_SECOND_SET: &str = "pve2virt::map::usb_ich9_second_set";
-    pub const BOOT_LIBVIRT_DEFAULT: &str = "pve2virt::map::boot_libvirt_default";
-    pub const NET_HOST_MTU: &str = "pve2virt::map::net_host_mtu";
-    pub const NOT_YET_TRANSLATED: &str = "pve2virt::map::not_yet_translated";
-    pub const UNHANDLED_KEY: &str = "pve2virt::map::unhandled_key";
-    // storage.cfg (pve-config.md §4).
-    pub const STORAGE_SYNTAX: &str = "pve2virt::storage::syntax";
-    pub const STORAGE_DUPLICATE_ATTRIBUTE: &str = "pve2virt::storage::duplicate_attribute";
-    pub const STORAGE_DUPLICATE_ID: &str = "pve2virt::storage::duplicate_id";
-    pub const STORAGE_BAD_ID: &str = "pve2virt::storage::bad_id";
-    pub const STORAGE_UNKNOWN_TYPE: &str = "pve2virt::storage::unknown_type";
-    // Volume resolution.
-    pub const UNKNOWN_STORAGE: &str = "pve2virt::storage::unknown_storage";
-    pub const CONTENT_TYPE: &str = "pve2virt::storage::content_type";
-    pub const BAD_VOLUME_NAME: &str = "pve2virt::storage::bad_volume_name";
-    pub const STORAGE_INCOMPLETE: &str = "pve2virt::storage::incomplete";
-    pub const NOT_ATTACHABLE: &str = "pve2virt::storage::not_attachable";
-    pub const VOLUME_ESCAPES: &str = "pve2virt::storage::volume_escapes";
-    pub const ZFS_ISCSI_LUN: &str = "pve2virt::storage::zfs_iscsi_lun";
-    pub const ISCSI_INITIATOR: &str = "pve2virt::storage::iscsi_initiator";
-    pub const RBD_KRBD: &str = "pve2virt::storage::rbd_krbd";
-    pub const RBD_NAMESPACE: &str = "pve2virt::storage::rbd_namespace";
-    pub const RBD_SECRET: &str = "pve2virt::storage::rbd_secret";
-    pub const RBD_CEPH_CONF: &str = "pve2virt::storage::rbd_ceph_conf";
-    // Disks and controllers (libvirt-mapping.md §5).
-    pub const DISK_CLOUDINIT: &str = "pve2virt::map::disk_cloudinit";
-    pub const DISK_READONLY_UNSUPPORTED: &str = "pve2virt::map::disk_readonly_unsupported";
-    pub const DISK_OPTION_DROPPED: &str = "pve2virt::map::disk_option_dropped";
-    pub const DISK_MANAGEMENT_ONLY: &str = "pve2virt::map::disk_management_only";
-    pub const DISK_INVALID: &str = "pve2virt::map::disk_invalid";
-    pub const DISK_SCSI_DEVICE_ID: &str = "pve2virt::map::disk_scsi_device_id";
-    pub const SCSIHW_SUBSTITUTED: &str = "pve2virt::map::scsihw_substituted";
-    pub const UNUSED_VOLUME: &str = "pve2virt::map::unused_volume";
-    pub const VMSTATE_DROPPED: &str = "pve2virt::map::vmstate_dropped";
-    // Firmware and TPM (libvirt-mapping.md §2.2, §2.3).
-    pub const EFIDISK_NVRAM: &str = "pve2virt::map::efidisk_nvram";
-    pub const EFIDISK_NOT_RAW: &str = "pve2virt::map::efidisk_not_raw";
-    pub const EFIDISK_OVERSIZED: &str = "pve2virt::map::efidisk_oversized";
-    pub const EFIDISK_MISSING: &str = "pve2virt::map::efidisk_missing";
-    pub const EFIDISK_UNUSED: &str = "pve2virt::map::efidisk_unused";
-    pub const EFIDISK_MS_CERT: &str = "pve2virt::map::efidisk_ms_cert";
-    pub const UEFI_WITHOUT_ACPI: &str = "pve2virt::map::uefi_without_acpi";
-    pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
-    pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
-    pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
-}
+/// The registry of codes; `code::X` are its string constants.
+pub mod codes;
+pub use codes::code;
 
 /// One diagnostic: an error, a lossy note or advice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -237,6 +104,7 @@ pub struct Note {
 
 impl Note {
     fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+        codes::check(code, severity);
         Note { code, severity, key: None, message: message.into(), span: None, label: None, help: None }
     }
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
@@ -363,7 +231,8 @@ pub fn render_human(notes: &[Note], source: &Source, color: bool) -> String {
     out
 }
 
-/// A note as pipelines read it: the stable code, severity, key, position and text.
+/// A note as pipelines read it: the stable code, severity, key, position, text and where the code
+/// is documented.
 #[derive(Debug, Serialize)]
 pub struct JsonNote<'a> {
     pub file: &'a str,
@@ -373,6 +242,9 @@ pub struct JsonNote<'a> {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// The code's entry in the generated documentation (`docs/notes.md#map-efidisk_oversized`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 pub fn to_json<'a>(notes: &'a [Note], source: &'a Source) -> Vec<JsonNote<'a>> {
@@ -380,7 +252,13 @@ pub fn to_json<'a>(notes: &'a [Note], source: &'a Source) -> Vec<JsonNote<'a>> {
         .iter()
         .map(|note| {
             let pos = note.span.map(|s| source.line_col(s.offset));
-            JsonNote { file: &source.name, note, line: pos.map(|p| p.0), column: pos.map(|p| p.1) }
+            JsonNote {
+                file: &source.name,
+                note,
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+                doc: codes::lookup(note.code).map(codes::Entry::doc_ref),
+            }
         })
         .collect()
 }

@@ -75,6 +75,7 @@ fn json_summary_for_pipelines() {
     assert_eq!(summary["results"][0]["notes"][0]["code"], "pve2virt::map::balloon_target");
     assert_eq!(summary["results"][1]["notes"][0]["code"], "pve2virt::parse::bad_value");
     assert_eq!(summary["results"][1]["notes"][0]["line"], 2);
+    assert_eq!(summary["results"][0]["notes"][0]["doc"], "docs/notes.md#map-balloon_target");
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -347,53 +347,14 @@ fn oversized_inputs_are_refused_quickly() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The `code::*` constants raised with `Note::error(…)` anywhere in `src/`, by constant name,
-/// with their string values. Read from the source, so a new error code is found without a list
-/// to keep in sync.
+/// Every error code of the registry (`src/report/codes.rs`), by constant name, with its string.
+/// The registry's own tests check that each is raised as an error somewhere in `src/`.
 fn error_codes() -> BTreeMap<String, String> {
-    let report = std::fs::read_to_string(root().join("src/report.rs")).unwrap();
-    let values: BTreeMap<String, String> = report
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim().strip_prefix("pub const ")?;
-            let (name, rest) = rest.split_once(':')?;
-            let value = rest.split('"').nth(1)?;
-            Some((name.trim().to_owned(), value.to_owned()))
-        })
-        .collect();
-    let mut raised = BTreeMap::new();
-    for file in rust_files(&root().join("src")) {
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (at, _) in text.match_indices("Note::error(") {
-            let after = &text[at..];
-            // The code argument comes first; a conditional (`if … { code::A } else { code::B }`)
-            // names several, all of them errors.
-            let args_end = after.find(',').map_or(after.len(), |i| i + 1);
-            let call_head = &after[..after[args_end..].find(')').map_or(after.len(), |i| args_end + i).min(400)];
-            let head = if call_head.contains("if ") { call_head } else { &after[..args_end] };
-            for part in head.split("code::").skip(1) {
-                let name: String =
-                    part.chars().take_while(|c| c.is_ascii_uppercase() || *c == '_' || c.is_ascii_digit()).collect();
-                let value =
-                    values.get(&name).unwrap_or_else(|| panic!("{}: code::{name} not in report.rs", file.display()));
-                raised.insert(name, value.clone());
-            }
-        }
-    }
-    raised
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out
+    pve2virt::report::codes::REGISTRY
+        .iter()
+        .filter(|e| e.severity == pve2virt::Severity::Error)
+        .map(|e| (e.name.to_owned(), e.code.to_owned()))
+        .collect()
 }
 
 /// Every error a user can get has a fixture under `fixtures/errors/` or `fixtures/hostile/` whose

@@ -1,5 +1,5 @@
-//! Arbitrary text as `/etc/pve/storage.cfg` (pve-config.md §4). On a branch where the parser is a
-//! placeholder this only proves the entry point; after the real parser lands it fuzzes that.
+//! Arbitrary text as `/etc/pve/storage.cfg` (pve-common `SectionConfig.pm parse_config`,
+//! docs/proxmox-config.md#storage-cfg), through the real parser.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,4 @@
-//! Boot order (QemuServer.pm `device_bootorder`, pve-config.md §6 "Boot order").
+//! Boot order (QemuServer.pm `device_bootorder`, docs/proxmox-config.md#boot-order).
 //!
 //! Proxmox gives each bootable device a QEMU `bootindex`; libvirt's per-device `<boot order='N'/>`
 //! becomes exactly that `bootindex`, so the same numbers are kept and firmware sees the same order.

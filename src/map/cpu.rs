@@ -1,5 +1,5 @@
 //! vCPUs, topology, CPU model and flags, CPU tuning and the Windows Hyper-V enlightenments
-//! (libvirt-mapping.md §3, §11; pve-config.md §6 "CPU", "Hyper-V", "Topology").
+//! (docs/mapping.md#cpu, #windows; docs/proxmox-config.md#cpu, #hyper-v, #topology).
 
 use crate::libvirt::{
     Domain, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainCpuTopology, DomainCputune,
@@ -226,7 +226,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // Proxmox adds +kvm_pv_eoi,+kvm_pv_unhalt for KVM x86_64 guests on machine ≥ 2.3, whatever the
     // model (`get_pve_cpu_flags`); in libvirt they are domain features, not CPU features
-    // (libvirt-mapping.md §3: ✗ "unknown CPU feature: kvm_pv_eoi").
+    // (docs/mapping.md#cpu: libvirt refuses "unknown CPU feature: kvm_pv_eoi").
     if !tcg && x86 && ctx.machine.at_least(2, 3, 0) {
         domain.features.apic = Some(DomainFeatureApic { eoi: Some("on") });
         domain.features.pvspinlock = Some(DomainFeatureState::ON);
@@ -345,7 +345,7 @@ fn x_vga(ctx: &Ctx) -> bool {
     ctx.vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
 }
 
-/// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; libvirt-mapping.md §11).
+/// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; docs/mapping.md#windows).
 fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) -> Option<DomainFeatureHyperV> {
     let vm = ctx.vm;
     let winversion = vm.windows_version();

@@ -1,7 +1,8 @@
 //! The remaining devices and settings: display and consoles, serial and parallel ports, the guest
 //! agent, audio, watchdog, shared memory, virtio-fs, raw QEMU args, confidential computing, and the
 //! Proxmox-only settings that have no domain-XML form (cloud-init, hookscript, migration tuning…)
-//! — each translated or reported (libvirt-mapping.md §8–§10, §13).
+//! — each translated or reported (docs/mapping.md#serial-parallel-agent, #display-and-audio,
+//! #other-devices, #no-libvirt-form).
 
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
@@ -40,7 +41,45 @@ fn virtio_serial(ctx: &mut Ctx, domain: &mut Domain, slot: PciDevice) -> u32 {
     index
 }
 
-/// `vga` (QemuServer.pm `$vga_fmt`, pve-config.md §6 "Display"), `spice_enhancements`, `keyboard`.
+/// The display types of `vga: type=` (QemuServer.pm `$vga_fmt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VgaType {
+    Std,
+    Cirrus,
+    Vmware,
+    Virtio,
+    VirtioGl,
+    /// `qxl` (1 head) to `qxl4`.
+    Qxl(u32),
+    /// `serial0`–`serial3`: no display, the serial port is the console.
+    Serial(u8),
+    NoDisplay,
+}
+
+impl VgaType {
+    /// `None` only for a type outside the schema's enum, which decode refuses before mapping.
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "std" => VgaType::Std,
+            "cirrus" => VgaType::Cirrus,
+            "vmware" => VgaType::Vmware,
+            "virtio" => VgaType::Virtio,
+            "virtio-gl" => VgaType::VirtioGl,
+            "qxl" => VgaType::Qxl(1),
+            "qxl2" => VgaType::Qxl(2),
+            "qxl3" => VgaType::Qxl(3),
+            "qxl4" => VgaType::Qxl(4),
+            "serial0" => VgaType::Serial(0),
+            "serial1" => VgaType::Serial(1),
+            "serial2" => VgaType::Serial(2),
+            "serial3" => VgaType::Serial(3),
+            "none" => VgaType::NoDisplay,
+            _ => return None,
+        })
+    }
+}
+
+/// `vga` (QemuServer.pm `$vga_fmt`, docs/proxmox-config.md#display), `spice_enhancements`, `keyboard`.
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let props = vm.props("vga");
@@ -67,13 +106,19 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
     let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
+    let Some(vga_type) = VgaType::parse(&vga) else {
+        // Not reached: every type the schema accepts parses (tests::vga_type_is_the_schema_enum).
+        // Should the two ever differ, an error, not a guessed display.
+        ctx.note_on("vga", Note::error(code::BAD_VALUE, "this display type is not translated"));
+        return;
+    };
     let mut videos = Vec::new();
-    match vga.as_str() {
-        "std" => videos.push(DomainVideoModel { vram: Some(memory_mib.unwrap_or(16) * 1024), ..model("vga") }),
-        "cirrus" => videos.push(model("cirrus")),
-        "vmware" => videos.push(DomainVideoModel { vram: memory_mib.map(|m| m * 1024), ..model("vmvga") }),
-        "virtio" => videos.push(model("virtio")),
-        "virtio-gl" => {
+    match vga_type {
+        VgaType::Std => videos.push(DomainVideoModel { vram: Some(memory_mib.unwrap_or(16) * 1024), ..model("vga") }),
+        VgaType::Cirrus => videos.push(model("cirrus")),
+        VgaType::Vmware => videos.push(DomainVideoModel { vram: memory_mib.map(|m| m * 1024), ..model("vmvga") }),
+        VgaType::Virtio => videos.push(model("virtio")),
+        VgaType::VirtioGl => {
             videos.push(DomainVideoModel {
                 acceleration: Some(DomainVideoAcceleration { accel3d: "yes" }),
                 ..model("virtio")
@@ -84,8 +129,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
                     .help("add <gl enable='yes' rendernode='/dev/dri/renderD128'/> to the SPICE graphics if the target has a GPU"),
             );
         }
-        qxl if qxl.starts_with("qxl") => {
-            let heads: u32 = qxl[3..].parse().unwrap_or(1);
+        VgaType::Qxl(heads) => {
             // Proxmox: vgamem = memory, ram = 4 × memory, vram = 2 × memory (QemuServer.pm `print_vga_device`).
             let sized = |primary| DomainVideoModel {
                 ram: memory_mib.map(|m| m * 4 * 1024),
@@ -104,19 +148,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
                 videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes")) });
             }
         }
-        "none" => videos.push(model("none")),
-        serial if serial.starts_with("serial") => {
+        VgaType::NoDisplay => videos.push(model("none")),
+        VgaType::Serial(_) => {
             videos.push(model("none"));
             ctx.note_on(
                 "vga",
-                Note::advice(
-                    code::VGA_SERIAL_CONSOLE,
-                    format!("vga: {serial} means no display, only the serial console"),
-                )
-                .help("connect with `virsh console`"),
+                Note::advice(code::VGA_SERIAL_CONSOLE, format!("vga: {vga} means no display, only the serial console"))
+                    .help("connect with `virsh console`"),
             );
         }
-        _ => videos.push(model("vga")),
     }
     for (i, model) in videos.into_iter().enumerate() {
         let address = match (i, model.model_type) {
@@ -240,7 +280,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
-/// `serialN`, `parallelN` (libvirt-mapping.md §8).
+/// `serialN`, `parallelN` (docs/mapping.md#serial-parallel-agent).
 fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     for (i, entry) in vm.indexed("serial") {
@@ -320,7 +360,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
-/// `audio0` (libvirt-mapping.md §9).
+/// `audio0` (docs/mapping.md#display-and-audio).
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("audio0") else { return };
     let (model, codec) = match props.str("device") {
@@ -335,7 +375,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     ctx.mapped("audio0", "devices/sound");
 }
 
-/// `watchdog` (libvirt-mapping.md §10).
+/// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("watchdog") else { return };
     let model = props.str("model").unwrap_or("i6300esb").to_owned();
@@ -385,7 +425,7 @@ fn virtiofs(ctx: &mut Ctx) {
         ctx.note_on(
             &format!("virtiofs{i}"),
             Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{}' comes from a Proxmox directory mapping that cannot be resolved here; not translated", dirid.unwrap_or_default()))
-                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (libvirt-mapping §10)"),
+                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
         );
     }
 }
@@ -505,7 +545,26 @@ fn proxmox_only(ctx: &mut Ctx) {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_words;
+    use super::{shell_words, VgaType};
+    use crate::pve::schema::{ValueType, VGA};
+
+    /// The schema's `vga` types are exactly VgaType's, and decode refuses any other: the old
+    /// `_ => videos.push(model("vga"))` arm was dead (no decoded config reached it).
+    #[test]
+    fn vga_type_is_the_schema_enum() {
+        let ty = VGA.keys.iter().find(|k| k.name == "type").expect("vga has a type");
+        let ValueType::Enum(types) = ty.ty else { panic!("type is not an enum") };
+        let parsed: Vec<VgaType> = types.iter().map(|t| VgaType::parse(t).unwrap_or_else(|| panic!("{t}"))).collect();
+        assert_eq!(parsed.len(), 14);
+        for (i, a) in parsed.iter().enumerate() {
+            assert!(!parsed[i + 1..].contains(a), "two types parse to {a:?}");
+        }
+        assert_eq!(VgaType::parse(crate::pve::defaults::VGA), Some(VgaType::Std));
+        assert_eq!(VgaType::parse("qxl5"), None);
+        let opts = crate::Options { vmid: Some(100), ..Default::default() };
+        let errors = crate::convert("vga: qxl5\n", &opts).unwrap_err();
+        assert_eq!(errors.iter().map(|n| n.code).collect::<Vec<_>>(), [crate::report::code::BAD_VALUE]);
+    }
 
     #[test]
     fn shell_splitting() {

@@ -1,5 +1,5 @@
 //! Drives (`ideN`, `sataN`, `scsiN`, `virtioN`) and their controllers → `<disk>` and
-//! `<controller>` (libvirt-mapping.md §5, pve-config.md §6 "Disks").
+//! `<controller>` (docs/mapping.md#disks, docs/proxmox-config.md#disks).
 //!
 //! Proxmox's drive defaults differ from libvirt's, so every one is written out: cache `none`
 //! (direct I/O) except CD-ROMs and btrfs, aio `io_uring` except LVM/CIFS/krbd, `detect_zeroes`
@@ -22,7 +22,7 @@ use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
-/// `scsihw` (pve-config.md §6 "Disks", `scsihw_infos`).
+/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ScsiHw {
     Lsi,
@@ -34,15 +34,22 @@ enum ScsiHw {
 }
 
 impl ScsiHw {
-    fn parse(s: &str) -> Self {
-        match s {
-            "lsi53c810" => ScsiHw::Lsi53c810,
-            "virtio-scsi-pci" => ScsiHw::VirtioScsi,
-            "virtio-scsi-single" => ScsiHw::VirtioScsiSingle,
-            "megasas" => ScsiHw::Megasas,
-            "pvscsi" => ScsiHw::Pvscsi,
-            _ => ScsiHw::Lsi,
+    const ALL: [ScsiHw; 6] =
+        [ScsiHw::Lsi, ScsiHw::Lsi53c810, ScsiHw::VirtioScsi, ScsiHw::VirtioScsiSingle, ScsiHw::Megasas, ScsiHw::Pvscsi];
+    /// Proxmox's name, as in the schema's `scsihw` enum.
+    fn name(self) -> &'static str {
+        match self {
+            ScsiHw::Lsi => "lsi",
+            ScsiHw::Lsi53c810 => "lsi53c810",
+            ScsiHw::VirtioScsi => "virtio-scsi-pci",
+            ScsiHw::VirtioScsiSingle => "virtio-scsi-single",
+            ScsiHw::Megasas => "megasas",
+            ScsiHw::Pvscsi => "pvscsi",
         }
+    }
+    /// `None` only for a name outside the schema's enum, which decode refuses before mapping.
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.name() == s)
     }
     /// libvirt's model. lsi53c810 has none: the closest (lsi53c895a) stands in.
     fn model(self) -> &'static str {
@@ -58,7 +65,7 @@ impl ScsiHw {
         match self {
             ScsiHw::Lsi | ScsiHw::Lsi53c810 => 7,
             ScsiHw::VirtioScsiSingle => 1,
-            _ => 256,
+            ScsiHw::VirtioScsi | ScsiHw::Megasas | ScsiHw::Pvscsi => 256,
         }
     }
     fn is_virtio(self) -> bool {
@@ -83,7 +90,7 @@ fn disk_letters(mut n: u32) -> String {
 struct Layout {
     scsihw: ScsiHw,
     /// Proxmox SCSI controller number → libvirt index (contiguous: libvirt invents controllers
-    /// for gaps, libvirt-mapping.md §5.3).
+    /// for gaps, docs/mapping.md#controllers-and-addresses).
     scsi_index: BTreeMap<u32, u32>,
     next_sd: u32,
     next_iothread: u32,
@@ -110,7 +117,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
 
-    let scsihw = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW));
+    let Some(scsihw) = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW)) else {
+        // Not reached: every value the schema accepts parses (tests::scsihw_is_the_schema_enum).
+        // Should the two ever differ, an error, not a guessed controller.
+        ctx.note_on("scsihw", Note::error(code::BAD_VALUE, "this SCSI controller type is not translated"));
+        return;
+    };
     let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
     let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
     for d in &scsi {
@@ -193,7 +205,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if vm.get("vmstatestorage").is_some() {
         ctx.note_on(
             "vmstatestorage",
-            Note::advice(code::VMSTATE_DROPPED, "where Proxmox saves RAM state has no libvirt equivalent")
+            Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
                 .label("Proxmox only"),
         );
     }
@@ -312,18 +324,18 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         match resolver.resolve(d.file, d.str("format"), cdrom) {
             Ok(v) => v,
             Err(n) => {
-                ctx.note_on(key, n.into_note().at(d.file_span).label("cannot resolve"));
+                ctx.note_on(key, n.at(d.file_span).label("cannot resolve"));
                 return None;
             }
         }
     };
     for n in &volume.notes {
-        ctx.note_on(key, n.clone().into_note().at(d.file_span));
+        ctx.note_on(key, n.clone().at(d.file_span));
     }
     if !cdrom && volume.source == Source::Empty {
         ctx.note_on(
             key,
-            Note::warning(code::DISK_INVALID, "a disk with file 'none' has no medium: left out")
+            Note::warning(code::DISK_NO_MEDIUM, "a disk with file 'none' has no medium: left out")
                 .at(d.file_span)
                 .help("add media=cdrom for an empty CD-ROM drive"),
         );
@@ -671,6 +683,27 @@ pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDi
 
 #[cfg(test)]
 mod tests {
+    use super::ScsiHw;
+    use crate::pve::schema::{lookup, KeyType, ValueType};
+
+    /// The schema's `scsihw` values are exactly the enum's, so `ScsiHw::parse` never fails on a
+    /// decoded config. The old `_ => Lsi` arm was dead for unknown values (decode refuses them,
+    /// below) and only ever caught "lsi" itself.
+    #[test]
+    fn scsihw_is_the_schema_enum() {
+        let Some((spec, None)) = lookup("scsihw") else { panic!("scsihw not in the schema") };
+        let KeyType::Scalar(ValueType::Enum(values)) = spec.ty else { panic!("scsihw is not an enum") };
+        assert_eq!(values.len(), ScsiHw::ALL.len());
+        for v in values {
+            assert_eq!(ScsiHw::parse(v).map(ScsiHw::name), Some(*v), "{v}");
+        }
+        assert_eq!(ScsiHw::parse(crate::pve::defaults::SCSIHW), Some(ScsiHw::Lsi));
+        assert_eq!(ScsiHw::parse("lsi53c895a"), None);
+        let opts = crate::Options { vmid: Some(100), ..Default::default() };
+        let errors = crate::convert("scsihw: lsi53c895a\n", &opts).unwrap_err();
+        assert_eq!(errors.iter().map(|n| n.code).collect::<Vec<_>>(), [crate::report::code::BAD_VALUE]);
+    }
+
     #[test]
     fn letters() {
         assert_eq!(super::disk_letters(0), "a");

@@ -1,5 +1,5 @@
-//! `bios`, `efidisk0` and `tpmstate0` → `<loader>`, `<nvram>`, `<tpm>` (libvirt-mapping.md §2.2,
-//! §2.3, §15.1–2; pve-config.md §6 "Firmware", "TPM").
+//! `bios`, `efidisk0` and `tpmstate0` → `<loader>`, `<nvram>`, `<tpm>` (docs/mapping.md#uefi,
+//! #tpm; docs/proxmox-config.md#firmware, #tpm).
 //!
 //! The EFI variables and the TPM state stay on their Proxmox volumes: `<nvram>` names the efidisk
 //! itself and the TPM is an external swtpm on the tpmstate volume, so Secure Boot keys, boot
@@ -101,7 +101,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let span = efidisk.span_of("file");
     let Some(volume) = resolve(ctx, "efidisk0", efidisk) else { return };
     for n in &volume.notes {
-        ctx.note_on("efidisk0", n.clone().into_note().at(span));
+        ctx.note_on("efidisk0", n.clone().at(span));
     }
     let varstore = if efi4m { VARS_4M } else { VARS_2M };
     let nvram = match &volume.source {
@@ -296,7 +296,7 @@ fn resolve(ctx: &mut Ctx, key: &str, props: &crate::pve::props::Props) -> Option
     match resolver.resolve(file, props.str("format"), false) {
         Ok(volume) => Some(volume),
         Err(n) => {
-            ctx.note_on(key, n.into_note().at(props.span_of("file")).label("cannot resolve"));
+            ctx.note_on(key, n.at(props.span_of("file")).label("cannot resolve"));
             None
         }
     }

@@ -1,5 +1,5 @@
-//! `hostpci0`–`hostpci15` → `<hostdev type='pci'>` / `<hostdev type='mdev'>` (libvirt-mapping.md §7;
-//! pve-config.md §6 "hostpci", PCI.pm `print_hostpci_devices`).
+//! `hostpci0`–`hostpci15` → `<hostdev type='pci'>` / `<hostdev type='mdev'>`
+//! (docs/mapping.md#pci-passthrough; docs/proxmox-config.md#hostpci, PCI.pm `print_hostpci_devices`).
 //!
 //! Placement follows Proxmox: `pcie=1` on q35 puts the device alone behind root port
 //! `ich9-pcie-port-<N+1>` (ports 1–4 from `pve-q35-4.0.cfg` at 0x1c.0–3, 5–16 added at
@@ -328,7 +328,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         if dev.x_vga {
             // Proxmox forces `kvm=off` and, for Windows with Hyper-V enlightenments, hv_vendor_id
-            // (pve-config.md §6 "CPU", "Hyper-V"): NVIDIA drivers refuse to load otherwise.
+            // (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
             if let Some(hv) = domain.features.hyperv.as_mut() {
                 hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId { state: "on", value: "proxmox".into() });

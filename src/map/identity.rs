@@ -1,5 +1,6 @@
 //! Who the VM is: name, SMBIOS UUID and system strings, VM generation ID, description, and the
-//! Proxmox management settings that libvirt keeps only as metadata (libvirt-mapping.md §1, §13).
+//! Proxmox management settings that libvirt keeps only as metadata (docs/mapping.md#identity,
+//! #no-libvirt-form).
 
 use crate::libvirt::{
     Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata,

@@ -1,5 +1,6 @@
 //! Machine type, architecture, accelerator, ACPI, clock and lifecycle
-//! (libvirt-mapping.md §0, §1, §2.1; pve-config.md §6 "Machine / version", "Time / ostype").
+//! (docs/mapping.md#global-rules, #identity, #machine-type; docs/proxmox-config.md#machine,
+//! #time-and-ostype).
 
 use crate::libvirt::{
     Domain, DomainClock, DomainFeatureApic, DomainFeatureIoapic, DomainIommu, DomainIommuDriver, DomainLifecycleAction,
@@ -89,7 +90,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
     ctx.machine = machine;
 
-    // Without <acpi/> libvirt passes -no-acpi (libvirt-mapping.md §0 rule 2).
+    // Without <acpi/> libvirt passes -no-acpi (docs/mapping.md#global-rules).
     if vm.bool("acpi").unwrap_or(true) {
         domain.features.acpi = Some(Empty);
     }
@@ -126,7 +127,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
-/// `machine: …,viommu=intel|virtio,aw-bits=N` (libvirt-mapping.md §2.1).
+/// `machine: …,viommu=intel|virtio,aw-bits=N` (docs/mapping.md#machine-type).
 fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("machine") else {
         return;
@@ -163,7 +164,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.note_on(
                 "machine",
                 Note::warning(
-                    code::VIOMMU_NEEDS_Q35,
+                    code::VIOMMU_VIRTIO_DROPPED,
                     "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
                 )
                 .at(props.span_of("viommu"))
@@ -203,7 +204,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
 }
 
 /// S3/S4: Proxmox disables both by default from machine 9.2+pve1 (`enable-s3`/`enable-s4`), not on
-/// `virt` (pve-config.md §6 "Machine / version"). Enabled is QEMU's default: no element.
+/// `virt` (Machine.pm, docs/proxmox-config.md#machine). Enabled is QEMU's default: no element.
 fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
     if ctx.machine.family == "virt" {
         return None;
@@ -263,7 +264,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
     if let Some(n) = machine.pve.take() {
         let note = if n == 0 {
             Note::advice(
-                code::MACHINE_PVE_SUFFIX,
+                code::MACHINE_PVE0_SUFFIX,
                 format!(
                     "'+pve0' removed from the machine type: {} is the same machine in upstream QEMU",
                     machine.qemu_name()
@@ -308,7 +309,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
 }
 
 /// `localtime` (default on for Windows), `startdate`, `tdf` and the Windows/Linux timers
-/// (pve-config.md §6 "Time / ostype", Cfg2Cmd/Timer.pm; libvirt-mapping.md §11).
+/// (Cfg2Cmd/Timer.pm, docs/proxmox-config.md#time-and-ostype; docs/mapping.md#windows).
 fn clock(ctx: &mut Ctx) -> DomainClock {
     let vm = ctx.vm;
     let mut clock = DomainClock { offset: "utc", ..Default::default() };

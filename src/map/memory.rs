@@ -1,5 +1,5 @@
-//! Memory size, NUMA cells, hugepages, memory hotplug and the balloon (libvirt-mapping.md §3, §4;
-//! pve-config.md §6 "Memory", Memory.pm).
+//! Memory size, NUMA cells, hugepages, memory hotplug and the balloon (docs/mapping.md#cpu,
+//! #memory; docs/proxmox-config.md#memory, Memory.pm).
 
 use crate::libvirt::{
     Domain, DomainCpu, DomainCpuNuma, DomainCpuNumaCell, DomainMaxMemory, DomainMemballoon, DomainMemory,
@@ -157,7 +157,7 @@ fn max_memory(ctx: &mut Ctx) -> u64 {
         ctx.note_on(
             "hotplug",
             Note::advice(
-                code::MEMORY_HOTPLUG,
+                code::MEMORY_HOTPLUG_MAXIMUM,
                 "the hotplug maximum depends on the Proxmox host's physical address bits; 4 TiB (43 bits or more) was assumed",
             )
             .help("lower <maxMemory> if the Proxmox host had fewer address bits"),
@@ -270,7 +270,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
         if !numa {
             ctx.note_on(
                 "hugepages",
-                Note::error(code::HUGEPAGES, "hugepages need `numa: 1` (Proxmox refuses to start it too)")
+                Note::error(code::HUGEPAGES_NEEDS_NUMA, "hugepages need `numa: 1` (Proxmox refuses to start it too)")
                     .label("needs NUMA"),
             );
         }

@@ -65,7 +65,7 @@ impl Default for MapOptions {
     }
 }
 
-/// How a `tpmstate0` is carried over (libvirt-mapping.md §2.3).
+/// How a `tpmstate0` is carried over (docs/mapping.md#tpm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TpmBackend {
     /// Keep the Proxmox TPM state: libvirt connects to a swtpm started on the state volume outside

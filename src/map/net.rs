@@ -1,4 +1,4 @@
-//! `net0`–`net31` → `<interface>` (libvirt-mapping.md §6; pve-config.md §6 "Network").
+//! `net0`–`net31` → `<interface>` (docs/mapping.md#network; docs/proxmox-config.md#network).
 //!
 //! A NIC on a bridge becomes `type='bridge'` with Proxmox's tap name (`tap<vmid>i<N>`), one without
 //! becomes user-mode networking, as Proxmox's `-netdev type=user`. Proxmox applies VLANs, rate
@@ -155,7 +155,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     "host-tunnel=1 (virtio-net tunnel offload) is not available on QEMU 7.2",
                 )
             } else {
-                Note::advice(code::NET_HOST_TUNNEL, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
+                Note::advice(code::NET_HOST_TUNNEL_OFF, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
             };
             ctx.note_on(&key, note.at(span("host-tunnel")).label("host-tunnel"));
         }
@@ -188,7 +188,7 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
     net.model.clone()
 }
 
-/// `tag`/`trunks` (libvirt-mapping.md §6): libvirt only applies VLANs on Open vSwitch ports; on a
+/// `tag`/`trunks` (docs/mapping.md#network): libvirt only applies VLANs on Open vSwitch ports; on a
 /// Linux bridge the domain fails to start ("vlan tag not supported for this connection type").
 fn vlan(
     ctx: &mut Ctx,
@@ -209,7 +209,7 @@ fn vlan(
         if net.trunks.is_empty() {
             ctx.note_on(
                 key,
-                Note::advice(code::VLAN_ON_LINUX_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
+                Note::advice(code::VLAN_PER_VLAN_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
                     .at(span)
                     .label("tag")
                     .help(format!(

@@ -1,4 +1,5 @@
-//! The guest-visible PCI layout (pve-config.md §6 "PCI slot map", libvirt-mapping.md §12).
+//! The guest-visible PCI layout (PCI.pm `get_pci_addr_map`, docs/proxmox-config.md#pci-slot-map,
+//! docs/mapping.md#pci-layout).
 //!
 //! Proxmox places every device at a fixed slot (PCI.pm `get_pci_addr_map`): net0 at 0x12 on its
 //! first bus, virtio0 at 0xa, and so on. Linux derives NIC names (`ens18`) from these slots and

@@ -1,4 +1,4 @@
-//! `rng0` → `<rng model='virtio'>` (libvirt-mapping.md §10).
+//! `rng0` → `<rng model='virtio'>` (docs/mapping.md#rng).
 //!
 //! The limiter is written whenever it is on, with `period` always explicit: QEMU's own default
 //! period differs from Proxmox's 1000 ms, so leaving it out would change the rate. `max_bytes=0`
@@ -9,12 +9,18 @@ use crate::libvirt::{Domain, DomainRng, DomainRngBackend, DomainRngRate};
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::rng::Rng;
+use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("rng0") else {
         return;
     };
-    let rng = Rng::from_props(props);
+    let Some(rng) = Rng::from_props(props) else {
+        // Not reached: decode refuses a missing or unknown source (model::rng's tests). Should
+        // the schema and the model ever differ, an error, not a guessed entropy source.
+        ctx.note_on("rng0", Note::error(code::BAD_VALUE, "this rng0 source is not translated"));
+        return;
+    };
     // RNG first: the address borrows the context mutably.
     domain.devices.rngs.push(DomainRng {
         model: "virtio",

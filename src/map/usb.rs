@@ -1,4 +1,4 @@
-//! `usb0`–`usb13`, `tablet` and the USB controllers (libvirt-mapping.md §7; pve-config.md §6 "USB",
+//! `usb0`–`usb13`, `tablet` and the USB controllers (docs/mapping.md#usb; docs/proxmox-config.md#usb,
 //! USB.pm `get_usb_controllers`/`get_usb_devices`).
 //!
 //! The controllers are always written, as Proxmox always has them: piix3-uhci at 0x1.2 on i440fx,

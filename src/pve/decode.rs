@@ -1,4 +1,4 @@
-//! Checks every `key: value` of a section against the schema (pve-config.md §3) and picks the
+//! Checks every `key: value` of a section against the schema (docs/proxmox-config.md#keys) and picks the
 //! section to translate (current, a snapshot, or current + `[PENDING]`).
 
 use crate::pve::file::{ConfigFile, RawEntry, Section};

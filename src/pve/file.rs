@@ -1,4 +1,4 @@
-//! The config file grammar (pve-config.md §1, QemuServer.pm `parse_vm_config`): lines, sections,
+//! The config file grammar (QemuServer.pm `parse_vm_config`, docs/proxmox-config.md#the-file): lines, sections,
 //! the `#` description. Values are not interpreted here; `pve::decode` checks them against the
 //! schema. Every error of the file is collected, not just the first.
 
@@ -211,7 +211,7 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Note>> {
                     continue;
                 }
                 if key.value == "description" {
-                    // Legacy `description:` line (pve-config.md §1): appended without a newline.
+                    // Legacy `description:` line (docs/proxmox-config.md#the-file): appended without a newline.
                     let decoded = percent_decode(&value.value);
                     match &mut section.description {
                         Some(d) => {
@@ -287,7 +287,7 @@ fn syntax_help(line: &str) -> String {
 }
 
 /// `[PENDING]`, `[special:NAME]`, `[snapshot]`: `Some(Ok(kind))`; any other `[...]` line:
-/// `Some(Err(name))`; not a header: `None`. Tried in Proxmox's order (pve-config.md §1).
+/// `Some(Err(name))`; not a header: `None`. Tried in Proxmox's order (docs/proxmox-config.md#the-file).
 fn section_header(line: &str) -> Option<Result<SectionKind, String>> {
     let rest = line.strip_prefix('[')?;
     let close = rest.find(']')?;

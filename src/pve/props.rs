@@ -1,4 +1,5 @@
-//! Property strings (pve-config.md §2, JSONSchema.pm `parse_property_string`) and scalar values.
+//! Property strings (JSONSchema.pm `parse_property_string`, docs/proxmox-config.md#property-strings)
+//! and scalar values.
 //!
 //! `a=1,b=2,bare` is split on `,` with no quoting or escaping; a part without `=` belongs to the
 //! format's default key. Every sub-key is checked against its [`Format`], and every failure is

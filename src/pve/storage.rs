@@ -1,4 +1,4 @@
-//! `/etc/pve/storage.cfg` and volume resolution (pve-config.md §4).
+//! `/etc/pve/storage.cfg` and volume resolution (docs/proxmox-config.md#storage-cfg, #volumes).
 //!
 //! The file is a SectionConfig (pve-common `SectionConfig.pm parse_config`): a `<type>: <id>`
 //! header, indented `key value` lines, a blank line ending the section. A volume id
@@ -6,13 +6,17 @@
 //! `qemu_blockdev_options`) would resolve it on the Proxmox node, so the domain names the same file,
 //! block device or network volume.
 
+// A failed resolution is one error `Note`, pushed into the conversion's notes at once; boxing it
+// would buy nothing on a path taken once per drive.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::pve::defaults;
-use crate::report::{code, Note, Severity, Span};
+use crate::report::{code, Note, Span};
 
-/// The storage types pve-storage knows (pve-config.md §4). GlusterFS was dropped upstream.
+/// The storage types pve-storage knows (docs/proxmox-config.md#volumes). GlusterFS was dropped upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageType {
     Dir,
@@ -379,32 +383,6 @@ pub enum Source {
     Empty,
 }
 
-/// A note raised while resolving a volume.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VolumeNote {
-    pub severity: Severity,
-    pub code: &'static str,
-    pub message: String,
-    pub help: Option<String>,
-}
-
-impl VolumeNote {
-    fn new(severity: Severity, code: &'static str, message: String, help: Option<String>) -> Self {
-        VolumeNote { severity, code, message, help }
-    }
-    pub fn into_note(self) -> Note {
-        let note = match self.severity {
-            Severity::Error => Note::error(self.code, self.message),
-            Severity::Warning => Note::warning(self.code, self.message),
-            Severity::Advice => Note::advice(self.code, self.message),
-        };
-        match self.help {
-            Some(h) => note.help(h),
-            None => note,
-        }
-    }
-}
-
 /// What a drive's `file` resolves to on the target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Volume {
@@ -417,7 +395,8 @@ pub struct Volume {
     pub krbd: bool,
     /// Proxmox's content type of the volume (`images`, `iso`, …).
     pub vtype: &'static str,
-    pub notes: Vec<VolumeNote>,
+    /// Notes raised while resolving (the caller sets their key and span).
+    pub notes: Vec<Note>,
 }
 
 /// Where a resolution takes its inputs from.
@@ -440,7 +419,7 @@ pub fn split_volume_id(volid: &str) -> Option<(&str, &str)> {
 impl Resolver<'_> {
     /// Resolves a drive `file` (volume id, absolute path, `none`, `cdrom`). `format` is the drive's
     /// `format=`; `cdrom` says the drive is a CD-ROM. `Err` is an error note.
-    pub fn resolve(&self, file: &str, format: Option<&str>, cdrom: bool) -> Result<Volume, VolumeNote> {
+    pub fn resolve(&self, file: &str, format: Option<&str>, cdrom: bool) -> Result<Volume, Note> {
         let plain = |source: Source, vtype: &'static str| Volume {
             format: format.unwrap_or("raw").to_owned(),
             source,
@@ -463,12 +442,7 @@ impl Resolver<'_> {
             return Ok(plain(source, vtype));
         }
         let Some((store, volname)) = split_volume_id(file) else {
-            return Err(VolumeNote::new(
-                Severity::Error,
-                code::UNKNOWN_STORAGE,
-                format!("'{file}' is not a volume ID"),
-                None,
-            ));
+            return Err(Note::error(code::UNKNOWN_STORAGE, format!("'{file}' is not a volume ID")));
         };
         let storage = self.storage.get(store);
         if let Some(dir) = self.storage_map.get(store) {
@@ -483,24 +457,19 @@ impl Resolver<'_> {
         Ok(vol)
     }
 
-    fn unknown_storage(&self, store: &str) -> VolumeNote {
+    fn unknown_storage(&self, store: &str) -> Note {
         if let Some((_, ty)) = self.storage.skipped.iter().find(|(id, _)| id == store) {
-            return VolumeNote::new(
-                Severity::Error,
+            return Note::error(
                 code::UNKNOWN_STORAGE,
                 format!("storage '{store}' has type '{ty}', which pve2virt cannot resolve"),
-                Some(format!("pass --map-storage {store}=DIR to use files under DIR instead")),
-            );
+            )
+            .help(format!("pass --map-storage {store}=DIR to use files under DIR instead"));
         }
         let known: Vec<&str> = self.storage.storages.iter().map(|s| s.id.as_str()).collect();
-        VolumeNote::new(
-            Severity::Error,
-            code::UNKNOWN_STORAGE,
-            format!("storage '{store}' does not exist (known: {})", known.join(", ")),
-            Some(format!(
+        Note::error(code::UNKNOWN_STORAGE, format!("storage '{store}' does not exist (known: {})", known.join(", ")))
+            .help(format!(
                 "pass the node's storage.cfg with --storage-cfg, or --map-storage {store}=DIR to use files under DIR"
-            )),
-        )
+            ))
     }
 
     /// `--map-storage ID=DIR`: the volume is the file DIR/<volname>, whatever the storage type.
@@ -511,16 +480,15 @@ impl Resolver<'_> {
         volname: &str,
         format: Option<&str>,
         storage: Option<&Storage>,
-    ) -> Result<Volume, VolumeNote> {
+    ) -> Result<Volume, Note> {
         let escapes =
             volname.starts_with('/') || volname.contains('\0') || volname.split('/').any(|c| c == ".." || c == ".");
         if escapes {
-            return Err(VolumeNote::new(
-                Severity::Error,
+            return Err(Note::error(
                 code::VOLUME_ESCAPES,
                 format!("volume name '{volname}' would leave the directory mapped for storage '{store}'"),
-                Some("volume names mapped with --map-storage must be relative and without '.' or '..'".into()),
-            ));
+            )
+            .help("volume names mapped with --map-storage must be relative and without '.' or '..'"));
         }
         let vtype = match storage {
             Some(s) if s.kind.is_dir_like() => dir_volname(volname).map_or("images", |(t, _)| t),
@@ -543,16 +511,12 @@ impl Resolver<'_> {
     }
 }
 
-fn check_content(storage: &Storage, vtype: &str) -> Result<(), VolumeNote> {
+fn check_content(storage: &Storage, vtype: &str) -> Result<(), Note> {
     if storage.content.iter().any(|c| c == vtype) {
         return Ok(());
     }
-    Err(VolumeNote::new(
-        Severity::Error,
-        code::CONTENT_TYPE,
-        format!("storage '{}' does not support content-type '{vtype}'", storage.id),
-        Some(format!("Proxmox refuses this too; add '{vtype}' to the storage's content in storage.cfg")),
-    ))
+    Err(Note::error(code::CONTENT_TYPE, format!("storage '{}' does not support content-type '{vtype}'", storage.id))
+        .help(format!("Proxmox refuses this too; add '{vtype}' to the storage's content in storage.cfg")))
 }
 
 /// Plugin.pm `parse_volname` for directory storages: (vtype, path below the storage's path).
@@ -585,13 +549,11 @@ fn image_name(volname: &str) -> &str {
     volname.rsplit('/').next().unwrap_or(volname)
 }
 
-fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<Volume, VolumeNote> {
+fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<Volume, Note> {
     let bad = |what: &str| {
-        VolumeNote::new(
-            Severity::Error,
+        Note::error(
             code::BAD_VOLUME_NAME,
             format!("'{volname}' is not a valid {what} volume name on storage '{}'", storage.id),
-            None,
         )
     };
     let mut vol = Volume {
@@ -603,14 +565,13 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
         notes: Vec::new(),
     };
     let name = image_name(volname);
-    let need = |key: &str| -> Result<&str, VolumeNote> {
+    let need = |key: &str| -> Result<&str, Note> {
         storage.prop(key).ok_or_else(|| {
-            VolumeNote::new(
-                Severity::Error,
+            Note::error(
                 code::STORAGE_INCOMPLETE,
                 format!("storage '{}' ({}) has no '{key}'", storage.id, storage.kind.name()),
-                Some("add it to storage.cfg".into()),
             )
+            .help("add it to storage.cfg")
         })
     };
     use StorageType::*;
@@ -631,11 +592,9 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
                 path = format!("{}/disk.raw", path.trim_end_matches(".raw"));
             }
             if vol.format == "subvol" {
-                return Err(VolumeNote::new(
-                    Severity::Error,
+                return Err(Note::error(
                     code::BAD_VOLUME_NAME,
                     format!("'{volname}' is a container subvolume, not a VM disk"),
-                    None,
                 ));
             }
             vol.source = Source::File(path);
@@ -690,23 +649,16 @@ fn resolve_on(storage: &Storage, volname: &str, format: Option<&str>) -> Result<
                 auth: None,
                 config: None,
             });
-            vol.notes.push(VolumeNote::new(
-                Severity::Warning,
-                code::ZFS_ISCSI_LUN,
-                format!("the LUN of '{name}' on the ZFS-over-iSCSI target is looked up at start by Proxmox; LUN 0 is assumed"),
-                Some(format!(
+            vol.notes.push(Note::warning(code::ZFS_ISCSI_LUN, format!("the LUN of '{name}' on the ZFS-over-iSCSI target is looked up at start by Proxmox; LUN 0 is assumed")).help(format!(
                     "check the LUN of {name} on the target ({}) and change the `/0` in the source name",
                     storage.prop("iscsiprovider").unwrap_or("provider unknown")
-                )),
-            ));
+                )));
             vol.notes.push(initiator_note());
         }
         Pbs | Esxi => {
-            return Err(VolumeNote::new(
-                Severity::Error,
+            return Err(Note::error(
                 code::NOT_ATTACHABLE,
                 format!("storage '{}' ({}) holds no attachable disk images", storage.id, storage.kind.name()),
-                None,
             ));
         }
     }
@@ -740,17 +692,12 @@ fn block_volname(volname: &str, prefixes: &[&str]) -> bool {
     }
 }
 
-fn initiator_note() -> VolumeNote {
-    VolumeNote::new(
-        Severity::Advice,
-        code::ISCSI_INITIATOR,
-        "QEMU logs in to the iSCSI target with its own initiator name, not the node's".into(),
-        Some(
+fn initiator_note() -> Note {
+    Note::advice(code::ISCSI_INITIATOR, "QEMU logs in to the iSCSI target with its own initiator name, not the node's")
+        .help(
             "if the target restricts initiators, add <initiator><iqn name='…'/></initiator> to the disk's <source> \
-             with the name from /etc/iscsi/initiatorname.iscsi"
-                .into(),
-        ),
-    )
+             with the name from /etc/iscsi/initiatorname.iscsi",
+        )
 }
 
 /// An iSCSI portal `host[:port]` (port 3260 by default).
@@ -787,38 +734,38 @@ fn resolve_rbd(storage: &Storage, image: &str, vol: &mut Volume) {
         let path = match storage.prop("fsid") {
             Some(fsid) => format!("/dev/rbd-pve/{fsid}/{pool_ns}/{image}"),
             None => {
-                vol.notes.push(VolumeNote::new(
-                    Severity::Advice,
+                vol.notes.push(Note::advice(
                     code::RBD_KRBD,
                     format!(
                         "the ceph cluster fsid of storage '{}' is unknown: the kernel's /dev/rbd path is used",
                         storage.id
                     ),
-                    None,
                 ));
                 format!("/dev/rbd/{pool_ns}/{image}")
             }
         };
         if !krbd {
-            vol.notes.push(VolumeNote::new(
-                Severity::Warning,
-                code::RBD_NAMESPACE,
-                format!(
-                    "libvirt 9.0 cannot name rbd namespace '{}': the image is used through the kernel rbd driver",
-                    namespace.unwrap_or_default()
-                ),
-                Some(format!("map it on the target before starting the VM: rbd map {pool_ns}/{image}")),
-            ));
+            vol.notes.push(
+                Note::warning(
+                    code::RBD_NAMESPACE,
+                    format!(
+                        "libvirt 9.0 cannot name rbd namespace '{}': the image is used through the kernel rbd driver",
+                        namespace.unwrap_or_default()
+                    ),
+                )
+                .help(format!("map it on the target before starting the VM: rbd map {pool_ns}/{image}")),
+            );
         } else {
-            vol.notes.push(VolumeNote::new(
-                Severity::Advice,
-                code::RBD_KRBD,
-                format!(
-                    "storage '{}' uses krbd: the image must be mapped on the target before the VM starts",
-                    storage.id
-                ),
-                Some(format!("rbd map {pool_ns}/{image} (Proxmox maps it on VM start)")),
-            ));
+            vol.notes.push(
+                Note::advice(
+                    code::RBD_KRBD,
+                    format!(
+                        "storage '{}' uses krbd: the image must be mapped on the target before the VM starts",
+                        storage.id
+                    ),
+                )
+                .help(format!("rbd map {pool_ns}/{image} (Proxmox maps it on VM start)")),
+            );
         }
         vol.source = Source::Block(path);
         return;
@@ -837,23 +784,19 @@ fn resolve_rbd(storage: &Storage, image: &str, vol: &mut Volume) {
         None => (Vec::new(), Some("/etc/pve/ceph.conf".to_owned())),
     };
     let usage = format!("pve2virt-{}", storage.id);
-    vol.notes.push(VolumeNote::new(
-        Severity::Warning,
-        code::RBD_SECRET,
-        format!("the ceph key of user '{user}' must be defined as libvirt secret '{usage}' on the target"),
-        Some(format!(
+    vol.notes.push(Note::warning(code::RBD_SECRET, format!("the ceph key of user '{user}' must be defined as libvirt secret '{usage}' on the target")).help(format!(
             "virsh secret-define a <secret ephemeral='no' private='yes'><usage type='ceph'><name>{usage}</name></usage></secret>, \
              then virsh secret-set-value with the key from /etc/pve/priv/ceph/{}.keyring",
             storage.id
-        )),
-    ));
+        )));
     if config.is_some() {
-        vol.notes.push(VolumeNote::new(
-            Severity::Advice,
-            code::RBD_CEPH_CONF,
-            format!("storage '{}' has no monhost: the monitors are read from /etc/pve/ceph.conf", storage.id),
-            Some("copy the cluster's ceph.conf to that path on the target, or add <host> elements".into()),
-        ));
+        vol.notes.push(
+            Note::advice(
+                code::RBD_CEPH_CONF,
+                format!("storage '{}' has no monhost: the monitors are read from /etc/pve/ceph.conf", storage.id),
+            )
+            .help("copy the cluster's ceph.conf to that path on the target, or add <host> elements"),
+        );
     }
     vol.source = Source::Network(NetworkVolume {
         protocol: "rbd",
@@ -868,7 +811,7 @@ fn resolve_rbd(storage: &Storage, image: &str, vol: &mut Volume) {
 mod tests {
     use super::*;
 
-    fn resolve(cfg: &StorageConfig, file: &str) -> Result<Volume, VolumeNote> {
+    fn resolve(cfg: &StorageConfig, file: &str) -> Result<Volume, Note> {
         let map = BTreeMap::new();
         Resolver { storage: cfg, storage_map: &map }.resolve(file, None, false)
     }

@@ -1,5 +1,5 @@
 //! Drives (`ideN`, `sataN`, `scsiN`, `virtioN`; Drive.pm `%drivedesc_base` and the per-bus
-//! extras, pve-config.md §3.2) read from checked property strings.
+//! extras, docs/proxmox-config.md#keys) read from checked property strings.
 
 use crate::pve::props::Props;
 use crate::report::Span;

@@ -2,7 +2,7 @@
 
 use crate::pve::defaults;
 use crate::pve::props::Props;
-use crate::report::{Span, Spanned};
+use crate::report::Spanned;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RngSource {
@@ -12,6 +12,7 @@ pub enum RngSource {
 }
 
 impl RngSource {
+    pub const ALL: [RngSource; 3] = [RngSource::Urandom, RngSource::Random, RngSource::Hwrng];
     pub fn path(self) -> &'static str {
         match self {
             RngSource::Urandom => "/dev/urandom",
@@ -20,7 +21,7 @@ impl RngSource {
         }
     }
     fn from_path(path: &str) -> Option<Self> {
-        [RngSource::Urandom, RngSource::Random, RngSource::Hwrng].into_iter().find(|s| s.path() == path)
+        Self::ALL.into_iter().find(|s| s.path() == path)
     }
 }
 
@@ -40,23 +41,16 @@ pub struct RngLimit {
 }
 
 impl Rng {
-    /// Reads a checked rng0 property string. The schema already guarantees the source is one of
-    /// the three paths and the numbers are non-negative (`period` ≥ 1).
-    pub fn from_props(props: &Props) -> Rng {
-        let source = props.get("source").map(|p| {
-            Spanned::new(
-                RngSource::from_path(p.value.as_str().unwrap_or_default()).unwrap_or(RngSource::Urandom),
-                p.span(),
-            )
-        });
+    /// Reads a checked rng0 property string. The schema already guarantees that `source` is set
+    /// and is one of the three paths (so `None` is not reached: tests::source_is_the_schema_enum),
+    /// and that the numbers are non-negative (`period` ≥ 1).
+    pub fn from_props(props: &Props) -> Option<Rng> {
+        let source = props.get("source")?;
+        let source = Spanned::new(RngSource::from_path(source.value.as_str()?)?, source.span());
         let number = |name: &str| {
             props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
         };
-        Rng {
-            source: source.unwrap_or_else(|| Spanned::new(RngSource::Urandom, Span::default())),
-            max_bytes: number("max_bytes"),
-            period: number("period"),
-        }
+        Some(Rng { source, max_bytes: number("max_bytes"), period: number("period") })
     }
 
     /// The effective limiter: Proxmox's defaults (1024 bytes per 1000 ms) where a value is absent;
@@ -65,5 +59,30 @@ impl Rng {
         let bytes = self.max_bytes.as_ref().map_or(defaults::RNG_MAX_BYTES, |b| b.value);
         let period_ms = self.period.as_ref().map_or(defaults::RNG_PERIOD_MS, |p| p.value);
         (bytes > 0).then_some(RngLimit { bytes, period_ms })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RngSource;
+    use crate::pve::schema::{ValueType, RNG};
+    use crate::report::code;
+
+    /// The schema's rng0 sources are exactly RngSource's paths, and decode refuses any other
+    /// source and a missing one. So the old `unwrap_or(RngSource::Urandom)` fallbacks (for an
+    /// unknown path, and for no source) were dead: no decoded config reaches them.
+    #[test]
+    fn source_is_the_schema_enum() {
+        let source = RNG.keys.iter().find(|k| k.name == "source").expect("rng0 has a source");
+        let ValueType::Enum(paths) = source.ty else { panic!("source is not an enum") };
+        assert!(source.required);
+        assert_eq!(paths.len(), RngSource::ALL.len());
+        for p in paths {
+            assert_eq!(RngSource::from_path(p).map(RngSource::path), Some(*p));
+        }
+        let opts = crate::Options { vmid: Some(100), ..Default::default() };
+        let codes = |text: &str| crate::convert(text, &opts).unwrap_err().iter().map(|n| n.code).collect::<Vec<_>>();
+        assert_eq!(codes("rng0: source=/dev/zero\n"), [code::BAD_VALUE]);
+        assert_eq!(codes("rng0: max_bytes=10\n"), [code::MISSING_SUBKEY]);
     }
 }

@@ -1,4 +1,5 @@
-//! The property-string formats (reference §3.2), one static per format.
+//! The property-string formats (docs/proxmox-config.md#keys: Drive.pm, Network.pm, PCI.pm, …),
+//! one static per format.
 
 use super::checks;
 use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
@@ -34,7 +35,8 @@ const IMAGE_FORMATS: ValueType = Enum(&["raw", "qcow", "qed", "qcow2", "vmdk", "
 
 /// Drive.pm `%drivedesc_base` plus the per-bus extras. The removed geometry keys
 /// `cyls heads secs trans` are left out: `parse_drive` skips them, but `parse_vm_config`'s
-/// `check_type` does not, so Proxmox rejects a config line that has them (reference §2).
+/// `check_type` does not, so Proxmox rejects a config line that has them
+/// (docs/proxmox-config.md#property-strings).
 /// `import-from` is left out too: it exists only in the API's allocation schema
 /// (`$drivedesc_hash_with_alloc`), never in a saved config.
 macro_rules! drive_format {

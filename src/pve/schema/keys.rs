@@ -1,8 +1,9 @@
-//! Every top-level key of a VM config (reference §3.1, QemuServer.pm `$confdesc`), plus the
+//! Every top-level key of a VM config (QemuServer.pm `$confdesc`, docs/proxmox-config.md#keys), plus the
 //! snapshot-internal `snapstate`.
 //!
 //! Proxmox's config parser does not check top-level `enum`, `pattern`, `minimum` or `maximum`
-//! (only the API does, reference §1); we do, with the ranges exactly as the schema gives them.
+//! (only the API does, docs/proxmox-config.md#the-file); we do, with the ranges exactly as the
+//! schema gives them.
 
 use super::checks;
 use super::formats::*;
@@ -160,9 +161,10 @@ mod tests {
     use super::super::{formats, lookup};
     use super::*;
     use std::collections::HashSet;
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
-    /// Every key of reference §3.1's table, indexed families written as their first and last key.
+    /// Every key of QemuServer.pm `$confdesc` (qemu-server 9.2), written down independently of
+    /// `KEYS`; indexed families as their first and last key.
     const REFERENCE_KEYS: &[&str] = &[
         "acpi",
         "affinity",
@@ -380,8 +382,11 @@ mod tests {
 
     // ---- corpus -------------------------------------------------------------------------------
 
+    /// Proxmox's cfg2cmd configs, read in place (they are AGPL): `$PVE_CORPUS/cfg2cmd`, where
+    /// PVE_CORPUS is a folder laid out like qemu-server's `src/test/`. `.cargo/config.toml` gives
+    /// cargo a default; the README's "Conformance" section says where to get the files.
     fn corpus_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/qemu-server/cfg2cmd")
+        PathBuf::from(std::env::var_os("PVE_CORPUS").unwrap_or_default()).join("cfg2cmd")
     }
 
     /// `*.conf` in the folder and its direct subfolders (`aarch64/`).

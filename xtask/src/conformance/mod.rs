@@ -5,8 +5,9 @@
 //! storage as placeholder images, define and start it paused on
 //! qemu:///system, read the running QEMU and compare its guest-visible facts
 //! with the command line Proxmox generates for the same config (`X.conf.cmd`).
-//! Writes `target/conformance-<target>.md`; exits non-zero when a conformance
-//! target is missed or a fixture fails libvirt's real driver (unless `--no-targets`).
+//! Writes `target/conformance-<target>.md`; exits non-zero when a pass mark
+//! (every config defines, 90 % start, 95 % of compared facts agree: `table.rs`)
+//! is missed or a fixture fails libvirt's real driver (unless `--no-targets`).
 //!
 //! Runs under KVM where `/dev/kvm` answers, falling back to TCG per case where
 //! this host's KVM refuses what the case needs (each row says which ran).
@@ -160,8 +161,18 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
 }
 
-fn default_corpus() -> PathBuf {
-    repo_root().join("../shared/corpus/qemu-server/cfg2cmd")
+/// Without `--corpus`: `$PVE_CORPUS/cfg2cmd`. PVE_CORPUS is a folder laid out like Proxmox
+/// qemu-server's `src/test/` (`cfg2cmd/*.conf` with their `.conf.cmd`, and here also the
+/// `storage.cfg` those configs assume). `.cargo/config.toml` sets it for cargo, to the place
+/// this project's CI keeps a snapshot beside the checkout; a user sets it, or passes
+/// `--corpus DIR`, to point at a clone of qemu-server (see the README, "Conformance").
+pub fn default_corpus() -> PathBuf {
+    corpus_root().unwrap_or_default().join("cfg2cmd")
+}
+
+/// `$PVE_CORPUS`, if set (see [`default_corpus`]).
+pub fn corpus_root() -> Option<PathBuf> {
+    std::env::var_os("PVE_CORPUS").filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 /// The corpus for unit tests, read in place (it is AGPL: never copied into
@@ -172,7 +183,7 @@ pub fn corpus_dir_for_tests() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: corpus not found at {} (see ../shared/corpus/README.md)", dir.display());
+        eprintln!("SKIPPED: corpus not found at {} (set PVE_CORPUS; see the README, \"Conformance\")", dir.display());
         None
     }
 }

@@ -20,7 +20,7 @@ pub const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 /// The entropy measuring window. Long enough that the ±1 period at either end stays small
 /// against the total (6 periods of the default limiter), short enough to keep boots cheap.
 const ENTROPY_SECS: u32 = 6;
-/// Proxmox's limiter default (pve-config.md, rng0).
+/// Proxmox's limiter default (`rng0`: max_bytes 1024 per period 1000 ms, docs/proxmox-config.md#other-devices).
 const DEFAULT_LIMIT: (u64, u64) = (1024, 1000);
 
 /// Proxmox's own test configs (`cfg2cmd`), chosen to cover what the guest can tell apart:
@@ -59,7 +59,7 @@ pub fn run_all(root: &Path, target: &Path, kit: &Kit, initrd: &Path, opts: &Opti
     let started = Instant::now();
     let mut cases = rng_cases();
     cases.extend(fixture_cases(root, &opts.work)?);
-    cases.extend(corpus_cases(root, &opts.work)?);
+    cases.extend(corpus_cases(&opts.work)?);
     if let Some(only) = &opts.only {
         cases.retain(|c| c.name.contains(only.as_str()));
     }
@@ -241,8 +241,12 @@ fn collect_confs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn corpus_cases(root: &Path, work: &Path) -> Result<Vec<Case>, String> {
-    let corpus = root.join("../shared/corpus/qemu-server");
+fn corpus_cases(work: &Path) -> Result<Vec<Case>, String> {
+    // The folder holding cfg2cmd/ and storage.cfg (see conformance::default_corpus).
+    let Some(corpus) = crate::conformance::corpus_root() else {
+        eprintln!("PVE_CORPUS is not set: corpus cases left out");
+        return Ok(Vec::new());
+    };
     let storage_cfg = corpus.join("storage.cfg");
     let Ok(storage) = std::fs::read_to_string(&storage_cfg) else {
         eprintln!("no corpus at {}: corpus cases left out", corpus.display());

@@ -101,7 +101,7 @@ fn rewrite_host_bound(domain: &mut Element, kvm: bool) {
         }
     }
     if let (false, Some(features)) = (kvm, domain.child_mut("features")) {
-        // Hyper-V enlightenments fail at start under TCG.
+        // Hyper-V enlightenments fail at start under TCG (docs/mapping.md#windows).
         features.retain_elements(|f| f.name != "hyperv");
     }
     if let Some(vcpu) = domain.child_mut("vcpu") {

@@ -1,4 +1,4 @@
-//! `cargo xtask guest`: the guest's-eye proof (issue 6). Boots a small Linux guest in
+//! `cargo xtask guest`: the guest's-eye proof that a converted VM is the same machine. Boots a small Linux guest in
 //! converted VMs and checks what it sees — SMBIOS UUID, vCPUs, memory, NIC MACs and PCI slots,
 //! disks, rng, TPM, and the entropy rate the rng limiter lets through — against the Proxmox
 //! config the domain came from.

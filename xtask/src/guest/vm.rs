@@ -94,7 +94,7 @@ fn wait_for_done(name: &str, log: &Path, timeout: Duration) -> Result<(), String
 }
 
 /// Destroys and undefines `name` if it exists. `--keep-nvram`, never `--nvram`: with a real
-/// efidisk as nvram, `--nvram` deletes the VM's firmware variables (libvirt-mapping.md §0.5).
+/// efidisk as nvram, `--nvram` deletes the VM's firmware variables (docs/mapping.md#undefine-and-nvram).
 fn remove_domain(name: &str) {
     if virsh(&["domstate", name]).is_err() {
         return;
