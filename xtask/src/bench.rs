@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-/// The figures measured before the batch ran in parallel (issue 13, release build, 10,000 configs,
+/// The figures measured before the batch ran in parallel (one thread, two fsyncs per file; release build, 10,000 configs,
 /// this project's 2-core CI machine): VMs/s and peak RSS in MB, per report mode.
 const BEFORE: [(&str, f64, f64); 2] = [("human", 746.0, 47.7), ("json", 500.0, 109.0)];
 
@@ -64,7 +64,7 @@ fn run(root: &Path, bin: &Path, work: &Path, n: usize, runs: usize) -> Result<()
     let inputs = generate(&example, work, n)?;
     println!("pve2virt convert in/*.conf --out-dir out: {n} configs, {} ({runs} run(s), best)", bin.display());
     println!();
-    println!("| report | wall | VMs/s | user | system | peak RSS | before (issue 13) |");
+    println!("| report | wall | VMs/s | user | system | peak RSS | before (one thread) |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (mode, before_rate, before_rss) in BEFORE {
         let mut best: Option<Sample> = None;
