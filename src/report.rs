@@ -215,6 +215,7 @@ pub mod code {
     pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
+    pub const AUDIO_SPICE_SERVER: &str = "pve2virt::map::audio_spice_server";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

@@ -145,7 +145,21 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
     let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
-    if spice_usb && !spice {
+    // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
+    // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
+    // spice graphics", src/qemu/qemu_validate.c), while QEMU runs it with no client attached.
+    let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
+    if spice_audio && !spice {
+        ctx.note_on(
+            "audio0",
+            Note::advice(
+                code::AUDIO_SPICE_SERVER,
+                "spice audio needs a SPICE server: a host-side one listening on 127.0.0.1 was added",
+            )
+            .help("connect a SPICE client (remote-viewer) to hear the guest, or set driver=none"),
+        );
+    }
+    if (spice_usb || spice_audio) && !spice {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
