@@ -216,6 +216,10 @@ pub mod code {
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
     pub const AUDIO_SPICE_SERVER: &str = "pve2virt::map::audio_spice_server";
+    pub const ARGS_SUBOPTION_DROPPED: &str = "pve2virt::map::args_suboption_dropped";
+    pub const ARGS_SPICE_TICKETING: &str = "pve2virt::map::args_spice_ticketing";
+    pub const ARGS_CPU_REPLACES: &str = "pve2virt::map::args_cpu_replaces";
+    pub const ARGS_NO_EFFECT: &str = "pve2virt::map::args_no_effect";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

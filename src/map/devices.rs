@@ -1,13 +1,13 @@
 //! The remaining devices and settings: display and consoles, serial and parallel ports, the guest
-//! agent, audio, watchdog, shared memory, virtio-fs, raw QEMU args, confidential computing, and the
+//! agent, audio, watchdog, shared memory, virtio-fs, confidential computing, and the
 //! Proxmox-only settings that have no domain-XML form (cloud-init, hookscript, migration tuning…)
 //! — each translated or reported (libvirt-mapping.md §8–§10, §13).
 
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
     DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsStreaming, DomainMemory,
-    DomainQemuArg, DomainQemuCommandline, DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio,
-    DomainSoundCodec, DomainVideo, DomainVideoAcceleration, DomainVideoModel, DomainWatchdog, QEMU_NS,
+    DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio, DomainSoundCodec, DomainVideo,
+    DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -22,7 +22,6 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     watchdog(ctx, domain);
     ivshmem(ctx, domain);
     virtiofs(ctx);
-    qemu_args(ctx, domain);
     proxmox_only(ctx);
 }
 
@@ -132,13 +131,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if keymap.is_some() {
         ctx.mapped("keyboard", "devices/graphics@keymap");
     }
-    let local = || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1") });
+    let local =
+        || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
     domain.devices.graphics.push(DomainGraphics {
         graphics_type: "vnc",
         autoport: Some("yes"),
         keymap: keymap.clone(),
         listen: local(),
         streaming: None,
+        ..Default::default()
     });
     let enhancements = vm.props("spice_enhancements");
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
@@ -149,7 +150,9 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics", src/qemu/qemu_validate.c), while QEMU runs it with no client attached.
     let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
-    if spice_audio && !spice {
+    // A `-spice` in `args` is the server then (args.rs).
+    let spice_args = super::args::spice_in_args(vm);
+    if spice_audio && !spice && !spice_args {
         ctx.note_on(
             "audio0",
             Note::advice(
@@ -159,13 +162,14 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             .help("connect a SPICE client (remote-viewer) to hear the guest, or set driver=none"),
         );
     }
-    if (spice_usb || spice_audio) && !spice {
+    if (spice_usb || spice_audio) && !spice && !spice_args {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
             keymap: keymap.clone(),
             listen: local(),
             streaming: None,
+            ..Default::default()
         });
     }
     if spice {
@@ -176,9 +180,10 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
-            keymap,
+            keymap: keymap.clone(),
             listen: local(),
             streaming,
+            ..Default::default()
         });
         virtio_serial(ctx, domain, PciDevice::Spice);
         // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
@@ -382,7 +387,9 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     domain.devices.shmems.push(DomainShmem {
         name,
         model: DomainShmemModel { model_type: "ivshmem-plain" },
-        size: DomainMemory { unit: "M", value: size },
+        size: Some(DomainMemory { unit: "M", value: size }),
+        server: None,
+        msi: None,
         address,
     });
     ctx.mapped("ivshmem", "devices/shmem");
@@ -402,80 +409,6 @@ fn virtiofs(ctx: &mut Ctx) {
                 .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (libvirt-mapping §10)"),
         );
     }
-}
-
-/// `args`: raw QEMU arguments, appended by Proxmox after its own. Passing them to libvirt's QEMU
-/// is only safe when the user says so: they can clash with the devices libvirt creates.
-fn qemu_args(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(args) = ctx.vm.text("args").map(str::to_owned) else { return };
-    if !ctx.opts.allow_qemu_args {
-        ctx.note_on(
-            "args",
-            Note::warning(code::QEMU_ARGS_DROPPED, "raw QEMU arguments were not passed on")
-                .help("review them, then convert with --allow-qemu-args to pass them through <qemu:commandline>"),
-        );
-        return;
-    }
-    match shell_words(&args) {
-        Some(words) => {
-            domain.xmlns_qemu = Some(QEMU_NS);
-            domain.qemu_commandline =
-                Some(DomainQemuCommandline { args: words.into_iter().map(|value| DomainQemuArg { value }).collect() });
-            ctx.mapped("args", "qemu:commandline");
-            ctx.note_on(
-                "args",
-                Note::advice(
-                    code::QEMU_ARGS_PASSED,
-                    "raw QEMU arguments passed through <qemu:commandline>; their ids may clash with libvirt's",
-                ),
-            );
-        }
-        None => ctx.note_on(
-            "args",
-            Note::error(code::BAD_VALUE, "args has an unterminated quote").label("cannot split into words"),
-        ),
-    }
-}
-
-/// Splits like Text::ParseWords::shellwords (Proxmox's `args` splitting): blanks separate, quotes
-/// group, backslash escapes. `None` on an unterminated quote.
-fn shell_words(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                word.push(chars.next()?);
-                in_word = true;
-            }
-            '\'' | '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        q if q == c => break,
-                        '\\' if c == '"' => word.push(chars.next()?),
-                        other => word.push(other),
-                    }
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
 }
 
 /// Settings that act on Proxmox itself (its API, scheduler, cloud-init generator, migration), not on
@@ -514,20 +447,5 @@ fn proxmox_only(ctx: &mut Ctx) {
             }
         };
         ctx.note_on(&key, note);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shell_words;
-
-    #[test]
-    fn shell_splitting() {
-        assert_eq!(
-            shell_words("-global 'kvm-pit.lost_tick_policy=discard' -a \"b c\" d\\ e").unwrap(),
-            ["-global", "kvm-pit.lost_tick_policy=discard", "-a", "b c", "d e"]
-        );
-        assert_eq!(shell_words("''").unwrap(), [""]);
-        assert!(shell_words("'open").is_none());
     }
 }
