@@ -126,21 +126,22 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.videos.push(DomainVideo { model, address });
     }
 
-    // Proxmox's console is always VNC; qxl and virtio displays also get SPICE.
+    // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
     let keymap = vm.text("keyboard").map(str::to_owned);
-    if keymap.is_some() {
-        ctx.mapped("keyboard", "devices/graphics@keymap");
-    }
     let local =
         || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
-    domain.devices.graphics.push(DomainGraphics {
-        graphics_type: "vnc",
-        autoport: Some("yes"),
-        keymap: keymap.clone(),
-        listen: local(),
-        streaming: None,
-        ..Default::default()
-    });
+    // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
+    let serial_console = vga.starts_with("serial");
+    if !serial_console {
+        domain.devices.graphics.push(DomainGraphics {
+            graphics_type: "vnc",
+            autoport: Some("yes"),
+            keymap: keymap.clone(),
+            listen: local(),
+            streaming: None,
+            ..Default::default()
+        });
+    }
     let enhancements = vm.props("spice_enhancements");
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
@@ -222,6 +223,19 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             )
             .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
         );
+    }
+    if keymap.is_some() {
+        if domain.devices.graphics.is_empty() {
+            ctx.note_on(
+                "keyboard",
+                Note::advice(
+                    code::IGNORED_BY_PROXMOX,
+                    "the keyboard layout has no effect without a display (vga: serialN); Proxmox ignores it too",
+                ),
+            );
+        } else {
+            ctx.mapped("keyboard", "devices/graphics@keymap");
+        }
     }
     if let Some(e) = enhancements {
         if spice {
