@@ -49,6 +49,9 @@ pub struct Domain {
     pub numatune: Option<DomainNumatune>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysinfo: Option<DomainSysinfo>,
+    /// A second `<sysinfo>`, of type fwcfg (QEMU `-fw_cfg` blobs).
+    #[serde(rename = "sysinfo", skip_serializing_if = "Option::is_none")]
+    pub sysinfo_fwcfg: Option<DomainSysinfoFwcfg>,
     pub os: DomainOs,
     pub features: DomainFeatures,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,6 +248,25 @@ pub struct DomainSysinfo {
     pub chassis: Option<DomainSysinfoSystem>,
     #[serde(rename = "oemStrings", skip_serializing_if = "Option::is_none")]
     pub oem_strings: Option<DomainSysinfoOemStrings>,
+}
+
+/// `<sysinfo type='fwcfg'>`: firmware configuration blobs, each a string or a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainSysinfoFwcfg {
+    #[serde(rename = "@type")]
+    pub sysinfo_type: &'static str,
+    #[serde(rename = "entry")]
+    pub entries: Vec<DomainSysinfoFwcfgEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSysinfoFwcfgEntry {
+    #[serde(rename = "@name")]
+    pub name: String,
+    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// `<oemStrings>`: entries without a name (SMBIOS type 11).

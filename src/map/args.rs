@@ -24,8 +24,9 @@ use crate::libvirt::{
     DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainGraphics,
     DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsStreaming, DomainInput,
     DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline, DomainShmem,
-    DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoOemString,
-    DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer, DomainType, QEMU_NS,
+    DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoFwcfg,
+    DomainSysinfoFwcfgEntry, DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer,
+    DomainType, QEMU_NS,
 };
 use crate::map::{Ctx, KeyOutcome};
 use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, Opt, QemuOption};
@@ -153,6 +154,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 cpu_seen = true;
             }
             "smbios" => smbios(ctx, domain, &mut a, i),
+            "fw_cfg" => fw_cfg(domain, &mut a, i),
+            "rtc" => rtc(ctx, domain, &mut a, i),
             "global" => global(ctx, domain, &mut a, i),
             "no-hpet" => {
                 set_timer(domain, "hpet", None, Some("no"));
@@ -721,6 +724,50 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         _ => "sysinfo/oemStrings",
     };
     a.mapped(i, element);
+}
+
+/// `-fw_cfg [name=]opt/NAME,string=…|file=…` (QEMU `vl.c` `parse_fw_cfg`) → `<sysinfo
+/// type='fwcfg'>`, which libvirt turns back into the same `-fw_cfg` (Fedora CoreOS's Ignition
+/// config is given this way). libvirt takes only names under `opt/`, as QEMU recommends.
+fn fw_cfg(domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), Some("name"));
+    let name = get(&opts, "name").unwrap_or_default();
+    let (file, string) = (get(&opts, "file"), get(&opts, "string"));
+    let others = opts.iter().any(|o| !["name", "file", "string"].contains(&o.key.as_str()));
+    if !name.starts_with("opt/") || file.is_some() == string.is_some() || others {
+        return a.keep(i, "this -fw_cfg has no libvirt form (libvirt takes name=opt/…, with one file= or string=)");
+    }
+    let fwcfg =
+        domain.sysinfo_fwcfg.get_or_insert_with(|| DomainSysinfoFwcfg { sysinfo_type: "fwcfg", entries: Vec::new() });
+    fwcfg.entries.push(DomainSysinfoFwcfgEntry {
+        name: name.to_owned(),
+        file: file.map(str::to_owned),
+        value: string.map(str::to_owned),
+    });
+    a.mapped(i, "sysinfo[fwcfg]/entry");
+}
+
+/// `-rtc base=utc|localtime|DATE,clock=…,driftfix=slew|none` (QEMU `configure_rtc`).
+fn rtc(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), None);
+    for o in &opts {
+        match (o.key.as_str(), o.value.as_str()) {
+            ("base", "utc") => {
+                domain.clock.offset = "utc";
+                domain.clock.start = None;
+            }
+            ("base", "localtime") => {
+                domain.clock.offset = "localtime";
+                domain.clock.start = None;
+            }
+            // libvirt writes driftfix=slew for <timer name='rtc' tickpolicy='catchup'/>.
+            ("driftfix", "slew") => set_timer(domain, "rtc", Some("catchup"), None),
+            ("driftfix", "none") => domain.clock.timers.retain(|t| t.name != "rtc" || t.tickpolicy != Some("catchup")),
+            ("clock", "host") => {}
+            _ => a.sub_dropped(ctx, i, o, "the setting"),
+        }
+    }
+    a.mapped(i, "clock");
 }
 
 /// `-global DRIVER.PROP=VALUE` (QEMU `qemu_global_option`).
