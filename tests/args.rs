@@ -133,3 +133,15 @@ fn serial_console_has_no_graphics() {
     assert!(c.xml.contains("<model type='none'/>"), "{}", c.xml);
     assert!(c.xml.contains("<serial type='pty'>"), "{}", c.xml);
 }
+
+#[test]
+fn a_root_bus_slot_is_kept_when_free() {
+    let config = |addr: &str| {
+        format!("args: -device ivshmem-plain,memdev=m,bus=pcie.0,addr={addr} -object memory-backend-file,id=m,share=on,mem-path=/dev/shm/lg,size=32M\nmachine: q35\n")
+    };
+    let c = convert(&config("0x10"), &opts(false)).expect("converts");
+    assert!(c.xml.contains("<size unit='M'>32</size>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x10' function='0x0'/>"), "{}", c.xml);
+    // 0x1e is Proxmox's dmi-to-pci-bridge: libvirt places the device instead of refusing a double use.
+    let c = convert(&config("0x1e"), &opts(false)).expect("converts");
+    assert!(c.xml.contains("<size unit='M'>32</size>\n    </shmem>"), "{}", c.xml);
+}

@@ -335,7 +335,8 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
 fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), Some("driver"));
     let driver = get(&opts, "driver").unwrap_or_default().to_owned();
-    // Placement is left to libvirt, which gives the device a free slot or port.
+    // Placement is left to libvirt, which gives the device a free slot or port, except a slot
+    // on the root bus (`root_address`) and a port of Proxmox's first USB controller.
     let placement = ["driver", "id", "bus", "addr", "multifunction", "port"];
     let input = match driver.strip_suffix("-pci").unwrap_or(&driver) {
         "virtio-mouse" => Some(("mouse", "virtio")),
@@ -349,7 +350,7 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         },
     };
     if let Some((input_type, bus)) = input {
-        let mut address = None;
+        let mut address = if bus == "virtio" { root_address(ctx, domain, &opts) } else { None };
         if bus == "usb" && !ctx.opts.libvirt_addresses {
             // Proxmox's first USB controller (uhci on i440fx, ehci on q35) is libvirt's usb 0.
             if let (Some("uhci.0" | "ehci.0"), Some(port)) = (get(&opts, "bus"), get(&opts, "port")) {
@@ -390,13 +391,14 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str()) && o.key != "memdev") {
                 a.sub_dropped(ctx, i, o, "the property");
             }
+            let address = root_address(ctx, domain, &opts);
             domain.devices.shmems.push(DomainShmem {
                 name: name.to_owned(),
                 model: DomainShmemModel { model_type: "ivshmem-plain" },
                 size: Some(mebibytes(size)),
                 server: None,
                 msi: None,
-                address: None,
+                address,
             });
             a.mapped(i, "devices/shmem[ivshmem-plain]");
         }
@@ -422,19 +424,36 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             }) {
                 a.sub_dropped(ctx, i, o, "the property");
             }
+            let address = root_address(ctx, domain, &opts);
             domain.devices.shmems.push(DomainShmem {
                 name: chardev.to_owned(),
                 model: DomainShmemModel { model_type: "ivshmem-doorbell" },
                 size: None,
                 server: Some(DomainShmemServer { path: Some(path.to_owned()) }),
                 msi: (vectors.is_some() || ioeventfd.is_some()).then_some(DomainShmemMsi { vectors, ioeventfd }),
-                address: None,
+                address,
             });
             a.mapped(i, "devices/shmem[ivshmem-doorbell]");
         }
         "" => a.keep(i, "-device without a driver"),
         other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
     }
+}
+
+/// The slot a device asks for with `bus=pcie.0|pci.0,addr=SLOT[.FN]` on the root bus, kept when
+/// no other device has it (libvirt refuses a double use at define). `None` leaves it to libvirt.
+fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvirt::DomainAddress> {
+    let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
+    if ctx.opts.libvirt_addresses || get(opts, "bus") != Some(root) {
+        return None;
+    }
+    let addr = get(opts, "addr")?;
+    let (slot, function) = addr.split_once('.').unwrap_or((addr, "0"));
+    let slot = u32::from_str_radix(slot.trim_start_matches("0x"), 16).ok().filter(|s| (1..32).contains(s))?;
+    let function = function.parse::<u32>().ok().filter(|f| *f < 8)?;
+    let taken = crate::libvirt::write::to_xml(domain).ok()?;
+    (!taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'")))
+        .then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
 }
 
 fn mebibytes(bytes: u64) -> DomainMemory {

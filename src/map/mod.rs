@@ -218,11 +218,12 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     usb::map(&mut ctx, &mut domain);
     devices::map(&mut ctx, &mut domain);
     rng::map(&mut ctx, &mut domain);
-    // Last: QEMU reads `args` after Proxmox's own options, so they refine or replace them.
-    args::map(&mut ctx, &mut domain);
 
     // The Proxmox bridges the devices were placed behind.
     domain.devices.controllers.extend(ctx.pci.controllers());
+    // Last: QEMU reads `args` after Proxmox's own options, so they refine or replace them. It
+    // adds no controllers; it sees every slot taken, the bridges' too.
+    args::map(&mut ctx, &mut domain);
 
     // Anything no family claimed is reported, never dropped silently.
     for entry in &vm.entries {
