@@ -42,7 +42,7 @@ pub struct MapOptions {
     pub storage_map: BTreeMap<String, PathBuf>,
     /// `--map-bridge FROM=TO`: NICs on Proxmox bridge FROM attach to TO on the target.
     pub bridge_map: BTreeMap<String, String>,
-    /// Pass the config's raw `args:` to QEMU through `<qemu:commandline>`.
+    /// Pass the `args:` options that have no libvirt form to QEMU through `<qemu:commandline>`.
     pub allow_qemu_args: bool,
     /// Leave PCI placement to libvirt instead of keeping Proxmox's slots.
     pub libvirt_addresses: bool,
