@@ -85,7 +85,7 @@ fn one_note_per_dropped_option_each_at_its_option() {
 
 #[test]
 fn cpu_from_args_replaces_cpu_and_ostype() {
-    let config = "args: -cpu host,hv_vendor_id=NV43FIX,kvm=off,hv_relaxed,+invtsc,-hypervisor,level=13\ncpu: kvm64,flags=+aes\nostype: win10\n";
+    let config = "args: -cpu host,hv_vendor_id=NV43FIX,kvm=off,hv_relaxed,+invtsc,-hypervisor,level=13,+kvm_pv_unhalt,+kvm_pv_eoi\ncpu: kvm64,flags=+aes\nostype: win10\n";
     let c = convert(config, &opts(false)).expect("converts");
     let xml = &c.xml;
     assert!(xml.contains("<cpu mode='host-passthrough' check='none' migratable='on'>"), "{xml}");
@@ -97,6 +97,9 @@ fn cpu_from_args_replaces_cpu_and_ostype() {
         "{xml}"
     );
     assert!(xml.contains("<kvm>\n      <hidden state='on'/>"), "{xml}");
+    // QEMU's kvm_pv_* flags are libvirt domain features.
+    assert!(xml.contains("<apic eoi='on'/>") && xml.contains("<pvspinlock state='on'/>"), "{xml}");
+    assert!(!xml.contains("kvm_pv"), "{xml}");
     let level = c.notes.iter().find(|n| n.code == "pve2virt::map::args_suboption_dropped").expect("level noted");
     let span = level.span.unwrap();
     assert_eq!(&config[span.offset..span.end()], "level=13");
@@ -144,4 +147,13 @@ fn a_root_bus_slot_is_kept_when_free() {
     // 0x1e is Proxmox's dmi-to-pci-bridge: libvirt places the device instead of refusing a double use.
     let c = convert(&config("0x1e"), &opts(false)).expect("converts");
     assert!(c.xml.contains("<size unit='M'>32</size>\n    </shmem>"), "{}", c.xml);
+}
+
+#[test]
+fn a_shared_memory_size_libvirt_refuses_is_reported() {
+    let config = "args: -device ivshmem-plain,memdev=m -object memory-backend-file,id=m,share=on,mem-path=/dev/shm/lg,size=48M\n";
+    let c = convert(config, &opts(false)).expect("converts");
+    assert!(!c.xml.contains("<shmem"), "{}", c.xml);
+    // The device and its backend, each reported on its own.
+    assert_eq!(c.notes.iter().filter(|n| n.code == "pve2virt::map::qemu_args_dropped").count(), 2, "{:?}", c.notes);
 }

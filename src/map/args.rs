@@ -387,6 +387,11 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                     format!("ivshmem-plain on {memdev}: libvirt's <shmem> needs a shared memory-backend-file under /dev/shm with a size"),
                 );
             };
+            if !size.is_power_of_two() {
+                // libvirt refuses it at start ("shmem size must be a power of two"); the PCI BAR
+                // QEMU maps the memory through has the same rule.
+                return a.keep(i, format!("ivshmem-plain on {memdev}: its size ({size} bytes) is not a power of two"));
+            }
             a.consumed.insert(memdev.to_owned(), i);
             for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str()) && o.key != "memdev") {
                 a.sub_dropped(ctx, i, o, "the property");
