@@ -557,9 +557,9 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
             value: piece.split_once('=').map_or_else(String::new, |(_, v)| v.to_owned()),
             range: *range,
         };
-        let (name, on, value) = match piece.split_at(1) {
-            ("+", n) => (n.to_owned(), true, None),
-            ("-", n) => (n.to_owned(), false, None),
+        let (name, on, value) = match (piece.strip_prefix('+'), piece.strip_prefix('-')) {
+            (Some(n), _) => (n.to_owned(), true, None),
+            (_, Some(n)) => (n.to_owned(), false, None),
             _ => match piece.split_once('=') {
                 Some((k, v)) if ["on", "off", "true", "false", "yes", "no"].contains(&v) => {
                     (k.to_owned(), is_on(v), None)
@@ -855,6 +855,69 @@ fn global(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
 
 #[cfg(test)]
 mod tests {
+    use crate::{convert, Options};
+
+    /// Whatever `args` holds, the translation ends in a domain or an error, never a panic.
+    #[test]
+    fn any_args_translates_or_errs() {
+        let pieces = [
+            "-cpu",
+            "-spice",
+            "-device",
+            "-object",
+            "-chardev",
+            "-smbios",
+            "-global",
+            "-fw_cfg",
+            "-rtc",
+            "-no-hpet",
+            "host",
+            "é",
+            "+é",
+            "-",
+            "+",
+            ",",
+            ",,",
+            "=",
+            "'",
+            "\"",
+            "\\",
+            "port=",
+            "port=x",
+            "addr=",
+            "type=1",
+            "type=11,value=",
+            "ivshmem-plain,memdev=m",
+            "memory-backend-file,id=m,share=on,mem-path=/dev/shm/",
+            "size=",
+            "size=99999999999999999999G",
+            "hv_spinlocks=0x",
+            "vendor=",
+            "kvm-pit.",
+            ".=",
+            "virtio-tablet",
+            "usb-kbd,bus=ehci.0,port=é",
+            "bus=pcie.0,addr=0xzz.9",
+            "ivshmem-doorbell,chardev=c",
+            "socket,id=c,path=x",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut args = String::new();
+            for _ in 0..(seed % 7) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                args.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                args.push(if seed & 0x100 == 0 { ' ' } else { ',' });
+            }
+            let config = format!("args: {args}\nmachine: q35\naudio0: device=ich9-intel-hda\n");
+            let opts = Options { vmid: Some(100), ..Default::default() };
+            // Either outcome is fine; reaching here is the test.
+            let _ = convert(&config, &opts);
+        }
+    }
+
     #[test]
     fn feature_names() {
         assert_eq!(super::libvirt_feature("sse4_1"), Some("sse4.1"));
