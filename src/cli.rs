@@ -126,7 +126,7 @@ pub struct Common {
     /// Attach NICs on Proxmox bridge FROM to bridge TO. Repeatable.
     #[arg(long, value_name = "FROM=TO", value_parser = parse_bridge_map)]
     pub map_bridge: Vec<(String, String)>,
-    /// Pass the config's raw `args:` to QEMU (`<qemu:commandline>`); otherwise they are reported.
+    /// Pass the `args:` options that have no libvirt form to QEMU (`<qemu:commandline>`); otherwise each is reported.
     #[arg(long)]
     pub allow_qemu_args: bool,
     /// Let libvirt place PCI devices instead of keeping Proxmox's slots (guest NIC names may change).

@@ -49,6 +49,9 @@ pub struct Domain {
     pub numatune: Option<DomainNumatune>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysinfo: Option<DomainSysinfo>,
+    /// A second `<sysinfo>`, of type fwcfg (QEMU `-fw_cfg` blobs).
+    #[serde(rename = "sysinfo", skip_serializing_if = "Option::is_none")]
+    pub sysinfo_fwcfg: Option<DomainSysinfoFwcfg>,
     pub os: DomainOs,
     pub features: DomainFeatures,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,7 +238,48 @@ pub struct DomainNumatuneMemnode {
 pub struct DomainSysinfo {
     #[serde(rename = "@type")]
     pub sysinfo_type: &'static str,
-    pub system: DomainSysinfoSystem,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bios: Option<DomainSysinfoSystem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<DomainSysinfoSystem>,
+    #[serde(rename = "baseBoard", skip_serializing_if = "Option::is_none")]
+    pub base_board: Option<DomainSysinfoSystem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chassis: Option<DomainSysinfoSystem>,
+    #[serde(rename = "oemStrings", skip_serializing_if = "Option::is_none")]
+    pub oem_strings: Option<DomainSysinfoOemStrings>,
+}
+
+/// `<sysinfo type='fwcfg'>`: firmware configuration blobs, each a string or a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainSysinfoFwcfg {
+    #[serde(rename = "@type")]
+    pub sysinfo_type: &'static str,
+    #[serde(rename = "entry")]
+    pub entries: Vec<DomainSysinfoFwcfgEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSysinfoFwcfgEntry {
+    #[serde(rename = "@name")]
+    pub name: String,
+    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `<oemStrings>`: entries without a name (SMBIOS type 11).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DomainSysinfoOemStrings {
+    #[serde(rename = "entry")]
+    pub entries: Vec<DomainSysinfoOemString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSysinfoOemString {
+    #[serde(rename = "$text")]
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -453,6 +497,8 @@ pub struct DomainCpu {
 pub struct DomainCpuModel {
     #[serde(rename = "@fallback")]
     pub fallback: &'static str,
+    #[serde(rename = "@vendor_id", skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<String>,
     #[serde(rename = "$text")]
     pub value: String,
 }
@@ -1134,14 +1180,47 @@ pub struct DomainTpmBackend {
 pub struct DomainGraphics {
     #[serde(rename = "@type")]
     pub graphics_type: &'static str,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    pub port: Option<u32>,
+    #[serde(rename = "@tlsPort", skip_serializing_if = "Option::is_none")]
+    pub tls_port: Option<u32>,
     #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
     pub autoport: Option<&'static str>,
     #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]
     pub keymap: Option<String>,
+    #[serde(rename = "@passwd", skip_serializing_if = "Option::is_none")]
+    pub passwd: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<DomainGraphicsListen>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jpeg: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zlib: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playback: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub streaming: Option<DomainGraphicsStreaming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mouse: Option<DomainChardevMouse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gl: Option<DomainGraphicsGl>,
+}
+
+/// `<image|jpeg|zlib|playback compression='…'/>` of a SPICE display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainGraphicsCompression {
+    #[serde(rename = "@compression")]
+    pub compression: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainGraphicsGl {
+    #[serde(rename = "@enable")]
+    pub enable: &'static str,
+    #[serde(rename = "@rendernode", skip_serializing_if = "Option::is_none")]
+    pub rendernode: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1149,7 +1228,9 @@ pub struct DomainGraphicsListen {
     #[serde(rename = "@type")]
     pub listen_type: &'static str,
     #[serde(rename = "@address", skip_serializing_if = "Option::is_none")]
-    pub address: Option<&'static str>,
+    pub address: Option<String>,
+    #[serde(rename = "@socket", skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1358,9 +1439,28 @@ pub struct DomainShmem {
     #[serde(rename = "@name")]
     pub name: String,
     pub model: DomainShmemModel,
-    pub size: DomainMemory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<DomainMemory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<DomainShmemServer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msi: Option<DomainShmemMsi>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainShmemServer {
+    #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainShmemMsi {
+    #[serde(rename = "@vectors", skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<u32>,
+    #[serde(rename = "@ioeventfd", skip_serializing_if = "Option::is_none")]
+    pub ioeventfd: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -163,7 +163,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         _ => {
             cpu.mode = "custom";
             cpu.match_ = Some("exact");
-            cpu.model = Some(DomainCpuModel { fallback: "forbid", value: model.to_owned() });
+            cpu.model = Some(DomainCpuModel { fallback: "forbid", vendor_id: None, value: model.to_owned() });
         }
     }
 

@@ -1,5 +1,5 @@
 //! The remaining devices and settings: display and consoles, serial and parallel ports, the guest
-//! agent, audio, watchdog, shared memory, virtio-fs, raw QEMU args, confidential computing, and the
+//! agent, audio, watchdog, shared memory, virtio-fs, confidential computing, and the
 //! Proxmox-only settings that have no domain-XML form (cloud-init, hookscript, migration tuning…)
 //! — each translated or reported (docs/mapping.md#serial-parallel-agent, #display-and-audio,
 //! #other-devices, #no-libvirt-form).
@@ -7,8 +7,8 @@
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
     DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsStreaming, DomainMemory,
-    DomainQemuArg, DomainQemuCommandline, DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio,
-    DomainSoundCodec, DomainVideo, DomainVideoAcceleration, DomainVideoModel, DomainWatchdog, QEMU_NS,
+    DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio, DomainSoundCodec, DomainVideo,
+    DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -23,7 +23,6 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     watchdog(ctx, domain);
     ivshmem(ctx, domain);
     virtiofs(ctx);
-    qemu_args(ctx, domain);
     proxmox_only(ctx);
 }
 
@@ -167,31 +166,51 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.videos.push(DomainVideo { model, address });
     }
 
-    // Proxmox's console is always VNC; qxl and virtio displays also get SPICE.
+    // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
     let keymap = vm.text("keyboard").map(str::to_owned);
-    if keymap.is_some() {
-        ctx.mapped("keyboard", "devices/graphics@keymap");
+    let local =
+        || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
+    // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
+    let serial_console = vga.starts_with("serial");
+    if !serial_console {
+        domain.devices.graphics.push(DomainGraphics {
+            graphics_type: "vnc",
+            autoport: Some("yes"),
+            keymap: keymap.clone(),
+            listen: local(),
+            streaming: None,
+            ..Default::default()
+        });
     }
-    let local = || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1") });
-    domain.devices.graphics.push(DomainGraphics {
-        graphics_type: "vnc",
-        autoport: Some("yes"),
-        keymap: keymap.clone(),
-        listen: local(),
-        streaming: None,
-    });
     let enhancements = vm.props("spice_enhancements");
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
     let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
-    if spice_usb && !spice {
+    // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
+    // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
+    // spice graphics", src/qemu/qemu_validate.c), while QEMU runs it with no client attached.
+    let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
+    // A `-spice` in `args` is the server then (args.rs).
+    let spice_args = super::args::spice_in_args(vm);
+    if spice_audio && !spice && !spice_args {
+        ctx.note_on(
+            "audio0",
+            Note::advice(
+                code::AUDIO_SPICE_SERVER,
+                "spice audio needs a SPICE server: a host-side one listening on 127.0.0.1 was added",
+            )
+            .help("connect a SPICE client (remote-viewer) to hear the guest, or set driver=none"),
+        );
+    }
+    if (spice_usb || spice_audio) && !spice && !spice_args {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
             keymap: keymap.clone(),
             listen: local(),
             streaming: None,
+            ..Default::default()
         });
     }
     if spice {
@@ -202,9 +221,10 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
-            keymap,
+            keymap: keymap.clone(),
             listen: local(),
             streaming,
+            ..Default::default()
         });
         virtio_serial(ctx, domain, PciDevice::Spice);
         // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
@@ -243,6 +263,19 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             )
             .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
         );
+    }
+    if keymap.is_some() {
+        if domain.devices.graphics.is_empty() {
+            ctx.note_on(
+                "keyboard",
+                Note::advice(
+                    code::IGNORED_BY_PROXMOX,
+                    "the keyboard layout has no effect without a display (vga: serialN); Proxmox ignores it too",
+                ),
+            );
+        } else {
+            ctx.mapped("keyboard", "devices/graphics@keymap");
+        }
     }
     if let Some(e) = enhancements {
         if spice {
@@ -408,7 +441,9 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     domain.devices.shmems.push(DomainShmem {
         name,
         model: DomainShmemModel { model_type: "ivshmem-plain" },
-        size: DomainMemory { unit: "M", value: size },
+        size: Some(DomainMemory { unit: "M", value: size }),
+        server: None,
+        msi: None,
         address,
     });
     ctx.mapped("ivshmem", "devices/shmem");
@@ -428,80 +463,6 @@ fn virtiofs(ctx: &mut Ctx) {
                 .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
         );
     }
-}
-
-/// `args`: raw QEMU arguments, appended by Proxmox after its own. Passing them to libvirt's QEMU
-/// is only safe when the user says so: they can clash with the devices libvirt creates.
-fn qemu_args(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(args) = ctx.vm.text("args").map(str::to_owned) else { return };
-    if !ctx.opts.allow_qemu_args {
-        ctx.note_on(
-            "args",
-            Note::warning(code::QEMU_ARGS_DROPPED, "raw QEMU arguments were not passed on")
-                .help("review them, then convert with --allow-qemu-args to pass them through <qemu:commandline>"),
-        );
-        return;
-    }
-    match shell_words(&args) {
-        Some(words) => {
-            domain.xmlns_qemu = Some(QEMU_NS);
-            domain.qemu_commandline =
-                Some(DomainQemuCommandline { args: words.into_iter().map(|value| DomainQemuArg { value }).collect() });
-            ctx.mapped("args", "qemu:commandline");
-            ctx.note_on(
-                "args",
-                Note::advice(
-                    code::QEMU_ARGS_PASSED,
-                    "raw QEMU arguments passed through <qemu:commandline>; their ids may clash with libvirt's",
-                ),
-            );
-        }
-        None => ctx.note_on(
-            "args",
-            Note::error(code::BAD_VALUE, "args has an unterminated quote").label("cannot split into words"),
-        ),
-    }
-}
-
-/// Splits like Text::ParseWords::shellwords (Proxmox's `args` splitting): blanks separate, quotes
-/// group, backslash escapes. `None` on an unterminated quote.
-fn shell_words(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                word.push(chars.next()?);
-                in_word = true;
-            }
-            '\'' | '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        q if q == c => break,
-                        '\\' if c == '"' => word.push(chars.next()?),
-                        other => word.push(other),
-                    }
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
 }
 
 /// Settings that act on Proxmox itself (its API, scheduler, cloud-init generator, migration), not on
@@ -545,7 +506,7 @@ fn proxmox_only(ctx: &mut Ctx) {
 
 #[cfg(test)]
 mod tests {
-    use super::{shell_words, VgaType};
+    use super::VgaType;
     use crate::pve::schema::{ValueType, VGA};
 
     /// The schema's `vga` types are exactly VgaType's, and decode refuses any other: the old
@@ -564,15 +525,5 @@ mod tests {
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let errors = crate::convert("vga: qxl5\n", &opts).unwrap_err();
         assert_eq!(errors.iter().map(|n| n.code).collect::<Vec<_>>(), [crate::report::code::BAD_VALUE]);
-    }
-
-    #[test]
-    fn shell_splitting() {
-        assert_eq!(
-            shell_words("-global 'kvm-pit.lost_tick_policy=discard' -a \"b c\" d\\ e").unwrap(),
-            ["-global", "kvm-pit.lost_tick_policy=discard", "-a", "b c", "d e"]
-        );
-        assert_eq!(shell_words("''").unwrap(), [""]);
-        assert!(shell_words("'open").is_none());
     }
 }

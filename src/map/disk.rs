@@ -347,7 +347,13 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             key,
             Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
                 .at(d.file_span)
-                .help("add media=cdrom (Proxmox refuses this drive too)"),
+                .label("no media=")
+                .help(format!(
+                    "Proxmox refuses to start this VM too: add media=cdrom to attach the image as a CD/DVD \
+                     (`{key}: {},media=cdrom,…`), or media=disk to attach it as a disk, as OpenCore and \
+                     macOS recovery images are",
+                    d.file
+                )),
         );
         return None;
     }

@@ -85,7 +85,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
                 entries.push(DomainSysinfoEntry { name: "uuid", value: uuid.clone() });
             }
-            domain.sysinfo = Some(DomainSysinfo { sysinfo_type: "smbios", system: DomainSysinfoSystem { entries } });
+            domain.sysinfo = Some(DomainSysinfo {
+                sysinfo_type: "smbios",
+                system: Some(DomainSysinfoSystem { entries }),
+                ..Default::default()
+            });
             domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
             ctx.mapped("smbios1", "sysinfo");
         }

@@ -2,6 +2,7 @@
 //! device family; each records, for every key it reads, what the key became or why it was not
 //! translated ([`Ctx::mapped`], [`Ctx::note`]), so that no key is dropped silently.
 
+mod args;
 pub mod boot;
 mod cpu;
 mod devices;
@@ -15,6 +16,7 @@ mod net;
 pub mod pci;
 mod rng;
 mod usb;
+mod x86_features;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,7 +42,7 @@ pub struct MapOptions {
     pub storage_map: BTreeMap<String, PathBuf>,
     /// `--map-bridge FROM=TO`: NICs on Proxmox bridge FROM attach to TO on the target.
     pub bridge_map: BTreeMap<String, String>,
-    /// Pass the config's raw `args:` to QEMU through `<qemu:commandline>`.
+    /// Pass the `args:` options that have no libvirt form to QEMU through `<qemu:commandline>`.
     pub allow_qemu_args: bool,
     /// Leave PCI placement to libvirt instead of keeping Proxmox's slots.
     pub libvirt_addresses: bool,
@@ -97,6 +99,8 @@ pub struct Ctx<'a> {
     pci: PciLayout,
     boot: BTreeMap<String, u32>,
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
+    /// One row per option of `args` (`args[0]`, …), listed after `args` by `explain`.
+    args_rows: Vec<KeyOutcome>,
 }
 
 impl<'a> Ctx<'a> {
@@ -109,6 +113,7 @@ impl<'a> Ctx<'a> {
             pci: PciLayout::new(false, !opts.libvirt_addresses),
             boot: boot::boot_indices(vm),
             outcomes: BTreeMap::new(),
+            args_rows: Vec::new(),
         }
     }
 
@@ -216,6 +221,9 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
 
     // The Proxmox bridges the devices were placed behind.
     domain.devices.controllers.extend(ctx.pci.controllers());
+    // Last: QEMU reads `args` after Proxmox's own options, so they refine or replace them. It
+    // adds no controllers; it sees every slot taken, the bridges' too.
+    args::map(&mut ctx, &mut domain);
 
     // Anything no family claimed is reported, never dropped silently.
     for entry in &vm.entries {
@@ -235,16 +243,16 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let outcomes = vm
-        .entries
-        .iter()
-        .map(|e| {
-            let (became, notes) = ctx.outcomes.get(&e.key.value).cloned().unwrap_or_default();
-            // A cloud-init password is a secret: never echo it.
-            let value = if e.key.value == "cipassword" { "********".to_owned() } else { value_text(e) };
-            KeyOutcome { key: e.key.value.clone(), value, became, notes }
-        })
-        .collect();
+    let mut outcomes = Vec::new();
+    for e in &vm.entries {
+        let (became, notes) = ctx.outcomes.get(&e.key.value).cloned().unwrap_or_default();
+        // A cloud-init password is a secret: never echo it.
+        let value = if e.key.value == "cipassword" { "********".to_owned() } else { value_text(e) };
+        outcomes.push(KeyOutcome { key: e.key.value.clone(), value, became, notes });
+        if e.key.value == "args" {
+            outcomes.append(&mut ctx.args_rows);
+        }
+    }
     Ok(Mapped { domain, notes: ctx.notes, outcomes })
 }
 

@@ -21,7 +21,7 @@ use crate::report::{code, Note};
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
 const OLD_MAX_USB: u16 = 5;
 
-fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
+pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
     let mut a = DomainAddress::pci(0, 0, 0);
     a.address_type = "usb";
     a.domain = None;

@@ -227,6 +227,21 @@ declare_codes! {
     QEMU_ARGS_PASSED = "pve2virt::map::qemu_args_passed", Advice,
         "raw QEMU arguments were passed through <qemu:commandline>",
         "Their device and object ids may clash with the ones libvirt generates; check that the domain starts.";
+    AUDIO_SPICE_SERVER = "pve2virt::map::audio_spice_server", Advice,
+        "spice audio needs a SPICE server: a host-side one was added",
+        "libvirt refuses spice audio without SPICE graphics. The server listens on 127.0.0.1; connect a SPICE client (remote-viewer) to hear the guest, or set driver=none on audio0.";
+    ARGS_SUBOPTION_DROPPED = "pve2virt::map::args_suboption_dropped", Warning,
+        "a sub-option of an `args:` option has no libvirt form and was left out",
+        "The rest of the option became native XML. Pass it with --allow-qemu-args if it matters, or drop it.";
+    ARGS_SPICE_TICKETING = "pve2virt::map::args_spice_ticketing", Warning,
+        "-spice in `args:` has neither password nor disable-ticketing",
+        "QEMU admits no SPICE client until a password is set; libvirt without passwd admits every client. Add passwd='…' to the SPICE <graphics> to keep clients out.";
+    ARGS_CPU_REPLACES = "pve2virt::map::args_cpu_replaces", Advice,
+        "-cpu in `args:` replaces the CPU Proxmox derives from cpu and ostype",
+        "QEMU keeps the last -cpu, so Proxmox's VM ran with this one: its model, flags and Hyper-V settings are what the domain gets.";
+    ARGS_NO_EFFECT = "pve2virt::map::args_no_effect", Advice,
+        "an `args:` option names a device that is not part of this machine; QEMU ignores it",
+        "Proxmox's VM ran without it too; nothing is lost.";
     CLOUDINIT_NOT_GENERATED = "pve2virt::map::cloudinit_not_generated", Warning,
         "a cloud-init setting was not translated: libvirt builds no cloud-init ISO",
         "Proxmox builds the cloud-init ISO from ciuser, ipconfigN, sshkeys, … at each start. Build a NoCloud or ConfigDrive ISO (e.g. with cloud-localds) and attach it as a CD-ROM.";

@@ -1,4 +1,5 @@
 //! Typed views of Proxmox devices, read from checked property strings, with defaults applied.
+pub mod args;
 pub mod drive;
 pub mod hostpci;
 pub mod net;

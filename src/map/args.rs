@@ -1,0 +1,930 @@
+//! `args:`, the raw QEMU options Proxmox appends to its own command line (QemuServer.pm
+//! `config_to_command`), parsed as QEMU parses them ([`crate::pve::model::args`]) and translated
+//! option by option into the libvirt element that asks libvirt's QEMU for the same thing:
+//!
+//! - `-spice` → `<graphics type='spice'>` (QEMU merges `-spice` lists, so it refines a SPICE
+//!   display Proxmox already has);
+//! - `-device ivshmem-plain|ivshmem-doorbell` with its `-object memory-backend-file` / `-chardev`
+//!   → `<shmem>`; `-device virtio-{mouse,keyboard,tablet}[-pci]` and `usb-{kbd,mouse,tablet}` →
+//!   `<input>`;
+//! - `-cpu` → `<cpu>`, `<features><hyperv>`, `<features><kvm><hidden>`: QEMU keeps the last `-cpu`,
+//!   so it replaces what `cpu:`/`ostype` gave;
+//! - `-smbios type=0|1|2|3|11` → `<sysinfo type='smbios'>`, merged with `smbios1`;
+//! - `-global` of a property libvirt models (`kvm-pit.lost_tick_policy` → `<timer name='pit'>`,
+//!   `ICH9-LPC`/`PIIX4_PM` `disable_s3`/`disable_s4` → `<pm>`), `-no-hpet` → `<timer name='hpet'>`.
+//!
+//! What has no libvirt form is kept under `<qemu:commandline>` with `--allow-qemu-args` and
+//! reported otherwise: one note per option, pointing at it. `explain` lists each option as a row
+//! `args[N]` (N counts options from 0) with what it became.
+
+use std::collections::BTreeMap;
+
+use crate::libvirt::{
+    Domain, DomainChardevMouse, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainFeatureHyperV,
+    DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainGraphics,
+    DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsStreaming, DomainInput,
+    DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline, DomainShmem,
+    DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoFwcfg,
+    DomainSysinfoFwcfgEntry, DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer,
+    DomainType, QEMU_NS,
+};
+use crate::map::{Ctx, KeyOutcome};
+use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, Opt, QemuOption};
+use crate::pve::vm::VmConfig;
+use crate::report::{code, Note, Span};
+
+/// The options of the VM's `args`, or none when it has none or cannot be split.
+fn parsed(vm: &VmConfig) -> Vec<QemuOption> {
+    let Some(entry) = vm.get("args") else { return Vec::new() };
+    let Some(text) = entry.text() else { return Vec::new() };
+    let span = entry.value.span();
+    match shell_words(text, span.offset) {
+        Ok(mut words) => {
+            if span.len != text.len() {
+                // The value is not the config text byte for byte: point at the whole value.
+                for w in &mut words {
+                    w.span = span;
+                    w.verbatim = false;
+                }
+            }
+            options(words)
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Whether `args` starts a SPICE server (`-spice`): then the server comes from there.
+pub fn spice_in_args(vm: &VmConfig) -> bool {
+    parsed(vm).iter().any(|o| o.name == "spice")
+}
+
+/// What one option became, for `explain`.
+#[derive(Default, Clone)]
+struct Row {
+    became: Vec<String>,
+    notes: Vec<&'static str>,
+}
+
+struct Args<'o> {
+    opts: &'o [QemuOption],
+    rows: Vec<Row>,
+    /// Indices of the options kept as they are (`<qemu:commandline>` or reported).
+    keep: Vec<(usize, String)>,
+    /// `-object` / `-chardev` ids a translated device took its backend from.
+    consumed: BTreeMap<String, usize>,
+}
+
+impl Args<'_> {
+    fn mapped(&mut self, i: usize, element: &str) {
+        if !self.rows[i].became.iter().any(|e| e == element) {
+            self.rows[i].became.push(element.to_owned());
+        }
+    }
+
+    fn note(&mut self, ctx: &mut Ctx, i: usize, note: Note) {
+        self.rows[i].notes.push(note.code);
+        let note = if note.span.is_none() { note.at(self.opts[i].span()) } else { note };
+        ctx.note(note.key("args"));
+    }
+
+    /// A sub-option that has no libvirt form: the rest of the option is translated.
+    fn sub_dropped(&mut self, ctx: &mut Ctx, i: usize, opt: &Opt, what: &str) {
+        let o = &self.opts[i];
+        let text = if opt.value.is_empty() { opt.key.clone() } else { format!("{}={}", opt.key, opt.value) };
+        let note = Note::warning(
+            code::ARGS_SUBOPTION_DROPPED,
+            format!("{what} `{text}` of -{} has no libvirt form and was left out", o.name),
+        )
+        .at(o.arg_span(opt.range))
+        .label("left out")
+        .help("the rest of the option was translated; add this by hand if the guest needs it");
+        self.note(ctx, i, note);
+    }
+
+    fn keep(&mut self, i: usize, reason: impl Into<String>) {
+        self.keep.push((i, reason.into()));
+    }
+
+    /// The `-object`/`-chardev` with this id and the given QOM type / backend.
+    fn backend(&self, option: &str, id: &str) -> Option<(usize, Vec<Opt>)> {
+        let implied = if option == "object" { "qom-type" } else { "backend" };
+        self.opts.iter().enumerate().filter(|(_, o)| o.name == option).find_map(|(i, o)| {
+            let opts = parse_opts(o.arg_text(), Some(implied));
+            opts.iter().any(|x| x.key == "id" && x.value == id).then_some((i, opts))
+        })
+    }
+}
+
+fn get<'a>(opts: &'a [Opt], key: &str) -> Option<&'a str> {
+    opts.iter().rev().find(|o| o.key == key).map(|o| o.value.as_str())
+}
+
+fn is_on(v: &str) -> bool {
+    matches!(v, "on" | "yes" | "true" | "y")
+}
+
+pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(entry) = ctx.vm.get("args") else { return };
+    let Some(text) = entry.text() else { return };
+    let span = entry.value.span();
+    if let Err(at) = shell_words(text, span.offset) {
+        let at = if span.len == text.len() { Span::new(at, 1) } else { span };
+        ctx.note_on(
+            "args",
+            Note::error(code::BAD_VALUE, "args has an unterminated quote or a trailing backslash")
+                .at(at)
+                .label("cannot split into words"),
+        );
+        return;
+    }
+    let opts = parsed(ctx.vm);
+    if opts.is_empty() {
+        ctx.mapped("args", "(empty)");
+        return;
+    }
+    let mut a =
+        Args { opts: &opts, rows: vec![Row::default(); opts.len()], keep: Vec::new(), consumed: BTreeMap::new() };
+    let mut cpu_seen = false;
+    for (i, o) in opts.iter().enumerate() {
+        match o.name.as_str() {
+            "spice" => spice(ctx, domain, &mut a, i),
+            "device" => device(ctx, domain, &mut a, i),
+            "cpu" => {
+                cpu(ctx, domain, &mut a, i, !cpu_seen);
+                cpu_seen = true;
+            }
+            "smbios" => smbios(ctx, domain, &mut a, i),
+            "fw_cfg" => fw_cfg(domain, &mut a, i),
+            "rtc" => rtc(ctx, domain, &mut a, i),
+            "global" => global(ctx, domain, &mut a, i),
+            "no-hpet" => {
+                set_timer(domain, "hpet", None, Some("no"));
+                a.mapped(i, "clock/timer[hpet]@present");
+            }
+            // Backends are judged once the devices that use them are.
+            "object" | "chardev" => {}
+            "" => a.keep(i, format!("`{}` is not an option (QEMU would open it as a disk image)", o.flag.text)),
+            "machine" | "M" => a.keep(i, "machine properties in args have no libvirt element"),
+            name => a.keep(i, format!("-{name} has no libvirt form here")),
+        }
+    }
+    for (i, o) in opts.iter().enumerate() {
+        if o.name != "object" && o.name != "chardev" {
+            continue;
+        }
+        let implied = if o.name == "object" { "qom-type" } else { "backend" };
+        let parsed = parse_opts(o.arg_text(), Some(implied));
+        match get(&parsed, "id").and_then(|id| a.consumed.get(id).copied()) {
+            Some(user) => a.mapped(i, &format!("devices/shmem (backend of args[{user}])")),
+            None => a.keep(i, format!("-{} with no translated device using it", o.name)),
+        }
+    }
+
+    // What has no libvirt form: passed through when allowed, otherwise reported, one by one.
+    let keep = std::mem::take(&mut a.keep);
+    let mut passed = Vec::new();
+    for (i, reason) in keep {
+        let o = &opts[i];
+        if ctx.opts.allow_qemu_args {
+            passed.extend(o.words().into_iter().map(|value| DomainQemuArg { value }));
+            a.mapped(i, "qemu:commandline");
+            a.note(
+                ctx,
+                i,
+                Note::advice(code::QEMU_ARGS_PASSED, format!("{reason}: passed to QEMU through <qemu:commandline>"))
+                    .label("passed through")
+                    .help("its ids and buses may clash with the devices libvirt creates; check with `virsh start`"),
+            );
+        } else {
+            a.note(
+                ctx,
+                i,
+                Note::warning(code::QEMU_ARGS_DROPPED, format!("{reason}; the option was not passed on"))
+                    .label("left out")
+                    .help("review it, then convert with --allow-qemu-args to pass it through <qemu:commandline>"),
+            );
+        }
+    }
+    if !passed.is_empty() {
+        domain.xmlns_qemu = Some(QEMU_NS);
+        domain.qemu_commandline.get_or_insert_with(|| DomainQemuCommandline { args: Vec::new() }).args.extend(passed);
+    }
+
+    // The `args` row points at its options' rows; each says what it became.
+    ctx.mapped("args", &format!("args[0]–args[{}]", opts.len() - 1));
+    ctx.args_rows = opts
+        .iter()
+        .zip(a.rows)
+        .enumerate()
+        .map(|(i, (o, row))| KeyOutcome {
+            key: format!("args[{i}]"),
+            value: shown(o),
+            became: row.became,
+            notes: row.notes,
+        })
+        .collect();
+}
+
+/// The option as `explain` shows it, with a SPICE password hidden.
+fn shown(o: &QemuOption) -> String {
+    let mut words = o.words();
+    if o.name == "spice" {
+        if let Some(arg) = words.get_mut(1) {
+            *arg = parse_opts(arg, None)
+                .into_iter()
+                .map(|x| {
+                    if x.key == "password" {
+                        "password=********".to_owned()
+                    } else {
+                        format!("{}={}", x.key, x.value)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+        }
+    }
+    words.join(" ")
+}
+
+/// `-spice` (QEMU `ui/spice-core.c` `qemu_spice_opts`, a merged list: a later `-spice` refines
+/// the same server, so it refines the SPICE display Proxmox itself gives qxl/virtio displays).
+fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), None);
+    let existing = domain.devices.graphics.iter().position(|g| g.graphics_type == "spice");
+    let mut g = match existing {
+        Some(at) => domain.devices.graphics.remove(at),
+        None => DomainGraphics {
+            graphics_type: "spice",
+            autoport: Some("yes"),
+            keymap: ctx.vm.text("keyboard").map(str::to_owned),
+            // QEMU listens on every address when -spice has no addr.
+            listen: Some(DomainGraphicsListen {
+                listen_type: "address",
+                address: Some("0.0.0.0".into()),
+                socket: None,
+            }),
+            ..Default::default()
+        },
+    };
+    let mut ticketing_off = false;
+    for o in &opts {
+        let v = o.value.as_str();
+        let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
+        match o.key.as_str() {
+            "port" | "tls-port" => match v.parse::<u32>() {
+                Ok(port) => {
+                    if o.key == "port" {
+                        g.port = Some(port);
+                    } else {
+                        g.tls_port = Some(port);
+                    }
+                    g.autoport = Some("no");
+                }
+                Err(_) => a.sub_dropped(ctx, i, o, "the port"),
+            },
+            "addr" => {
+                g.listen =
+                    Some(DomainGraphicsListen { listen_type: "address", address: Some(v.to_owned()), socket: None })
+            }
+            "disable-ticketing" => ticketing_off = is_on(v),
+            "password" => g.passwd = Some(v.to_owned()),
+            "image-compression" if ["auto_glz", "auto_lz", "quic", "glz", "lz", "off"].contains(&v) => {
+                g.image = compression()
+            }
+            "jpeg-wan-compression" if ["auto", "never", "always"].contains(&v) => g.jpeg = compression(),
+            "zlib-glz-wan-compression" if ["auto", "never", "always"].contains(&v) => g.zlib = compression(),
+            "playback-compression" => {
+                g.playback = Some(DomainGraphicsCompression { compression: if is_on(v) { "on" } else { "off" }.into() })
+            }
+            "streaming-video" if ["filter", "all", "off"].contains(&v) => {
+                g.streaming = Some(DomainGraphicsStreaming { mode: v.to_owned() })
+            }
+            "agent-mouse" => g.mouse = Some(DomainChardevMouse { mode: if is_on(v) { "client" } else { "server" } }),
+            "gl" => {
+                let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
+                g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes" } else { "no" }, rendernode });
+            }
+            "rendernode" => {
+                let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable);
+                g.gl = Some(DomainGraphicsGl { enable, rendernode: Some(v.to_owned()) });
+            }
+            _ => a.sub_dropped(ctx, i, o, "the setting"),
+        }
+    }
+    if g.passwd.is_some() {
+        ticketing_off = false;
+    }
+    if g.passwd.is_none() && !ticketing_off {
+        // QEMU then refuses every client until a password is set over QMP (which Proxmox's
+        // spiceproxy does); libvirt without passwd turns ticketing off.
+        a.note(
+            ctx,
+            i,
+            Note::warning(
+                code::ARGS_SPICE_TICKETING,
+                "-spice has neither password nor disable-ticketing: QEMU admits no client until a password is set; libvirt without passwd admits every client",
+            )
+            .help("add passwd='…' to the SPICE <graphics> to keep clients out"),
+        );
+    }
+    domain.devices.graphics.push(g);
+    a.mapped(i, "devices/graphics[spice]");
+}
+
+/// `-device DRIVER,…` (implied key `driver`).
+fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), Some("driver"));
+    let driver = get(&opts, "driver").unwrap_or_default().to_owned();
+    // Placement is left to libvirt, which gives the device a free slot or port, except a slot
+    // on the root bus (`root_address`) and a port of Proxmox's first USB controller.
+    let placement = ["driver", "id", "bus", "addr", "multifunction", "port"];
+    let input = match driver.strip_suffix("-pci").unwrap_or(&driver) {
+        "virtio-mouse" => Some(("mouse", "virtio")),
+        "virtio-keyboard" => Some(("keyboard", "virtio")),
+        "virtio-tablet" => Some(("tablet", "virtio")),
+        _ => match driver.as_str() {
+            "usb-kbd" => Some(("keyboard", "usb")),
+            "usb-mouse" => Some(("mouse", "usb")),
+            "usb-tablet" => Some(("tablet", "usb")),
+            _ => None,
+        },
+    };
+    if let Some((input_type, bus)) = input {
+        let mut address = if bus == "virtio" { root_address(ctx, domain, &opts) } else { None };
+        if bus == "usb" && !ctx.opts.libvirt_addresses {
+            // Proxmox's first USB controller (uhci on i440fx, ehci on q35) is libvirt's usb 0.
+            if let (Some("uhci.0" | "ehci.0"), Some(port)) = (get(&opts, "bus"), get(&opts, "port")) {
+                if port.parse::<u32>().is_ok() {
+                    address = Some(super::usb::usb_address(0, port.parse().ok()));
+                }
+            }
+        }
+        for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str())) {
+            a.sub_dropped(ctx, i, o, "the property");
+        }
+        domain.devices.inputs.push(DomainInput { input_type, bus, address });
+        a.mapped(i, &format!("devices/input[{input_type},{bus}]"));
+        return;
+    }
+    match driver.as_str() {
+        "ivshmem-plain" => {
+            let Some(memdev) = get(&opts, "memdev") else {
+                return a.keep(i, "ivshmem-plain without memdev");
+            };
+            let Some((_, backend)) = a.backend("object", memdev) else {
+                return a.keep(i, format!("ivshmem-plain: no -object with id={memdev}"));
+            };
+            let path = get(&backend, "mem-path").unwrap_or_default();
+            // libvirt's shmem is always /dev/shm/<name>, shared (`qemuBuildShmemBackendMemProps`).
+            let name = path.strip_prefix("/dev/shm/").filter(|n| !n.is_empty() && !n.contains('/'));
+            let shared = get(&backend, "share").is_some_and(is_on);
+            let size = get(&backend, "size").and_then(parse_size);
+            let (Some("memory-backend-file"), Some(name), true, Some(size)) =
+                (get(&backend, "qom-type"), name, shared, size)
+            else {
+                return a.keep(
+                    i,
+                    format!("ivshmem-plain on {memdev}: libvirt's <shmem> needs a shared memory-backend-file under /dev/shm with a size"),
+                );
+            };
+            if !size.is_power_of_two() {
+                // libvirt refuses it at start ("shmem size must be a power of two"); the PCI BAR
+                // QEMU maps the memory through has the same rule.
+                return a.keep(i, format!("ivshmem-plain on {memdev}: its size ({size} bytes) is not a power of two"));
+            }
+            a.consumed.insert(memdev.to_owned(), i);
+            for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str()) && o.key != "memdev") {
+                a.sub_dropped(ctx, i, o, "the property");
+            }
+            let address = root_address(ctx, domain, &opts);
+            domain.devices.shmems.push(DomainShmem {
+                name: name.to_owned(),
+                model: DomainShmemModel { model_type: "ivshmem-plain" },
+                size: Some(mebibytes(size)),
+                server: None,
+                msi: None,
+                address,
+            });
+            a.mapped(i, "devices/shmem[ivshmem-plain]");
+        }
+        "ivshmem-doorbell" => {
+            let Some(chardev) = get(&opts, "chardev") else {
+                return a.keep(i, "ivshmem-doorbell without chardev");
+            };
+            let Some((_, backend)) = a.backend("chardev", chardev) else {
+                return a.keep(i, format!("ivshmem-doorbell: no -chardev with id={chardev}"));
+            };
+            let (Some("socket"), Some(path)) = (get(&backend, "backend"), get(&backend, "path")) else {
+                return a
+                    .keep(i, format!("ivshmem-doorbell on {chardev}: libvirt's <shmem> needs a unix socket chardev"));
+            };
+            if chardev.contains('/') || !path.starts_with('/') {
+                return a.keep(i, format!("ivshmem-doorbell on {chardev}: no libvirt name or absolute path for it"));
+            }
+            a.consumed.insert(chardev.to_owned(), i);
+            let vectors = get(&opts, "vectors").and_then(|v| v.parse().ok());
+            let ioeventfd = get(&opts, "ioeventfd").map(|v| if is_on(v) { "on" } else { "off" });
+            for o in opts.iter().filter(|o| {
+                !placement.contains(&o.key.as_str()) && !["chardev", "vectors", "ioeventfd"].contains(&o.key.as_str())
+            }) {
+                a.sub_dropped(ctx, i, o, "the property");
+            }
+            let address = root_address(ctx, domain, &opts);
+            domain.devices.shmems.push(DomainShmem {
+                name: chardev.to_owned(),
+                model: DomainShmemModel { model_type: "ivshmem-doorbell" },
+                size: None,
+                server: Some(DomainShmemServer { path: Some(path.to_owned()) }),
+                msi: (vectors.is_some() || ioeventfd.is_some()).then_some(DomainShmemMsi { vectors, ioeventfd }),
+                address,
+            });
+            a.mapped(i, "devices/shmem[ivshmem-doorbell]");
+        }
+        "" => a.keep(i, "-device without a driver"),
+        other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
+    }
+}
+
+/// The slot a device asks for with `bus=pcie.0|pci.0,addr=SLOT[.FN]` on the root bus, kept when
+/// no other device has it (libvirt refuses a double use at define). `None` leaves it to libvirt.
+fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvirt::DomainAddress> {
+    let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
+    if ctx.opts.libvirt_addresses || get(opts, "bus") != Some(root) {
+        return None;
+    }
+    let addr = get(opts, "addr")?;
+    let (slot, function) = addr.split_once('.').unwrap_or((addr, "0"));
+    let slot = u32::from_str_radix(slot.trim_start_matches("0x"), 16).ok().filter(|s| (1..32).contains(s))?;
+    let function = function.parse::<u32>().ok().filter(|f| *f < 8)?;
+    let taken = crate::libvirt::write::to_xml(domain).ok()?;
+    (!taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'")))
+        .then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
+}
+
+fn mebibytes(bytes: u64) -> DomainMemory {
+    if bytes % (1 << 20) == 0 {
+        DomainMemory { unit: "M", value: bytes >> 20 }
+    } else {
+        DomainMemory { unit: "b", value: bytes }
+    }
+}
+
+/// A libvirt name for a QEMU CPU feature: QEMU takes `_`, `-` and `.` alike (`sse4_1`,
+/// `lahf-lm`), libvirt only its own spelling.
+fn libvirt_feature(name: &str) -> Option<&'static str> {
+    let known = |n: &str| {
+        super::x86_features::X86_FEATURES.binary_search(&n).ok().map(|i| super::x86_features::X86_FEATURES[i])
+    };
+    let alias = match name {
+        "sse3" => "pni",
+        "i64" => "lm",
+        "xd" => "nx",
+        "ffxsr" => "fxsr_opt",
+        _ => name,
+    };
+    known(alias)
+        .or_else(|| known(&alias.replace('_', "-")))
+        .or_else(|| known(&alias.replace('-', "_")))
+        .or_else(|| known(&alias.replace(['_', '-'], ".")))
+}
+
+/// `-cpu MODEL,feature,…` (QEMU `target/i386/cpu.c` `x86_cpu_parse_featurestr`: `+f`, `-f`, `f`,
+/// `f=on|off`, `prop=value`, split at every comma). QEMU keeps the last `-cpu`, so this replaces
+/// the model, the flags and the Hyper-V and KVM settings Proxmox put into its own `-cpu`.
+fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) {
+    let arg = a.opts[i].arg_text().to_owned();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for piece in arg.split(',') {
+        parts.push((piece.to_owned(), (start, start + piece.len())));
+        start += piece.len() + 1;
+    }
+    let model = parts.first().map(|p| p.0.clone()).unwrap_or_default();
+    let tcg = domain.domain_type == DomainType::Qemu;
+
+    let old = domain.cpu.take().unwrap_or_default();
+    let mut cpu = DomainCpu { check: old.check, topology: old.topology, numa: old.numa, ..Default::default() };
+    match model.as_str() {
+        "host" if tcg => {
+            cpu.mode = "maximum";
+            a.note(
+                ctx,
+                i,
+                Note::warning(
+                    code::CPU_HOST_UNDER_TCG,
+                    "-cpu host cannot pass the host CPU through without KVM; using QEMU's 'max' model",
+                )
+                .help("with --domain-type kvm the host CPU is passed through as on Proxmox"),
+            );
+        }
+        "host" => {
+            cpu.mode = "host-passthrough";
+            cpu.migratable = Some("on");
+        }
+        "max" => cpu.mode = "maximum",
+        m => {
+            cpu.mode = "custom";
+            cpu.match_ = Some("exact");
+            cpu.model = Some(DomainCpuModel { fallback: "forbid", vendor_id: None, value: m.to_owned() });
+        }
+    }
+    if first {
+        a.note(
+            ctx,
+            i,
+            Note::advice(
+                code::ARGS_CPU_REPLACES,
+                "QEMU keeps the last -cpu: this one replaces the model, flags and Hyper-V settings Proxmox derives from cpu and ostype",
+            ),
+        );
+    }
+    domain.features.hyperv = None;
+    domain.features.kvm = None;
+    domain.features.pvspinlock = None;
+    if let Some(apic) = &mut domain.features.apic {
+        apic.eoi = None;
+    }
+    domain.clock.timers.retain(|t| t.name != "hypervclock");
+    let mut hv = DomainFeatureHyperV::default();
+    let mut features: Vec<DomainCpuFeature> = Vec::new();
+    let mut set = |policy: &'static str, name: &str| match features.iter_mut().find(|f| f.name == name) {
+        Some(f) => f.policy = policy,
+        None => features.push(DomainCpuFeature { policy, name: name.to_owned() }),
+    };
+    for (piece, range) in parts.iter().skip(1).filter(|p| !p.0.is_empty()) {
+        let opt = Opt {
+            key: piece.split('=').next().unwrap_or_default().to_owned(),
+            value: piece.split_once('=').map_or_else(String::new, |(_, v)| v.to_owned()),
+            range: *range,
+        };
+        let (name, on, value) = match (piece.strip_prefix('+'), piece.strip_prefix('-')) {
+            (Some(n), _) => (n.to_owned(), true, None),
+            (_, Some(n)) => (n.to_owned(), false, None),
+            _ => match piece.split_once('=') {
+                Some((k, v)) if ["on", "off", "true", "false", "yes", "no"].contains(&v) => {
+                    (k.to_owned(), is_on(v), None)
+                }
+                Some((k, v)) => (k.to_owned(), true, Some(v.to_owned())),
+                None => (piece.clone(), true, None),
+            },
+        };
+        let state = if on { DomainFeatureState::ON } else { DomainFeatureState::OFF };
+        if let Some(h) = name.strip_prefix("hv_").or_else(|| name.strip_prefix("hv-")) {
+            let st = Some(state);
+            match (h.replace('_', "-").as_str(), value) {
+                ("relaxed", None) => hv.relaxed = st,
+                ("vapic", None) => hv.vapic = st,
+                ("vpindex", None) => hv.vpindex = st,
+                ("runtime", None) => hv.runtime = st,
+                ("synic", None) => hv.synic = st,
+                ("stimer", None) => hv.stimer = st,
+                ("reset", None) => hv.reset = st,
+                ("frequencies", None) => hv.frequencies = st,
+                ("reenlightenment", None) => hv.reenlightenment = st,
+                ("tlbflush", None) => hv.tlbflush = st,
+                ("ipi", None) => hv.ipi = st,
+                ("evmcs", None) => hv.evmcs = st,
+                ("time", None) => set_timer(domain, "hypervclock", None, Some(if on { "yes" } else { "no" })),
+                ("spinlocks", Some(v)) => {
+                    let retries = match v.strip_prefix("0x") {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => v.parse().ok(),
+                    };
+                    match retries {
+                        Some(retries) => hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries }),
+                        None => a.sub_dropped(ctx, i, &opt, "the Hyper-V setting"),
+                    }
+                }
+                // libvirt: exactly 1–12 characters.
+                ("vendor-id", Some(v)) if !v.is_empty() && v.len() <= 12 => {
+                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: "on", value: v })
+                }
+                _ => a.sub_dropped(ctx, i, &opt, "the Hyper-V enlightenment"),
+            }
+            continue;
+        }
+        match (name.as_str(), value) {
+            ("kvm", None) => {
+                if !on {
+                    domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+                }
+            }
+            ("kvm_pv_eoi" | "kvm-pv-eoi", None) => {
+                domain.features.apic.get_or_insert_with(Default::default).eoi = Some(if on { "on" } else { "off" })
+            }
+            ("kvm_pv_unhalt" | "kvm-pv-unhalt", None) => domain.features.pvspinlock = Some(state),
+            ("enforce", None) => cpu.check = Some(if on { "full" } else { "none" }),
+            ("migratable", None) if cpu.mode == "host-passthrough" => {
+                cpu.migratable = Some(if on { "on" } else { "off" })
+            }
+            ("host-phys-bits", None) if cpu.mode != "custom" => {
+                cpu.maxphysaddr = on.then_some(DomainCpuMaxPhysAddr { mode: "passthrough", bits: None })
+            }
+            ("phys-bits", Some(v)) if v.parse::<u32>().is_ok() => {
+                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate", bits: v.parse().ok() })
+            }
+            // libvirt: exactly 12 characters, custom models only.
+            ("vendor", Some(v)) if v.len() == 12 && cpu.model.is_some() => {
+                if let Some(m) = &mut cpu.model {
+                    m.vendor_id = Some(v);
+                }
+            }
+            (_, Some(_)) => a.sub_dropped(ctx, i, &opt, "the CPU property"),
+            (feature, None) => match libvirt_feature(feature) {
+                Some(f) => set(if on { "require" } else { "disable" }, f),
+                None => a.sub_dropped(ctx, i, &opt, "the CPU feature (unknown to libvirt)"),
+            },
+        }
+    }
+    cpu.features = features;
+    if hv != DomainFeatureHyperV::default() {
+        hv.mode = "custom";
+        domain.features.hyperv = Some(hv);
+    }
+    domain.cpu = Some(cpu);
+    a.mapped(i, "cpu");
+}
+
+fn set_timer(domain: &mut Domain, name: &'static str, tickpolicy: Option<&'static str>, present: Option<&'static str>) {
+    match domain.clock.timers.iter_mut().find(|t| t.name == name) {
+        Some(t) => {
+            t.tickpolicy = tickpolicy.or(t.tickpolicy);
+            t.present = present.or(t.present);
+        }
+        None => domain.clock.timers.push(DomainTimer { name, tickpolicy, present }),
+    }
+}
+
+/// `-smbios type=N,field=…` (QEMU `hw/smbios/smbios.c`): later fields override earlier ones, so
+/// they override what `smbios1` gave.
+fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), None);
+    if get(&opts, "file").is_some() {
+        return a.keep(i, "an SMBIOS table from a file has no libvirt form");
+    }
+    let kind = get(&opts, "type").unwrap_or_default().to_owned();
+    // (QEMU field, libvirt entry name) per table, in libvirt's order.
+    let fields: &[(&str, &'static str)] = match kind.as_str() {
+        "0" => &[("vendor", "vendor"), ("version", "version"), ("date", "date"), ("release", "release")],
+        "1" => &[
+            ("manufacturer", "manufacturer"),
+            ("product", "product"),
+            ("version", "version"),
+            ("serial", "serial"),
+            ("uuid", "uuid"),
+            ("sku", "sku"),
+            ("family", "family"),
+        ],
+        "2" => &[
+            ("manufacturer", "manufacturer"),
+            ("product", "product"),
+            ("version", "version"),
+            ("serial", "serial"),
+            ("asset", "asset"),
+            ("location", "location"),
+        ],
+        "3" => &[
+            ("manufacturer", "manufacturer"),
+            ("version", "version"),
+            ("serial", "serial"),
+            ("asset", "asset"),
+            ("sku", "sku"),
+        ],
+        "11" => &[],
+        _ => return a.keep(i, format!("SMBIOS type {kind} has no libvirt form")),
+    };
+    let mut entries = Vec::new();
+    let mut oem = Vec::new();
+    for o in opts.iter().filter(|o| o.key != "type") {
+        if kind == "11" && o.key == "value" {
+            oem.push(DomainSysinfoOemString { value: o.value.clone() });
+        } else if let Some((_, name)) = fields.iter().find(|(q, _)| *q == o.key) {
+            entries.push(DomainSysinfoEntry { name, value: o.value.clone() });
+        } else {
+            a.sub_dropped(ctx, i, o, "the SMBIOS field");
+        }
+    }
+    if entries.is_empty() && oem.is_empty() {
+        // e.g. `-smbios type=2` alone, which makes QEMU write an empty baseboard table (macOS
+        // guides use it); libvirt writes a table only with entries.
+        return a.keep(i, format!("an SMBIOS type {kind} table without fields has no libvirt form"));
+    }
+    let sysinfo = domain.sysinfo.get_or_insert_with(|| DomainSysinfo { sysinfo_type: "smbios", ..Default::default() });
+    if kind == "11" {
+        sysinfo.oem_strings.get_or_insert_with(DomainSysinfoOemStrings::default).entries.extend(oem);
+    } else {
+        if kind == "1" {
+            if let Some(uuid) = entries.iter().find(|e| e.name == "uuid") {
+                // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
+                let uuid = uuid.value.to_ascii_lowercase();
+                domain.uuid = Some(uuid.clone());
+                for e in entries.iter_mut().filter(|e| e.name == "uuid") {
+                    e.value = uuid.clone();
+                }
+            }
+        }
+        let table = match kind.as_str() {
+            "0" => &mut sysinfo.bios,
+            "1" => &mut sysinfo.system,
+            "2" => &mut sysinfo.base_board,
+            _ => &mut sysinfo.chassis,
+        };
+        let table = table.get_or_insert_with(DomainSysinfoSystem::default);
+        for e in entries {
+            match table.entries.iter_mut().find(|x| x.name == e.name) {
+                Some(x) => x.value = e.value,
+                None => table.entries.push(e),
+            }
+        }
+        // libvirt's order of entries within the table.
+        table.entries.sort_by_key(|e| fields.iter().position(|(_, n)| *n == e.name));
+    }
+    domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
+    let element = match kind.as_str() {
+        "0" => "sysinfo/bios",
+        "1" => "sysinfo/system",
+        "2" => "sysinfo/baseBoard",
+        "3" => "sysinfo/chassis",
+        _ => "sysinfo/oemStrings",
+    };
+    a.mapped(i, element);
+}
+
+/// `-fw_cfg [name=]opt/NAME,string=…|file=…` (QEMU `vl.c` `parse_fw_cfg`) → `<sysinfo
+/// type='fwcfg'>`, which libvirt turns back into the same `-fw_cfg` (Fedora CoreOS's Ignition
+/// config is given this way). libvirt takes only names under `opt/`, as QEMU recommends.
+fn fw_cfg(domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), Some("name"));
+    let name = get(&opts, "name").unwrap_or_default();
+    let (file, string) = (get(&opts, "file"), get(&opts, "string"));
+    let others = opts.iter().any(|o| !["name", "file", "string"].contains(&o.key.as_str()));
+    if !name.starts_with("opt/") || file.is_some() == string.is_some() || others {
+        return a.keep(i, "this -fw_cfg has no libvirt form (libvirt takes name=opt/…, with one file= or string=)");
+    }
+    let fwcfg =
+        domain.sysinfo_fwcfg.get_or_insert_with(|| DomainSysinfoFwcfg { sysinfo_type: "fwcfg", entries: Vec::new() });
+    fwcfg.entries.push(DomainSysinfoFwcfgEntry {
+        name: name.to_owned(),
+        file: file.map(str::to_owned),
+        value: string.map(str::to_owned),
+    });
+    a.mapped(i, "sysinfo[fwcfg]/entry");
+}
+
+/// `-rtc base=utc|localtime|DATE,clock=…,driftfix=slew|none` (QEMU `configure_rtc`).
+fn rtc(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let opts = parse_opts(a.opts[i].arg_text(), None);
+    for o in &opts {
+        match (o.key.as_str(), o.value.as_str()) {
+            ("base", "utc") => {
+                domain.clock.offset = "utc";
+                domain.clock.start = None;
+            }
+            ("base", "localtime") => {
+                domain.clock.offset = "localtime";
+                domain.clock.start = None;
+            }
+            // libvirt writes driftfix=slew for <timer name='rtc' tickpolicy='catchup'/>.
+            ("driftfix", "slew") => set_timer(domain, "rtc", Some("catchup"), None),
+            ("driftfix", "none") => domain.clock.timers.retain(|t| t.name != "rtc" || t.tickpolicy != Some("catchup")),
+            ("clock", "host") => {}
+            _ => a.sub_dropped(ctx, i, o, "the setting"),
+        }
+    }
+    a.mapped(i, "clock");
+}
+
+/// `-global DRIVER.PROP=VALUE` (QEMU `qemu_global_option`).
+fn global(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
+    let arg = a.opts[i].arg_text().to_owned();
+    let parsed = arg.split_once('=').and_then(|(lhs, value)| {
+        let (driver, prop) = lhs.split_once('.')?;
+        Some((driver.to_owned(), prop.to_owned(), value.to_owned()))
+    });
+    let (driver, prop, value) = match parsed {
+        Some(p) => p,
+        None => {
+            let opts = parse_opts(&arg, None);
+            match (get(&opts, "driver"), get(&opts, "property"), get(&opts, "value")) {
+                (Some(d), Some(p), Some(v)) => (d.to_owned(), p.to_owned(), v.to_owned()),
+                _ => return a.keep(i, format!("-global {arg} is not DRIVER.PROP=VALUE")),
+            }
+        }
+    };
+    match (driver.as_str(), prop.as_str(), value.as_str()) {
+        // libvirt writes exactly this for <timer name='pit' tickpolicy='…'/> (qemu_command.c
+        // `qemuBuildClockCommandLine`).
+        ("kvm-pit", "lost_tick_policy", policy @ ("discard" | "delay")) => {
+            let policy = if policy == "discard" { "discard" } else { "delay" };
+            set_timer(domain, "pit", Some(policy), None);
+            a.mapped(i, "clock/timer[pit]@tickpolicy");
+        }
+        ("ICH9-LPC" | "PIIX4_PM", prop @ ("disable_s3" | "disable_s4"), v) if v.parse::<u8>().is_ok() => {
+            let q35 = ctx.is_q35();
+            if (driver == "ICH9-LPC") != q35 {
+                a.mapped(i, "(no effect)");
+                a.note(
+                    ctx,
+                    i,
+                    Note::advice(
+                        code::ARGS_NO_EFFECT,
+                        format!(
+                            "{driver} is not part of this machine ({}); QEMU ignores the setting",
+                            ctx.machine.qemu_name()
+                        ),
+                    ),
+                );
+                return;
+            }
+            let policy = Some(DomainPmPolicy { enabled: if v == "0" { "yes" } else { "no" } });
+            let pm = domain.pm.get_or_insert_with(DomainPm::default);
+            if prop == "disable_s3" {
+                pm.suspend_to_mem = policy;
+                a.mapped(i, "pm/suspend-to-mem");
+            } else {
+                pm.suspend_to_disk = policy;
+                a.mapped(i, "pm/suspend-to-disk");
+            }
+        }
+        // An empty drive property detaches the floppy drive: libvirt attaches none unless a
+        // floppy <disk> is given.
+        ("isa-fdc", "driveA" | "driveB", "") => a.mapped(i, "(no floppy drive, as libvirt writes none)"),
+        _ => a.keep(i, format!("-global {driver}.{prop} has no libvirt element")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{convert, Options};
+
+    /// Whatever `args` holds, the translation ends in a domain or an error, never a panic.
+    #[test]
+    fn any_args_translates_or_errs() {
+        let pieces = [
+            "-cpu",
+            "-spice",
+            "-device",
+            "-object",
+            "-chardev",
+            "-smbios",
+            "-global",
+            "-fw_cfg",
+            "-rtc",
+            "-no-hpet",
+            "host",
+            "é",
+            "+é",
+            "-",
+            "+",
+            ",",
+            ",,",
+            "=",
+            "'",
+            "\"",
+            "\\",
+            "port=",
+            "port=x",
+            "addr=",
+            "type=1",
+            "type=11,value=",
+            "ivshmem-plain,memdev=m",
+            "memory-backend-file,id=m,share=on,mem-path=/dev/shm/",
+            "size=",
+            "size=99999999999999999999G",
+            "hv_spinlocks=0x",
+            "vendor=",
+            "kvm-pit.",
+            ".=",
+            "virtio-tablet",
+            "usb-kbd,bus=ehci.0,port=é",
+            "bus=pcie.0,addr=0xzz.9",
+            "ivshmem-doorbell,chardev=c",
+            "socket,id=c,path=x",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut args = String::new();
+            for _ in 0..(seed % 7) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                args.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+                args.push(if seed & 0x100 == 0 { ' ' } else { ',' });
+            }
+            let config = format!("args: {args}\nmachine: q35\naudio0: device=ich9-intel-hda\n");
+            let opts = Options { vmid: Some(100), ..Default::default() };
+            // Either outcome is fine; reaching here is the test.
+            let _ = convert(&config, &opts);
+        }
+    }
+
+    #[test]
+    fn feature_names() {
+        assert_eq!(super::libvirt_feature("sse4_1"), Some("sse4.1"));
+        assert_eq!(super::libvirt_feature("lahf-lm"), Some("lahf_lm"));
+        assert_eq!(super::libvirt_feature("invtsc"), Some("invtsc"));
+        assert_eq!(super::libvirt_feature("tsc_deadline"), Some("tsc-deadline"));
+        assert_eq!(super::libvirt_feature("sse3"), Some("pni"));
+        assert_eq!(super::libvirt_feature("no-such-flag"), None);
+    }
+}
