@@ -17,7 +17,7 @@ pub mod report;
 
 use std::path::Path;
 
-pub use map::{KeyOutcome, MapOptions};
+pub use map::{KeyOutcome, MapOptions, SideFile};
 pub use pve::decode::Selection;
 pub use report::{Note, Severity, Source};
 
@@ -43,6 +43,8 @@ pub struct Conversion {
     pub notes: Vec<Note>,
     /// For every key of the translated section: what it became, and the notes about it.
     pub outcomes: Vec<KeyOutcome>,
+    /// Files that go beside the XML (nwfilter, hook fragment), named `<vmid>.…`.
+    pub files: Vec<SideFile>,
 }
 
 /// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
@@ -107,5 +109,5 @@ fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>
     })?;
     let mut notes = decoded.notes;
     notes.extend(mapped.notes);
-    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes })
+    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes, files: mapped.files })
 }

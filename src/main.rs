@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use pve2virt::libvirt::DomainType;
 use pve2virt::map::TpmBackend;
-use pve2virt::output::write_atomic;
+use pve2virt::output::{write_atomic, write_side_files};
+use pve2virt::pve::cluster::args::ClusterArgs;
 use pve2virt::pve::storage::StorageConfig;
 use pve2virt::report::{render_human, to_json};
 use pve2virt::{convert_bytes, vmid_from_path, Conversion, MapOptions, Note, Options, Selection, Source};
@@ -85,8 +86,8 @@ struct Common {
     /// Fail (exit 3, no output) when anything was approximated or dropped.
     #[arg(long)]
     strict: bool,
-    /// The Proxmox storage.cfg volume ids are resolved against (default: /etc/pve/storage.cfg
-    /// where readable, else the layout of a fresh Proxmox install).
+    /// The Proxmox storage.cfg volume ids are resolved against (default: storage.cfg in
+    /// --pve-root where readable, else the layout of a fresh Proxmox install).
     #[arg(long, value_name = "FILE")]
     storage_cfg: Option<PathBuf>,
     /// Storage ID's volumes are files under DIR on this host (`ID:VOLNAME` → `DIR/VOLNAME`,
@@ -109,6 +110,8 @@ struct Common {
     /// Where the OVMF firmware files are on the target host.
     #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
     firmware_dir: PathBuf,
+    #[command(flatten)]
+    cluster: ClusterArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,14 +154,12 @@ fn parse_version(s: &str) -> Result<(u32, u32), String> {
     Ok((a.parse().map_err(|_| "bad major version")?, b.parse().map_err(|_| "bad minor version")?))
 }
 
-const DEFAULT_STORAGE_CFG: &str = "/etc/pve/storage.cfg";
-
 impl Common {
     /// Reads the storage layout; `Err` after printing why.
     fn storage(&self) -> Result<StorageConfig, ()> {
         let (path, required) = match &self.storage_cfg {
             Some(p) => (p.clone(), true),
-            None => (PathBuf::from(DEFAULT_STORAGE_CFG), false),
+            None => (self.cluster.storage_cfg(), false),
         };
         let text = match fs::read(&path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -174,7 +175,7 @@ impl Common {
     }
 
     fn options(&self, input: &Path, storage: StorageConfig) -> Options {
-        Options {
+        let mut options = Options {
             vmid: self.vmid.or_else(|| vmid_from_path(input)),
             selection: match (&self.snapshot, self.pending) {
                 (Some(name), _) => Selection::Snapshot(name.clone()),
@@ -197,8 +198,11 @@ impl Common {
                     TpmBackendArg::Emulator => TpmBackend::Emulator,
                 },
                 firmware_dir: self.firmware_dir.clone(),
+                ..Default::default()
             },
-        }
+        };
+        self.cluster.apply(&mut options.map);
+        options
     }
 }
 
@@ -276,7 +280,10 @@ fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common
                 return ExitCode::from(exit::STRICT);
             }
             let written = match output {
-                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force),
+                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force).and_then(|()| {
+                    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    write_side_files(dir, &conversion.files, force).map(drop)
+                }),
                 None => io::stdout().lock().write_all(conversion.xml.as_bytes()),
             };
             match written {
@@ -361,7 +368,9 @@ fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Common) -
                 } else if let Some(first) = names.get(&name) {
                     Some(format!("domain name '{name}' is already used by {first}; libvirt names must be unique"))
                 } else {
-                    match write_atomic(&path, conversion.xml.as_bytes(), force) {
+                    match write_atomic(&path, conversion.xml.as_bytes(), force)
+                        .and_then(|()| write_side_files(dir, &conversion.files, force).map(drop))
+                    {
                         Ok(()) => {
                             files.insert(path.clone(), shown.clone());
                             names.insert(name, shown.clone());

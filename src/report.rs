@@ -215,6 +215,17 @@ pub mod code {
     pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
+    pub const VLAN_BRIDGE_PER_VLAN: &str = "pve2virt::map::vlan_bridge_per_vlan";
+    pub const VLAN_TRUNKS_DROPPED: &str = "pve2virt::map::vlan_trunks_dropped";
+    pub const VLAN_HOOK: &str = "pve2virt::map::vlan_hook";
+    pub const HOSTPCI_FUNCTIONS_FROM_SYSFS: &str = "pve2virt::map::hostpci_functions_from_sysfs";
+    pub const CLUSTER_FILE: &str = "pve2virt::cluster::file";
+    pub const CLUSTER_NODE: &str = "pve2virt::cluster::node";
+    pub const MAPPING_RESOLVED: &str = "pve2virt::map::mapping_resolved";
+    pub const CPU_MODEL_FROM_CLUSTER: &str = "pve2virt::map::cpu_model_from_cluster";
+    pub const FIREWALL_NWFILTER: &str = "pve2virt::map::firewall_nwfilter";
+    pub const FIREWALL_RULE_DROPPED: &str = "pve2virt::map::firewall_rule_dropped";
+    pub const CLOUDINIT_SEED_ATTACHED: &str = "pve2virt::map::cloudinit_seed_attached";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

@@ -15,6 +15,7 @@ mod net;
 pub mod pci;
 mod rng;
 mod usb;
+pub mod vlan;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::pve::storage::StorageConfig;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 use pci::{PciDevice, PciLayout};
+pub use vlan::VlanMode;
 
 /// Choices the user makes about the target host.
 #[derive(Debug, Clone)]
@@ -47,6 +49,12 @@ pub struct MapOptions {
     pub tpm_backend: TpmBackend,
     /// Where the OVMF firmware files are on the target (Debian: /usr/share/OVMF).
     pub firmware_dir: PathBuf,
+    /// `--vlan-mode`: how a NIC's `tag`/`trunks` reach the target's bridge.
+    pub vlan_mode: VlanMode,
+    /// `--host-sysfs DIR`: the host's `/sys/bus/pci/devices`, to list a device's functions.
+    pub host_sysfs: Option<PathBuf>,
+    /// `--pve-root DIR`: the cluster's files (mappings, CPU models, firewall).
+    pub cluster: crate::pve::cluster::Cluster,
 }
 
 impl Default for MapOptions {
@@ -61,6 +69,9 @@ impl Default for MapOptions {
             libvirt_addresses: false,
             tpm_backend: TpmBackend::External,
             firmware_dir: PathBuf::from("/usr/share/OVMF"),
+            vlan_mode: VlanMode::default(),
+            host_sysfs: None,
+            cluster: crate::pve::cluster::Cluster::default(),
         }
     }
 }
@@ -74,6 +85,16 @@ pub enum TpmBackend {
     External,
     /// libvirt-managed swtpm with fresh state: the guest's TPM secrets (BitLocker keys, …) are lost.
     Emulator,
+}
+
+/// A file the conversion writes beside the domain XML (`<vmid>.nwfilter.xml`, `<vmid>.qemu-hook`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideFile {
+    /// The file name, without folder.
+    pub name: String,
+    pub contents: String,
+    /// Whether the file is a script to be made executable.
+    pub executable: bool,
 }
 
 /// What became of one Proxmox key.
@@ -97,6 +118,8 @@ pub struct Ctx<'a> {
     pci: PciLayout,
     boot: BTreeMap<String, u32>,
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
+    /// Files to write beside the XML.
+    pub files: Vec<SideFile>,
 }
 
 impl<'a> Ctx<'a> {
@@ -109,6 +132,7 @@ impl<'a> Ctx<'a> {
             pci: PciLayout::new(false, !opts.libvirt_addresses),
             boot: boot::boot_indices(vm),
             outcomes: BTreeMap::new(),
+            files: Vec::new(),
         }
     }
 
@@ -172,6 +196,7 @@ pub struct Mapped {
     pub domain: Domain,
     pub notes: Vec<Note>,
     pub outcomes: Vec<KeyOutcome>,
+    pub files: Vec<SideFile>,
 }
 
 /// Translates a checked VM. Errors are notes of severity error (e.g. a combination libvirt cannot
@@ -245,7 +270,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
             KeyOutcome { key: e.key.value.clone(), value, became, notes }
         })
         .collect();
-    Ok(Mapped { domain, notes: ctx.notes, outcomes })
+    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {

@@ -8,8 +8,9 @@
 use crate::libvirt::{
     Domain, DomainInterface, DomainInterfaceBandwidth, DomainInterfaceBandwidthParams, DomainInterfaceDriver,
     DomainInterfaceLink, DomainInterfaceMac, DomainInterfaceModel, DomainInterfaceMtu, DomainInterfaceSource,
-    DomainInterfaceTarget, DomainInterfaceVlan, DomainInterfaceVlanTag,
+    DomainInterfaceTarget,
 };
+use crate::map::vlan::Vlans;
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
@@ -18,6 +19,7 @@ use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
+    let mut vlans = Vlans::default();
     for (index, entry) in vm.indexed("net") {
         let Some(props) = entry.props() else {
             continue;
@@ -53,7 +55,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
                 // scripts often match it.
                 iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
-                vlan(ctx, &key, &net, props, bridge, &target, &mut iface);
+                vlans.nic(ctx, &key, &net, props, bridge, &target, &mut iface);
                 if net.firewall {
                     ctx.note_on(
                         &key,
@@ -165,6 +167,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.interfaces.push(iface);
         ctx.mapped(&key, "devices/interface");
     }
+    vlans.finish(ctx, &domain.name);
 }
 
 /// The libvirt model name. libvirt 9.0 passes model names it does not know to QEMU as the device
@@ -186,67 +189,6 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
         return "ne2k_pci".to_owned();
     }
     net.model.clone()
-}
-
-/// `tag`/`trunks` (libvirt-mapping.md §6): libvirt only applies VLANs on Open vSwitch ports; on a
-/// Linux bridge the domain fails to start ("vlan tag not supported for this connection type").
-fn vlan(
-    ctx: &mut Ctx,
-    key: &str,
-    net: &Net,
-    props: &crate::pve::props::Props,
-    bridge: &str,
-    target: &str,
-    iface: &mut DomainInterface,
-) {
-    if net.tag.is_none() && net.trunks.is_empty() {
-        return;
-    }
-    let span = props.get("tag").or_else(|| props.get("trunks")).map_or(props.span, |p| p.span());
-    // `--map-bridge vmbr0=vmbr0v20` picked a per-VLAN bridge, as Proxmox itself creates on a bridge
-    // that is not VLAN-aware: the bridge does the tagging, so the port must stay untagged.
-    if let Some(tag) = net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) {
-        if net.trunks.is_empty() {
-            ctx.note_on(
-                key,
-                Note::advice(code::VLAN_ON_LINUX_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
-                    .at(span)
-                    .label("tag")
-                    .help(format!(
-                        "{target} must be the bridge of VLAN {tag} on the target (as Proxmox's {bridge}v{tag})"
-                    )),
-            );
-            return;
-        }
-    }
-    let mut tags = Vec::new();
-    if let Some(tag) = net.tag {
-        tags.push(DomainInterfaceVlanTag { id: tag, native_mode: (!net.trunks.is_empty()).then_some("untagged") });
-    }
-    tags.extend(
-        net.trunks.iter().filter(|t| Some(**t) != net.tag).map(|&id| DomainInterfaceVlanTag { id, native_mode: None }),
-    );
-    if tags.is_empty() {
-        return;
-    }
-    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes"), tags });
-    let what = match net.tag {
-        Some(tag) => format!("VLAN tag {tag}"),
-        None => "VLAN trunks".to_owned(),
-    };
-    ctx.note_on(
-        key,
-        Note::warning(
-            code::VLAN_ON_LINUX_BRIDGE,
-            format!("{what}: libvirt applies VLANs only on Open vSwitch bridges; on a Linux bridge the domain will not start"),
-        )
-        .at(span)
-        .label("VLAN")
-        .help(format!(
-            "on Open vSwitch add `<virtualport type='openvswitch'/>`; on a Linux bridge remove `<vlan>` and attach to a per-VLAN bridge instead (e.g. --map-bridge {bridge}={bridge}v{})",
-            net.tag.unwrap_or(net.trunks.first().copied().unwrap_or(1))
-        )),
-    );
 }
 
 fn ignored(ctx: &mut Ctx, key: &str, span: crate::report::Span, opt: &str, why: &str) {
