@@ -41,6 +41,32 @@ fn win7_slot(index: u32) -> u32 {
     }
 }
 
+/// `hostpciN: mapping=NAME` through `mapping/pci.cfg`: this node's first entry, as Proxmox takes
+/// the first entry present at start (QemuServer/PCI.pm `parse_hostpci`); its `path` may list
+/// several functions (`;`) or name a whole device.
+fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), String> {
+    let cluster = &ctx.opts.cluster;
+    let m = cluster.pci.get(name).ok_or("is not in mapping/pci.cfg")?;
+    let (entries, node_note) = cluster.node_entries(m)?;
+    let entry = entries[0];
+    let path = entry.get("path").ok_or("has no path for this node")?;
+    let host: Option<Vec<HostPciId>> = path.split(';').map(HostPciId::parse).collect();
+    let host = host.ok_or_else(|| format!("has path '{path}', which is not a PCI address"))?;
+    let node = entry.get("node").map_or("?", String::as_str);
+    let mut msg = format!("PCI mapping '{name}' is {path} on node {node} (mapping/pci.cfg)");
+    if let Some(id) = entry.get("id") {
+        msg.push_str(&format!(", device id {id}"));
+    }
+    if entries.len() > 1 {
+        msg.push_str(&format!("; the first of {} entries for this node was taken", entries.len()));
+    }
+    let mut note = Note::advice(code::MAPPING_RESOLVED, msg);
+    if let Some(n) = node_note {
+        note = note.help(n);
+    }
+    Ok((host, note))
+}
+
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut root_ports: Vec<u32> = Vec::new();
@@ -54,7 +80,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let error = |c: &'static str, msg: String, at: crate::report::Span, help: &str| {
             Note::error(c, msg).at(at).help(help.to_owned())
         };
-        let dev = match HostPci::from_props(props) {
+        let mut dev = match HostPci::from_props(props) {
             Ok(d) => d,
             Err(id) => {
                 ctx.note_on(
@@ -70,6 +96,25 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
         };
 
+        if let Some(mapping) = dev.mapping.clone().filter(|_| !ctx.opts.cluster.pci.is_empty()) {
+            match resolve_mapping(ctx, &mapping) {
+                Ok((host, note)) => {
+                    ctx.note_on(&key, note.at(span("mapping")).label("cluster mapping"));
+                    dev.host = host;
+                    dev.mapping = None;
+                }
+                Err(why) => {
+                    ctx.note_on(
+                        &key,
+                        Note::warning(code::HOSTPCI_MAPPING, format!("the PCI resource mapping '{mapping}' {why}; the device was left out"))
+                            .at(span("mapping"))
+                            .label("cluster mapping")
+                            .help("fix mapping/pci.cfg or --pve-node, or write `host=<path>` instead"),
+                    );
+                    continue;
+                }
+            }
+        }
         if let Some(mapping) = &dev.mapping {
             // The mapping lives in the cluster's /etc/pve/mapping/pci.cfg, per node.
             ctx.note_on(

@@ -12,6 +12,7 @@ mod identity;
 pub mod machine;
 mod memory;
 mod net;
+pub mod nwfilter;
 pub mod pci;
 mod rng;
 mod usb;
@@ -204,6 +205,9 @@ pub struct Mapped {
 pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> {
     let mut ctx = Ctx::new(vm, opts);
     let mut domain = Domain::default();
+    for note in &opts.cluster.notes {
+        ctx.note(note.clone());
+    }
 
     // The machine decides the bus layout every device family places its devices on.
     machine::map(&mut ctx, &mut domain);

@@ -20,6 +20,7 @@ use crate::report::{code, Note};
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut vlans = Vlans::default();
+    let mut firewalled: Vec<String> = Vec::new();
     for (index, entry) in vm.indexed("net") {
         let Some(props) = entry.props() else {
             continue;
@@ -56,7 +57,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 // scripts often match it.
                 iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
                 vlans.nic(ctx, &key, &net, props, bridge, &target, &mut iface);
-                if net.firewall {
+                if net.firewall && ctx.opts.cluster.vm_fw.contains_key(&vm.vmid) {
+                    firewalled.push(key.clone());
+                } else if net.firewall {
                     ctx.note_on(
                         &key,
                         Note::warning(code::NET_FIREWALL, "the Proxmox firewall cannot be expressed in libvirt")
@@ -168,6 +171,57 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped(&key, "devices/interface");
     }
     vlans.finish(ctx, &domain.name);
+    firewall(ctx, domain, &firewalled);
+}
+
+/// NICs with `firewall=1` of a VM whose `firewall/<vmid>.fw` was read: the rules become the
+/// nwfilter `pve-vm-<vmid>`, written beside the XML, which each of these NICs references.
+fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
+    let Some(first) = keys.first() else { return };
+    let vmid = ctx.vm.vmid;
+    let cluster = &ctx.opts.cluster;
+    let Some(vm_fw) = cluster.vm_fw.get(&vmid) else { return };
+    match crate::map::nwfilter::build(vmid, vm_fw, cluster.cluster_fw.as_ref()) {
+        Err(why) => {
+            for key in keys {
+                ctx.note_on(
+                    key,
+                    Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter"))
+                        .help("enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does"),
+                );
+            }
+        }
+        Ok(filter) => {
+            let file = format!("{vmid}.nwfilter.xml");
+            for iface in domain.devices.interfaces.iter_mut() {
+                let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
+                if keys.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
+                    iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: filter.name.clone() });
+                }
+            }
+            ctx.note_on(
+                first,
+                Note::advice(
+                    code::FIREWALL_NWFILTER,
+                    format!(
+                        "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
+                        filter.rules,
+                        filter.name,
+                        keys.join(", ")
+                    ),
+                )
+                .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+            );
+            for (from, line, text, why) in &filter.dropped {
+                ctx.note_on(
+                    first,
+                    Note::warning(code::FIREWALL_RULE_DROPPED, format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"))
+                        .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
+                );
+            }
+            ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });
+        }
+    }
 }
 
 /// The libvirt model name. libvirt 9.0 passes model names it does not know to QEMU as the device
