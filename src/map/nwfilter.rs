@@ -425,7 +425,10 @@ mod tests {
         assert!(x.contains("<tcp-ipv6 srcipaddr='2001:db8::' srcipmask='32' dstportstart='80'/>"), "{x}");
         assert!(x.contains("<icmp type='8'/>"), "{x}");
         assert!(x.contains("<rule action='reject' direction='out' priority='103'>\n    <tcp dstipaddr='10.0.0.0' dstipmask='8' dstportstart='25'/>"), "{x}");
-        assert!(x.ends_with("<rule action='accept' direction='out' priority='900'>\n    <all-ipv6/>\n  </rule>\n</filter>\n"), "{x}");
+        // The accepting policy comes before the dropping one (libvirt mirrors drop-all rules).
+        let accept = x.find("<rule action='accept' direction='out' priority='900'>").unwrap();
+        assert!(accept < x.find("<rule action='drop' direction='in' priority='900'>").unwrap(), "{x}");
+        assert!(x.ends_with("<rule action='drop' direction='in' priority='900'>\n    <all-ipv6/>\n  </rule>\n</filter>\n"), "{x}");
         assert_eq!(f.rules, 4);
         assert_eq!(f.dropped.len(), 1, "{:?}", f.dropped);
         assert!(f.dropped[0].3.contains("gre"));

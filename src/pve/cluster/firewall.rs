@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(f.rules[0].macro_name.as_deref(), Some("SSH"));
         assert_eq!(f.rules[0].action, "ACCEPT");
         assert_eq!(f.rules[0].opt("source"), Some("+trusted"));
-        assert_eq!(f.rules[0].line, 12);
+        assert_eq!(f.rules[0].line, 13);
         assert!(!f.rules[1].enabled);
         assert_eq!((f.rules[2].direction.as_str(), f.rules[2].action.as_str()), ("GROUP", "webservers"));
     }
