@@ -67,6 +67,65 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), Stri
     Ok((host, note))
 }
 
+/// `host=01:00` (no function) is every function of the device: Proxmox lists them from sysfs
+/// (QemuServer/PCI.pm `parse_hostpci` through `PVE::SysFSTools::lspci`) and passes them all on one
+/// multifunction guest slot. `--host-sysfs DIR` is that host's `/sys/bus/pci/devices`, whose
+/// entries are named `dddd:bb:dd.f`.
+fn expand_functions(ctx: &mut Ctx, key: &str, span: crate::report::Span, sysfs: &std::path::Path, host: &mut Vec<HostPciId>) {
+    let mut out = Vec::new();
+    for id in host.iter() {
+        if id.function.is_some() {
+            out.push(*id);
+            continue;
+        }
+        let prefix = format!("{:04x}:{:02x}:{:02x}.", id.domain, id.bus, id.slot);
+        let mut functions: Vec<u32> = std::fs::read_dir(sysfs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                let f = name.strip_prefix(&prefix)?;
+                (f.len() == 1).then(|| u32::from_str_radix(f, 16).ok()).flatten().filter(|f| *f <= 7)
+            })
+            .collect();
+        functions.sort_unstable();
+        if functions.is_empty() {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::HOSTPCI_FUNCTIONS_FROM_SYSFS,
+                    format!("{} is not under {}; its functions are unknown", id.display(), sysfs.display()),
+                )
+                .at(span)
+                .label("all functions")
+                .help("check the address with `lspci -D` on the target, and that --host-sysfs is its /sys/bus/pci/devices"),
+            );
+            out.push(*id);
+            continue;
+        }
+        let list: Vec<String> = functions.iter().map(|f| format!(".{f}")).collect();
+        let message = if functions.len() == 1 {
+            format!("{} has only function {} under {}; it is passed through alone", id.display(), list[0], sysfs.display())
+        } else {
+            format!(
+                "{} has functions {} under {}: all are passed through on one multifunction guest slot, as Proxmox does",
+                id.display(),
+                list.join(", "),
+                sysfs.display()
+            )
+        };
+        ctx.note_on(
+            key,
+            Note::advice(code::HOSTPCI_FUNCTIONS_FROM_SYSFS, message)
+            .at(span)
+            .label("all functions"),
+        );
+        out.extend(functions.into_iter().map(|f| HostPciId { function: Some(f), ..*id }));
+    }
+    *host = out;
+}
+
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut root_ports: Vec<u32> = Vec::new();
@@ -190,6 +249,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 ),
             );
             continue;
+        }
+        if let Some(sysfs) = &ctx.opts.host_sysfs {
+            expand_functions(ctx, &key, span("host"), sysfs, &mut dev.host);
         }
         // Guest functions are 0–7 of one slot.
         if dev.host.len() > 8 {
@@ -330,7 +392,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     .at(span("host"))
                     .label("all functions")
                     .help(format!(
-                        "list the functions on the target (`lspci -s {}`) and add one <hostdev> per further function at the same guest slot with function='0x1', '0x2', …",
+                        "pass --host-sysfs /sys/bus/pci/devices (on the target, or a copy of it) to pass every function; or list them (`lspci -s {}`) and add one <hostdev> per further function at the same guest slot with function='0x1', '0x2', …",
                         names[0]
                     )),
                 );
