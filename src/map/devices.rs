@@ -557,7 +557,14 @@ fn proxmox_only(ctx: &mut Ctx) {
     let keys: Vec<String> = ctx.vm.entries.iter().map(|e| e.key.value.clone()).collect();
     for key in keys {
         let spec_name = ctx.vm.get(&key).map(|e| e.spec.name).unwrap_or_default();
-        let note = if cloudinit.contains(&key.as_str()) || spec_name == "ipconfig" {
+        let is_ci = cloudinit.contains(&key.as_str()) || spec_name == "ipconfig";
+        let note = if let Some(drive) = ctx.cloudinit_seed.clone().filter(|_| is_ci) {
+            Note::advice(
+                code::CLOUDINIT_SEED_ATTACHED,
+                format!("cloud-init setting: carried by the seed volume on {drive}, as Proxmox last generated it"),
+            )
+            .help("Proxmox rebuilds the seed from these keys at every start; libvirt does not, so changes need a new seed")
+        } else if is_ci {
             Note::warning(
                 CLOUDINIT_NOT_GENERATED,
                 "cloud-init setting: Proxmox builds the cloud-init ISO at each start; libvirt does not",

@@ -289,7 +289,24 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
         return None;
     }
-    let volume = if cloudinit {
+    // Proxmox writes the seed (NoCloud or ConfigDrive, from the ci* keys) into this volume at
+    // every start (QemuServer/Cloudinit.pm `generate_cloudinitconfig`): the volume holds the last
+    // one, with the instance id the guest knows, so it is attached as it is.
+    let seed = if cloudinit { resolver.resolve(d.file, d.str("format"), false).ok() } else { None };
+    let volume = if let Some(seed) = seed {
+        ctx.note_on(
+            key,
+            Note::advice(
+                code::CLOUDINIT_SEED_ATTACHED,
+                "the cloud-init drive attaches Proxmox's own seed volume, as Proxmox last generated it",
+            )
+            .at(d.file_span)
+            .label("cloud-init seed")
+            .help("Proxmox rewrites it from the ci* keys at every start; after changing them here, rebuild the seed (cloud-localds, or genisoimage -V cidata) and insert it with virsh change-media"),
+        );
+        ctx.cloudinit_seed = Some(key.to_owned());
+        seed
+    } else if cloudinit {
         ctx.note_on(
             key,
             Note::warning(code::DISK_CLOUDINIT, "the cloud-init drive becomes an empty CD-ROM")

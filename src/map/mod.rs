@@ -121,6 +121,8 @@ pub struct Ctx<'a> {
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
     /// Files to write beside the XML.
     pub files: Vec<SideFile>,
+    /// The drive that attaches Proxmox's cloud-init seed volume, if any (set by `disk::map`).
+    pub cloudinit_seed: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -134,6 +136,7 @@ impl<'a> Ctx<'a> {
             boot: boot::boot_indices(vm),
             outcomes: BTreeMap::new(),
             files: Vec::new(),
+            cloudinit_seed: None,
         }
     }
 
