@@ -380,7 +380,13 @@ fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
     let entries: Vec<_> = ctx
         .vm
         .indexed("virtiofs")
-        .map(|(i, e)| (i, e.props().and_then(|p| p.str("dirid")).map(str::to_owned), e.props().and_then(|p| p.str("cache")).map(str::to_owned)))
+        .map(|(i, e)| {
+            (
+                i,
+                e.props().and_then(|p| p.str("dirid")).map(str::to_owned),
+                e.props().and_then(|p| p.str("cache")).map(str::to_owned),
+            )
+        })
         .collect();
     for (i, dirid, cache) in entries {
         let key = format!("virtiofs{i}");
@@ -414,8 +420,11 @@ fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
                 }
                 Err(why) => ctx.note_on(
                     &key,
-                    Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{dirid}': the directory mapping {why}; not translated"))
-                        .help("fix mapping/directory.cfg or --pve-node"),
+                    Note::warning(
+                        code::VIRTIOFS_MAPPING,
+                        format!("virtio-fs share '{dirid}': the directory mapping {why}; not translated"),
+                    )
+                    .help("fix mapping/directory.cfg or --pve-node"),
                 ),
             }
             continue;
@@ -531,16 +540,21 @@ fn hookscript(ctx: &Ctx) -> Note {
         None => ctx.opts.storage.get(storage).and_then(|s| s.prop("path")).map(|p| std::path::Path::new(p).join(name)),
     };
     let Some(path) = path else {
-        return Note::warning(code::HOOKSCRIPT, format!("hook script {volume}: storage '{storage}' has no path in storage.cfg"))
-            .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain");
+        return Note::warning(
+            code::HOOKSCRIPT,
+            format!("hook script {volume}: storage '{storage}' has no path in storage.cfg"),
+        )
+        .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain");
     };
     let phases = match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let found: Vec<&str> = ["pre-start", "post-start", "pre-stop", "post-stop"]
-                .into_iter()
-                .filter(|p| text.contains(p))
-                .collect();
-            if found.is_empty() { "no phase named in it".to_owned() } else { format!("phases {}", found.join(", ")) }
+            let found: Vec<&str> =
+                ["pre-start", "post-start", "pre-stop", "post-stop"].into_iter().filter(|p| text.contains(p)).collect();
+            if found.is_empty() {
+                "no phase named in it".to_owned()
+            } else {
+                format!("phases {}", found.join(", "))
+            }
         }
         Err(e) => format!("phases unknown: cannot read it here ({e})"),
     };

@@ -71,7 +71,13 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), Stri
 /// (QemuServer/PCI.pm `parse_hostpci` through `PVE::SysFSTools::lspci`) and passes them all on one
 /// multifunction guest slot. `--host-sysfs DIR` is that host's `/sys/bus/pci/devices`, whose
 /// entries are named `dddd:bb:dd.f`.
-fn expand_functions(ctx: &mut Ctx, key: &str, span: crate::report::Span, sysfs: &std::path::Path, host: &mut Vec<HostPciId>) {
+fn expand_functions(
+    ctx: &mut Ctx,
+    key: &str,
+    span: crate::report::Span,
+    sysfs: &std::path::Path,
+    host: &mut Vec<HostPciId>,
+) {
     let mut out = Vec::new();
     for id in host.iter() {
         if id.function.is_some() {
@@ -106,7 +112,12 @@ fn expand_functions(ctx: &mut Ctx, key: &str, span: crate::report::Span, sysfs: 
         }
         let list: Vec<String> = functions.iter().map(|f| format!(".{f}")).collect();
         let message = if functions.len() == 1 {
-            format!("{} has only function {} under {}; it is passed through alone", id.display(), list[0], sysfs.display())
+            format!(
+                "{} has only function {} under {}; it is passed through alone",
+                id.display(),
+                list[0],
+                sysfs.display()
+            )
         } else {
             format!(
                 "{} has functions {} under {}: all are passed through on one multifunction guest slot, as Proxmox does",
@@ -115,12 +126,7 @@ fn expand_functions(ctx: &mut Ctx, key: &str, span: crate::report::Span, sysfs: 
                 sysfs.display()
             )
         };
-        ctx.note_on(
-            key,
-            Note::advice(code::HOSTPCI_FUNCTIONS_FROM_SYSFS, message)
-            .at(span)
-            .label("all functions"),
-        );
+        ctx.note_on(key, Note::advice(code::HOSTPCI_FUNCTIONS_FROM_SYSFS, message).at(span).label("all functions"));
         out.extend(functions.into_iter().map(|f| HostPciId { function: Some(f), ..*id }));
     }
     *host = out;
@@ -165,10 +171,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 Err(why) => {
                     ctx.note_on(
                         &key,
-                        Note::warning(code::HOSTPCI_MAPPING, format!("the PCI resource mapping '{mapping}' {why}; the device was left out"))
-                            .at(span("mapping"))
-                            .label("cluster mapping")
-                            .help("fix mapping/pci.cfg or --pve-node, or write `host=<path>` instead"),
+                        Note::warning(
+                            code::HOSTPCI_MAPPING,
+                            format!("the PCI resource mapping '{mapping}' {why}; the device was left out"),
+                        )
+                        .at(span("mapping"))
+                        .label("cluster mapping")
+                        .help("fix mapping/pci.cfg or --pve-node, or write `host=<path>` instead"),
                     );
                     continue;
                 }

@@ -10,8 +10,8 @@ use crate::libvirt::{
     DomainInterfaceLink, DomainInterfaceMac, DomainInterfaceModel, DomainInterfaceMtu, DomainInterfaceSource,
     DomainInterfaceTarget,
 };
-use crate::map::vlan::Vlans;
 use crate::map::pci::PciDevice;
+use crate::map::vlan::Vlans;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
@@ -215,8 +215,11 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
             for (from, line, text, why) in &filter.dropped {
                 ctx.note_on(
                     first,
-                    Note::warning(code::FIREWALL_RULE_DROPPED, format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"))
-                        .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
+                    Note::warning(
+                        code::FIREWALL_RULE_DROPPED,
+                        format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
+                    )
+                    .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
                 );
             }
             ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });

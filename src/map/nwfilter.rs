@@ -187,10 +187,14 @@ fn esc(s: &str) -> String {
 /// needed in both cluster.fw and the VM's file), with the reason.
 pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter, String> {
     if cluster.and_then(|c| c.option("enable")) != Some("1") {
-        return Err("the cluster firewall is off (firewall/cluster.fw has no `enable: 1`), so Proxmox applies no rules".into());
+        return Err(
+            "the cluster firewall is off (firewall/cluster.fw has no `enable: 1`), so Proxmox applies no rules".into(),
+        );
     }
     if vm.option("enable") != Some("1") {
-        return Err(format!("the VM's firewall is off (firewall/{vmid}.fw has no `enable: 1`), so Proxmox applies no rules"));
+        return Err(format!(
+            "the VM's firewall is off (firewall/{vmid}.fw has no `enable: 1`), so Proxmox applies no rules"
+        ));
     }
     let scope = Scope { vm, cluster };
     let name = format!("pve-vm-{vmid}");
@@ -231,11 +235,20 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter,
         if rule.direction == "GROUP" {
             let group = rule.action.to_ascii_lowercase();
             match cluster.and_then(|c| c.groups.get(&group)) {
-                Some(rules) if rule.opt("i").is_none() => {
-                    expanded.extend(rules.iter().filter(|r| r.enabled).map(|r| ("firewall/cluster.fw".to_owned(), r.clone())))
-                }
-                Some(_) => dropped.push((file.clone(), rule.line, rule.text.clone(), "rules for one NIC (-i) need a filter per NIC, which is not written".into())),
-                None => dropped.push((file.clone(), rule.line, rule.text.clone(), format!("security group '{}' is not in cluster.fw", rule.action))),
+                Some(rules) if rule.opt("i").is_none() => expanded
+                    .extend(rules.iter().filter(|r| r.enabled).map(|r| ("firewall/cluster.fw".to_owned(), r.clone()))),
+                Some(_) => dropped.push((
+                    file.clone(),
+                    rule.line,
+                    rule.text.clone(),
+                    "rules for one NIC (-i) need a filter per NIC, which is not written".into(),
+                )),
+                None => dropped.push((
+                    file.clone(),
+                    rule.line,
+                    rule.text.clone(),
+                    format!("security group '{}' is not in cluster.fw", rule.action),
+                )),
             }
         } else {
             expanded.push((file.clone(), rule.clone()));
@@ -304,7 +317,11 @@ fn rule_xml(scope: &Scope, rule: &FwRule, priority: &mut i32) -> Result<String, 
         }
     } else {
         let p = rule.opt("p").map(str::to_ascii_lowercase);
-        protos.push((p.unwrap_or_default(), rule.opt("dport").map(str::to_owned), rule.opt("sport").map(str::to_owned)));
+        protos.push((
+            p.unwrap_or_default(),
+            rule.opt("dport").map(str::to_owned),
+            rule.opt("sport").map(str::to_owned),
+        ));
     }
     let src = rule.opt("source").map(|v| scope.addresses(v)).transpose()?;
     let dst = rule.opt("dest").map(|v| scope.addresses(v)).transpose()?;
@@ -316,9 +333,17 @@ fn rule_xml(scope: &Scope, rule: &FwRule, priority: &mut i32) -> Result<String, 
             "icmp" | "1" => ("icmp", "", false),
             "icmpv6" | "ipv6-icmp" | "58" => ("", "icmpv6", false),
             "" => ("all", "all-ipv6", false),
-            other => return Err(format!("protocol '{other}' is not translated (nwfilter rules here cover tcp, udp, icmp, icmpv6, all)")),
+            other => {
+                return Err(format!(
+                    "protocol '{other}' is not translated (nwfilter rules here cover tcp, udp, icmp, icmpv6, all)"
+                ))
+            }
         };
-        if !family && (dport.is_some() || sport.is_some()) && !proto.starts_with("icmp") && sport.as_deref().is_none_or(|s| !s.starts_with("icmp:")) {
+        if !family
+            && (dport.is_some() || sport.is_some())
+            && !proto.starts_with("icmp")
+            && sport.as_deref().is_none_or(|s| !s.starts_with("icmp:"))
+        {
             return Err("ports need -p tcp or -p udp".into());
         }
         let mut extra: Vec<String> = vec![String::new()];
@@ -428,7 +453,10 @@ mod tests {
         // The accepting policy comes before the dropping one (libvirt mirrors drop-all rules).
         let accept = x.find("<rule action='accept' direction='out' priority='900'>").unwrap();
         assert!(accept < x.find("<rule action='drop' direction='in' priority='900'>").unwrap(), "{x}");
-        assert!(x.ends_with("<rule action='drop' direction='in' priority='900'>\n    <all-ipv6/>\n  </rule>\n</filter>\n"), "{x}");
+        assert!(
+            x.ends_with("<rule action='drop' direction='in' priority='900'>\n    <all-ipv6/>\n  </rule>\n</filter>\n"),
+            "{x}"
+        );
         assert_eq!(f.rules, 4);
         assert_eq!(f.dropped.len(), 1, "{:?}", f.dropped);
         assert!(f.dropped[0].3.contains("gre"));
@@ -436,7 +464,11 @@ mod tests {
 
     #[test]
     fn negated_ipset_is_reported() {
-        let f = filter("[OPTIONS]\nenable: 1\n[IPSET x]\n10.0.0.0/8\n!10.0.0.1\n[RULES]\nIN ACCEPT -source +x\n", "[OPTIONS]\nenable: 1\n").unwrap();
+        let f = filter(
+            "[OPTIONS]\nenable: 1\n[IPSET x]\n10.0.0.0/8\n!10.0.0.1\n[RULES]\nIN ACCEPT -source +x\n",
+            "[OPTIONS]\nenable: 1\n",
+        )
+        .unwrap();
         assert_eq!(f.rules, 0);
         assert!(f.dropped[0].3.contains("negated"));
     }

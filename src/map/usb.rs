@@ -155,10 +155,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 Err(why) => {
                     ctx.note_on(
                         &key,
-                        Note::warning(code::USB_MAPPING, format!("the USB resource mapping '{mapping}' {why}; the device was left out"))
-                            .at(props.span_of("mapping"))
-                            .label("cluster mapping")
-                            .help("fix mapping/usb.cfg or --pve-node, or write `host=<vendor:product>` instead"),
+                        Note::warning(
+                            code::USB_MAPPING,
+                            format!("the USB resource mapping '{mapping}' {why}; the device was left out"),
+                        )
+                        .at(props.span_of("mapping"))
+                        .label("cluster mapping")
+                        .help("fix mapping/usb.cfg or --pve-node, or write `host=<vendor:product>` instead"),
                     );
                     continue;
                 }

@@ -159,7 +159,11 @@ impl Vlans {
         let file = format!("{vmid}.qemu-hook");
         let mut bridges: Vec<&str> = self.hook.iter().map(|n| n.bridge.as_str()).collect();
         bridges.dedup();
-        ctx.files.push(SideFile { name: file.clone(), contents: hook_script(domain_name, &self.hook), executable: true });
+        ctx.files.push(SideFile {
+            name: file.clone(),
+            contents: hook_script(domain_name, &self.hook),
+            executable: true,
+        });
         for nic in &self.hook {
             ctx.note_on(
                 &nic.key,
@@ -277,7 +281,13 @@ mod tests {
     #[test]
     fn hook_tags_like_tap_plug() {
         let nics = [
-            HookNic { key: "net0".into(), tap: "tap100i0".into(), bridge: "vmbr0".into(), tag: Some(20), trunks: vec![] },
+            HookNic {
+                key: "net0".into(),
+                tap: "tap100i0".into(),
+                bridge: "vmbr0".into(),
+                tag: Some(20),
+                trunks: vec![],
+            },
             HookNic {
                 key: "net1".into(),
                 tap: "tap100i1".into(),
@@ -288,7 +298,11 @@ mod tests {
         ];
         let s = hook_script("it's", &nics);
         assert!(s.contains("[ \"$1\" = 'it'\\''s' ] || exit 0\n"), "{s}");
-        assert!(s.contains("bridge vlan del dev 'tap100i0' vid 1-4094\nbridge vlan add dev 'tap100i0' vid 20 pvid untagged\n"));
-        assert!(s.contains("bridge vlan add dev 'tap100i1' vid 10-12\nbridge vlan add dev 'tap100i1' vid 1 pvid untagged\n"));
+        assert!(s.contains(
+            "bridge vlan del dev 'tap100i0' vid 1-4094\nbridge vlan add dev 'tap100i0' vid 20 pvid untagged\n"
+        ));
+        assert!(s.contains(
+            "bridge vlan add dev 'tap100i1' vid 10-12\nbridge vlan add dev 'tap100i1' vid 1 pvid untagged\n"
+        ));
     }
 }

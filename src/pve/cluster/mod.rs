@@ -90,8 +90,9 @@ impl Cluster {
 
     /// The entries of mapping `m` for this node, and a note on how the node was chosen when it
     /// was not certain. `Err`: why no entry applies.
-    pub fn node_entries<'m>(&self, m: &'m Mapping) -> Result<(Vec<&'m BTreeMap<String, String>>, Option<String>), String> {
-        let nodes: std::collections::BTreeSet<&str> = m.maps.iter().filter_map(|e| e.get("node").map(String::as_str)).collect();
+    pub fn node_entries<'m>(&self, m: &'m Mapping) -> Result<(Vec<&'m MapEntry>, Option<String>), String> {
+        let nodes: std::collections::BTreeSet<&str> =
+            m.maps.iter().filter_map(|e| e.get("node").map(String::as_str)).collect();
         if let Some(node) = &self.node {
             let here: Vec<_> = m.maps.iter().filter(|e| e.get("node") == Some(node)).collect();
             if !here.is_empty() {
@@ -132,11 +133,17 @@ fn host_name() -> Option<String> {
     (!short.is_empty()).then_some(short)
 }
 
+/// One `map node=…,path=…` line of a mapping, as key → value.
+pub type MapEntry = BTreeMap<String, String>;
+
+/// A section of a section-config file: type (empty for the bare-id mapping files), id, properties.
+pub(crate) type Section = (String, String, Vec<(String, String)>);
+
 /// Proxmox's section-config files (PVE::SectionConfig): a header line (`type: id`, or the bare
 /// `id` of the mapping files), then indented `key value` lines; `#` comments. Returns
 /// `(type, id, properties)` with repeated keys kept in order.
-pub(crate) fn sections(text: &str) -> Vec<(String, String, Vec<(String, String)>)> {
-    let mut out: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+pub(crate) fn sections(text: &str) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
