@@ -1,6 +1,6 @@
 //! The VM's Proxmox firewall (`firewall/<vmid>.fw`, with `cluster.fw`'s aliases, IP sets and
 //! security groups) → one libvirt nwfilter, `pve-vm-<vmid>`, referenced by every NIC with
-//! `firewall=1` (docs/firewall.md).
+//! `firewall=1` (docs/cluster.md).
 //!
 //! Proxmox runs the rules in order, first match wins, then the policy (pve-firewall
 //! `Firewall.pm` `ruleset_generate_vm_rules`, `ruleset_add_chain_policy`); nwfilter rules run in

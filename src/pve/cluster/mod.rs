@@ -1,6 +1,6 @@
 //! The cluster's own files under `/etc/pve` (`--pve-root`) that a VM config refers to: device and
 //! directory mappings, custom CPU models, the firewall. Read once, before any VM is translated;
-//! a missing file is simply absent, one that cannot be read or parsed gives a note.
+//! a missing file is simply absent, one that cannot be read gives a note (docs/cluster.md).
 
 pub mod args;
 pub mod cpu_models;
