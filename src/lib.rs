@@ -45,6 +45,8 @@ pub struct Conversion {
     pub outcomes: Vec<KeyOutcome>,
     /// Files that go beside the XML (nwfilter, hook fragment), named `<vmid>.…`.
     pub files: Vec<SideFile>,
+    /// The cloud-init seed to build (`--regenerate-cloudinit`), which the XML attaches.
+    pub seed: Option<map::cloudinit::Seed>,
 }
 
 /// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
@@ -109,5 +111,13 @@ fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>
     })?;
     let mut notes = decoded.notes;
     notes.extend(mapped.notes);
-    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes, files: mapped.files })
+    Ok(Conversion {
+        vmid,
+        domain: mapped.domain,
+        xml,
+        notes,
+        outcomes: mapped.outcomes,
+        files: mapped.files,
+        seed: mapped.seed,
+    })
 }

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use pve2virt::libvirt::DomainType;
+use pve2virt::map::cloudinit::write_iso;
 use pve2virt::map::TpmBackend;
 use pve2virt::output::{write_atomic, write_side_files};
 use pve2virt::pve::cluster::args::ClusterArgs;
@@ -279,6 +280,10 @@ fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common
                 eprintln!("error: --strict: the conversion is lossy (see the warnings above); nothing was written");
                 return ExitCode::from(exit::STRICT);
             }
+            if let Some(Err(e)) = conversion.seed.as_ref().map(|seed| write_iso(seed, force)) {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::IO);
+            }
             let written = match output {
                 Some(path) => write_atomic(path, conversion.xml.as_bytes(), force).and_then(|()| {
                     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -368,7 +373,11 @@ fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Common) -
                 } else if let Some(first) = names.get(&name) {
                     Some(format!("domain name '{name}' is already used by {first}; libvirt names must be unique"))
                 } else {
-                    match write_atomic(&path, conversion.xml.as_bytes(), force)
+                    match conversion
+                        .seed
+                        .as_ref()
+                        .map_or(Ok(()), |seed| write_iso(seed, force))
+                        .and_then(|()| write_atomic(&path, conversion.xml.as_bytes(), force))
                         .and_then(|()| write_side_files(dir, &conversion.files, force).map(drop))
                     {
                         Ok(()) => {

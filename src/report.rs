@@ -226,6 +226,7 @@ pub mod code {
     pub const FIREWALL_NWFILTER: &str = "pve2virt::map::firewall_nwfilter";
     pub const FIREWALL_RULE_DROPPED: &str = "pve2virt::map::firewall_rule_dropped";
     pub const CLOUDINIT_SEED_ATTACHED: &str = "pve2virt::map::cloudinit_seed_attached";
+    pub const CLOUDINIT_REGENERATED: &str = "pve2virt::map::cloudinit_regenerated";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

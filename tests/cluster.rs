@@ -308,3 +308,72 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
     drop(cleanup);
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn regenerated_cloudinit_seed_matches_proxmox_layout() {
+    if !have("genisoimage") || !have("isoinfo") {
+        let message = "\n\n!!! regenerated_cloudinit_seed_matches_proxmox_layout: SKIPPED — genisoimage not found (apt-get install genisoimage)\n\n";
+        if in_ci() {
+            panic!("{message}(CI=true: a skipped check is a failure)");
+        }
+        eprintln!("{message}");
+        return;
+    }
+    let dir = scratch("ci");
+    let out = dir.join("seeds");
+    let run1 = run(
+        &root().join("fixtures"),
+        &args(&[
+            "convert",
+            "shapes/cloudinit-template.conf",
+            "--vmid",
+            "9000",
+            "--map-storage",
+            "local=cluster/vz",
+            "--regenerate-cloudinit",
+            &out.display().to_string(),
+        ]),
+        None,
+    );
+    assert_eq!(run1.exit, 0, "{}", run1.stderr);
+    let iso = out.join("9000-cloudinit.iso");
+    assert!(run1.stdout.contains(&format!("<source file='{}'/>", iso.display())), "{}", run1.stdout);
+    let info = |a: &[&str]| {
+        let o = Command::new("isoinfo").args(a).arg("-i").arg(&iso).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(info(&["-d"]).contains("Volume id: cidata"));
+    let user = info(&["-J", "-x", "/user-data"]);
+    let network = info(&["-J", "-x", "/network-config"]);
+    assert!(user.starts_with("#cloud-config\nhostname: debian12-ci\nmanage_etc_hosts: true\nfqdn: debian12-ci.example.org\nuser: debian\n"), "{user}");
+    assert!(
+        user.contains("ssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG admin@example.org\n"),
+        "{user}"
+    );
+    assert!(network.contains("    - type: physical\n      name: eth0\n      mac_address: 'bc:24:11:31:00:01'\n      subnets:\n      - type: static\n        address: '10.0.0.50'\n        netmask: '255.255.255.0'\n"), "{network}");
+    // The instance id is sha1(user-data . network-config), as Cloudinit.pm computes it.
+    fs::write(dir.join("u"), &user).unwrap();
+    fs::write(dir.join("n"), &network).unwrap();
+    let sum = Command::new("sh").arg("-c").arg(format!("cat {0}/u {0}/n | sha1sum", dir.display())).output().unwrap();
+    let sum = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().unwrap_or_default().to_owned();
+    assert_eq!(info(&["-J", "-x", "/meta-data"]), format!("instance-id: {sum}\n"));
+    assert!(info(&["-J", "-x", "/vendor-data"]).contains("qemu-guest-agent"));
+    // A second run without --force keeps the ISO.
+    let run2 = run(
+        &root().join("fixtures"),
+        &args(&[
+            "convert",
+            "shapes/cloudinit-template.conf",
+            "--vmid",
+            "9000",
+            "--map-storage",
+            "local=cluster/vz",
+            "--regenerate-cloudinit",
+            &out.display().to_string(),
+        ]),
+        None,
+    );
+    assert_eq!(run2.exit, 4, "{}", run2.stderr);
+    assert!(run2.stdout.is_empty());
+    let _ = fs::remove_dir_all(&dir);
+}

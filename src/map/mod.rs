@@ -3,6 +3,7 @@
 //! translated ([`Ctx::mapped`], [`Ctx::note`]), so that no key is dropped silently.
 
 pub mod boot;
+pub mod cloudinit;
 mod cpu;
 mod devices;
 mod disk;
@@ -56,6 +57,8 @@ pub struct MapOptions {
     pub host_sysfs: Option<PathBuf>,
     /// `--pve-root DIR`: the cluster's files (mappings, CPU models, firewall).
     pub cluster: crate::pve::cluster::Cluster,
+    /// `--regenerate-cloudinit DIR`: rebuild the cloud-init seed into `DIR/<vmid>-cloudinit.iso`.
+    pub regenerate_cloudinit: Option<PathBuf>,
 }
 
 impl Default for MapOptions {
@@ -73,6 +76,7 @@ impl Default for MapOptions {
             vlan_mode: VlanMode::default(),
             host_sysfs: None,
             cluster: crate::pve::cluster::Cluster::default(),
+            regenerate_cloudinit: None,
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Ctx<'a> {
     pub files: Vec<SideFile>,
     /// The drive that attaches Proxmox's cloud-init seed volume, if any (set by `disk::map`).
     pub cloudinit_seed: Option<String>,
+    /// The seed rebuilt under `--regenerate-cloudinit`, to be written with the XML.
+    pub seed: Option<cloudinit::Seed>,
 }
 
 impl<'a> Ctx<'a> {
@@ -137,6 +143,7 @@ impl<'a> Ctx<'a> {
             outcomes: BTreeMap::new(),
             files: Vec::new(),
             cloudinit_seed: None,
+            seed: None,
         }
     }
 
@@ -201,6 +208,7 @@ pub struct Mapped {
     pub notes: Vec<Note>,
     pub outcomes: Vec<KeyOutcome>,
     pub files: Vec<SideFile>,
+    pub seed: Option<cloudinit::Seed>,
 }
 
 /// Translates a checked VM. Errors are notes of severity error (e.g. a combination libvirt cannot
@@ -277,7 +285,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
             KeyOutcome { key: e.key.value.clone(), value, became, notes }
         })
         .collect();
-    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files })
+    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files, seed: ctx.seed })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {

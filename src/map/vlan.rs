@@ -238,7 +238,7 @@ fn ranges(ids: &[u32]) -> String {
 }
 
 /// A `/etc/libvirt/hooks/qemu` script doing what PVE::Network `tap_plug` does on a VLAN-aware
-/// bridge. It runs at `started begin`, which libvirt's hooks page (docs/hooks.rst) places after
+/// bridge. It runs at `started begin`, which libvirt's hooks page (libvirt `docs/hooks.rst`) places after
 /// QEMU has started, so the taps exist (`<target dev>` names them); libvirt starts QEMU with `-S`
 /// and lets the vCPUs run only after this hook. `prepare begin` runs before any resource exists.
 fn hook_script(domain_name: &str, nics: &[HookNic]) -> String {

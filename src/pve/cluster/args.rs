@@ -38,6 +38,10 @@ pub struct ClusterArgs {
     /// (default: this host's name).
     #[arg(long, value_name = "NAME")]
     pub pve_node: Option<String>,
+    /// Rebuild the cloud-init seed from the ci* keys as Proxmox does (same instance id) into
+    /// `DIR/<vmid>-cloudinit.iso` (with genisoimage) and attach it, instead of Proxmox's own seed volume.
+    #[arg(long, value_name = "DIR")]
+    pub regenerate_cloudinit: Option<PathBuf>,
     #[arg(skip)]
     loaded: OnceLock<Cluster>,
 }
@@ -56,6 +60,7 @@ impl ClusterArgs {
             Some(VlanModeArg::BridgePerVlan) | None => VlanMode::BridgePerVlan,
         };
         map.host_sysfs = self.host_sysfs.clone();
+        map.regenerate_cloudinit = self.regenerate_cloudinit.clone();
         map.cluster = self.loaded.get_or_init(|| Cluster::load(&self.pve_root, self.pve_node.as_deref())).clone();
     }
 }
