@@ -54,7 +54,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::cli::{exit, read_and_convert, Common, ReportFormat};
-use crate::output::{commit, sync_dir, sync_filesystem, write_temp};
+use crate::map::cloudinit::write_iso;
+use crate::output::{commit, sync_dir, sync_filesystem, write_side_files, write_temp};
 use crate::pve::storage::StorageConfig;
 use crate::report::{render_human, to_json};
 use crate::Note;
@@ -119,7 +120,7 @@ pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Commo
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(inputs.len()) {
-            scope.spawn(|| pipeline.work(&next, inputs, dir, common, &storage, color));
+            scope.spawn(|| pipeline.work(&next, inputs, (dir, force), common, &storage, color));
         }
         for (group_no, group) in inputs.chunks(GROUP).enumerate() {
             let base = group_no * GROUP;
@@ -242,7 +243,7 @@ impl Pipeline {
         &self,
         next: &AtomicUsize,
         inputs: &[PathBuf],
-        dir: &Path,
+        (dir, force): (&Path, bool),
         common: &Common,
         storage: &StorageConfig,
         color: bool,
@@ -257,7 +258,7 @@ impl Pipeline {
             drop(state);
             // A bug must not take the rest of the batch down with it (nor leave a hole in the summary).
             let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                convert_one(input, dir, common, storage, color)
+                convert_one(input, dir, force, common, storage, color)
             }))
             .unwrap_or_else(|_| Done {
                 input: input.display().to_string(),
@@ -303,7 +304,7 @@ fn empty_notes() -> Box<RawValue> {
 }
 
 /// Reads, converts and writes the temporary file of one config (on a worker thread).
-fn convert_one(input: &Path, dir: &Path, common: &Common, storage: &StorageConfig, color: bool) -> Done {
+fn convert_one(input: &Path, dir: &Path, force: bool, common: &Common, storage: &StorageConfig, color: bool) -> Done {
     let json = common.report == ReportFormat::Json;
     let mut done = Done {
         input: input.display().to_string(),
@@ -332,7 +333,15 @@ fn convert_one(input: &Path, dir: &Path, common: &Common, storage: &StorageConfi
             if common.strict && conversion.notes.iter().any(Note::is_lossy) {
                 Outcome::Failed("--strict: the conversion is lossy".into())
             } else {
-                match write_temp(&path, conversion.xml.as_bytes()) {
+                // The files beside the XML (nwfilter, hook, a rebuilt cloud-init seed) are rare
+                // and written atomically each, before the XML: a crash can leave one without its
+                // XML, never a partial file.
+                let side = conversion
+                    .seed
+                    .as_ref()
+                    .map_or(Ok(()), |seed| write_iso(seed, force))
+                    .and_then(|()| write_side_files(dir, &conversion.files, force).map(drop));
+                match side.and_then(|()| write_temp(&path, conversion.xml.as_bytes())) {
                     Ok(tmp) => Outcome::Written {
                         tmp,
                         path,

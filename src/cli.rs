@@ -139,6 +139,8 @@ pub struct Common {
     /// Where the OVMF firmware files are on the target host.
     #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
     pub firmware_dir: PathBuf,
+    #[command(flatten)]
+    pub cluster: crate::pve::cluster::args::ClusterArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -181,15 +183,13 @@ pub fn parse_version(s: &str) -> Result<(u32, u32), String> {
     Ok((a.parse().map_err(|_| "bad major version")?, b.parse().map_err(|_| "bad minor version")?))
 }
 
-pub const DEFAULT_STORAGE_CFG: &str = "/etc/pve/storage.cfg";
-
 impl Common {
     /// Reads the storage layout; `Err` after printing why (so there is nothing left to carry).
     #[allow(clippy::result_unit_err)]
     pub fn storage(&self) -> Result<StorageConfig, ()> {
         let (path, required) = match &self.storage_cfg {
             Some(p) => (p.clone(), true),
-            None => (PathBuf::from(DEFAULT_STORAGE_CFG), false),
+            None => (self.cluster.storage_cfg(), false),
         };
         let text = match fs::read(&path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -205,7 +205,7 @@ impl Common {
     }
 
     pub fn options(&self, input: &Path, storage: StorageConfig) -> Options {
-        Options {
+        let mut options = Options {
             vmid: self.vmid.or_else(|| vmid_from_path(input)),
             selection: match (&self.snapshot, self.pending) {
                 (Some(name), _) => Selection::Snapshot(name.clone()),
@@ -228,8 +228,11 @@ impl Common {
                     TpmBackendArg::Emulator => TpmBackend::Emulator,
                 },
                 firmware_dir: self.firmware_dir.clone(),
+                ..Default::default()
             },
-        }
+        };
+        self.cluster.apply(&mut options.map);
+        options
     }
 }
 

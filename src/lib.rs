@@ -19,7 +19,7 @@ pub mod report;
 
 use std::path::Path;
 
-pub use map::{KeyOutcome, MapOptions};
+pub use map::{KeyOutcome, MapOptions, SideFile};
 pub use pve::decode::Selection;
 pub use report::{Note, Severity, Source};
 
@@ -45,6 +45,10 @@ pub struct Conversion {
     pub notes: Vec<Note>,
     /// For every key of the translated section: what it became, and the notes about it.
     pub outcomes: Vec<KeyOutcome>,
+    /// Files that go beside the XML (nwfilter, hook fragment), named `<vmid>.…`.
+    pub files: Vec<SideFile>,
+    /// The cloud-init seed to build (`--regenerate-cloudinit`), which the XML attaches.
+    pub seed: Option<map::cloudinit::Seed>,
 }
 
 /// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
@@ -109,5 +113,13 @@ fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>
     })?;
     let mut notes = decoded.notes;
     notes.extend(mapped.notes);
-    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes })
+    Ok(Conversion {
+        vmid,
+        domain: mapped.domain,
+        xml,
+        notes,
+        outcomes: mapped.outcomes,
+        files: mapped.files,
+        seed: mapped.seed,
+    })
 }

@@ -8,7 +8,8 @@ use clap::Parser;
 
 use pve2virt::batch::{self, count};
 use pve2virt::cli::{exit, read_and_convert, report, Cli, Command, Common, ReportFormat};
-use pve2virt::output::write_atomic;
+use pve2virt::map::cloudinit::write_iso;
+use pve2virt::output::{write_atomic, write_side_files};
 use pve2virt::pve::storage::StorageConfig;
 use pve2virt::{Conversion, Note, Source};
 
@@ -77,8 +78,15 @@ fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common
                 eprintln!("error: --strict: the conversion is lossy (see the warnings above); nothing was written");
                 return ExitCode::from(exit::STRICT);
             }
+            if let Some(Err(e)) = conversion.seed.as_ref().map(|seed| write_iso(seed, force)) {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::IO);
+            }
             let written = match output {
-                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force),
+                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force).and_then(|()| {
+                    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    write_side_files(dir, &conversion.files, force).map(drop)
+                }),
                 None => io::stdout().lock().write_all(conversion.xml.as_bytes()),
             };
             match written {

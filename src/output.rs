@@ -122,6 +122,22 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// Writes the files a conversion puts beside its XML (`<vmid>.nwfilter.xml`, `<vmid>.qemu-hook`)
+/// into `dir`, atomically each; scripts are made executable. Returns the paths written.
+pub fn write_side_files(dir: &Path, files: &[crate::SideFile], overwrite: bool) -> io::Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    for file in files {
+        let path = dir.join(&file.name);
+        write_atomic(&path, file.contents.as_bytes(), overwrite)?;
+        if file.executable {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

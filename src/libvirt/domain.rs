@@ -992,6 +992,8 @@ pub struct DomainInterface {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainInterfaceDriver>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub filterref: Option<DomainInterfaceFilterref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<DomainInterfaceLink>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<DomainInterfaceMtu>,
@@ -1013,6 +1015,12 @@ pub struct DomainInterfaceMac {
 pub struct DomainInterfaceSource {
     #[serde(rename = "@bridge")]
     pub bridge: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainInterfaceFilterref {
+    #[serde(rename = "@filter")]
+    pub filter: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

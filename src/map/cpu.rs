@@ -116,7 +116,32 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut features = Features::default();
     let mut builtin: &[&str] = &[];
 
-    let model = if let Some(name) = written.strip_prefix("custom-") {
+    let opts = ctx.opts;
+    let mut custom: Option<&crate::pve::cluster::CpuModel> = None;
+    let model = if let Some((name, m)) =
+        written.strip_prefix("custom-").and_then(|n| opts.cluster.cpu_models.get(n).map(|m| (n, m)))
+    {
+        // virtual-guest/cpu-models.conf (CPUConfig.pm): the guest sees `reported-model` (default
+        // kvm64) with the model's flags, which the VM's own flags override.
+        custom = Some(m);
+        let reported = m.reported_model.as_deref().unwrap_or("kvm64");
+        let mut msg = format!("custom CPU model '{name}' (virtual-guest/cpu-models.conf) is {reported}");
+        if let Some(flags) = &m.flags {
+            msg.push_str(&format!(" with flags {flags}"));
+        }
+        let mut left: Vec<String> = m.other.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        if let Some(v) = &m.phys_bits {
+            left.push(format!("phys-bits {v}"));
+        }
+        if let Some(v) = &m.hv_vendor_id {
+            left.push(format!("hv-vendor-id {v}"));
+        }
+        if !left.is_empty() {
+            msg.push_str(&format!("; not carried: {}", left.join(", ")));
+        }
+        ctx.note_on("cpu", Note::advice(code::CPU_MODEL_FROM_CLUSTER, msg));
+        reported
+    } else if let Some(name) = written.strip_prefix("custom-") {
         // The model is defined in the cluster file /etc/pve/virtual-guest/cpu-models.conf, which a
         // single VM config does not carry; a custom model without reported-model is kvm64.
         ctx.note_on(
@@ -188,6 +213,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut hyperv = hyperv.unwrap_or_default();
 
     if let Some(props) = props {
+        if let Some(flags) = custom.and_then(|m| m.flags.as_deref()) {
+            vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
+        }
+        if custom.and_then(|m| m.hidden) == Some(true) {
+            domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+        }
         if let Some(flags) = props.str("flags") {
             vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
         }

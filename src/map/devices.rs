@@ -22,7 +22,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     audio(ctx, domain);
     watchdog(ctx, domain);
     ivshmem(ctx, domain);
-    virtiofs(ctx);
+    virtiofs(ctx, domain);
     proxmox_only(ctx);
 }
 
@@ -449,20 +449,118 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     ctx.mapped("ivshmem", "devices/shmem");
 }
 
-/// `virtiofsN` share a cluster directory mapping (`dirid`), which only exists on the Proxmox cluster.
-fn virtiofs(ctx: &mut Ctx) {
+/// `virtiofsN` share a cluster directory mapping (`dirid`): with `mapping/directory.cfg` read
+/// (`--pve-root`) it becomes `<filesystem>` with the node's path; otherwise a note.
+fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
     let entries: Vec<_> = ctx
         .vm
         .indexed("virtiofs")
-        .map(|(i, e)| (i, e.props().and_then(|p| p.str("dirid")).map(str::to_owned)))
+        .map(|(i, e)| {
+            (
+                i,
+                e.props().and_then(|p| p.str("dirid")).map(str::to_owned),
+                e.props().and_then(|p| p.str("cache")).map(str::to_owned),
+            )
+        })
         .collect();
-    for (i, dirid) in entries {
+    for (i, dirid, cache) in entries {
+        let key = format!("virtiofs{i}");
+        let dirid = dirid.unwrap_or_default();
+        if !ctx.opts.cluster.dir.is_empty() {
+            match resolve_dir(ctx, &dirid) {
+                Ok((path, note)) => {
+                    // virtiofsd needs the guest RAM shared with it (libvirt's virtiofs page);
+                    // Proxmox backs RAM with a shared memfd for the same reason.
+                    let backing = domain.memory_backing.get_or_insert_with(Default::default);
+                    if backing.hugepages.is_none() && backing.source.is_none() {
+                        backing.source = Some(crate::libvirt::DomainMemorySource { source_type: "memfd" });
+                    }
+                    backing.access = Some(crate::libvirt::DomainMemoryAccess { mode: "shared" });
+                    domain.devices.filesystems.push(crate::libvirt::DomainFilesystem {
+                        fs_type: "mount",
+                        accessmode: "passthrough",
+                        driver: crate::libvirt::DomainFilesystemDriver { driver_type: "virtiofs", queue: None },
+                        source: crate::libvirt::DomainFilesystemSource { dir: path },
+                        // The guest mounts the share by this tag, as under Proxmox (`tag=<dirid>`).
+                        target: crate::libvirt::DomainFilesystemTarget { dir: dirid.clone() },
+                    });
+                    ctx.mapped(&key, "devices/filesystem");
+                    ctx.note_on(&key, note);
+                    if let Some(cache) = cache.filter(|c| c != "auto") {
+                        ctx.note_on(
+                            &key,
+                            Note::advice(code::VIRTIOFS_CACHE, format!("cache={cache} is not carried (libvirt sets virtiofsd's cache through <binary><cache mode>)")),
+                        );
+                    }
+                }
+                Err(why) => ctx.note_on(
+                    &key,
+                    Note::warning(
+                        code::VIRTIOFS_MAPPING,
+                        format!("virtio-fs share '{dirid}': the directory mapping {why}; not translated"),
+                    )
+                    .help("fix mapping/directory.cfg or --pve-node"),
+                ),
+            }
+            continue;
+        }
         ctx.note_on(
-            &format!("virtiofs{i}"),
-            Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{}' comes from a Proxmox directory mapping that cannot be resolved here; not translated", dirid.unwrap_or_default()))
+            &key,
+            Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{dirid}' comes from a Proxmox directory mapping that cannot be resolved here; not translated"))
                 .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
         );
     }
+}
+
+/// The node's path of directory mapping `dirid` (pve-guest-common `PVE/Mapping/Dir.pm`: exactly
+/// one entry per node).
+fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
+    let cluster = &ctx.opts.cluster;
+    let m = cluster.dir.get(dirid).ok_or("is not in mapping/directory.cfg")?;
+    let (entries, node_note) = cluster.node_entries(m)?;
+    let path = entries[0].get("path").ok_or("has no path for this node")?;
+    let node = entries[0].get("node").map_or("?", String::as_str);
+    let mut note = Note::advice(
+        code::MAPPING_RESOLVED,
+        format!("directory mapping '{dirid}' is {path} on node {node} (mapping/directory.cfg); libvirt runs virtiofsd for it"),
+    );
+    if let Some(n) = node_note {
+        note = note.help(n);
+    }
+    Ok((path.clone(), note))
+}
+
+/// `hookscript: STORAGE:snippets/NAME` with the cluster's files at hand: the script's path (the
+/// storage's `path` + `/snippets/NAME`, or under `--map-storage`) and the phases it handles, which
+/// Proxmox passes as its second argument (qemu-server `PVE/GuestHelpers.pm` `exec_hookscript`).
+fn hookscript(ctx: &Ctx) -> Note {
+    let volume = ctx.vm.text("hookscript").unwrap_or_default();
+    let (storage, name) = volume.split_once(':').unwrap_or(("", volume));
+    let path = match ctx.opts.storage_map.get(storage) {
+        Some(dir) => Some(dir.join(name)),
+        None => ctx.opts.storage.get(storage).and_then(|s| s.prop("path")).map(|p| std::path::Path::new(p).join(name)),
+    };
+    let Some(path) = path else {
+        return Note::warning(
+            code::HOOKSCRIPT,
+            format!("hook script {volume}: storage '{storage}' has no path in storage.cfg"),
+        )
+        .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain");
+    };
+    let phases = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let found: Vec<&str> =
+                ["pre-start", "post-start", "pre-stop", "post-stop"].into_iter().filter(|p| text.contains(p)).collect();
+            if found.is_empty() {
+                "no phase named in it".to_owned()
+            } else {
+                format!("phases {}", found.join(", "))
+            }
+        }
+        Err(e) => format!("phases unknown: cannot read it here ({e})"),
+    };
+    Note::warning(code::HOOKSCRIPT, format!("hook script {} ({phases}) is not run by libvirt", path.display()))
+        .help("libvirt's hooks are global (/etc/libvirt/hooks/qemu.d/): call the script there for this domain; Proxmox's pre-start/post-start/pre-stop/post-stop are libvirt's prepare/started/stopped/release")
 }
 
 /// Settings that act on Proxmox itself (its API, scheduler, cloud-init generator, migration), not on
@@ -474,7 +572,14 @@ fn proxmox_only(ctx: &mut Ctx) {
     let keys: Vec<String> = ctx.vm.entries.iter().map(|e| e.key.value.clone()).collect();
     for key in keys {
         let spec_name = ctx.vm.get(&key).map(|e| e.spec.name).unwrap_or_default();
-        let note = if cloudinit.contains(&key.as_str()) || spec_name == "ipconfig" {
+        let is_ci = cloudinit.contains(&key.as_str()) || spec_name == "ipconfig";
+        let note = if let Some(drive) = ctx.cloudinit_seed.clone().filter(|_| is_ci) {
+            Note::advice(
+                code::CLOUDINIT_SEED_ATTACHED,
+                format!("cloud-init setting: carried by the seed volume on {drive}, as Proxmox last generated it"),
+            )
+            .help("Proxmox rebuilds the seed from these keys at every start; libvirt does not, so changes need a new seed")
+        } else if is_ci {
             Note::warning(
                 CLOUDINIT_NOT_GENERATED,
                 "cloud-init setting: Proxmox builds the cloud-init ISO at each start; libvirt does not",
@@ -482,6 +587,7 @@ fn proxmox_only(ctx: &mut Ctx) {
             .help("build a NoCloud/ConfigDrive ISO (e.g. with cloud-localds) and attach it as a CD-ROM")
         } else {
             match key.as_str() {
+                "hookscript" if ctx.opts.cluster.present => hookscript(ctx),
                 "hookscript" => Note::warning(HOOKSCRIPT, "Proxmox hook scripts have no per-VM libvirt equivalent")
                     .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain"),
                 "hotplug" => Note::advice(HOTPLUG_POLICY, "Proxmox's hotplug list is a policy of its API; libvirt allows hotplug wherever the bus supports it"),

@@ -301,7 +301,53 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
         return None;
     }
-    let volume = if cloudinit {
+    // Proxmox writes the seed (NoCloud or ConfigDrive, from the ci* keys) into this volume at
+    // every start (QemuServer/Cloudinit.pm `generate_cloudinitconfig`): the volume holds the last
+    // one, with the instance id the guest knows, so it is attached as it is.
+    let mut rebuilt = None;
+    if let Some(dir) = ctx.opts.regenerate_cloudinit.as_ref().filter(|_| cloudinit) {
+        match crate::map::cloudinit::seed(ctx, dir) {
+            Ok(seed) => rebuilt = Some(seed),
+            Err(why) => ctx.note_on(
+                key,
+                Note::warning(
+                    code::CLOUDINIT_NOT_REGENERATED,
+                    format!("the cloud-init seed was not rebuilt: {why}; Proxmox's own seed volume is attached"),
+                )
+                .at(d.file_span),
+            ),
+        }
+    }
+    let seed =
+        if cloudinit && rebuilt.is_none() { resolver.resolve(d.file, d.str("format"), false).ok() } else { None };
+    let volume = if let Some(new) = rebuilt {
+        let mut msg = format!(
+            "the cloud-init seed is rebuilt from the ci* keys as Proxmox does ({}, volume label {}), with Proxmox's instance id",
+            new.iso.display(),
+            new.label
+        );
+        if new.dns_from_host {
+            msg.push_str("; without nameserver/searchdomain Proxmox takes DNS from its host's resolv.conf, which is not known here, so the network config and the instance id differ if that host had any");
+        }
+        ctx.note_on(key, Note::advice(code::CLOUDINIT_REGENERATED, msg).at(d.file_span).label("cloud-init seed"));
+        let source = Source::File(new.iso.display().to_string());
+        ctx.cloudinit_seed = Some(key.to_owned());
+        ctx.seed = Some(new);
+        Volume { source, format: "raw".into(), storage: None, krbd: false, vtype: "iso", notes: Vec::new() }
+    } else if let Some(seed) = seed {
+        ctx.note_on(
+            key,
+            Note::advice(
+                code::CLOUDINIT_SEED_ATTACHED,
+                "the cloud-init drive attaches Proxmox's own seed volume, as Proxmox last generated it",
+            )
+            .at(d.file_span)
+            .label("cloud-init seed")
+            .help("Proxmox rewrites it from the ci* keys at every start; after changing them here, rebuild the seed (cloud-localds, or genisoimage -V cidata) and insert it with virsh change-media"),
+        );
+        ctx.cloudinit_seed = Some(key.to_owned());
+        seed
+    } else if cloudinit {
         ctx.note_on(
             key,
             Note::warning(code::DISK_CLOUDINIT, "the cloud-init drive becomes an empty CD-ROM")

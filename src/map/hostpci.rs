@@ -41,6 +41,97 @@ fn win7_slot(index: u32) -> u32 {
     }
 }
 
+/// `hostpciN: mapping=NAME` through `mapping/pci.cfg`: this node's first entry, as Proxmox takes
+/// the first entry present at start (QemuServer/PCI.pm `parse_hostpci`); its `path` may list
+/// several functions (`;`) or name a whole device.
+fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), String> {
+    let cluster = &ctx.opts.cluster;
+    let m = cluster.pci.get(name).ok_or("is not in mapping/pci.cfg")?;
+    let (entries, node_note) = cluster.node_entries(m)?;
+    let entry = entries[0];
+    let path = entry.get("path").ok_or("has no path for this node")?;
+    let host: Option<Vec<HostPciId>> = path.split(';').map(HostPciId::parse).collect();
+    let host = host.ok_or_else(|| format!("has path '{path}', which is not a PCI address"))?;
+    let node = entry.get("node").map_or("?", String::as_str);
+    let mut msg = format!("PCI mapping '{name}' is {path} on node {node} (mapping/pci.cfg)");
+    if let Some(id) = entry.get("id") {
+        msg.push_str(&format!(", device id {id}"));
+    }
+    if entries.len() > 1 {
+        msg.push_str(&format!("; the first of {} entries for this node was taken", entries.len()));
+    }
+    let mut note = Note::advice(code::MAPPING_RESOLVED, msg);
+    if let Some(n) = node_note {
+        note = note.help(n);
+    }
+    Ok((host, note))
+}
+
+/// `host=01:00` (no function) is every function of the device: Proxmox lists them from sysfs
+/// (QemuServer/PCI.pm `parse_hostpci` through `PVE::SysFSTools::lspci`) and passes them all on one
+/// multifunction guest slot. `--host-sysfs DIR` is that host's `/sys/bus/pci/devices`, whose
+/// entries are named `dddd:bb:dd.f`.
+fn expand_functions(
+    ctx: &mut Ctx,
+    key: &str,
+    span: crate::report::Span,
+    sysfs: &std::path::Path,
+    host: &mut Vec<HostPciId>,
+) {
+    let mut out = Vec::new();
+    for id in host.iter() {
+        if id.function.is_some() {
+            out.push(*id);
+            continue;
+        }
+        let prefix = format!("{:04x}:{:02x}:{:02x}.", id.domain, id.bus, id.slot);
+        let mut functions: Vec<u32> = std::fs::read_dir(sysfs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                let f = name.strip_prefix(&prefix)?;
+                (f.len() == 1).then(|| u32::from_str_radix(f, 16).ok()).flatten().filter(|f| *f <= 7)
+            })
+            .collect();
+        functions.sort_unstable();
+        if functions.is_empty() {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::HOSTPCI_ALL_FUNCTIONS,
+                    format!("{} is not under {}; its functions are unknown", id.display(), sysfs.display()),
+                )
+                .at(span)
+                .label("all functions")
+                .help("check the address with `lspci -D` on the target, and that --host-sysfs is its /sys/bus/pci/devices"),
+            );
+            out.push(*id);
+            continue;
+        }
+        let list: Vec<String> = functions.iter().map(|f| format!(".{f}")).collect();
+        let message = if functions.len() == 1 {
+            format!(
+                "{} has only function {} under {}; it is passed through alone",
+                id.display(),
+                list[0],
+                sysfs.display()
+            )
+        } else {
+            format!(
+                "{} has functions {} under {}: all are passed through on one multifunction guest slot, as Proxmox does",
+                id.display(),
+                list.join(", "),
+                sysfs.display()
+            )
+        };
+        ctx.note_on(key, Note::advice(code::HOSTPCI_FUNCTIONS_FROM_SYSFS, message).at(span).label("all functions"));
+        out.extend(functions.into_iter().map(|f| HostPciId { function: Some(f), ..*id }));
+    }
+    *host = out;
+}
+
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut root_ports: Vec<u32> = Vec::new();
@@ -54,7 +145,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let error = |c: &'static str, msg: String, at: crate::report::Span, help: &str| {
             Note::error(c, msg).at(at).help(help.to_owned())
         };
-        let dev = match HostPci::from_props(props) {
+        let mut dev = match HostPci::from_props(props) {
             Ok(d) => d,
             Err(id) => {
                 ctx.note_on(
@@ -70,6 +161,28 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
         };
 
+        if let Some(mapping) = dev.mapping.clone().filter(|_| !ctx.opts.cluster.pci.is_empty()) {
+            match resolve_mapping(ctx, &mapping) {
+                Ok((host, note)) => {
+                    ctx.note_on(&key, note.at(span("mapping")).label("cluster mapping"));
+                    dev.host = host;
+                    dev.mapping = None;
+                }
+                Err(why) => {
+                    ctx.note_on(
+                        &key,
+                        Note::warning(
+                            code::HOSTPCI_MAPPING,
+                            format!("the PCI resource mapping '{mapping}' {why}; the device was left out"),
+                        )
+                        .at(span("mapping"))
+                        .label("cluster mapping")
+                        .help("fix mapping/pci.cfg or --pve-node, or write `host=<path>` instead"),
+                    );
+                    continue;
+                }
+            }
+        }
         if let Some(mapping) = &dev.mapping {
             // The mapping lives in the cluster's /etc/pve/mapping/pci.cfg, per node.
             ctx.note_on(
@@ -145,6 +258,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 ),
             );
             continue;
+        }
+        if let Some(sysfs) = &ctx.opts.host_sysfs {
+            expand_functions(ctx, &key, span("host"), sysfs, &mut dev.host);
         }
         // Guest functions are 0–7 of one slot.
         if dev.host.len() > 8 {
@@ -285,7 +401,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     .at(span("host"))
                     .label("all functions")
                     .help(format!(
-                        "list the functions on the target (`lspci -s {}`) and add one <hostdev> per further function at the same guest slot with function='0x1', '0x2', …",
+                        "pass --host-sysfs /sys/bus/pci/devices (on the target, or a copy of it) to pass every function; or list them (`lspci -s {}`) and add one <hostdev> per further function at the same guest slot with function='0x1', '0x2', …",
                         names[0]
                     )),
                 );

@@ -4,6 +4,7 @@
 
 mod args;
 pub mod boot;
+pub mod cloudinit;
 mod cpu;
 mod devices;
 mod disk;
@@ -13,9 +14,11 @@ mod identity;
 pub mod machine;
 mod memory;
 mod net;
+pub mod nwfilter;
 pub mod pci;
 mod rng;
 mod usb;
+pub mod vlan;
 mod x86_features;
 
 use std::collections::BTreeMap;
@@ -28,6 +31,7 @@ use crate::pve::storage::StorageConfig;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 use pci::{PciDevice, PciLayout};
+pub use vlan::VlanMode;
 
 /// Choices the user makes about the target host.
 #[derive(Debug, Clone)]
@@ -49,6 +53,14 @@ pub struct MapOptions {
     pub tpm_backend: TpmBackend,
     /// Where the OVMF firmware files are on the target (Debian: /usr/share/OVMF).
     pub firmware_dir: PathBuf,
+    /// `--vlan-mode`: how a NIC's `tag`/`trunks` reach the target's bridge.
+    pub vlan_mode: VlanMode,
+    /// `--host-sysfs DIR`: the host's `/sys/bus/pci/devices`, to list a device's functions.
+    pub host_sysfs: Option<PathBuf>,
+    /// `--pve-root DIR`: the cluster's files (mappings, CPU models, firewall).
+    pub cluster: crate::pve::cluster::Cluster,
+    /// `--regenerate-cloudinit DIR`: rebuild the cloud-init seed into `DIR/<vmid>-cloudinit.iso`.
+    pub regenerate_cloudinit: Option<PathBuf>,
 }
 
 impl Default for MapOptions {
@@ -63,6 +75,10 @@ impl Default for MapOptions {
             libvirt_addresses: false,
             tpm_backend: TpmBackend::External,
             firmware_dir: PathBuf::from("/usr/share/OVMF"),
+            vlan_mode: VlanMode::default(),
+            host_sysfs: None,
+            cluster: crate::pve::cluster::Cluster::default(),
+            regenerate_cloudinit: None,
         }
     }
 }
@@ -76,6 +92,16 @@ pub enum TpmBackend {
     External,
     /// libvirt-managed swtpm with fresh state: the guest's TPM secrets (BitLocker keys, …) are lost.
     Emulator,
+}
+
+/// A file the conversion writes beside the domain XML (`<vmid>.nwfilter.xml`, `<vmid>.qemu-hook`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideFile {
+    /// The file name, without folder.
+    pub name: String,
+    pub contents: String,
+    /// Whether the file is a script to be made executable.
+    pub executable: bool,
 }
 
 /// What became of one Proxmox key.
@@ -101,6 +127,12 @@ pub struct Ctx<'a> {
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
     /// One row per option of `args` (`args[0]`, …), listed after `args` by `explain`.
     args_rows: Vec<KeyOutcome>,
+    /// Files to write beside the XML.
+    pub files: Vec<SideFile>,
+    /// The drive that attaches Proxmox's cloud-init seed volume, if any (set by `disk::map`).
+    pub cloudinit_seed: Option<String>,
+    /// The seed rebuilt under `--regenerate-cloudinit`, to be written with the XML.
+    pub seed: Option<cloudinit::Seed>,
 }
 
 impl<'a> Ctx<'a> {
@@ -114,6 +146,9 @@ impl<'a> Ctx<'a> {
             boot: boot::boot_indices(vm),
             outcomes: BTreeMap::new(),
             args_rows: Vec::new(),
+            files: Vec::new(),
+            cloudinit_seed: None,
+            seed: None,
         }
     }
 
@@ -177,6 +212,8 @@ pub struct Mapped {
     pub domain: Domain,
     pub notes: Vec<Note>,
     pub outcomes: Vec<KeyOutcome>,
+    pub files: Vec<SideFile>,
+    pub seed: Option<cloudinit::Seed>,
 }
 
 /// Translates a checked VM. Errors are notes of severity error (e.g. a combination libvirt cannot
@@ -184,6 +221,9 @@ pub struct Mapped {
 pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> {
     let mut ctx = Ctx::new(vm, opts);
     let mut domain = Domain::default();
+    for note in &opts.cluster.notes {
+        ctx.note(note.clone());
+    }
 
     // The machine decides the bus layout every device family places its devices on.
     machine::map(&mut ctx, &mut domain);
@@ -253,7 +293,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
             outcomes.append(&mut ctx.args_rows);
         }
     }
-    Ok(Mapped { domain, notes: ctx.notes, outcomes })
+    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files, seed: ctx.seed })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {

@@ -8,9 +8,10 @@
 use crate::libvirt::{
     Domain, DomainInterface, DomainInterfaceBandwidth, DomainInterfaceBandwidthParams, DomainInterfaceDriver,
     DomainInterfaceLink, DomainInterfaceMac, DomainInterfaceModel, DomainInterfaceMtu, DomainInterfaceSource,
-    DomainInterfaceTarget, DomainInterfaceVlan, DomainInterfaceVlanTag,
+    DomainInterfaceTarget,
 };
 use crate::map::pci::PciDevice;
+use crate::map::vlan::Vlans;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
@@ -18,6 +19,8 @@ use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
+    let mut vlans = Vlans::default();
+    let mut firewalled: Vec<String> = Vec::new();
     for (index, entry) in vm.indexed("net") {
         let Some(props) = entry.props() else {
             continue;
@@ -53,8 +56,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
                 // scripts often match it.
                 iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
-                vlan(ctx, &key, &net, props, bridge, &target, &mut iface);
-                if net.firewall {
+                vlans.nic(ctx, &key, &net, props, bridge, &target, &mut iface);
+                if net.firewall && ctx.opts.cluster.vm_fw.contains_key(&vm.vmid) {
+                    firewalled.push(key.clone());
+                } else if net.firewall {
                     ctx.note_on(
                         &key,
                         Note::warning(code::NET_FIREWALL, "the Proxmox firewall cannot be expressed in libvirt")
@@ -165,6 +170,61 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.devices.interfaces.push(iface);
         ctx.mapped(&key, "devices/interface");
     }
+    vlans.finish(ctx, &domain.name);
+    firewall(ctx, domain, &firewalled);
+}
+
+/// NICs with `firewall=1` of a VM whose `firewall/<vmid>.fw` was read: the rules become the
+/// nwfilter `pve-vm-<vmid>`, written beside the XML, which each of these NICs references.
+fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
+    let Some(first) = keys.first() else { return };
+    let vmid = ctx.vm.vmid;
+    let cluster = &ctx.opts.cluster;
+    let Some(vm_fw) = cluster.vm_fw.get(&vmid) else { return };
+    match crate::map::nwfilter::build(vmid, vm_fw, cluster.cluster_fw.as_ref()) {
+        Err(why) => {
+            for key in keys {
+                ctx.note_on(
+                    key,
+                    Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter"))
+                        .help("enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does"),
+                );
+            }
+        }
+        Ok(filter) => {
+            let file = format!("{vmid}.nwfilter.xml");
+            for iface in domain.devices.interfaces.iter_mut() {
+                let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
+                if keys.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
+                    iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: filter.name.clone() });
+                }
+            }
+            ctx.note_on(
+                first,
+                Note::advice(
+                    code::FIREWALL_NWFILTER,
+                    format!(
+                        "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
+                        filter.rules,
+                        filter.name,
+                        keys.join(", ")
+                    ),
+                )
+                .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+            );
+            for (from, line, text, why) in &filter.dropped {
+                ctx.note_on(
+                    first,
+                    Note::warning(
+                        code::FIREWALL_RULE_DROPPED,
+                        format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
+                    )
+                    .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
+                );
+            }
+            ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });
+        }
+    }
 }
 
 /// The libvirt model name. libvirt 9.0 passes model names it does not know to QEMU as the device
@@ -186,67 +246,6 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
         return "ne2k_pci".to_owned();
     }
     net.model.clone()
-}
-
-/// `tag`/`trunks` (docs/mapping.md#network): libvirt only applies VLANs on Open vSwitch ports; on a
-/// Linux bridge the domain fails to start ("vlan tag not supported for this connection type").
-fn vlan(
-    ctx: &mut Ctx,
-    key: &str,
-    net: &Net,
-    props: &crate::pve::props::Props,
-    bridge: &str,
-    target: &str,
-    iface: &mut DomainInterface,
-) {
-    if net.tag.is_none() && net.trunks.is_empty() {
-        return;
-    }
-    let span = props.get("tag").or_else(|| props.get("trunks")).map_or(props.span, |p| p.span());
-    // `--map-bridge vmbr0=vmbr0v20` picked a per-VLAN bridge, as Proxmox itself creates on a bridge
-    // that is not VLAN-aware: the bridge does the tagging, so the port must stay untagged.
-    if let Some(tag) = net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) {
-        if net.trunks.is_empty() {
-            ctx.note_on(
-                key,
-                Note::advice(code::VLAN_PER_VLAN_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
-                    .at(span)
-                    .label("tag")
-                    .help(format!(
-                        "{target} must be the bridge of VLAN {tag} on the target (as Proxmox's {bridge}v{tag})"
-                    )),
-            );
-            return;
-        }
-    }
-    let mut tags = Vec::new();
-    if let Some(tag) = net.tag {
-        tags.push(DomainInterfaceVlanTag { id: tag, native_mode: (!net.trunks.is_empty()).then_some("untagged") });
-    }
-    tags.extend(
-        net.trunks.iter().filter(|t| Some(**t) != net.tag).map(|&id| DomainInterfaceVlanTag { id, native_mode: None }),
-    );
-    if tags.is_empty() {
-        return;
-    }
-    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes"), tags });
-    let what = match net.tag {
-        Some(tag) => format!("VLAN tag {tag}"),
-        None => "VLAN trunks".to_owned(),
-    };
-    ctx.note_on(
-        key,
-        Note::warning(
-            code::VLAN_ON_LINUX_BRIDGE,
-            format!("{what}: libvirt applies VLANs only on Open vSwitch bridges; on a Linux bridge the domain will not start"),
-        )
-        .at(span)
-        .label("VLAN")
-        .help(format!(
-            "on Open vSwitch add `<virtualport type='openvswitch'/>`; on a Linux bridge remove `<vlan>` and attach to a per-VLAN bridge instead (e.g. --map-bridge {bridge}={bridge}v{})",
-            net.tag.unwrap_or(net.trunks.first().copied().unwrap_or(1))
-        )),
-    );
 }
 
 fn ignored(ctx: &mut Ctx, key: &str, span: crate::report::Span, opt: &str, why: &str) {

@@ -144,6 +144,29 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             (false, true, Some(x)) => Some(usb_address(x, None)),
             _ => None,
         };
+        let mut usb = usb;
+        if let Some(mapping) = usb.mapping.clone().filter(|_| !ctx.opts.cluster.usb.is_empty()) {
+            match resolve_mapping(ctx, &mapping) {
+                Ok((host, note)) => {
+                    ctx.note_on(&key, note.at(props.span_of("mapping")).label("cluster mapping"));
+                    usb.host = Some(host);
+                    usb.mapping = None;
+                }
+                Err(why) => {
+                    ctx.note_on(
+                        &key,
+                        Note::warning(
+                            code::USB_MAPPING,
+                            format!("the USB resource mapping '{mapping}' {why}; the device was left out"),
+                        )
+                        .at(props.span_of("mapping"))
+                        .label("cluster mapping")
+                        .help("fix mapping/usb.cfg or --pve-node, or write `host=<vendor:product>` instead"),
+                    );
+                    continue;
+                }
+            }
+        }
         if let Some(mapping) = &usb.mapping {
             ctx.note_on(
                 &key,
@@ -215,4 +238,27 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if vm.get("tablet").is_some() {
         ctx.mapped("tablet", "devices/input");
     }
+}
+
+/// `usbN: mapping=NAME` through `mapping/usb.cfg` (pve-guest-common `PVE/Mapping/USB.pm`): this
+/// node's entry gives `id=vendor:product` and perhaps `path=bus-port`; libvirt selects by
+/// vendor/product only, so the id is used, as Proxmox does when no path is given.
+fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(UsbHost, Note), String> {
+    let cluster = &ctx.opts.cluster;
+    let m = cluster.usb.get(name).ok_or("is not in mapping/usb.cfg")?;
+    let (entries, node_note) = cluster.node_entries(m)?;
+    let entry = entries[0];
+    let id = entry.get("id").ok_or("has no id for this node")?;
+    let host = UsbHost::parse(id).filter(|h| matches!(h, UsbHost::VendorProduct { .. }));
+    let host = host.ok_or_else(|| format!("has id '{id}', which is not vendor:product"))?;
+    let node = entry.get("node").map_or("?", String::as_str);
+    let mut msg = format!("USB mapping '{name}' is device {id} on node {node} (mapping/usb.cfg)");
+    if let Some(path) = entry.get("path") {
+        msg.push_str(&format!("; its port {path} cannot be expressed in libvirt, so the device is selected by id"));
+    }
+    let mut note = Note::advice(code::MAPPING_RESOLVED, msg);
+    if let Some(n) = node_note {
+        note = note.help(n);
+    }
+    Ok((host, note))
 }

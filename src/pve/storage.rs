@@ -171,6 +171,13 @@ impl StorageConfig {
                     StorageType::LvmThin,
                     &[("thinpool", "data"), ("vgname", "pve"), ("content", "rootdir,images")],
                 ),
+                // What the installer writes instead of local-lvm on a ZFS root (pve-installer
+                // `Proxmox/Install.pm`: `zfspool: local-zfs`, `pool rpool/data`, `sparse`).
+                Storage::new(
+                    "local-zfs",
+                    StorageType::ZfsPool,
+                    &[("pool", "rpool/data"), ("content", "images,rootdir"), ("sparse", "1")],
+                ),
             ],
             skipped: Vec::new(),
             notes: Vec::new(),
@@ -822,6 +829,8 @@ mod tests {
         let v = resolve(&cfg, "local-lvm:vm-100-disk-0").unwrap();
         assert_eq!(v.source, Source::Block("/dev/pve/vm-100-disk-0".into()));
         assert!(resolve(&cfg, "local:100/vm-100-disk-0.qcow2").is_err(), "fresh local has no images");
+        let v = resolve(&cfg, "local-zfs:vm-100-disk-0").unwrap();
+        assert_eq!(v.source, Source::Block("/dev/zvol/rpool/data/vm-100-disk-0".into()));
     }
 
     #[test]

@@ -288,9 +288,6 @@ declare_codes! {
     NET_FIREWALL = "pve2virt::map::net_firewall", Warning,
         "the Proxmox firewall cannot be expressed in libvirt",
         "firewall=1 puts the NIC behind pve-firewall's rules, which live outside the VM config. Recreate them on the target (nwfilter, or nftables on the tap device).";
-    VLAN_ON_LINUX_BRIDGE = "pve2virt::map::vlan_on_linux_bridge", Warning,
-        "a VLAN tag or trunk works only on an Open vSwitch bridge in libvirt",
-        "Proxmox tags on VLAN-aware Linux bridges too; libvirt refuses to start a domain with <vlan> on a Linux bridge. On Open vSwitch add <virtualport type='openvswitch'/>; otherwise use a per-VLAN bridge (--map-bridge vmbr0=vmbr0v20).";
     NET_HOST_TUNNEL = "pve2virt::map::net_host_tunnel", Warning,
         "`host-tunnel=1` (virtio-net tunnel offload) is not available",
         "QEMU 7.2 has no tunnel offload; the NIC works without it.";
@@ -479,6 +476,53 @@ declare_codes! {
     DISK_NO_MEDIUM = "pve2virt::map::disk_no_medium", Warning,
         "a disk with file `none` has no medium and was left out",
         "Only CD-ROM drives can be empty. Add media=cdrom for an empty CD-ROM drive.";
+    // VLANs on Linux bridges (docs/vlan.md).
+    VLAN_BRIDGE_PER_VLAN = "pve2virt::map::vlan_bridge_per_vlan", Advice,
+        "a VLAN-tagged NIC attaches to a per-VLAN bridge (Proxmox's vmbr0v20 naming)",
+        "--vlan-mode bridge-per-vlan (the default): the bridge does the tagging, as Proxmox's non-VLAN-aware bridges do. The note lists the bridges the target needs.";
+    VLAN_BRIDGE_NAME_TOO_LONG = "pve2virt::map::vlan_bridge_name_too_long", Warning,
+        "a per-VLAN bridge name is longer than Linux allows (15 characters)",
+        "Map the NIC to a shorter bridge with --map-bridge, or use --vlan-mode hook.";
+    VLAN_TRUNKS_DROPPED = "pve2virt::map::vlan_trunks_dropped", Warning,
+        "VLAN trunks cannot be carried by a per-VLAN bridge and were left out",
+        "A per-VLAN bridge carries one VLAN untagged. Use --vlan-mode hook (VLAN-aware Linux bridge) or ovs to keep trunks.";
+    VLAN_HOOK = "pve2virt::map::vlan_hook", Advice,
+        "the NIC's VLANs are set by a libvirt hook written beside the XML",
+        "Install the <vmid>.qemu-hook fragment into /etc/libvirt/hooks/qemu on the target; the bridge must be VLAN-aware (vlan_filtering 1). See docs/vlan.md.";
+    VLAN_OPENVSWITCH = "pve2virt::map::vlan_openvswitch", Advice,
+        "VLANs on an Open vSwitch port (--vlan-mode ovs)",
+        "The target bridge must be an Open vSwitch bridge; on a Linux bridge the domain does not start with <vlan>.";
+    // The cluster's own files (--pve-root).
+    HOSTPCI_FUNCTIONS_FROM_SYSFS = "pve2virt::map::hostpci_functions_from_sysfs", Advice,
+        "all functions of a host PCI device were listed from the host's sysfs",
+        "One <hostdev> per function on one multifunction guest slot, as Proxmox passes them.";
+    CLUSTER_FILE = "pve2virt::cluster::file", Warning,
+        "a file of the Proxmox cluster (--pve-root) could not be read",
+        "Check the path and its permissions; what it would have resolved is reported on the keys that need it.";
+    MAPPING_RESOLVED = "pve2virt::map::mapping_resolved", Advice,
+        "a cluster resource mapping was resolved to this node's device or path",
+        "Proxmox's mapping/pci.cfg, usb.cfg and directory.cfg hold one entry per node; the one of the node chosen (--pve-node, or this host's name) was used.";
+    CPU_MODEL_FROM_CLUSTER = "pve2virt::map::cpu_model_from_cluster", Advice,
+        "a custom CPU model was read from the cluster's cpu-models.conf",
+        "Its reported model and flags became the domain's <cpu>.";
+    FIREWALL_NWFILTER = "pve2virt::map::firewall_nwfilter", Advice,
+        "the VM's firewall became a libvirt nwfilter",
+        "Define <vmid>.nwfilter.xml on the target (virsh nwfilter-define) before the domain; each NIC with firewall=1 references it.";
+    FIREWALL_RULE_DROPPED = "pve2virt::map::firewall_rule_dropped", Warning,
+        "a firewall rule has no nwfilter form and was left out",
+        "Review the rule (the note names its file and line) and add an equivalent by hand if it matters.";
+    CLOUDINIT_SEED_ATTACHED = "pve2virt::map::cloudinit_seed_attached", Advice,
+        "the cloud-init drive attaches Proxmox's own seed volume",
+        "The seed is as Proxmox last generated it, so the instance id and cloud-init's per-instance state carry over. Copy the volume with the disks (pve2virt plan lists it).";
+    CLOUDINIT_REGENERATED = "pve2virt::map::cloudinit_regenerated", Advice,
+        "the cloud-init seed was rebuilt from the ci* keys (--regenerate-cloudinit)",
+        "Built the way Proxmox's Cloudinit.pm builds it, with the same instance id.";
+    CLOUDINIT_NOT_REGENERATED = "pve2virt::map::cloudinit_not_regenerated", Warning,
+        "the cloud-init seed could not be rebuilt; Proxmox's own seed volume is attached",
+        "The note says why (a missing tool, a setting that cannot be rebuilt); the attached seed is the one Proxmox last generated.";
+    VIRTIOFS_CACHE = "pve2virt::map::virtiofs_cache", Advice,
+        "a virtio-fs cache mode was not carried",
+        "libvirt sets virtiofsd's cache through <binary><cache mode>; add it by hand if the mode matters.";
 }
 
 /// The entry of a code string, if it is registered.

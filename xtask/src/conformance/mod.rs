@@ -824,7 +824,7 @@ mod tests {
     #[test]
     fn notes_from_report_json() {
         let notes = parse_notes(
-            r#"[{"code":"pve2virt::map::vlan_on_linux_bridge","severity":"warning","key":"net0","message":"m"}]"#,
+            r#"[{"code":"pve2virt::map::vlan_trunks_dropped","severity":"warning","key":"net0","message":"m"}]"#,
         );
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].key, "net0");

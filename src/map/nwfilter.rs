@@ -1,0 +1,475 @@
+//! The VM's Proxmox firewall (`firewall/<vmid>.fw`, with `cluster.fw`'s aliases, IP sets and
+//! security groups) → one libvirt nwfilter, `pve-vm-<vmid>`, referenced by every NIC with
+//! `firewall=1` (docs/cluster.md).
+//!
+//! Proxmox runs the rules in order, first match wins, then the policy (pve-firewall
+//! `Firewall.pm` `ruleset_generate_vm_rules`, `ruleset_add_chain_policy`); nwfilter rules run in
+//! priority order, so each rule gets the next priority and the policies come last. Replies to
+//! accepted connections pass as with Proxmox's conntrack rule: nwfilter's rules are stateful by
+//! default (`statematch`). A Proxmox `IN` rule is about packets to the guest, nwfilter's
+//! `direction='in'` too; `-source` is the packet's source in both.
+
+use crate::pve::cluster::firewall::{FwFile, FwRule};
+
+/// The nwfilter document and what could not be carried.
+pub struct Filter {
+    pub name: String,
+    pub xml: String,
+    pub rules: usize,
+    /// `(file, line, rule text, why)` of rules left out.
+    pub dropped: Vec<(String, usize, String, String)>,
+}
+
+/// Proxmox's macros (pve-firewall `Firewall.pm` `$pve_fw_macros`), the common ones: each is a
+/// list of (protocol, destination port).
+fn macro_entries(name: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "ssh" => &[("tcp", "22")],
+        "http" => &[("tcp", "80")],
+        "https" => &[("tcp", "443")],
+        "web" => &[("tcp", "80"), ("tcp", "443")],
+        "dns" => &[("udp", "53"), ("tcp", "53")],
+        "ping" => &[("icmp", "echo-request")],
+        "rdp" => &[("tcp", "3389")],
+        "smtp" => &[("tcp", "25")],
+        "smtps" => &[("tcp", "465")],
+        "submission" => &[("tcp", "587")],
+        "imap" => &[("tcp", "143")],
+        "imaps" => &[("tcp", "993")],
+        "pop3" => &[("tcp", "110")],
+        "pop3s" => &[("tcp", "995")],
+        "mysql" => &[("tcp", "3306")],
+        "postgresql" => &[("tcp", "5432")],
+        "ntp" => &[("udp", "123")],
+        "telnet" => &[("tcp", "23")],
+        "ftp" => &[("tcp", "21")],
+        "vnc" => &[("tcp", "5900:5999")],
+        "snmp" => &[("udp", "161:162"), ("tcp", "161")],
+        _ => return None,
+    })
+}
+
+/// ICMP type names pve-firewall accepts for `-icmp-type`, the common ones.
+fn icmp_type(name: &str) -> Option<u8> {
+    if let Ok(n) = name.parse() {
+        return Some(n);
+    }
+    Some(match name {
+        "echo-reply" => 0,
+        "destination-unreachable" => 3,
+        "redirect" => 5,
+        "echo-request" => 8,
+        "time-exceeded" => 11,
+        _ => return None,
+    })
+}
+
+/// An address of a rule: v6 or not, and its nwfilter attributes for `src` or `dst`.
+#[derive(Clone)]
+struct Addr {
+    v6: bool,
+    /// `(ipaddr, mask)` or `(from, to)` with `range`.
+    a: String,
+    b: String,
+    range: bool,
+}
+
+impl Addr {
+    fn parse(s: &str) -> Option<Addr> {
+        if let Some((from, to)) = s.split_once('-') {
+            let v6 = from.contains(':');
+            return Some(Addr { v6, a: from.to_owned(), b: to.to_owned(), range: true });
+        }
+        let (ip, mask) = s.split_once('/').map_or((s, None), |(i, m)| (i, Some(m)));
+        let v6 = ip.contains(':');
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            return None;
+        }
+        let mask = mask.map_or(if v6 { "128" } else { "32" }.to_owned(), str::to_owned);
+        Some(Addr { v6, a: ip.to_owned(), b: mask, range: false })
+    }
+
+    fn attrs(&self, side: &str) -> String {
+        if self.range {
+            format!(" {side}ipfrom='{}' {side}ipto='{}'", esc(&self.a), esc(&self.b))
+        } else {
+            format!(" {side}ipaddr='{}' {side}ipmask='{}'", esc(&self.a), esc(&self.b))
+        }
+    }
+}
+
+struct Scope<'a> {
+    vm: &'a FwFile,
+    cluster: Option<&'a FwFile>,
+}
+
+impl Scope<'_> {
+    /// `-source`/`-dest`: a list of addresses, CIDRs, ranges, aliases (`name`, `dc/name`,
+    /// `guest/name`) or one IP set (`+name`, `+dc/name`, `+guest/name`). Negated IP set entries
+    /// (`!addr`) are reported: nwfilter has no "except".
+    fn addresses(&self, value: &str) -> Result<Vec<Addr>, String> {
+        let lookup = |name: &str, vm: bool, dc: bool| -> Option<String> {
+            let n = name.to_ascii_lowercase();
+            vm.then(|| self.vm.aliases.get(&n).cloned())
+                .flatten()
+                .or_else(|| dc.then(|| self.cluster.and_then(|c| c.aliases.get(&n).cloned())).flatten())
+        };
+        let scoped = |name: &str| -> (String, bool, bool) {
+            if let Some(n) = name.strip_prefix("dc/") {
+                (n.to_owned(), false, true)
+            } else if let Some(n) = name.strip_prefix("guest/") {
+                (n.to_owned(), true, false)
+            } else {
+                (name.to_owned(), true, true)
+            }
+        };
+        if let Some(set) = value.strip_prefix('+') {
+            let (name, vm, dc) = scoped(set);
+            let n = name.to_ascii_lowercase();
+            let entries = vm
+                .then(|| self.vm.ipsets.get(&n))
+                .flatten()
+                .or_else(|| dc.then(|| self.cluster.and_then(|c| c.ipsets.get(&n))).flatten())
+                .ok_or_else(|| format!("IP set '{set}' is not defined"))?;
+            if entries.iter().any(|(neg, _)| *neg) {
+                return Err(format!("IP set '{set}' has negated entries (!addr), which nwfilter cannot express"));
+            }
+            let mut out = Vec::new();
+            for (_, e) in entries {
+                out.extend(self.addresses(e)?);
+            }
+            if out.is_empty() {
+                return Err(format!("IP set '{set}' is empty"));
+            }
+            return Ok(out);
+        }
+        let mut out = Vec::new();
+        for part in value.split(',').filter(|p| !p.is_empty()) {
+            if let Some(a) = Addr::parse(part) {
+                out.push(a);
+                continue;
+            }
+            let (name, vm, dc) = scoped(part);
+            let cidr = lookup(&name, vm, dc).ok_or_else(|| format!("alias '{part}' is not defined"))?;
+            out.push(Addr::parse(&cidr).ok_or_else(|| format!("alias '{part}' is '{cidr}', not an address"))?);
+        }
+        Ok(out)
+    }
+}
+
+/// `22`, `80:443`, `22,80,8000:8100` → `(start, end)` pairs; service names of common ports.
+fn ports(value: &str) -> Result<Vec<(u16, Option<u16>)>, String> {
+    let named = |s: &str| -> Option<u16> {
+        s.parse().ok().or(match s {
+            "ssh" => Some(22),
+            "http" => Some(80),
+            "https" => Some(443),
+            "domain" => Some(53),
+            _ => None,
+        })
+    };
+    value
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once(':') {
+            Some((a, b)) => Ok((named(a).ok_or(p)?, Some(named(b).ok_or(p)?))),
+            None => Ok((named(p).ok_or(p)?, None)),
+        })
+        .collect::<Result<_, &str>>()
+        .map_err(|p| format!("port '{p}' is not a number or a known service name"))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('\'', "&apos;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Builds the filter; `None` when the firewall is off for this VM (as Proxmox: `enable: 1` is
+/// needed in both cluster.fw and the VM's file), with the reason.
+pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter, String> {
+    if cluster.and_then(|c| c.option("enable")) != Some("1") {
+        return Err(
+            "the cluster firewall is off (firewall/cluster.fw has no `enable: 1`), so Proxmox applies no rules".into(),
+        );
+    }
+    if vm.option("enable") != Some("1") {
+        return Err(format!(
+            "the VM's firewall is off (firewall/{vmid}.fw has no `enable: 1`), so Proxmox applies no rules"
+        ));
+    }
+    let scope = Scope { vm, cluster };
+    let name = format!("pve-vm-{vmid}");
+    let mut body = String::new();
+    let mut dropped = Vec::new();
+    let mut priority = 100;
+    let mut count = 0;
+    // MAC spoofing protection is on unless `macfilter: 0` (pve-firewall VM option, default 1):
+    // frames from the guest with another source MAC are dropped. Written out rather than as a
+    // reference to libvirt's `no-mac-spoofing`, which is not installed everywhere (Debian ships
+    // it in libvirt-daemon-config-nwfilter); `$MAC` is the NIC's address, set by libvirt.
+    if vm.option("macfilter") != Some("0") {
+        body.push_str("  <rule action='drop' direction='out' priority='-500'>\n    <mac match='no' srcmacaddr='$MAC'/>\n  </rule>\n");
+    }
+    // Proxmox accepts packets of established connections before any rule (pve-firewall's
+    // `-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` at the head of each chain); libvirt
+    // mirrors drop rules into both directions, so without this a DROP rule or policy would also
+    // cut the replies to the guest's own connections. libvirt's schema allows `state` on IPv4
+    // elements only (nwfilter.rng `common-ip-attributes-p2`), so IPv6 replies rely on the
+    // policies' own state matching.
+    body.push_str("  <rule action='accept' direction='inout' priority='-400'>\n    <all state='ESTABLISHED,RELATED'/>\n  </rule>\n");
+    if vm.option("dhcp") == Some("1") {
+        body.push_str("  <rule action='accept' direction='in' priority='90'>\n    <udp srcportstart='67' dstportstart='68'/>\n  </rule>\n");
+        body.push_str("  <rule action='accept' direction='in' priority='90'>\n    <udp-ipv6 srcportstart='547' dstportstart='546'/>\n  </rule>\n");
+    }
+    if vm.option("ndp") == Some("1") {
+        for dir in ["in", "out"] {
+            for t in 133..=136 {
+                body.push_str(&format!(
+                    "  <rule action='accept' direction='{dir}' priority='90'>\n    <icmpv6 type='{t}'/>\n  </rule>\n"
+                ));
+            }
+        }
+    }
+    let file = format!("firewall/{vmid}.fw");
+    let mut expanded: Vec<(String, FwRule)> = Vec::new();
+    for rule in vm.rules.iter().filter(|r| r.enabled) {
+        if rule.direction == "GROUP" {
+            let group = rule.action.to_ascii_lowercase();
+            match cluster.and_then(|c| c.groups.get(&group)) {
+                Some(rules) if rule.opt("i").is_none() => expanded
+                    .extend(rules.iter().filter(|r| r.enabled).map(|r| ("firewall/cluster.fw".to_owned(), r.clone()))),
+                Some(_) => dropped.push((
+                    file.clone(),
+                    rule.line,
+                    rule.text.clone(),
+                    "rules for one NIC (-i) need a filter per NIC, which is not written".into(),
+                )),
+                None => dropped.push((
+                    file.clone(),
+                    rule.line,
+                    rule.text.clone(),
+                    format!("security group '{}' is not in cluster.fw", rule.action),
+                )),
+            }
+        } else {
+            expanded.push((file.clone(), rule.clone()));
+        }
+    }
+    for (from, rule) in expanded {
+        match rule_xml(&scope, &rule, &mut priority) {
+            Ok(xml) => {
+                body.push_str(&xml);
+                count += 1;
+            }
+            Err(why) => dropped.push((from, rule.line, rule.text.clone(), why)),
+        }
+    }
+    let policy = |p: Option<&str>, default: &str| match p.unwrap_or(default).to_ascii_uppercase().as_str() {
+        "ACCEPT" => "accept",
+        "REJECT" => "reject",
+        _ => "drop",
+    };
+    // Accepting policies first: libvirt writes a drop-all rule into both directions' chains, where
+    // it would otherwise shadow the other direction's accept-all.
+    let mut policies =
+        [("in", policy(vm.option("policy_in"), "DROP")), ("out", policy(vm.option("policy_out"), "ACCEPT"))];
+    policies.sort_by_key(|(_, action)| *action != "accept");
+    for (dir, action) in policies {
+        for proto in ["all", "all-ipv6"] {
+            body.push_str(&format!(
+                "  <rule action='{action}' direction='{dir}' priority='900'>\n    <{proto}/>\n  </rule>\n"
+            ));
+        }
+    }
+    let xml = format!("<filter name='{name}' chain='root'>\n{body}</filter>\n");
+    Ok(Filter { name, xml, rules: count, dropped })
+}
+
+/// One Proxmox rule → nwfilter `<rule>` elements (one per protocol × port range × address).
+fn rule_xml(scope: &Scope, rule: &FwRule, priority: &mut i32) -> Result<String, String> {
+    let direction = match rule.direction.as_str() {
+        "IN" => "in",
+        "OUT" => "out",
+        other => return Err(format!("direction '{other}' is not IN or OUT")),
+    };
+    let action = match rule.action.as_str() {
+        "ACCEPT" => "accept",
+        "DROP" => "drop",
+        "REJECT" => "reject",
+        other => return Err(format!("action '{other}' is not ACCEPT, DROP or REJECT")),
+    };
+    for (name, _) in &rule.opts {
+        match name.as_str() {
+            "source" | "dest" | "p" | "dport" | "sport" | "icmp-type" | "log" => {}
+            "i" | "iface" => return Err("rules for one NIC (-i) need a filter per NIC, which is not written".into()),
+            other => return Err(format!("option -{other} is not translated")),
+        }
+    }
+    // (protocol, dport, sport) triples.
+    let mut protos: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    if let Some(m) = &rule.macro_name {
+        let entries = macro_entries(m).ok_or_else(|| format!("macro '{m}' is not translated"))?;
+        for (p, port) in entries {
+            if *p == "icmp" {
+                protos.push(("icmp".into(), None, Some(format!("icmp:{port}"))));
+            } else {
+                protos.push(((*p).into(), Some((*port).into()), None));
+            }
+        }
+    } else {
+        let p = rule.opt("p").map(str::to_ascii_lowercase);
+        protos.push((
+            p.unwrap_or_default(),
+            rule.opt("dport").map(str::to_owned),
+            rule.opt("sport").map(str::to_owned),
+        ));
+    }
+    let src = rule.opt("source").map(|v| scope.addresses(v)).transpose()?;
+    let dst = rule.opt("dest").map(|v| scope.addresses(v)).transpose()?;
+    let mut out = String::new();
+    for (proto, dport, sport) in protos {
+        let (v4, v6, family) = match proto.as_str() {
+            "tcp" | "6" => ("tcp", "tcp-ipv6", true),
+            "udp" | "17" => ("udp", "udp-ipv6", true),
+            "icmp" | "1" => ("icmp", "", false),
+            "icmpv6" | "ipv6-icmp" | "58" => ("", "icmpv6", false),
+            "" => ("all", "all-ipv6", false),
+            other => {
+                return Err(format!(
+                    "protocol '{other}' is not translated (nwfilter rules here cover tcp, udp, icmp, icmpv6, all)"
+                ))
+            }
+        };
+        if !family
+            && (dport.is_some() || sport.is_some())
+            && !proto.starts_with("icmp")
+            && sport.as_deref().is_none_or(|s| !s.starts_with("icmp:"))
+        {
+            return Err("ports need -p tcp or -p udp".into());
+        }
+        let mut extra: Vec<String> = vec![String::new()];
+        if family {
+            let d = dport.as_deref().map(ports).transpose()?;
+            let s = sport.as_deref().map(ports).transpose()?;
+            let d: Vec<Option<(u16, Option<u16>)>> = d.map_or(vec![None], |v| v.into_iter().map(Some).collect());
+            let s: Vec<Option<(u16, Option<u16>)>> = s.map_or(vec![None], |v| v.into_iter().map(Some).collect());
+            extra = Vec::new();
+            for dp in &d {
+                for sp in &s {
+                    let mut a = String::new();
+                    if let Some((lo, hi)) = sp {
+                        a.push_str(&format!(" srcportstart='{lo}'"));
+                        if let Some(hi) = hi {
+                            a.push_str(&format!(" srcportend='{hi}'"));
+                        }
+                    }
+                    if let Some((lo, hi)) = dp {
+                        a.push_str(&format!(" dstportstart='{lo}'"));
+                        if let Some(hi) = hi {
+                            a.push_str(&format!(" dstportend='{hi}'"));
+                        }
+                    }
+                    extra.push(a);
+                }
+            }
+        } else if proto.starts_with("icmp") || proto == "1" || proto == "58" {
+            let t = sport.as_deref().and_then(|s| s.strip_prefix("icmp:")).or(rule.opt("icmp-type"));
+            if let Some(t) = t {
+                let n = icmp_type(t).ok_or_else(|| format!("ICMP type '{t}' is not translated"))?;
+                extra = vec![format!(" type='{n}'")];
+            }
+        }
+        // Addresses decide the family; without any, the rule is for both (Proxmox writes it to
+        // iptables and ip6tables).
+        let pairs: Vec<(Option<&Addr>, Option<&Addr>)> = match (&src, &dst) {
+            (None, None) => vec![(None, None)],
+            (Some(s), None) => s.iter().map(|a| (Some(a), None)).collect(),
+            (None, Some(d)) => d.iter().map(|a| (None, Some(a))).collect(),
+            (Some(s), Some(d)) => s.iter().flat_map(|a| d.iter().map(move |b| (Some(a), Some(b)))).collect(),
+        };
+        for (s, d) in pairs {
+            let v6s = s.map(|a| a.v6).or(d.map(|a| a.v6));
+            if let (Some(a), Some(b)) = (s, d) {
+                if a.v6 != b.v6 {
+                    continue;
+                }
+            }
+            let elements: Vec<&str> = match v6s {
+                Some(true) => vec![v6],
+                Some(false) => vec![v4],
+                None => vec![v4, v6],
+            };
+            for element in elements.into_iter().filter(|e| !e.is_empty()) {
+                for e in &extra {
+                    let mut attrs = String::new();
+                    if let Some(a) = s {
+                        attrs.push_str(&a.attrs("src"));
+                    }
+                    if let Some(a) = d {
+                        attrs.push_str(&a.attrs("dst"));
+                    }
+                    attrs.push_str(e);
+                    out.push_str(&format!(
+                        "  <rule action='{action}' direction='{direction}' priority='{priority}'>\n    <{element}{attrs}/>\n  </rule>\n"
+                    ));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("the rule matches no address family (IPv4 source with IPv6 destination?)".into());
+    }
+    *priority = (*priority + 1).min(899);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(vm: &str, cluster: &str) -> Result<Filter, String> {
+        build(100, &FwFile::parse(vm), Some(&FwFile::parse(cluster)))
+    }
+
+    #[test]
+    fn off_unless_enabled_twice() {
+        assert!(filter("[OPTIONS]\nenable: 1\n", "[OPTIONS]\nenable: 0\n").is_err());
+        assert!(filter("[RULES]\nIN ACCEPT -p tcp -dport 22\n", "[OPTIONS]\nenable: 1\n").is_err());
+    }
+
+    #[test]
+    fn rules_in_order_then_policy() {
+        let f = filter(
+            "[OPTIONS]\nenable: 1\npolicy_in: DROP\n[ALIASES]\nadmin 192.168.1.10\n[IPSET web]\n10.1.0.0/16\n2001:db8::/32\n[RULES]\nIN SSH(ACCEPT) -source admin\nIN ACCEPT -p tcp -dport 80,8000:8080 -source +web\nIN DROP -p gre\n|IN ACCEPT -p udp\nIN ACCEPT -p icmp -icmp-type echo-request\nGROUP base\n",
+            "[OPTIONS]\nenable: 1\n[group base]\nOUT REJECT -dest dc/lan -p tcp -dport 25\n[ALIASES]\nlan 10.0.0.0/8\n",
+        )
+        .unwrap();
+        let x = &f.xml;
+        assert!(x.starts_with("<filter name='pve-vm-100' chain='root'>\n  <rule action='drop' direction='out' priority='-500'>\n    <mac match='no' srcmacaddr='$MAC'/>\n"), "{x}");
+        assert!(x.contains("<rule action='accept' direction='in' priority='100'>\n    <tcp srcipaddr='192.168.1.10' srcipmask='32' dstportstart='22'/>"), "{x}");
+        assert!(x.contains("<tcp srcipaddr='10.1.0.0' srcipmask='16' dstportstart='8000' dstportend='8080'/>"), "{x}");
+        assert!(x.contains("<tcp-ipv6 srcipaddr='2001:db8::' srcipmask='32' dstportstart='80'/>"), "{x}");
+        assert!(x.contains("<icmp type='8'/>"), "{x}");
+        assert!(x.contains("<rule action='reject' direction='out' priority='103'>\n    <tcp dstipaddr='10.0.0.0' dstipmask='8' dstportstart='25'/>"), "{x}");
+        // The accepting policy comes before the dropping one (libvirt mirrors drop-all rules).
+        let accept = x.find("<rule action='accept' direction='out' priority='900'>").unwrap();
+        assert!(accept < x.find("<rule action='drop' direction='in' priority='900'>").unwrap(), "{x}");
+        assert!(
+            x.ends_with("<rule action='drop' direction='in' priority='900'>\n    <all-ipv6/>\n  </rule>\n</filter>\n"),
+            "{x}"
+        );
+        assert_eq!(f.rules, 4);
+        assert_eq!(f.dropped.len(), 1, "{:?}", f.dropped);
+        assert!(f.dropped[0].3.contains("gre"));
+    }
+
+    #[test]
+    fn negated_ipset_is_reported() {
+        let f = filter(
+            "[OPTIONS]\nenable: 1\n[IPSET x]\n10.0.0.0/8\n!10.0.0.1\n[RULES]\nIN ACCEPT -source +x\n",
+            "[OPTIONS]\nenable: 1\n",
+        )
+        .unwrap();
+        assert_eq!(f.rules, 0);
+        assert!(f.dropped[0].3.contains("negated"));
+    }
+}

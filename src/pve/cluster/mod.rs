@@ -1,0 +1,178 @@
+//! The cluster's own files under `/etc/pve` (`--pve-root`) that a VM config refers to: device and
+//! directory mappings, custom CPU models, the firewall. Read once, before any VM is translated;
+//! a missing file is simply absent, one that cannot be read gives a note (docs/cluster.md).
+
+pub mod args;
+pub mod cpu_models;
+pub mod firewall;
+pub mod mapping;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::report::{code, Note};
+
+pub use cpu_models::CpuModel;
+pub use mapping::{Mapping, MappingKind};
+
+/// What the cluster's files say, as far as pve2virt uses them.
+#[derive(Debug, Clone, Default)]
+pub struct Cluster {
+    /// Where the files were read from; `None`: no cluster files (the library default).
+    pub root: Option<PathBuf>,
+    /// Whether the root is a directory (a Proxmox node, or a copy of its /etc/pve).
+    pub present: bool,
+    /// `--pve-node`, else this host's name.
+    pub node: Option<String>,
+    /// Whether `node` was given (`--pve-node`) rather than taken from the host name.
+    pub node_given: bool,
+    /// `mapping/pci.cfg`, `mapping/usb.cfg`, `mapping/directory.cfg`, by mapping id.
+    pub pci: BTreeMap<String, Mapping>,
+    pub usb: BTreeMap<String, Mapping>,
+    pub dir: BTreeMap<String, Mapping>,
+    /// `virtual-guest/cpu-models.conf`, by model name (without `custom-`).
+    pub cpu_models: BTreeMap<String, CpuModel>,
+    /// `firewall/cluster.fw`.
+    pub cluster_fw: Option<firewall::FwFile>,
+    /// `firewall/<vmid>.fw`.
+    pub vm_fw: BTreeMap<u32, firewall::FwFile>,
+    /// Problems reading the files, reported with every conversion.
+    pub notes: Vec<Note>,
+}
+
+impl Cluster {
+    pub fn load(root: &Path, node: Option<&str>) -> Cluster {
+        let mut c = Cluster { root: Some(root.to_owned()), ..Default::default() };
+        c.node_given = node.is_some();
+        c.present = root.is_dir();
+        c.node = node.map(str::to_owned).or_else(host_name);
+        if let Some(text) = c.read("mapping/pci.cfg") {
+            c.pci = mapping::parse(&text, MappingKind::Pci);
+        }
+        if let Some(text) = c.read("mapping/usb.cfg") {
+            c.usb = mapping::parse(&text, MappingKind::Usb);
+        }
+        // Proxmox's file is directory.cfg (PVE/Mapping/Dir.pm); dir.cfg is accepted too.
+        if let Some(text) = c.read("mapping/directory.cfg").or_else(|| c.read("mapping/dir.cfg")) {
+            c.dir = mapping::parse(&text, MappingKind::Dir);
+        }
+        if let Some(text) = c.read("virtual-guest/cpu-models.conf") {
+            c.cpu_models = cpu_models::parse(&text);
+        }
+        if let Some(text) = c.read("firewall/cluster.fw") {
+            c.cluster_fw = Some(firewall::FwFile::parse(&text));
+        }
+        let fw_dir = root.join("firewall");
+        if let Ok(entries) = std::fs::read_dir(&fw_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(vmid) = name.strip_suffix(".fw").and_then(|s| s.parse::<u32>().ok()) else { continue };
+                if let Some(text) = c.read(&format!("firewall/{name}")) {
+                    c.vm_fw.insert(vmid, firewall::FwFile::parse(&text));
+                }
+            }
+        }
+        c
+    }
+
+    /// A file under the root; `None` when it does not exist (a note when it exists but cannot be read).
+    fn read(&mut self, rel: &str) -> Option<String> {
+        let path = self.root.as_ref()?.join(rel);
+        match std::fs::read(&path) {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                self.notes.push(Note::warning(code::CLUSTER_FILE, format!("cannot read {}: {e}", path.display())));
+                None
+            }
+        }
+    }
+
+    /// The entries of mapping `m` for this node, and a note on how the node was chosen when it
+    /// was not certain. `Err`: why no entry applies.
+    pub fn node_entries<'m>(&self, m: &'m Mapping) -> Result<(Vec<&'m MapEntry>, Option<String>), String> {
+        let nodes: std::collections::BTreeSet<&str> =
+            m.maps.iter().filter_map(|e| e.get("node").map(String::as_str)).collect();
+        if let Some(node) = &self.node {
+            let here: Vec<_> = m.maps.iter().filter(|e| e.get("node") == Some(node)).collect();
+            if !here.is_empty() {
+                return Ok((here, None));
+            }
+            if self.node_given {
+                return Err(format!("has no entry for node '{node}' (it has: {})", join(&nodes)));
+            }
+        }
+        match nodes.len() {
+            0 => Err("has no `map` entry".into()),
+            1 => {
+                let only = nodes.iter().next().copied().unwrap_or_default();
+                let entries = m.maps.iter().filter(|e| e.get("node").map(String::as_str) == Some(only)).collect();
+                Ok((
+                    entries,
+                    Some(format!(
+                        "node '{only}' assumed: the only node of the mapping, and this host's name is not in it; pass --pve-node to choose"
+                    )),
+                ))
+            }
+            _ => Err(format!(
+                "is ambiguous: it has entries for nodes {} and this host's name is none of them; pass --pve-node NAME",
+                join(&nodes)
+            )),
+        }
+    }
+}
+
+fn join(nodes: &std::collections::BTreeSet<&str>) -> String {
+    nodes.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
+/// This host's short name, as Proxmox's `PVE::INotify::nodename` (the name up to the first dot).
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let short = name.trim().split('.').next()?.to_owned();
+    (!short.is_empty()).then_some(short)
+}
+
+/// One `map node=…,path=…` line of a mapping, as key → value.
+pub type MapEntry = BTreeMap<String, String>;
+
+/// A section of a section-config file: type (empty for the bare-id mapping files), id, properties.
+pub(crate) type Section = (String, String, Vec<(String, String)>);
+
+/// Proxmox's section-config files (PVE::SectionConfig): a header line (`type: id`, or the bare
+/// `id` of the mapping files), then indented `key value` lines; `#` comments. Returns
+/// `(type, id, properties)` with repeated keys kept in order.
+pub(crate) fn sections(text: &str) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(section) = out.last_mut() {
+                let t = line.trim();
+                let (k, v) = t.split_once([' ', '\t']).unwrap_or((t, ""));
+                section.2.push((k.to_owned(), v.trim().to_owned()));
+            }
+        } else {
+            let t = line.trim();
+            let (kind, id) = match t.split_once(':') {
+                Some((k, id)) => (k.trim().to_owned(), id.trim().to_owned()),
+                None => (String::new(), t.to_owned()),
+            };
+            out.push((kind, id, Vec::new()));
+        }
+    }
+    out
+}
+
+/// `k=v,k=v` property strings of the mapping and CPU-model files.
+pub(crate) fn property_string(s: &str) -> BTreeMap<String, String> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.trim().to_owned(), v.trim().to_owned()),
+            None => (p.trim().to_owned(), String::new()),
+        })
+        .collect()
+}

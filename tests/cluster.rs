@@ -1,0 +1,379 @@
+//! The files beside the XML (`<vmid>.nwfilter.xml`, `<vmid>.qemu-hook`), and the proof that the
+//! VLAN modes and the firewall start on a real libvirt: bridges made for the test, domains
+//! defined and started paused on `qemu:///system`, removed afterwards.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pve2virt-cluster-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fixture(rel: &str) -> String {
+    root().join("fixtures").join(rel).display().to_string()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn side_files_go_beside_the_xml_and_never_to_stdout() {
+    let dir = scratch("side");
+    let pve_root = fixture("cluster/pve-root");
+    let conf = fixture("cluster/firewall.conf");
+    // -o FILE: the nwfilter lands in FILE's folder.
+    let out = dir.join("o/web.xml");
+    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let run1 = run(
+        &dir,
+        &args(&[
+            "convert",
+            &conf,
+            "--vmid",
+            "130",
+            "--pve-root",
+            &pve_root,
+            "--pve-node",
+            "pve1",
+            "-o",
+            &out.display().to_string(),
+        ]),
+        None,
+    );
+    assert_eq!(run1.exit, 0, "{}", run1.stderr);
+    let filter = fs::read_to_string(dir.join("o/130.nwfilter.xml")).expect("130.nwfilter.xml beside -o");
+    assert!(filter.starts_with("<filter name='pve-vm-130' chain='root'>\n"), "{filter}");
+    assert_eq!(fs::read_to_string(&out).unwrap().matches("<filterref filter='pve-vm-130'/>").count(), 2);
+    // --out-dir: both files in DIR.
+    let run2 = run(
+        &dir,
+        &args(&["convert", &conf, "--vmid", "130", "--pve-root", &pve_root, "--pve-node", "pve1", "--out-dir", "d"]),
+        None,
+    );
+    assert_eq!(run2.exit, 0, "{}", run2.stderr);
+    assert_eq!(fs::read_to_string(dir.join("d/130.nwfilter.xml")).unwrap(), filter);
+    // The hook is executable.
+    let hook = fixture("shapes/trunk-router.conf");
+    let run3 = run(&dir, &args(&["convert", &hook, "--vmid", "200", "--vlan-mode", "hook", "--out-dir", "h"]), None);
+    assert_eq!(run3.exit, 0, "{}", run3.stderr);
+    let mode = fs::metadata(dir.join("h/200.qemu-hook")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "hook mode {mode:o}");
+    // Standard output: the XML only, no file anywhere in the working folder.
+    let before: Vec<_> = fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    let run4 = run(&dir, &args(&["convert", &hook, "--vmid", "200", "--vlan-mode", "hook"]), None);
+    assert_eq!(run4.exit, 0);
+    assert!(run4.stdout.starts_with("<domain ") && run4.stdout.ends_with("</domain>\n"));
+    let after: Vec<_> = fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(before, after);
+    assert!(run4.stderr.contains("not with the XML on standard output"), "{}", run4.stderr);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_nwfilter_is_valid_for_libvirt() {
+    if libvirt_tools_or_skip("the_nwfilter_is_valid_for_libvirt").is_none() {
+        return;
+    }
+    let dir = scratch("validate");
+    let run = run(
+        &dir,
+        &args(&[
+            "convert",
+            &fixture("cluster/firewall.conf"),
+            "--vmid",
+            "130",
+            "--pve-root",
+            &fixture("cluster/pve-root"),
+            "--out-dir",
+            ".",
+        ]),
+        None,
+    );
+    assert_eq!(run.exit, 0, "{}", run.stderr);
+    let v = Command::new("virt-xml-validate").arg(dir.join("130.nwfilter.xml")).arg("nwfilter").output().unwrap();
+    assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Removes what a live test made, whatever happens.
+struct Cleanup {
+    domains: Vec<String>,
+    filters: Vec<String>,
+    bridges: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for d in &self.domains {
+            let _ = virsh(&["destroy", d]);
+            let _ = virsh(&["undefine", "--keep-nvram", d]);
+        }
+        for f in &self.filters {
+            let _ = virsh(&["nwfilter-undefine", f]);
+        }
+        for b in &self.bridges {
+            let _ = Command::new("ip").args(["link", "del", b]).output();
+        }
+    }
+}
+
+fn virsh(a: &[&str]) -> Result<String, String> {
+    let out = Command::new("virsh").args(["-q", "-c", "qemu:///system"]).args(a).output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("virsh {}: {}", a.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+fn sh(cmd: &[&str]) {
+    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap();
+    assert!(out.status.success(), "{}: {}", cmd.join(" "), String::from_utf8_lossy(&out.stderr));
+}
+
+/// The domain XML, renamed into this test's namespace and without a display (a VNC port is a
+/// shared resource on a busy host, and not what is tested).
+fn prepare(xml: &Path, name: &str) -> String {
+    let text = fs::read_to_string(xml).unwrap();
+    let start = text.find("<name>").unwrap();
+    let end = text.find("</name>").unwrap() + "</name>".len();
+    let mut text = format!("{}<name>{name}</name>{}", &text[..start], &text[end..]);
+    while let (Some(a), Some(b)) = (text.find("<graphics "), text.find("</graphics>")) {
+        text.replace_range(a..b + "</graphics>\n".len(), "");
+    }
+    fs::write(xml, &text).unwrap();
+    text
+}
+
+fn live_or_skip(test: &str) -> bool {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n");
+    let system = root && have("ip") && virsh(&["version"]).is_ok();
+    if !system {
+        let message =
+            format!("\n\n!!! {test}: SKIPPED — needs root, `ip` and a libvirtd answering on qemu:///system\n\n");
+        if in_ci() {
+            panic!("{message}(CI=true: a skipped libvirt check is a failure)");
+        }
+        eprintln!("{message}");
+    }
+    system
+}
+
+#[test]
+fn vlans_and_the_firewall_start_on_qemu_system() {
+    if !live_or_skip("vlans_and_the_firewall_start_on_qemu_system") {
+        return;
+    }
+    let pid = std::process::id() % 10000;
+    let br = format!("p2v{pid}");
+    let dir = scratch("live");
+    let mut cleanup = Cleanup { domains: Vec::new(), filters: Vec::new(), bridges: Vec::new() };
+    for b in [br.clone(), format!("{br}v20"), format!("{br}v30")] {
+        sh(&["ip", "link", "add", &b, "type", "bridge"]);
+        cleanup.bridges.push(b.clone());
+        sh(&["ip", "link", "set", &b, "up"]);
+    }
+    let map = format!("vmbr0={br}");
+    let conf = dir.join("9110.conf");
+    fs::write(
+        &conf,
+        "name: vlan\nmemory: 128\nnet0: virtio=BC:24:11:91:10:01,bridge=vmbr0,tag=20\n\
+         net1: virtio=BC:24:11:91:10:02,bridge=vmbr0,tag=30,firewall=1\nnet2: virtio=BC:24:11:91:10:03,bridge=vmbr0\nostype: l26\n",
+    )
+    .unwrap();
+    let conf = conf.display().to_string();
+    let pve_root = fixture("cluster/pve-root");
+
+    // bridge-per-vlan (the default): the NICs sit on <br>v20 and <br>v30.
+    let run1 =
+        run(&dir, &args(&["convert", &conf, "--domain-type", "qemu", "--map-bridge", &map, "-o", "bpv.xml"]), None);
+    assert_eq!(run1.exit, 0, "{}", run1.stderr);
+    let name = format!("cluster-test-bpv-{pid}");
+    prepare(&dir.join("bpv.xml"), &name);
+    virsh(&["define", &dir.join("bpv.xml").display().to_string()]).unwrap();
+    cleanup.domains.push(name.clone());
+    virsh(&["start", "--paused", &name]).unwrap();
+    let ifaces = virsh(&["domiflist", &name]).unwrap();
+    for (tap, bridge) in
+        [("tap9110i0", format!("{br}v20")), ("tap9110i1", format!("{br}v30")), ("tap9110i2", br.clone())]
+    {
+        assert!(
+            ifaces
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(tap)
+                    && l.split_whitespace().nth(2) == Some(bridge.as_str())),
+            "{tap} not on {bridge}:\n{ifaces}"
+        );
+    }
+    virsh(&["destroy", &name]).unwrap();
+
+    // hook: the NICs sit on the bridge itself; the hook tags their taps.
+    let run2 = run(
+        &dir,
+        &args(&[
+            "convert",
+            &conf,
+            "--domain-type",
+            "qemu",
+            "--map-bridge",
+            &map,
+            "--vlan-mode",
+            "hook",
+            "-o",
+            "hook.xml",
+        ]),
+        None,
+    );
+    assert_eq!(run2.exit, 0, "{}", run2.stderr);
+    let name = format!("cluster-test-hook-{pid}");
+    prepare(&dir.join("hook.xml"), &name);
+    let hook = fs::read_to_string(dir.join("9110.qemu-hook")).unwrap().replace("= 'vlan' ]", &format!("= '{name}' ]"));
+    fs::write(dir.join("9110.qemu-hook"), hook).unwrap();
+    let filtering =
+        Command::new("ip").args(["link", "set", &br, "type", "bridge", "vlan_filtering", "1"]).output().unwrap();
+    virsh(&["define", &dir.join("hook.xml").display().to_string()]).unwrap();
+    cleanup.domains.push(name.clone());
+    virsh(&["start", "--paused", &name]).unwrap();
+    let ifaces = virsh(&["domiflist", &name]).unwrap();
+    assert_eq!(ifaces.matches(&format!(" {br} ")).count(), 3, "{ifaces}");
+    if filtering.status.success() {
+        // libvirtd reads its hooks when it starts, and this test must not restart it: the hook
+        // is run by hand with the arguments libvirt gives it.
+        let h = Command::new(dir.join("9110.qemu-hook")).args([&name, "started", "begin", "-"]).output().unwrap();
+        assert!(h.status.success(), "hook: {}", String::from_utf8_lossy(&h.stderr));
+        let show = Command::new("bridge").args(["vlan", "show", "dev", "tap9110i0"]).output().unwrap();
+        let show = String::from_utf8_lossy(&show.stdout);
+        assert!(show.contains("20 PVID") || show.contains("20 PVID Egress Untagged"), "{show}");
+    } else {
+        eprintln!(
+            "!!! this kernel has no bridge VLAN filtering ({}): the hook's `bridge vlan` part was not run",
+            String::from_utf8_lossy(&filtering.stderr).trim()
+        );
+    }
+    virsh(&["destroy", &name]).unwrap();
+
+    // firewall: net1 (firewall=1) references the VM's nwfilter, defined first.
+    let run3 = run(
+        &dir,
+        &args(&[
+            "convert",
+            &conf,
+            "--vmid",
+            "130",
+            "--domain-type",
+            "qemu",
+            "--map-bridge",
+            &map,
+            "--pve-root",
+            &pve_root,
+            "-o",
+            "fw.xml",
+        ]),
+        None,
+    );
+    assert_eq!(run3.exit, 0, "{}", run3.stderr);
+    let filter = format!("cluster-pve-vm-130-{pid}");
+    for f in ["fw.xml", "130.nwfilter.xml"] {
+        let text = fs::read_to_string(dir.join(f)).unwrap().replace("pve-vm-130", &filter);
+        fs::write(dir.join(f), text).unwrap();
+    }
+    let name = format!("cluster-test-fw-{pid}");
+    let xml = prepare(&dir.join("fw.xml"), &name);
+    assert_eq!(xml.matches(&format!("<filterref filter='{filter}'/>")).count(), 1, "{xml}");
+    virsh(&["nwfilter-define", &dir.join("130.nwfilter.xml").display().to_string()]).unwrap();
+    cleanup.filters.push(filter.clone());
+    virsh(&["define", &dir.join("fw.xml").display().to_string()]).unwrap();
+    cleanup.domains.insert(0, name.clone());
+    match virsh(&["start", "--paused", &name]) {
+        Ok(_) => {}
+        // The nwfilter driver needs ebtables and iptables on the host.
+        Err(e) if e.contains("ebtables") || e.contains("iptables") => {
+            if in_ci() {
+                panic!("{e}: install ebtables and iptables");
+            }
+            eprintln!("!!! the domain with the nwfilter did not start for lack of host tools: {e}");
+        }
+        Err(e) => panic!("{e}"),
+    }
+    drop(cleanup);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn regenerated_cloudinit_seed_matches_proxmox_layout() {
+    if !have("genisoimage") || !have("isoinfo") {
+        let message = "\n\n!!! regenerated_cloudinit_seed_matches_proxmox_layout: SKIPPED — genisoimage not found (apt-get install genisoimage)\n\n";
+        if in_ci() {
+            panic!("{message}(CI=true: a skipped check is a failure)");
+        }
+        eprintln!("{message}");
+        return;
+    }
+    let dir = scratch("ci");
+    let out = dir.join("seeds");
+    let run1 = run(
+        &root().join("fixtures"),
+        &args(&[
+            "convert",
+            "shapes/cloudinit-template.conf",
+            "--vmid",
+            "9000",
+            "--map-storage",
+            "local=cluster/vz",
+            "--regenerate-cloudinit",
+            &out.display().to_string(),
+        ]),
+        None,
+    );
+    assert_eq!(run1.exit, 0, "{}", run1.stderr);
+    let iso = out.join("9000-cloudinit.iso");
+    assert!(run1.stdout.contains(&format!("<source file='{}'/>", iso.display())), "{}", run1.stdout);
+    let info = |a: &[&str]| {
+        let o = Command::new("isoinfo").args(a).arg("-i").arg(&iso).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(info(&["-d"]).contains("Volume id: cidata"));
+    let user = info(&["-J", "-x", "/user-data"]);
+    let network = info(&["-J", "-x", "/network-config"]);
+    assert!(user.starts_with("#cloud-config\nhostname: debian12-ci\nmanage_etc_hosts: true\nfqdn: debian12-ci.example.org\nuser: debian\n"), "{user}");
+    assert!(
+        user.contains("ssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG admin@example.org\n"),
+        "{user}"
+    );
+    assert!(network.contains("    - type: physical\n      name: eth0\n      mac_address: 'bc:24:11:31:00:01'\n      subnets:\n      - type: static\n        address: '10.0.0.50'\n        netmask: '255.255.255.0'\n"), "{network}");
+    // The instance id is sha1(user-data . network-config), as Cloudinit.pm computes it.
+    fs::write(dir.join("u"), &user).unwrap();
+    fs::write(dir.join("n"), &network).unwrap();
+    let sum = Command::new("sh").arg("-c").arg(format!("cat {0}/u {0}/n | sha1sum", dir.display())).output().unwrap();
+    let sum = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().unwrap_or_default().to_owned();
+    assert_eq!(info(&["-J", "-x", "/meta-data"]), format!("instance-id: {sum}\n"));
+    assert!(info(&["-J", "-x", "/vendor-data"]).contains("qemu-guest-agent"));
+    // A second run without --force keeps the ISO.
+    let run2 = run(
+        &root().join("fixtures"),
+        &args(&[
+            "convert",
+            "shapes/cloudinit-template.conf",
+            "--vmid",
+            "9000",
+            "--map-storage",
+            "local=cluster/vz",
+            "--regenerate-cloudinit",
+            &out.display().to_string(),
+        ]),
+        None,
+    );
+    assert_eq!(run2.exit, 4, "{}", run2.stderr);
+    assert!(run2.stdout.is_empty());
+    let _ = fs::remove_dir_all(&dir);
+}
