@@ -106,9 +106,12 @@ struct Common {
     /// libvirt); `emulator` gives a libvirt-managed TPM with fresh state.
     #[arg(long, value_enum, default_value_t = TpmBackendArg::External)]
     tpm_backend: TpmBackendArg,
-    /// Where the OVMF firmware files are on the target host.
-    #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
-    firmware_dir: PathBuf,
+    /// Where the OVMF firmware files are on the target host (default: /usr/share/OVMF, or the
+    /// target's own with --target/--target-caps).
+    #[arg(long, value_name = "DIR")]
+    firmware_dir: Option<PathBuf>,
+    #[command(flatten)]
+    target: pve2virt::target::cli::TargetArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,6 +159,10 @@ const DEFAULT_STORAGE_CFG: &str = "/etc/pve/storage.cfg";
 impl Common {
     /// Reads the storage layout; `Err` after printing why.
     fn storage(&self) -> Result<StorageConfig, ()> {
+        if let Err(e) = self.target.load(self.host_qemu_version, self.firmware_dir.is_some()) {
+            eprintln!("error: target: {e}");
+            return Err(());
+        }
         let (path, required) = match &self.storage_cfg {
             Some(p) => (p.clone(), true),
             None => (PathBuf::from(DEFAULT_STORAGE_CFG), false),
@@ -196,7 +203,8 @@ impl Common {
                     TpmBackendArg::External => TpmBackend::External,
                     TpmBackendArg::Emulator => TpmBackend::Emulator,
                 },
-                firmware_dir: self.firmware_dir.clone(),
+                firmware_dir: self.firmware_dir.clone().unwrap_or_else(|| PathBuf::from("/usr/share/OVMF")),
+                target: self.target.load(self.host_qemu_version, self.firmware_dir.is_some()).ok().flatten(),
             },
         }
     }

@@ -215,6 +215,17 @@ pub mod code {
     pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
+    // The target host (--target, --target-caps).
+    pub const TARGET_NO_KVM: &str = "pve2virt::target::no_kvm";
+    pub const TARGET_QEMU_VERSION: &str = "pve2virt::target::qemu_version";
+    pub const MACHINE_RAISED: &str = "pve2virt::target::machine_raised";
+    pub const MACHINE_DOWNSTREAM: &str = "pve2virt::target::machine_downstream";
+    pub const TARGET_FIRMWARE: &str = "pve2virt::target::firmware";
+    pub const TARGET_FIRMWARE_MISSING: &str = "pve2virt::target::firmware_missing";
+    pub const CPU_MODEL_FALLBACK: &str = "pve2virt::target::cpu_model_fallback";
+    pub const CPU_MODEL_UNUSABLE: &str = "pve2virt::target::cpu_model_unusable";
+    pub const DEVICE_MODEL_FALLBACK: &str = "pve2virt::target::device_model_fallback";
+    pub const TARGET_TPM: &str = "pve2virt::target::tpm";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

@@ -47,6 +47,9 @@ pub struct MapOptions {
     pub tpm_backend: TpmBackend,
     /// Where the OVMF firmware files are on the target (Debian: /usr/share/OVMF).
     pub firmware_dir: PathBuf,
+    /// `--target`/`--target-caps`: what the target host runs; machine type, domain type,
+    /// firmware, CPU model and device models are fitted to it. `None`: Proxmox-faithful output.
+    pub target: Option<crate::target::TargetCaps>,
 }
 
 impl Default for MapOptions {
@@ -61,6 +64,7 @@ impl Default for MapOptions {
             libvirt_addresses: false,
             tpm_backend: TpmBackend::External,
             firmware_dir: PathBuf::from("/usr/share/OVMF"),
+            target: None,
         }
     }
 }
