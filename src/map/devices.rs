@@ -24,6 +24,47 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     virtiofs(ctx);
     qemu_args(ctx, domain);
     proxmox_only(ctx);
+    fit_spice(ctx, domain);
+}
+
+/// A target whose QEMU has no SPICE (`<devices><graphics><enum name='type'>` without `spice`:
+/// RHEL 9 builds it so) cannot start a SPICE server, its channels, SPICE audio or USB
+/// redirection: they are left out, VNC stays the console.
+fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(target) = &ctx.opts.target else { return };
+    let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
+    let graphics = dc.devices.as_ref().and_then(|d| d.graphics.as_ref());
+    if graphics.and_then(|g| g.allows("type", "spice")) != Some(false) {
+        return;
+    }
+    let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
+    domain.devices.graphics.retain(|g| g.graphics_type != "spice");
+    domain.devices.channels.retain(|c| !matches!(c.chardev_type, "spicevmc" | "spiceport"));
+    domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
+    let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
+    for audio in domain.devices.audios.iter_mut().filter(|a| a.audio_type == "spice") {
+        audio.audio_type = "none";
+    }
+    let after = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
+    if before == after && !spice_audio {
+        return;
+    }
+    // The advice about SPICE's plain listener no longer applies.
+    ctx.notes.retain(|n| n.code != code::SPICE_PLAIN);
+    for (_, codes) in ctx.outcomes.values_mut() {
+        codes.retain(|c| *c != code::SPICE_PLAIN);
+    }
+    let describe = target.describe();
+    let note = Note::warning(
+        code::DEVICE_MODEL_FALLBACK,
+        format!("the target ({describe}) has no SPICE: the SPICE display, its channels, audio and USB redirection are left out"),
+    )
+    .help("use the VNC console; the guest's SPICE agent and redirected USB devices have no counterpart there");
+    let key = ["vga", "audio0"].into_iter().find(|k| ctx.vm.get(k).is_some());
+    match key {
+        Some(k) => ctx.note_on(k, note),
+        None => ctx.note(note),
+    }
 }
 
 /// The virtio-serial controller a channel needs, at the slot Proxmox gives its own (`qga0` 0x8,

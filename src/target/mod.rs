@@ -76,11 +76,7 @@ pub const MACHINE_FAMILIES: [&str; 2] = ["q35", "pc"];
 impl TargetCaps {
     /// Builds the target from saved documents: `(name, text)` each.
     pub fn from_documents(docs: &[(String, String)]) -> Result<TargetCaps, String> {
-        let mut target = TargetCaps {
-            source: docs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
-            use_firmware: true,
-            ..Default::default()
-        };
+        let mut target = TargetCaps { source: documents_source(docs), use_firmware: true, ..Default::default() };
         for (name, text) in docs {
             match caps::parse_document(text).map_err(|e| format!("{name}: {e}"))? {
                 caps::Document::Capabilities(c) => {
@@ -142,11 +138,7 @@ impl TargetCaps {
     /// Sets the QEMU version from the newest upstream machine type (`pc-q35-7.2` → 7.2): saved
     /// documents of libvirt ≥ 8 carry no version.
     fn derive_qemu_version(&mut self) {
-        let newest = self
-            .all_machine_names()
-            .into_iter()
-            .filter_map(|m| upstream_version(&m).map(|v| (v, m)))
-            .max_by(|a, b| a.0.cmp(&b.0));
+        let newest = self.all_machine_names().into_iter().filter_map(|m| upstream_version(&m).map(|v| (v, m))).max();
         if let Some(((a, b), name)) = newest {
             self.qemu_version = Some((a, b, 0));
             self.qemu_version_derived_from = Some(format!("its newest machine type {name}"));
@@ -329,6 +321,18 @@ impl TargetCaps {
         } else {
             parts.join(", ")
         }
+    }
+}
+
+/// Names saved documents for notes: their common folder ("the documents in target-caps/rhel9"),
+/// else the first file.
+fn documents_source(docs: &[(String, String)]) -> String {
+    let parents: Vec<Option<&Path>> = docs.iter().map(|(n, _)| Path::new(n).parent()).collect();
+    match parents.first() {
+        Some(Some(first)) if parents.iter().all(|p| p == &Some(*first)) && !first.as_os_str().is_empty() => {
+            format!("saved capabilities in {}", first.display())
+        }
+        _ => format!("saved capabilities {}", docs.first().map(|(n, _)| n.as_str()).unwrap_or_default()),
     }
 }
 
