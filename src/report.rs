@@ -226,6 +226,7 @@ pub mod code {
     pub const CPU_MODEL_UNUSABLE: &str = "pve2virt::target::cpu_model_unusable";
     pub const DEVICE_MODEL_FALLBACK: &str = "pve2virt::target::device_model_fallback";
     pub const TARGET_TPM: &str = "pve2virt::target::tpm";
+    pub const TARGET_NO_ARCH: &str = "pve2virt::target::no_arch";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

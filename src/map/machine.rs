@@ -349,6 +349,10 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
         }
         DomainType::Qemu
     };
+    if target.machines(arch, "kvm").is_empty() && target.machines(arch, "qemu").is_empty() {
+        // No emulator for the architecture at all: fit_machine says so.
+        return DomainType::Kvm;
+    }
     if !target.has_domain_type(arch, "kvm") {
         return tcg(ctx, format!("the target ({}) offers no KVM for {arch} guests", target.describe()));
     }
@@ -400,6 +404,21 @@ fn fit_machine(
     }
     let available = target.machines(arch, crate::target::domain_type_name(domain_type));
     let name = machine.qemu_name();
+    if available.is_empty() && target.caps.is_some() {
+        let key = if ctx.vm.get("arch").is_some() { "arch" } else { key };
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::TARGET_NO_ARCH,
+                format!(
+                    "the target ({}) has no emulator for {arch} guests; libvirt there will refuse this domain",
+                    target.describe()
+                ),
+            )
+            .help("install the target's QEMU for this architecture (Debian: qemu-system-arm for aarch64)"),
+        );
+        return;
+    }
     if available.is_empty() || available.iter().any(|(n, _)| *n == name) {
         return;
     }

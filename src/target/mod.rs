@@ -262,7 +262,11 @@ impl TargetCaps {
     /// The target's CPU model `name` (by name, or by its versioned canonical name).
     pub fn cpu_model(&self, dc: &DomainCapabilities, name: &str) -> Option<CpuModel> {
         let custom = dc.cpu.as_ref()?.modes.iter().find(|m| m.name == "custom")?;
-        let model = custom.models.iter().find(|m| m.name == name || m.canonical.as_deref() == Some(name))?;
+        let model = custom
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .or_else(|| custom.models.iter().find(|m| m.canonical.as_deref() == Some(name)))?;
         let blockers = custom
             .blockers
             .iter()
@@ -557,6 +561,126 @@ mod tests {
         assert!(r[0].enrolled_keys && r[0].secure_boot);
         assert_eq!(pair_by_name("/usr/share/OVMF/OVMF_CODE_4M.fd")[0].vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
         assert!(pair_by_name("/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd").is_empty());
+    }
+
+    fn load(dir: &str, files: &[&str]) -> TargetCaps {
+        let docs: Vec<(String, String)> = files
+            .iter()
+            .map(|f| {
+                let path = format!("{}/fixtures/target-caps/{dir}/{f}", env!("CARGO_MANIFEST_DIR"));
+                let text = std::fs::read_to_string(&path).unwrap();
+                (path, text)
+            })
+            .collect();
+        TargetCaps::from_documents(&docs).unwrap()
+    }
+
+    #[test]
+    fn debian12_from_saved_documents() {
+        let t = load("debian12", &["capabilities.xml", "domcapabilities-q35-kvm.xml", "domcapabilities-pc-qemu.xml"]);
+        assert_eq!(t.qemu_version, Some((7, 2, 0)));
+        assert_eq!(t.qemu_version_derived_from.as_deref(), Some("its newest machine type pc-q35-7.2"));
+        let kvm = t.machines("x86_64", "kvm");
+        assert!(kvm.contains(&("q35".to_owned(), Some("pc-q35-7.2".to_owned()))), "{kvm:?}");
+        assert!(kvm.iter().any(|(n, _)| n == "pc-i440fx-1.4"));
+        assert!(t.has_domain_type("x86_64", "kvm") && !t.has_domain_type("aarch64", "qemu"));
+        let dc = t.domcaps_for("x86_64", true, DomainType::Kvm).unwrap();
+        assert_eq!(dc.machine.as_deref(), Some("pc-q35-7.2"));
+        assert!(t.domcaps_for("x86_64", false, DomainType::Kvm).is_none());
+        assert!(t.cpu_model(dc, "Skylake-Server-v4").is_none());
+        assert_eq!(t.cpu_model(dc, "pentium3").unwrap().usable, Some(true));
+        assert_eq!(t.cpu_model(dc, "Skylake-Server").unwrap().usable, Some(false));
+        assert!(TargetCaps::video_models(dc).unwrap().iter().any(|m| m == "qxl"));
+        assert_eq!(TargetCaps::tpm_allows(dc, "backendModel", "external"), Some(true));
+        let fw = t.firmware_for("x86_64", true, DomainType::Kvm, true, true).unwrap();
+        assert_eq!(
+            (fw.code.as_str(), fw.vars.as_str()),
+            ("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd")
+        );
+        let fw = t.firmware_for("x86_64", true, DomainType::Kvm, true, false).unwrap();
+        assert_eq!(fw.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        // The TCG document given is for i440fx: no Secure Boot build there.
+        assert!(t.firmware_for("x86_64", false, DomainType::Qemu, true, false).is_none());
+        assert_eq!(
+            t.firmware_for("x86_64", false, DomainType::Qemu, false, false).unwrap().code,
+            "/usr/share/OVMF/OVMF_CODE_4M.fd"
+        );
+    }
+
+    #[test]
+    fn rhel9_has_only_downstream_machines() {
+        let t = load("rhel9", &["capabilities.xml", "domcapabilities-q35-kvm.xml", "domcapabilities-pc-kvm.xml"]);
+        assert_eq!(t.qemu_version, None, "no upstream machine type to read a version from");
+        let kvm = t.machines("x86_64", "kvm");
+        assert!(kvm.contains(&("q35".to_owned(), Some("pc-q35-rhel9.4.0".to_owned()))));
+        assert!(kvm.iter().all(|(n, _)| upstream_version(n).is_none()));
+        let fw = t.firmware_for("x86_64", true, DomainType::Kvm, true, true).unwrap();
+        assert_eq!(fw.code, "/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd");
+        assert_eq!(fw.vars, "/usr/share/edk2/ovmf/OVMF_VARS.secboot.fd");
+        let fw = t.firmware_for("x86_64", false, DomainType::Kvm, false, false).unwrap();
+        assert_eq!(
+            (fw.code.as_str(), fw.vars.as_str()),
+            ("/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd")
+        );
+        let dc = t.domcaps_for("x86_64", true, DomainType::Kvm).unwrap();
+        assert!(!TargetCaps::video_models(dc).unwrap().iter().any(|m| m == "qxl"));
+        assert_eq!(dc.devices.as_ref().unwrap().graphics.as_ref().unwrap().allows("type", "spice"), Some(false));
+    }
+
+    #[test]
+    fn debian13_models_with_canonical_names_and_blockers() {
+        let t = load("debian13", &["capabilities.xml", "domcapabilities-q35-kvm.xml"]);
+        assert_eq!(t.qemu_version, Some((10, 0, 0)));
+        let dc = t.domcaps_for("x86_64", true, DomainType::Kvm).unwrap();
+        let m = t.cpu_model(dc, "Skylake-Server-v4").unwrap();
+        assert_eq!(m.usable, Some(false));
+        assert!(m.blockers.contains(&"avx512f".to_owned()), "{m:?}");
+        // By canonical name: Skylake-Server-v1 is listed itself and as the alias's canonical.
+        assert_eq!(t.cpu_model(dc, "Skylake-Server-v1").unwrap().name, "Skylake-Server-v1");
+        assert_eq!(t.cpu_model(dc, "qemu64").unwrap().usable, Some(true));
+        assert_eq!(TargetCaps::host_model(dc).unwrap().0, "EPYC-Rome");
+    }
+
+    #[test]
+    fn descriptors_pick_the_enrolled_secure_boot_build() {
+        let dir = std::env::temp_dir().join(format!("pve2virt-fw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let descriptor = |code: &str, vars: &str, features: &str| {
+            format!(
+                r#"{{"interface-types":["uefi"],"mapping":{{"device":"flash","executable":{{"filename":"{code}","format":"raw"}},
+                "nvram-template":{{"filename":"{vars}","format":"raw"}}}},"targets":[{{"architecture":"x86_64","machines":["pc-q35-*"]}}],
+                "features":[{features}]}}"#
+            )
+        };
+        std::fs::write(
+            dir.join("50-sb.json"),
+            descriptor("/fw/CODE.sb.fd", "/fw/VARS.fd", r#""requires-smm","secure-boot""#),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("40-sb-keys.json"),
+            descriptor("/fw/CODE.sb.fd", "/fw/VARS.keys.fd", r#""enrolled-keys","requires-smm","secure-boot""#),
+        )
+        .unwrap();
+        std::fs::write(dir.join("60-plain.json"), descriptor("/fw/CODE.fd", "/fw/VARS.fd", "")).unwrap();
+        let t = TargetCaps { firmware: read_firmware_descriptors(&[&dir]), ..Default::default() };
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(t.firmware.len(), 3);
+        let keys = t.firmware_for("x86_64", true, DomainType::Kvm, true, true).unwrap();
+        assert_eq!((keys.vars.as_str(), keys.from), ("/fw/VARS.keys.fd", "firmware descriptor"));
+        assert_eq!(t.firmware_for("x86_64", true, DomainType::Kvm, true, false).unwrap().vars, "/fw/VARS.fd");
+        assert_eq!(t.firmware_for("x86_64", true, DomainType::Kvm, false, false).unwrap().code, "/fw/CODE.fd");
+        assert!(t.firmware_for("x86_64", false, DomainType::Kvm, false, false).is_none(), "q35-only descriptors");
+    }
+
+    #[test]
+    fn the_root_element_decides_the_document() {
+        assert!(matches!(
+            caps::parse_document("<?xml version='1.0'?>\n<capabilities/>"),
+            Ok(caps::Document::Capabilities(_))
+        ));
+        assert!(caps::parse_document("<domain/>").unwrap_err().contains("<domain>"));
+        assert!(caps::parse_document("not xml").is_err());
     }
 
     #[test]
