@@ -673,6 +673,32 @@ mod tests {
         assert!(t.firmware_for("x86_64", false, DomainType::Kvm, false, false).is_none(), "q35-only descriptors");
     }
 
+    /// The live-target path, whose KVM probe depends on the host: a KVM without SMM sends a
+    /// Secure Boot OVMF guest to TCG, one without the Hyper-V enlightenments a Windows guest; a
+    /// SeaBIOS Linux guest stays on KVM.
+    #[test]
+    fn kvm_limits_choose_the_domain_type() {
+        let mut target = load("debian12", &["capabilities.xml", "domcapabilities-q35-kvm.xml"]);
+        target.kvm_limits = Some(KvmLimits { smm: false, hyperv: false });
+        let opts = crate::Options {
+            vmid: Some(100),
+            map: crate::MapOptions { target: Some(target), ..Default::default() },
+            ..Default::default()
+        };
+        let run = |conf: &str| {
+            let (_, result) = crate::convert_bytes("t.conf", conf.as_bytes(), &opts);
+            let c = result.unwrap();
+            (c.domain.domain_type, c.notes.iter().map(|n| n.code).collect::<Vec<_>>())
+        };
+        let sb = "bios: ovmf\nmachine: q35\nefidisk0: local-lvm:vm-100-disk-0,efitype=4m,size=528K\n";
+        let (t, codes) = run(sb);
+        assert_eq!(t, DomainType::Qemu);
+        assert!(codes.contains(&crate::report::code::TARGET_NO_KVM));
+        assert_eq!(run("ostype: win10\n").0, DomainType::Qemu);
+        assert_eq!(run("ostype: l26\nmachine: q35\n").0, DomainType::Kvm);
+        assert_eq!(run("kvm: 0\n").0, DomainType::Qemu);
+    }
+
     #[test]
     fn the_root_element_decides_the_document() {
         assert!(matches!(
