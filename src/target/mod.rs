@@ -247,6 +247,12 @@ impl TargetCaps {
             if loader.supported.as_deref() == Some("no") {
                 return None;
             }
+            // A Secure Boot build needs a loader libvirt may mark secure (`<enum name='secure'>`,
+            // only 'no' for a machine or accelerator without SMM).
+            if secure_boot && caps::enum_values(&loader.enums, "secure").is_some_and(|v| !v.iter().any(|x| x == "yes"))
+            {
+                return None;
+            }
             candidates = loader.values.iter().flat_map(|code| pair_by_name(code)).collect();
             // Proxmox's Secure Boot code is the `.secboot.` build (Debian's `.ms.` code is the same
             // build under a second name): prefer it where both are listed.
@@ -599,7 +605,7 @@ mod tests {
         );
         let fw = t.firmware_for("x86_64", true, DomainType::Kvm, true, false).unwrap();
         assert_eq!(fw.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
-        // The TCG document given is for i440fx: no Secure Boot build there.
+        // The TCG document given is for i440fx: no Secure Boot build there (its secure enum is 'no').
         assert!(t.firmware_for("x86_64", false, DomainType::Qemu, true, false).is_none());
         assert_eq!(
             t.firmware_for("x86_64", false, DomainType::Qemu, false, false).unwrap().code,
