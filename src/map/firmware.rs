@@ -29,6 +29,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 /// domcapabilities: libvirt before 9.0 has no external backend).
 fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     let (Some(target), Some(tpm)) = (&ctx.opts.target, domain.devices.tpms.first()) else { return };
+    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type) {
+        // libvirt 10.10 gave the emulator backend a `<source>` for its state: libvirt could then run
+        // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
+        if v >= (10, 10, 0) {
+            ctx.note_on(
+                "tpmstate0",
+                Note::advice(
+                    code::TARGET_TPM,
+                    format!("the target's libvirt {}.{} can keep a TPM's state in a given file", v.0, v.1),
+                )
+                .help("instead of the external swtpm, <backend type='emulator'> with a <source> naming the state volume lets libvirt start swtpm on it (libvirt formatdomain, 'TPM device')"),
+            );
+        }
+    }
     let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
     let lacks = [("model", tpm.model), ("backendModel", tpm.backend.backend_type)]
         .into_iter()
