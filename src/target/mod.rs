@@ -129,7 +129,7 @@ impl TargetCaps {
                 read_firmware_descriptors(&[Path::new("/etc/qemu/firmware"), Path::new("/usr/share/qemu/firmware")]);
             let emulator = target.domcaps.iter().find(|d| d.domain == "kvm").and_then(|d| d.path.clone());
             if let Some(emulator) = emulator {
-                target.kvm_limits = Some(probe_kvm(&emulator, timeout));
+                target.kvm_limits = probe_kvm(&emulator, timeout);
             }
         }
         Ok(target)
@@ -488,11 +488,12 @@ fn wait_with_timeout(
     Some((status, out.join().unwrap_or_default(), err.join().unwrap_or_default()))
 }
 
-/// Asks the target's QEMU whether KVM accepts SMM and Proxmox's Hyper-V enlightenments: a machine
+/// Asks the target's QEMU whether KVM accepts SMM and Proxmox's Hyper-V enlightenments (`None` when
+/// KVM cannot be opened at all by this user): a machine
 /// is created paused (`-S`) and quit at once. Some kernels (nested, restricted) lack both though
 /// `/dev/kvm` works: QEMU then says "System Management Mode not supported by this hypervisor" or
 /// "kernel doesn't allow setting HyperV VP_INDEX" (QEMU `target/i386/kvm/kvm.c`).
-fn probe_kvm(emulator: &str, timeout: Duration) -> KvmLimits {
+fn probe_kvm(emulator: &str, timeout: Duration) -> Option<KvmLimits> {
     let run = |machine: &str, cpu: &str| {
         let child = Command::new(emulator)
             .args(["-nodefaults", "-no-user-config", "-display", "none", "-S", "-monitor", "stdio"])
@@ -509,7 +510,11 @@ fn probe_kvm(emulator: &str, timeout: Duration) -> KvmLimits {
     };
     let hv = "qemu64,hv-relaxed=on,hv-vapic=on,hv-time=on,hv-vpindex=on,hv-runtime=on,hv-synic=on,hv-stimer=on,\
               hv-reset=on,hv-ipi=on,hv-spinlocks=0x1fff";
-    KvmLimits { smm: run("q35,accel=kvm,smm=on", "qemu64"), hyperv: run("q35,accel=kvm,smm=off", hv) }
+    // Without KVM at all for this user (no access to /dev/kvm), nothing can be said.
+    if !run("q35,accel=kvm,smm=off", "qemu64") {
+        return None;
+    }
+    Some(KvmLimits { smm: run("q35,accel=kvm,smm=on", "qemu64"), hyperv: run("q35,accel=kvm,smm=off", hv) })
 }
 
 /// Reads the descriptors in `dirs`, a file name in an earlier directory hiding the same name in a
