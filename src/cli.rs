@@ -136,9 +136,12 @@ pub struct Common {
     /// libvirt); `emulator` gives a libvirt-managed TPM with fresh state.
     #[arg(long, value_enum, default_value_t = TpmBackendArg::External)]
     pub tpm_backend: TpmBackendArg,
-    /// Where the OVMF firmware files are on the target host.
-    #[arg(long, value_name = "DIR", default_value = "/usr/share/OVMF")]
-    pub firmware_dir: PathBuf,
+    /// Where the OVMF firmware files are on the target host (default: /usr/share/OVMF, or the
+    /// target's own with --target/--target-caps).
+    #[arg(long, value_name = "DIR")]
+    pub firmware_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: crate::target::cli::TargetArgs,
     #[command(flatten)]
     pub cluster: crate::pve::cluster::args::ClusterArgs,
 }
@@ -187,6 +190,10 @@ impl Common {
     /// Reads the storage layout; `Err` after printing why (so there is nothing left to carry).
     #[allow(clippy::result_unit_err)]
     pub fn storage(&self) -> Result<StorageConfig, ()> {
+        if let Err(e) = self.target.load(self.host_qemu_version, self.firmware_dir.is_some()) {
+            eprintln!("error: target: {e}");
+            return Err(());
+        }
         let (path, required) = match &self.storage_cfg {
             Some(p) => (p.clone(), true),
             None => (self.cluster.storage_cfg(), false),
@@ -227,7 +234,8 @@ impl Common {
                     TpmBackendArg::External => TpmBackend::External,
                     TpmBackendArg::Emulator => TpmBackend::Emulator,
                 },
-                firmware_dir: self.firmware_dir.clone(),
+                firmware_dir: self.firmware_dir.clone().unwrap_or_else(|| PathBuf::from("/usr/share/OVMF")),
+                target: self.target.load(self.host_qemu_version, self.firmware_dir.is_some()).ok().flatten(),
                 ..Default::default()
             },
         };

@@ -16,6 +16,7 @@ pub mod map;
 pub mod output;
 pub mod pve;
 pub mod report;
+pub mod target;
 
 use std::path::Path;
 

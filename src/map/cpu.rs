@@ -167,7 +167,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     };
 
+    let fitted = fit_cpu_model(ctx, domain, model);
+    let model: &str = fitted.as_deref().unwrap_or(model);
+
     match model {
+        "host-model" => cpu.mode = "host-model",
         "host" if tcg => {
             // libvirt refuses host-passthrough for type='qemu'; QEMU's `max` is the closest.
             cpu.mode = "maximum";
@@ -264,6 +268,64 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     cpu.features = features.0;
     domain.cpu = Some(cpu);
+}
+
+/// Fits a named CPU model to the target's libvirt: a model it does not know (libvirt 9.0 has no
+/// versioned names such as `Skylake-Server-v4`) becomes its unversioned model, or the host-model
+/// CPU; a model the target's host cannot run in full is kept and reported (QEMU leaves out the
+/// missing features with a warning, as `check='none'` lets it). `Some(replacement)` or `None`.
+fn fit_cpu_model(ctx: &mut Ctx, domain: &Domain, model: &str) -> Option<String> {
+    if matches!(model, "host" | "max") {
+        return None;
+    }
+    let target = ctx.opts.target.as_ref()?;
+    let dc = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type)?;
+    if !crate::target::TargetCaps::lists_cpu_models(dc) {
+        return None;
+    }
+    let describe = target.describe();
+    let unusable = |ctx: &mut Ctx, m: &crate::target::CpuModel| {
+        if m.usable == Some(false) {
+            let lacking =
+                if m.blockers.is_empty() { String::new() } else { format!(" (it lacks {})", m.blockers.join(", ")) };
+            ctx.note_on(
+                "cpu",
+                Note::warning(
+                    code::CPU_MODEL_UNUSABLE,
+                    format!("the target's host CPU cannot run every feature of CPU model {}{lacking}; QEMU leaves the missing ones out", m.name),
+                )
+                .help("the guest sees fewer CPU features than on Proxmox; choose a model the target lists as usable (virsh domcapabilities) to make it exact"),
+            );
+        }
+    };
+    if let Some(m) = target.cpu_model(dc, model) {
+        unusable(ctx, &m);
+        return None;
+    }
+    // `Name-vN` → `Name`: QEMU's versioned models are revisions of the unversioned one.
+    let base = model.rsplit_once("-v").filter(|(_, n)| n.parse::<u32>().is_ok()).map(|(b, _)| b);
+    if let Some(m) = base.and_then(|b| target.cpu_model(dc, b)) {
+        ctx.note_on(
+            "cpu",
+            Note::warning(
+                code::CPU_MODEL_FALLBACK,
+                format!("the target ({describe}) does not know CPU model {model}; using {}", m.name),
+            )
+            .help("the unversioned model is an earlier revision: some CPU features or errata flags may differ"),
+        );
+        unusable(ctx, &m);
+        return Some(m.name);
+    }
+    let mode = if crate::target::TargetCaps::cpu_mode_supported(dc, "host-model") { "host-model" } else { "max" };
+    ctx.note_on(
+        "cpu",
+        Note::warning(
+            code::CPU_MODEL_FALLBACK,
+            format!("the target ({describe}) does not know CPU model {model}; using the {mode} CPU"),
+        )
+        .help("the guest sees the target's CPU instead of the model; pick a model the target lists (virsh domcapabilities)"),
+    );
+    Some(mode.to_owned())
 }
 
 /// `cpulimit` and `cpuunits`, which Proxmox gives to systemd as CPUQuota and CPUWeight.

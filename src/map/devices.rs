@@ -24,6 +24,47 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     ivshmem(ctx, domain);
     virtiofs(ctx, domain);
     proxmox_only(ctx);
+    fit_spice(ctx, domain);
+}
+
+/// A target whose QEMU has no SPICE (`<devices><graphics><enum name='type'>` without `spice`:
+/// RHEL 9 builds it so) cannot start a SPICE server, its channels, SPICE audio or USB
+/// redirection: they are left out, VNC stays the console.
+fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(target) = &ctx.opts.target else { return };
+    let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
+    let graphics = dc.devices.as_ref().and_then(|d| d.graphics.as_ref());
+    if graphics.and_then(|g| g.allows("type", "spice")) != Some(false) {
+        return;
+    }
+    let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
+    domain.devices.graphics.retain(|g| g.graphics_type != "spice");
+    domain.devices.channels.retain(|c| !matches!(c.chardev_type, "spicevmc" | "spiceport"));
+    domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
+    let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
+    for audio in domain.devices.audios.iter_mut().filter(|a| a.audio_type == "spice") {
+        audio.audio_type = "none";
+    }
+    let after = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
+    if before == after && !spice_audio {
+        return;
+    }
+    // The advice about SPICE's plain listener no longer applies.
+    ctx.notes.retain(|n| n.code != code::SPICE_PLAIN);
+    for (_, codes) in ctx.outcomes.values_mut() {
+        codes.retain(|c| *c != code::SPICE_PLAIN);
+    }
+    let describe = target.describe();
+    let note = Note::warning(
+        code::DEVICE_MODEL_FALLBACK,
+        format!("the target ({describe}) has no SPICE: the SPICE display, its channels, audio and USB redirection are left out"),
+    )
+    .help("use the VNC console; the guest's SPICE agent and redirected USB devices have no counterpart there");
+    let key = ["vga", "audio0"].into_iter().find(|k| ctx.vm.get(k).is_some());
+    match key {
+        Some(k) => ctx.note_on(k, note),
+        None => ctx.note(note),
+    }
 }
 
 /// The virtio-serial controller a channel needs, at the slot Proxmox gives its own (`qga0` 0x8,
@@ -157,6 +198,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
     }
+    fit_video(ctx, domain, &mut videos);
     for (i, model) in videos.into_iter().enumerate() {
         let address = match (i, model.model_type) {
             (_, "none") => None,
@@ -313,6 +355,59 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 }
 
+/// A video model the target's libvirt does not list (`<devices><video><enum name='modelType'>`)
+/// becomes standard VGA, the one every QEMU has.
+fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
+    let Some(target) = &ctx.opts.target else { return };
+    let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
+    let Some(models) = crate::target::TargetCaps::video_models(dc) else { return };
+    let has = |m: &str| models.iter().any(|x| x == m);
+    let describe = target.describe();
+    let mut noted = false;
+    for video in videos.iter_mut() {
+        if video.model_type == "none" || has(video.model_type) || !has("vga") {
+            continue;
+        }
+        if !noted {
+            let note = Note::warning(
+                code::DEVICE_MODEL_FALLBACK,
+                format!("the target ({describe}) has no '{}' video model; using 'vga'", video.model_type),
+            )
+            .help("the guest sees a standard VGA card instead");
+            if ctx.vm.get("vga").is_some() {
+                ctx.note_on("vga", note);
+            } else {
+                ctx.note(note);
+            }
+            noted = true;
+        }
+        *video = DomainVideoModel { model_type: "vga", vram: Some(16 * 1024), ..Default::default() };
+    }
+}
+
+/// A sound model the target's libvirt does not list (`<devices><sound>`, reported by newer
+/// libvirt only) becomes the first one it lists.
+fn fit_sound(ctx: &mut Ctx, domain: &Domain, model: &'static str) -> &'static str {
+    let Some(target) = &ctx.opts.target else { return model };
+    let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return model };
+    let Some(models) = crate::target::TargetCaps::sound_models(dc) else { return model };
+    if models.iter().any(|m| m == model) {
+        return model;
+    }
+    let Some(fallback) = ["ich9", "ich6", "ac97"].into_iter().find(|m| models.iter().any(|x| x == m)) else {
+        return model;
+    };
+    let describe = target.describe();
+    ctx.note_on(
+        "audio0",
+        Note::warning(
+            code::DEVICE_MODEL_FALLBACK,
+            format!("the target ({describe}) has no '{model}' sound model; using '{fallback}'"),
+        ),
+    );
+    fallback
+}
+
 /// `serialN`, `parallelN` (docs/mapping.md#serial-parallel-agent).
 fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
@@ -401,6 +496,8 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
         Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
         _ => ("ac97", None),
     };
+    let model = fit_sound(ctx, domain, model);
+    let codec = if model == "ac97" { None } else { codec };
     let backend = if props.str("driver") == Some("none") { "none" } else { "spice" };
     let address = ctx.pci_address(PciDevice::Audio);
     domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });

@@ -22,6 +22,42 @@ const VARS_2M: u64 = 131_072;
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     efi(ctx, domain);
     tpm(ctx, domain);
+    target_tpm(ctx, domain);
+}
+
+/// Says where the target's libvirt cannot run the TPM as translated (`<devices><tpm>` enums of its
+/// domcapabilities: libvirt before 9.0 has no external backend).
+fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
+    let (Some(target), Some(tpm)) = (&ctx.opts.target, domain.devices.tpms.first()) else { return };
+    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type) {
+        // libvirt 10.10 gave the emulator backend a `<source>` for its state: libvirt could then run
+        // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
+        if v >= (10, 10, 0) {
+            ctx.note_on(
+                "tpmstate0",
+                Note::advice(
+                    code::TARGET_TPM_STATE_FILE,
+                    format!("the target's libvirt {}.{} can keep a TPM's state in a given file", v.0, v.1),
+                )
+                .help("instead of the external swtpm, <backend type='emulator'> with a <source> naming the state volume lets libvirt start swtpm on it (libvirt formatdomain, 'TPM device')"),
+            );
+        }
+    }
+    let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
+    let lacks = [("model", tpm.model), ("backendModel", tpm.backend.backend_type)]
+        .into_iter()
+        .chain(tpm.backend.version.map(|v| ("backendVersion", v)))
+        .filter(|(name, value)| crate::target::TargetCaps::tpm_allows(dc, name, value) == Some(false))
+        .map(|(name, value)| format!("{name} '{value}'"))
+        .collect::<Vec<_>>();
+    if !lacks.is_empty() {
+        let describe = target.describe();
+        ctx.note_on(
+            "tpmstate0",
+            Note::warning(code::TARGET_TPM, format!("the target ({describe}) has no TPM {}", lacks.join(", ")))
+                .help("the domain will not start there with this TPM; try --tpm-backend emulator"),
+        );
+    }
 }
 
 fn efi(ctx: &mut Ctx, domain: &mut Domain) {
@@ -65,6 +101,10 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         (dir.join(c), dir.join(v), q35)
     } else {
         (dir.join("OVMF_CODE.fd"), dir.join("OVMF_VARS.fd"), false)
+    };
+    let (code_file, vars_file, smm) = match target_firmware(ctx, domain, efi4m && !aarch64, keys) {
+        Some(fw) => (fw.code.into(), fw.vars.into(), fw.requires_smm && ctx.is_q35()),
+        None => (code_file, vars_file, smm),
     };
     // The SMM build needs SMM on; Proxmox does not mark the flash secure (no
     // `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
@@ -191,6 +231,48 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             .at(efidisk.span_of("ms-cert"))
             .label("informational"),
         );
+    }
+}
+
+/// The target's own OVMF build for a 4 MiB efidisk: the Secure Boot (SMM) build on q35 as
+/// Proxmox uses it (OVMF.pm), the Microsoft-enrolled varstore template with pre-enrolled-keys.
+/// `None` (the default paths stay) without a target, with --firmware-dir, for Proxmox's 2 MiB
+/// build (targets list only 4 MiB builds) or when the target lists no fitting build (noted).
+fn target_firmware(ctx: &mut Ctx, domain: &Domain, efi4m: bool, keys: bool) -> Option<crate::target::Firmware> {
+    let target = ctx.opts.target.as_ref().filter(|t| t.use_firmware)?;
+    if !efi4m {
+        return None;
+    }
+    let q35 = ctx.is_q35();
+    let arch = domain.os.os_type.arch.clone();
+    let found = target.firmware_for(&arch, q35, domain.domain_type, q35, keys);
+    let build = if q35 { "OVMF build with Secure Boot (SMM)" } else { "OVMF build without Secure Boot" };
+    match found {
+        Some(fw) => {
+            ctx.note_on(
+                "bios",
+                Note::advice(
+                    code::TARGET_FIRMWARE,
+                    format!(
+                        "the target's own {build}: {} with varstore template {} (from its {})",
+                        fw.code, fw.vars, fw.from
+                    ),
+                ),
+            );
+            Some(fw)
+        }
+        None => {
+            let describe = target.describe();
+            ctx.note_on(
+                "bios",
+                Note::warning(
+                    code::TARGET_FIRMWARE_MISSING,
+                    format!("the target ({describe}) lists no {build}; the default OVMF paths are kept"),
+                )
+                .help("give the target's domcapabilities for this machine and domain type, or pass --firmware-dir"),
+            );
+            None
+        }
     }
 }
 

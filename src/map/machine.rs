@@ -9,6 +9,7 @@ use crate::libvirt::{
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::report::{code, Note};
+use crate::target::TargetCaps;
 
 /// A parsed Proxmox machine type: `pc`, `q35`, `pc-i440fx-8.1+pve1.pxe`, `virt-9.0`, …
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,9 @@ pub struct MachineType {
     /// newest version. Proxmox's version-dependent defaults (S3/S4, free page reporting,
     /// Hyper-V flags) follow this, not the target's machine.
     pub proxmox: Option<(u32, u32, u32)>,
+    /// A distribution's own machine type (`pc-q35-rhel9.4.0`) chosen for a target that has no
+    /// upstream one; it replaces the QEMU name.
+    pub downstream: Option<String>,
 }
 
 impl MachineType {
@@ -49,7 +53,7 @@ impl MachineType {
             }
         };
         let proxmox = version.map(|(a, b, _)| (a, b, pve.unwrap_or(0)));
-        Some(MachineType { family, version, pve, pxe, proxmox })
+        Some(MachineType { family, version, pve, pxe, proxmox, downstream: None })
     }
 
     /// Whether Proxmox's machine is at least `major.minor+pveN` (Machine.pm `min_version` on the
@@ -64,6 +68,9 @@ impl MachineType {
 
     /// The name QEMU (and so libvirt) knows: no `+pveN`, no `.pxe`.
     pub fn qemu_name(&self) -> String {
+        if let Some(name) = &self.downstream {
+            return name.clone();
+        }
         match self.version {
             None => self.family.clone(),
             Some((a, b, None)) => format!("{}-{a}.{b}", self.family),
@@ -81,12 +88,22 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
     let kvm = vm.bool("kvm").unwrap_or(true);
-    domain.domain_type = ctx.opts.domain_type.unwrap_or(if kvm { DomainType::Kvm } else { DomainType::Qemu });
+    domain.domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
+        (Some(t), _) => t,
+        (None, Some(target)) => target_domain_type(ctx, target, kvm, &arch),
+        (None, None) => {
+            if kvm {
+                DomainType::Kvm
+            } else {
+                DomainType::Qemu
+            }
+        }
+    };
     if vm.get("kvm").is_some() {
         ctx.mapped("kvm", "domain@type");
     }
 
-    let machine = machine_type(ctx, &arch);
+    let machine = machine_type(ctx, &arch, domain.domain_type);
     domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
     ctx.machine = machine;
 
@@ -224,7 +241,7 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
 
 /// The machine type, with Proxmox's own rules applied: Windows guests pinned to a version,
 /// `+pveN` and `.pxe` removed, and lowered to the target host's QEMU when asked.
-fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
+fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineType {
     let vm = ctx.vm;
     let props = vm.props("machine");
     let written = props.and_then(|p| p.str("type"));
@@ -235,6 +252,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         pve: None,
         pxe: false,
         proxmox: None,
+        downstream: None,
     });
     if vm.get("machine").is_some() {
         ctx.mapped("machine", "os/type@machine");
@@ -294,6 +312,11 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         );
     }
 
+    if let (None, Some(target)) = (ctx.opts.host_qemu, &ctx.opts.target) {
+        let key = if written.is_some() { "machine" } else { "ostype" };
+        fit_machine(ctx, target, &mut machine, arch, domain_type, key);
+        return machine;
+    }
     if let (Some(host), Some((major, minor, _))) = (ctx.opts.host_qemu, machine.version) {
         if (major, minor) > host {
             let from = machine.qemu_name();
@@ -306,6 +329,162 @@ fn machine_type(ctx: &mut Ctx, arch: &str) -> MachineType {
         }
     }
     machine
+}
+
+/// The domain type on a known target: KVM where the config asks for it and the target runs KVM
+/// guests of this architecture, and where the target's KVM accepts what the guest needs (SMM for
+/// OVMF's Secure Boot build, Proxmox's Hyper-V enlightenments for Windows); TCG otherwise.
+fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str) -> DomainType {
+    if !kvm {
+        return DomainType::Qemu;
+    }
+    let key = if ctx.vm.get("kvm").is_some() { "kvm" } else { "machine" };
+    let tcg = |ctx: &mut Ctx, why: String| {
+        let note =
+            Note::warning(code::TARGET_NO_KVM, format!("{why}: the domain runs under TCG emulation (type 'qemu')"))
+                .help("TCG is much slower than KVM; pass --domain-type kvm to insist");
+        if ctx.vm.get(key).is_some() {
+            ctx.note_on(key, note);
+        } else {
+            ctx.note(note);
+        }
+        DomainType::Qemu
+    };
+    if target.machines(arch, "kvm").is_empty() && target.machines(arch, "qemu").is_empty() {
+        // No emulator for the architecture at all: fit_machine says so.
+        return DomainType::Kvm;
+    }
+    if !target.has_domain_type(arch, "kvm") {
+        return tcg(ctx, format!("the target ({}) offers no KVM for {arch} guests", target.describe()));
+    }
+    let vm = ctx.vm;
+    let Some(limits) = target.kvm_limits else { return DomainType::Kvm };
+    let ovmf = vm.text("bios") == Some("ovmf");
+    let q35 = vm.props("machine").and_then(|p| p.str("type")).is_some_and(|t| t.contains("q35"));
+    let efi4m = vm.props("efidisk0").and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
+    // Proxmox runs the Secure Boot build, which needs SMM, for 4 MiB OVMF on q35 (OVMF.pm).
+    if ovmf && q35 && efi4m && arch == "x86_64" && !limits.smm {
+        return tcg(
+            ctx,
+            "the target's KVM has no System Management Mode, which OVMF's Secure Boot build needs".to_owned(),
+        );
+    }
+    let winversion = vm.windows_version();
+    if winversion >= 6 && arch == "x86_64" && !(ovmf && winversion < 8) && !limits.hyperv {
+        return tcg(
+            ctx,
+            "the target's KVM refuses the Hyper-V enlightenments Proxmox gives Windows guests (hv-vpindex)".to_owned(),
+        );
+    }
+    DomainType::Kvm
+}
+
+/// Fits the machine to what the target has: Proxmox's version where it is there; else the closest
+/// lower version of the same family; else the lowest higher one; else (a distribution that ships
+/// only its own machine types, as RHEL does) the distribution's machine of that family.
+fn fit_machine(
+    ctx: &mut Ctx,
+    target: &TargetCaps,
+    machine: &mut MachineType,
+    arch: &str,
+    domain_type: DomainType,
+    key: &str,
+) {
+    if let Some(from) = &target.qemu_version_derived_from {
+        if let Some((a, b, _)) = target.qemu_version {
+            ctx.note(
+                Note::advice(
+                    code::TARGET_QEMU_VERSION,
+                    format!(
+                        "the target's QEMU version {a}.{b} was read from {from}: saved capabilities carry no version"
+                    ),
+                )
+                .help("pass --host-qemu-version X.Y to state it"),
+            );
+        }
+    }
+    let available = target.machines(arch, crate::target::domain_type_name(domain_type));
+    let name = machine.qemu_name();
+    if available.is_empty() && target.caps.is_some() {
+        let key = if ctx.vm.get("arch").is_some() { "arch" } else { key };
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::TARGET_NO_ARCH,
+                format!(
+                    "the target ({}) has no emulator for {arch} guests; libvirt there will refuse this domain",
+                    target.describe()
+                ),
+            )
+            .help("install the target's QEMU for this architecture (Debian: qemu-system-arm for aarch64)"),
+        );
+        return;
+    }
+    if available.is_empty() || available.iter().any(|(n, _)| *n == name) {
+        return;
+    }
+    let Some(wanted) = machine.version else { return };
+    let family = machine.family.clone();
+    let upstream: Vec<(u32, u32, Option<u32>)> = available
+        .iter()
+        .filter_map(|(n, _)| MachineType::parse(n))
+        .filter(|m| m.family == family && m.pve.is_none() && !m.pxe)
+        .filter_map(|m| m.version)
+        .collect();
+    let order = |v: &(u32, u32, Option<u32>)| (v.0, v.1, v.2.unwrap_or(0));
+    let lower = upstream.iter().filter(|v| order(v) < order(&wanted)).max_by_key(|v| order(v));
+    let higher = upstream.iter().filter(|v| order(v) > order(&wanted)).min_by_key(|v| order(v));
+    if let Some(&v) = lower.or(higher) {
+        machine.version = Some(v);
+        let to = machine.qemu_name();
+        let note = if lower.is_some() {
+            Note::warning(
+                code::MACHINE_DOWNGRADED,
+                format!("the target ({}) has no machine {name}; lowered to the closest it has, {to}", target.describe()),
+            )
+            .help("a lower machine version changes device defaults the guest can see; upgrade QEMU on the target to keep it")
+        } else {
+            Note::warning(
+                code::MACHINE_RAISED,
+                format!(
+                    "the target ({}) no longer has machine {name}; raised to the oldest it has, {to}",
+                    target.describe()
+                ),
+            )
+            .help("a newer machine version changes device defaults the guest can see")
+        };
+        ctx.note_on(key, note);
+        return;
+    }
+    // Downstream names: `pc-q35-rhel9.4.0`; the family's alias (`q35`, `pc`) names the default.
+    let alias = if machine.is_q35() { "q35" } else { "pc" };
+    let prefix = format!("{family}-");
+    let default =
+        available.iter().find(|(n, _)| n == alias).and_then(|(_, c)| c.clone()).filter(|c| c.starts_with(&prefix));
+    let newest = || {
+        available
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.starts_with(&prefix))
+            .max_by_key(|n| {
+                n.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok()).collect::<Vec<_>>()
+            })
+            .cloned()
+    };
+    if let Some(downstream) = default.or_else(newest) {
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::MACHINE_DOWNSTREAM,
+                format!(
+                    "the target ({}) has no upstream {family} machine types; {name} becomes its own {downstream}",
+                    target.describe()
+                ),
+            )
+            .help("a distribution's machine type is its own revision of an upstream one; the guest may see other device defaults"),
+        );
+        machine.downstream = Some(downstream);
+    }
 }
 
 /// `localtime` (default on for Windows), `startdate`, `tdf` and the Windows/Linux timers

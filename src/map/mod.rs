@@ -61,6 +61,9 @@ pub struct MapOptions {
     pub cluster: crate::pve::cluster::Cluster,
     /// `--regenerate-cloudinit DIR`: rebuild the cloud-init seed into `DIR/<vmid>-cloudinit.iso`.
     pub regenerate_cloudinit: Option<PathBuf>,
+    /// `--target`/`--target-caps`: what the target host runs; machine type, domain type,
+    /// firmware, CPU model and device models are fitted to it. `None`: Proxmox-faithful output.
+    pub target: Option<crate::target::TargetCaps>,
 }
 
 impl Default for MapOptions {
@@ -79,6 +82,7 @@ impl Default for MapOptions {
             host_sysfs: None,
             cluster: crate::pve::cluster::Cluster::default(),
             regenerate_cloudinit: None,
+            target: None,
         }
     }
 }

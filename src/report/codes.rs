@@ -520,6 +520,43 @@ declare_codes! {
     CLOUDINIT_NOT_REGENERATED = "pve2virt::map::cloudinit_not_regenerated", Warning,
         "the cloud-init seed could not be rebuilt; Proxmox's own seed volume is attached",
         "The note says why (a missing tool, a setting that cannot be rebuilt); the attached seed is the one Proxmox last generated.";
+    // The target host (--target, --target-caps; docs/target.md).
+    TARGET_NO_KVM = "pve2virt::target::no_kvm", Warning,
+        "the target cannot run this guest under KVM; the domain runs under TCG",
+        "The target has no KVM, or its KVM refuses what the guest needs (System Management Mode for Secure Boot firmware, Hyper-V enlightenments for Windows). TCG is much slower; run on a host whose KVM offers them to get KVM.";
+    TARGET_QEMU_VERSION = "pve2virt::target::qemu_version", Advice,
+        "the target's QEMU version was derived from its machine types",
+        "Saved capability documents carry no version; the newest machine type tells it. Pass --host-qemu-version to say otherwise.";
+    MACHINE_RAISED = "pve2virt::target::machine_raised", Warning,
+        "the target no longer has the machine version; raised to the oldest it has",
+        "QEMU drops old machine versions. The guest sees a newer chipset revision, which some guests (Windows activation) notice.";
+    MACHINE_DOWNSTREAM = "pve2virt::target::machine_downstream", Warning,
+        "the target has only its distribution's machine types; the closest one is used",
+        "RHEL-family QEMU ships pc-q35-rhelX.Y.0 instead of upstream versions. The guest sees that chipset revision.";
+    TARGET_FIRMWARE = "pve2virt::target::firmware", Advice,
+        "the firmware is the target's own OVMF build",
+        "Read from the target's firmware descriptors or domcapabilities; the Secure Boot build where Proxmox used one.";
+    TARGET_FIRMWARE_MISSING = "pve2virt::target::firmware_missing", Warning,
+        "the target lists no matching OVMF build; the default paths are kept",
+        "Give the target's domcapabilities for this machine and domain type, or pass --firmware-dir.";
+    CPU_MODEL_FALLBACK = "pve2virt::target::cpu_model_fallback", Warning,
+        "the target does not know the CPU model; a close one is used",
+        "The unversioned model (an earlier revision) or host-model. Some CPU features or errata flags may differ.";
+    CPU_MODEL_UNUSABLE = "pve2virt::target::cpu_model_unusable", Warning,
+        "the target's host CPU cannot run every feature of the CPU model",
+        "QEMU leaves the missing features out, so the guest sees fewer than on Proxmox. Choose a model the target lists as usable (virsh domcapabilities).";
+    DEVICE_MODEL_FALLBACK = "pve2virt::target::device_model_fallback", Warning,
+        "the target lacks a device model; a fallback is used or the device left out",
+        "A video model becomes VGA, a sound model the first the target has; without SPICE in the target's QEMU the SPICE display, channels and audio are left out.";
+    TARGET_TPM = "pve2virt::target::tpm", Warning,
+        "the target's libvirt has no TPM of this model or backend",
+        "The domain will not start there with this TPM; try --tpm-backend emulator.";
+    TARGET_TPM_STATE_FILE = "pve2virt::target::tpm_state_file", Advice,
+        "the target's libvirt (10.10 or newer) can keep a TPM's state in a given file",
+        "Instead of the external swtpm, <backend type='emulator'> with a <source> naming the state volume lets libvirt start swtpm on it; `pve2virt migrate` carries the state into libvirt's own form.";
+    TARGET_NO_ARCH = "pve2virt::target::no_arch", Warning,
+        "the target has no emulator for the guest's architecture",
+        "libvirt on the target will refuse this domain.";
     VIRTIOFS_CACHE = "pve2virt::map::virtiofs_cache", Advice,
         "a virtio-fs cache mode was not carried",
         "libvirt sets virtiofsd's cache through <binary><cache mode>; add it by hand if the mode matters.";
