@@ -102,7 +102,15 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     } else {
         (dir.join("OVMF_CODE.fd"), dir.join("OVMF_VARS.fd"), false)
     };
-    let (code_file, vars_file, smm) = match target_firmware(ctx, domain, efi4m && !aarch64, keys) {
+    // Debian 13 and the RHEL family ship no 2 MiB OVMF build any more: there a 2 MiB VM gets the
+    // target's 4 MiB build without Secure Boot (as Proxmox's 2 MiB build), with fresh variables.
+    let two_mib_on_4m = !efi4m && !aarch64 && target_lacks_2m_build(ctx);
+    let fitted = if two_mib_on_4m {
+        target_firmware(ctx, domain, true, false, keys)
+    } else {
+        target_firmware(ctx, domain, efi4m && !aarch64, ctx.is_q35(), keys)
+    };
+    let (code_file, vars_file, smm) = match fitted {
         Some(fw) => (fw.code.into(), fw.vars.into(), fw.requires_smm && ctx.is_q35()),
         None => (code_file, vars_file, smm),
     };
@@ -120,6 +128,30 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let template = vars_file.display().to_string();
     let undefine_help = "undefine this domain with `virsh undefine --keep-nvram`: --nvram deletes the file";
+    if two_mib_on_4m {
+        // A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
+        // the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
+        domain.os.nvram =
+            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        let key = if efidisk.is_some() { "efidisk0" } else { "bios" };
+        ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
+        ctx.note_on(
+            key,
+            Note::warning(
+                code::EFIDISK_2M_ON_4M,
+                format!(
+                    "the target has no 2 MiB OVMF build: the VM gets its 4 MiB build {} with fresh variables from {template}",
+                    code_file.display()
+                ),
+            )
+            .help(
+                "the 2 MiB efidisk's variables (boot entries, Secure Boot keys) cannot back the 4 MiB build; OVMF \
+                 boots the disk's \\EFI\\BOOT\\BOOTX64.EFI and re-creates its boot entries. Convert without --target \
+                 to keep Proxmox's 2 MiB build where the target still has it",
+            ),
+        );
+        return;
+    }
 
     let Some(efidisk) = efidisk else {
         domain.os.nvram =
@@ -238,15 +270,21 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
 /// Proxmox uses it (OVMF.pm), the Microsoft-enrolled varstore template with pre-enrolled-keys.
 /// `None` (the default paths stay) without a target, with --firmware-dir, for Proxmox's 2 MiB
 /// build (targets list only 4 MiB builds) or when the target lists no fitting build (noted).
-fn target_firmware(ctx: &mut Ctx, domain: &Domain, efi4m: bool, keys: bool) -> Option<crate::target::Firmware> {
+fn target_firmware(
+    ctx: &mut Ctx,
+    domain: &Domain,
+    efi4m: bool,
+    secure_boot: bool,
+    keys: bool,
+) -> Option<crate::target::Firmware> {
     let target = ctx.opts.target.as_ref().filter(|t| t.use_firmware)?;
     if !efi4m {
         return None;
     }
     let q35 = ctx.is_q35();
     let arch = domain.os.os_type.arch.clone();
-    let found = target.firmware_for(&arch, q35, domain.domain_type, q35, keys);
-    let build = if q35 { "OVMF build with Secure Boot (SMM)" } else { "OVMF build without Secure Boot" };
+    let found = target.firmware_for(&arch, q35, domain.domain_type, secure_boot, keys);
+    let build = if secure_boot { "OVMF build with Secure Boot (SMM)" } else { "OVMF build without Secure Boot" };
     match found {
         Some(fw) => {
             ctx.note_on(
@@ -274,6 +312,18 @@ fn target_firmware(ctx: &mut Ctx, domain: &Domain, efi4m: bool, keys: bool) -> O
             None
         }
     }
+}
+
+/// Whether a target is given whose firmware has no 2 MiB OVMF build. Targets list only 4 MiB
+/// builds (domcapabilities, firmware descriptors), so the file itself decides, where it can be
+/// seen: on this host's own libvirt. Saved capabilities or another host's: assumed absent, as on
+/// every current distribution.
+fn target_lacks_2m_build(ctx: &Ctx) -> bool {
+    let Some(target) = ctx.opts.target.as_ref().filter(|t| t.use_firmware) else { return false };
+    if target.source == "qemu:///system" {
+        return !ctx.opts.firmware_dir.join("OVMF_CODE.fd").exists();
+    }
+    true
 }
 
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {

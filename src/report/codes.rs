@@ -554,6 +554,9 @@ declare_codes! {
     TARGET_TPM_STATE_FILE = "pve2virt::target::tpm_state_file", Advice,
         "the target's libvirt (10.10 or newer) can keep a TPM's state in a given file",
         "Instead of the external swtpm, <backend type='emulator'> with a <source> naming the state volume lets libvirt start swtpm on it; `pve2virt migrate` carries the state into libvirt's own form.";
+    EFIDISK_2M_ON_4M = "pve2virt::target::efidisk_2m_on_4m", Warning,
+        "the target has no 2 MiB OVMF build: the VM gets the 4 MiB build with fresh variables",
+        "A 2 MiB varstore cannot back the 4 MiB build. OVMF boots the disk's \\EFI\\BOOT\\BOOTX64.EFI and re-creates its boot entries; Secure Boot keys enrolled by hand must be enrolled again. Convert without --target to keep Proxmox's 2 MiB build where the target still ships it.";
     TARGET_NO_ARCH = "pve2virt::target::no_arch", Warning,
         "the target has no emulator for the guest's architecture",
         "libvirt on the target will refuse this domain.";
