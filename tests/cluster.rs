@@ -51,9 +51,16 @@ fn side_files_go_beside_the_xml_and_never_to_stdout() {
         None,
     );
     assert_eq!(run1.exit, 0, "{}", run1.stderr);
-    let filter = fs::read_to_string(dir.join("o/130.nwfilter.xml")).expect("130.nwfilter.xml beside -o");
-    assert!(filter.starts_with("<filter name='pve-vm-130' chain='root'>\n"), "{filter}");
-    assert_eq!(fs::read_to_string(&out).unwrap().matches("<filterref filter='pve-vm-130'/>").count(), 2);
+    // 130.fw has a rule for net1 only (-i net1): each NIC gets its own filter.
+    let filter = fs::read_to_string(dir.join("o/130-net1.nwfilter.xml")).expect("130-net1.nwfilter.xml beside -o");
+    assert!(filter.starts_with("<filter name='pve-vm-130-net1' chain='root'>\n"), "{filter}");
+    assert!(filter.contains("<tcp dstportstart='9100'/>"), "{filter}");
+    let net0 = fs::read_to_string(dir.join("o/130-net0.nwfilter.xml")).expect("130-net0.nwfilter.xml beside -o");
+    assert!(!net0.contains("9100"), "{net0}");
+    let xml = fs::read_to_string(&out).unwrap();
+    assert!(
+        xml.contains("<filterref filter='pve-vm-130-net0'/>") && xml.contains("<filterref filter='pve-vm-130-net1'/>")
+    );
     // --out-dir: both files in DIR.
     let run2 = run(
         &dir,
@@ -61,7 +68,7 @@ fn side_files_go_beside_the_xml_and_never_to_stdout() {
         None,
     );
     assert_eq!(run2.exit, 0, "{}", run2.stderr);
-    assert_eq!(fs::read_to_string(dir.join("d/130.nwfilter.xml")).unwrap(), filter);
+    assert_eq!(fs::read_to_string(dir.join("d/130-net1.nwfilter.xml")).unwrap(), filter);
     // The hook is executable.
     let hook = fixture("shapes/trunk-router.conf");
     let run3 = run(&dir, &args(&["convert", &hook, "--vmid", "200", "--vlan-mode", "hook", "--out-dir", "h"]), None);
@@ -100,8 +107,10 @@ fn the_nwfilter_is_valid_for_libvirt() {
         None,
     );
     assert_eq!(run.exit, 0, "{}", run.stderr);
-    let v = Command::new("virt-xml-validate").arg(dir.join("130.nwfilter.xml")).arg("nwfilter").output().unwrap();
-    assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    for f in ["130-net0.nwfilter.xml", "130-net1.nwfilter.xml"] {
+        let v = Command::new("virt-xml-validate").arg(dir.join(f)).arg("nwfilter").output().unwrap();
+        assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    }
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -291,15 +300,16 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
         None,
     );
     assert_eq!(run3.exit, 0, "{}", run3.stderr);
+    // Only net1 has firewall=1; 130.fw has a rule for net1, so the filter is net1's own.
     let filter = format!("cluster-pve-vm-130-{pid}");
-    for f in ["fw.xml", "130.nwfilter.xml"] {
-        let text = fs::read_to_string(dir.join(f)).unwrap().replace("pve-vm-130", &filter);
+    for f in ["fw.xml", "130-net1.nwfilter.xml"] {
+        let text = fs::read_to_string(dir.join(f)).unwrap().replace("pve-vm-130-net1", &filter);
         fs::write(dir.join(f), text).unwrap();
     }
     let name = format!("cluster-test-fw-{pid}");
     let xml = prepare(&dir.join("fw.xml"), &name);
     assert_eq!(xml.matches(&format!("<filterref filter='{filter}'/>")).count(), 1, "{xml}");
-    virsh(&["nwfilter-define", &dir.join("130.nwfilter.xml").display().to_string()]).unwrap();
+    virsh(&["nwfilter-define", &dir.join("130-net1.nwfilter.xml").display().to_string()]).unwrap();
     cleanup.filters.push(filter.clone());
     virsh(&["define", &dir.join("fw.xml").display().to_string()]).unwrap();
     cleanup.domains.insert(0, name.clone());
