@@ -62,10 +62,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 } else if net.firewall {
                     ctx.note_on(
                         &key,
-                        Note::warning(code::NET_FIREWALL, "the Proxmox firewall cannot be expressed in libvirt")
+                        Note::warning(code::NET_FIREWALL, format!("the Proxmox firewall rules (firewall/{}.fw) were not read; the NIC is unfiltered", vm.vmid))
                             .at(span("firewall"))
                             .label("firewall=1")
-                            .help("recreate the VM's pve-firewall rules on the target (nwfilter or host nftables on the tap device)"),
+                            .help("pass --pve-root with the cluster's /etc/pve (or a copy) to turn them into an nwfilter, or recreate them on the target (host nftables on the tap device)"),
                     );
                 }
             }
