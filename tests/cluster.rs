@@ -202,7 +202,9 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
         sh(&["ip", "link", "set", &b, "up"]);
     }
     let map = format!("vmbr0={br}");
-    let conf = dir.join("9110.conf");
+    // A VMID of this run's own, so that the tap names (tap<vmid>iN) of concurrent runs differ.
+    let vmid = 20000 + pid;
+    let conf = dir.join(format!("{vmid}.conf"));
     fs::write(
         &conf,
         "name: vlan\nmemory: 128\nnet0: virtio=BC:24:11:91:10:01,bridge=vmbr0,tag=20\n\
@@ -222,14 +224,14 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
     cleanup.domains.push(name.clone());
     virsh(&["start", "--paused", &name]).unwrap();
     let ifaces = virsh(&["domiflist", &name]).unwrap();
-    for (tap, bridge) in
-        [("tap9110i0", format!("{br}v20")), ("tap9110i1", format!("{br}v30")), ("tap9110i2", br.clone())]
-    {
+    for (tap, bridge) in [
+        (format!("tap{vmid}i0"), format!("{br}v20")),
+        (format!("tap{vmid}i1"), format!("{br}v30")),
+        (format!("tap{vmid}i2"), br.clone()),
+    ] {
         assert!(
-            ifaces
-                .lines()
-                .any(|l| l.split_whitespace().next() == Some(tap)
-                    && l.split_whitespace().nth(2) == Some(bridge.as_str())),
+            ifaces.lines().any(|l| l.split_whitespace().next() == Some(tap.as_str())
+                && l.split_whitespace().nth(2) == Some(bridge.as_str())),
             "{tap} not on {bridge}:\n{ifaces}"
         );
     }
@@ -255,8 +257,9 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
     assert_eq!(run2.exit, 0, "{}", run2.stderr);
     let name = format!("cluster-test-hook-{pid}");
     prepare(&dir.join("hook.xml"), &name);
-    let hook = fs::read_to_string(dir.join("9110.qemu-hook")).unwrap().replace("= 'vlan' ]", &format!("= '{name}' ]"));
-    fs::write(dir.join("9110.qemu-hook"), hook).unwrap();
+    let hook_file = dir.join(format!("{vmid}.qemu-hook"));
+    let hook = fs::read_to_string(&hook_file).unwrap().replace("= 'vlan' ]", &format!("= '{name}' ]"));
+    fs::write(&hook_file, hook).unwrap();
     let filtering =
         Command::new("ip").args(["link", "set", &br, "type", "bridge", "vlan_filtering", "1"]).output().unwrap();
     virsh(&["define", &dir.join("hook.xml").display().to_string()]).unwrap();
@@ -267,9 +270,9 @@ fn vlans_and_the_firewall_start_on_qemu_system() {
     if filtering.status.success() {
         // libvirtd reads its hooks when it starts, and this test must not restart it: the hook
         // is run by hand with the arguments libvirt gives it.
-        let h = Command::new(dir.join("9110.qemu-hook")).args([&name, "started", "begin", "-"]).output().unwrap();
+        let h = Command::new(&hook_file).args([&name, "started", "begin", "-"]).output().unwrap();
         assert!(h.status.success(), "hook: {}", String::from_utf8_lossy(&h.stderr));
-        let show = Command::new("bridge").args(["vlan", "show", "dev", "tap9110i0"]).output().unwrap();
+        let show = Command::new("bridge").args(["vlan", "show", "dev", &format!("tap{vmid}i0")]).output().unwrap();
         let show = String::from_utf8_lossy(&show.stdout);
         assert!(show.contains("20 PVID") || show.contains("20 PVID Egress Untagged"), "{show}");
     } else {
