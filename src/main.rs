@@ -83,10 +83,12 @@ fn convert_one(input: &Path, output: Option<&Path>, force: bool, common: &Common
                 return ExitCode::from(exit::IO);
             }
             let written = match output {
-                Some(path) => write_atomic(path, conversion.xml.as_bytes(), force).and_then(|()| {
+                // The files beside the XML first: the XML, the result, appears last.
+                Some(path) => {
                     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                    write_side_files(dir, &conversion.files, force).map(drop)
-                }),
+                    write_side_files(dir, &conversion.files, force)
+                        .and_then(|_| write_atomic(path, conversion.xml.as_bytes(), force))
+                }
                 None => io::stdout().lock().write_all(conversion.xml.as_bytes()),
             };
             match written {

@@ -189,6 +189,63 @@ pub fn configdrive2_network(ctx: &Ctx) -> Result<String, String> {
     Ok(c)
 }
 
+fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
+    let (_, servers) = dns(ctx);
+    let servers = servers.join(" ");
+    let mut c = String::new();
+    for (_, i, _, ip) in nics(ctx) {
+        let id = format!("eth{i}");
+        c.push_str(&format!("auto {id}\n"));
+        if let Some(v4) = ip.str("ip") {
+            if v4 == "dhcp" {
+                c.push_str(&format!("iface {id} inet dhcp\n"));
+            } else {
+                let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
+                c.push_str(&format!("iface {id} inet static\n        address {addr}\n        netmask {mask}\n"));
+                if let Some(gw) = ip.str("gw") {
+                    c.push_str(&format!("        gateway {gw}\n"));
+                }
+                if !servers.is_empty() {
+                    c.push_str(&format!("        dns-nameservers {servers}\n"));
+                }
+            }
+        }
+        if let Some(v6) = ip.str("ip6") {
+            if v6 == "auto" || v6 == "dhcp" {
+                c.push_str(&format!("iface {id} inet6 {v6}\n"));
+            } else {
+                let (addr, mask) = v6.split_once('/').unwrap_or((v6, ""));
+                c.push_str(&format!("iface {id} inet6 static\n        address {addr}\n        netmask {mask}\n"));
+                if let Some(gw) = ip.str("gw6") {
+                    c.push_str(&format!("        gateway {gw}\n"));
+                }
+                if !servers.is_empty() {
+                    c.push_str(&format!("        dns-nameservers {servers}\n"));
+                }
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// Proxmox's `encode_json` of this hash has no fixed key order; the instance id does not depend
+/// on it (it is computed from user and network data).
+fn cloudbase_metadata(ctx: &Ctx, uuid: &str) -> String {
+    let mut meta = serde_json::json!({ "uuid": uuid, "network_config": { "content_path": "/content/0000" } });
+    if let Some(p) = ctx.vm.text("cipassword").filter(|p| !p.is_empty()) {
+        meta["admin_pass"] = p.into();
+    }
+    if let Some(keys) = ctx.vm.text("sshkeys") {
+        let keys = percent_decode(keys);
+        let mut map = serde_json::Map::new();
+        for (i, k) in keys.split('\n').filter(|k| k.chars().any(|c| !c.is_whitespace())).enumerate() {
+            map.insert(format!("key-{i}"), k.into());
+        }
+        meta["public_keys"] = map.into();
+    }
+    meta.to_string()
+}
+
 /// A `cicustom` snippet (`user=local:snippets/x.yaml`): the storage's `path` + `snippets/x.yaml`,
 /// or under `--map-storage`.
 fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
@@ -256,11 +313,29 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        other => {
-            return Err(format!(
-                "the {other} seed for this guest is not rebuilt by pve2virt (nocloud and Linux configdrive2 are)"
-            ))
+        "configdrive2" => {
+            // cloudbase-init on Windows: ENI network data and a JSON meta_data with the
+            // password and keys (Cloudinit.pm `cloudbase_network_eni`,
+            // `cloudbase_configdrive2_metadata`).
+            let network = match network {
+                Some(n) => n,
+                None => cloudbase_network(ctx)?,
+            };
+            let meta = match meta {
+                Some(m) => m,
+                None => cloudbase_metadata(ctx, &sha1_hex(&user, &network)),
+            };
+            (
+                "config-2",
+                vec![
+                    ("/openstack/latest/user_data".to_owned(), user),
+                    ("/openstack/content/0000".to_owned(), network),
+                    ("/openstack/latest/meta_data.json".to_owned(), meta),
+                    ("/openstack/latest/vendor_data.json".to_owned(), vendor.unwrap_or_default()),
+                ],
+            )
         }
+        other => return Err(format!("the {other} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)")),
     };
     Ok(Seed { label, files, iso, dns_from_host })
 }

@@ -152,7 +152,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             )
             .at(props.map_or_else(|| vm.get("cpu").map_or_else(Default::default, |e| e.span()), |p| p.span_of("cputype")))
             .label("custom model")
-            .help("replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
+            .help("pass --pve-root with the cluster's /etc/pve (or a copy) to read virtual-guest/cpu-models.conf, or replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
         );
         "kvm64"
     } else if let Some(flags) = builtin_model_flags(written) {

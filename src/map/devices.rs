@@ -604,7 +604,7 @@ fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.note_on(
             &key,
             Note::warning(code::VIRTIOFS_MAPPING, format!("virtio-fs share '{dirid}' comes from a Proxmox directory mapping that cannot be resolved here; not translated"))
-                .help("add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
+                .help("pass --pve-root with the cluster's /etc/pve (or a copy) to resolve it from mapping/directory.cfg, or add <filesystem type='mount'><driver type='virtiofs'/><source dir='…'/><target dir='<dirid>'/></filesystem> and shared memory (docs/mapping.md#virtio-fs)"),
         );
     }
 }

@@ -193,7 +193,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 )
                 .at(span("mapping"))
                 .label("cluster mapping")
-                .help("look up the node's `map … path=` in /etc/pve/mapping/pci.cfg and write `host=<path>` instead, or add the <hostdev> by hand"),
+                .help("pass --pve-root with the cluster's /etc/pve (or a copy) to resolve it from mapping/pci.cfg, or write `host=<path>` instead"),
             );
             continue;
         }

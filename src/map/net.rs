@@ -62,10 +62,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 } else if net.firewall {
                     ctx.note_on(
                         &key,
-                        Note::warning(code::NET_FIREWALL, "the Proxmox firewall cannot be expressed in libvirt")
+                        Note::warning(code::NET_FIREWALL, format!("the Proxmox firewall rules (firewall/{}.fw) were not read; the NIC is unfiltered", vm.vmid))
                             .at(span("firewall"))
                             .label("firewall=1")
-                            .help("recreate the VM's pve-firewall rules on the target (nwfilter or host nftables on the tap device)"),
+                            .help("pass --pve-root with the cluster's /etc/pve (or a copy) to turn them into an nwfilter, or recreate them on the target (host nftables on the tap device)"),
                     );
                 }
             }
@@ -177,53 +177,83 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 /// NICs with `firewall=1` of a VM whose `firewall/<vmid>.fw` was read: the rules become the
 /// nwfilter `pve-vm-<vmid>`, written beside the XML, which each of these NICs references.
 fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
-    let Some(first) = keys.first() else { return };
+    if keys.is_empty() {
+        return;
+    }
     let vmid = ctx.vm.vmid;
     let cluster = &ctx.opts.cluster;
     let Some(vm_fw) = cluster.vm_fw.get(&vmid) else { return };
-    match crate::map::nwfilter::build(vmid, vm_fw, cluster.cluster_fw.as_ref()) {
-        Err(why) => {
-            for key in keys {
-                ctx.note_on(
-                    key,
-                    Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter"))
-                        .help("enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does"),
-                );
+    // One filter for all the VM's NICs, or one per NIC when a rule names a NIC (`-i netN`).
+    let nics: Vec<Option<&str>> =
+        if crate::map::nwfilter::per_nic(vm_fw) { keys.iter().map(|k| Some(k.as_str())).collect() } else { vec![None] };
+    let mut reported = std::collections::BTreeSet::new();
+    for nic in nics {
+        let built = crate::map::nwfilter::build(vmid, vm_fw, cluster.cluster_fw.as_ref(), nic);
+        let mine: Vec<&String> = keys.iter().filter(|k| nic.is_none_or(|n| n == k.as_str())).collect();
+        let first = mine[0];
+        let filter = match built {
+            Ok(f) => f,
+            Err(why) => {
+                for key in mine {
+                    ctx.note_on(
+                        key,
+                        Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter")).help(
+                            "enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does",
+                        ),
+                    );
+                }
+                return;
+            }
+        };
+        let file = match nic {
+            Some(n) => format!("{vmid}-{n}.nwfilter.xml"),
+            None => format!("{vmid}.nwfilter.xml"),
+        };
+        for iface in domain.devices.interfaces.iter_mut() {
+            let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
+            if mine.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
+                iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: filter.name.clone() });
             }
         }
-        Ok(filter) => {
-            let file = format!("{vmid}.nwfilter.xml");
-            for iface in domain.devices.interfaces.iter_mut() {
-                let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
-                if keys.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
-                    iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: filter.name.clone() });
-                }
+        let names: Vec<&str> = mine.iter().map(|k| k.as_str()).collect();
+        ctx.note_on(
+            first,
+            Note::advice(
+                code::FIREWALL_NWFILTER,
+                format!(
+                    "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
+                    filter.rules,
+                    filter.name,
+                    names.join(", ")
+                ),
+            )
+            .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+        );
+        for (from, line, text, why) in &filter.dropped {
+            // The same rule left out of each NIC's filter is reported once.
+            if !reported.insert((from.clone(), *line)) {
+                continue;
             }
             ctx.note_on(
                 first,
-                Note::advice(
-                    code::FIREWALL_NWFILTER,
-                    format!(
-                        "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
-                        filter.rules,
-                        filter.name,
-                        keys.join(", ")
-                    ),
+                Note::warning(
+                    code::FIREWALL_RULE_DROPPED,
+                    format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
                 )
-                .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+                .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
             );
-            for (from, line, text, why) in &filter.dropped {
-                ctx.note_on(
-                    first,
-                    Note::warning(
-                        code::FIREWALL_RULE_DROPPED,
-                        format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
-                    )
-                    .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
-                );
-            }
-            ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });
         }
+        if !filter.options_left.is_empty() && reported.insert((format!("firewall/{vmid}.fw"), 0)) {
+            ctx.note_on(
+                first,
+                Note::warning(
+                    code::FIREWALL_RULE_DROPPED,
+                    format!("firewall/{vmid}.fw options not carried by the nwfilter: {}", filter.options_left.join(", ")),
+                )
+                .help("ipfilter (IP spoofing protection) can be added with libvirt's clean-traffic filter and an IP parameter"),
+            );
+        }
+        ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Filter {
     pub rules: usize,
     /// `(file, line, rule text, why)` of rules left out.
     pub dropped: Vec<(String, usize, String, String)>,
+    /// `[OPTIONS]` of the VM's file that the filter does not carry (`ipfilter: 1`, log levels, …).
+    pub options_left: Vec<String>,
 }
 
 /// Proxmox's macros (pve-firewall `Firewall.pm` `$pve_fw_macros`), the common ones: each is a
@@ -185,7 +187,15 @@ fn esc(s: &str) -> String {
 
 /// Builds the filter; `None` when the firewall is off for this VM (as Proxmox: `enable: 1` is
 /// needed in both cluster.fw and the VM's file), with the reason.
-pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter, String> {
+/// Whether a rule of the VM (or of a group it uses) is for one NIC only (`-i netN`): then every
+/// NIC gets its own filter, holding the VM's rules and its own, in order.
+pub fn per_nic(vm: &FwFile) -> bool {
+    vm.rules.iter().any(|r| r.enabled && (r.opt("i").is_some() || r.opt("iface").is_some()))
+}
+
+/// `nic`: build the filter of this NIC (`net1`) only, named `pve-vm-<vmid>-<nic>`; rules for
+/// other NICs are left out, as they are in Proxmox's chain for this tap.
+pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>) -> Result<Filter, String> {
     if cluster.and_then(|c| c.option("enable")) != Some("1") {
         return Err(
             "the cluster firewall is off (firewall/cluster.fw has no `enable: 1`), so Proxmox applies no rules".into(),
@@ -197,7 +207,11 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter,
         ));
     }
     let scope = Scope { vm, cluster };
-    let name = format!("pve-vm-{vmid}");
+    let name = match nic {
+        Some(n) => format!("pve-vm-{vmid}-{n}"),
+        None => format!("pve-vm-{vmid}"),
+    };
+    let iface = |r: &FwRule| r.opt("i").or(r.opt("iface")).map(str::to_owned);
     let mut body = String::new();
     let mut dropped = Vec::new();
     let mut priority = 100;
@@ -232,6 +246,26 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter,
     let file = format!("firewall/{vmid}.fw");
     let mut expanded: Vec<(String, FwRule)> = Vec::new();
     for rule in vm.rules.iter().filter(|r| r.enabled) {
+        // A rule for another NIC does not apply to this one; with one filter for all NICs it
+        // cannot be placed (per_nic avoids that case).
+        let rule = match (iface(rule), nic) {
+            (None, _) => rule.clone(),
+            (Some(i), Some(n)) if i == n => {
+                let mut r = rule.clone();
+                r.opts.retain(|(k, _)| k != "i" && k != "iface");
+                r
+            }
+            (Some(_), Some(_)) => continue,
+            (Some(_), None) => {
+                dropped.push((
+                    file.clone(),
+                    rule.line,
+                    rule.text.clone(),
+                    "rules for one NIC (-i) need a filter per NIC, which is not written".into(),
+                ));
+                continue;
+            }
+        };
         if rule.direction == "GROUP" {
             let group = rule.action.to_ascii_lowercase();
             match cluster.and_then(|c| c.groups.get(&group)) {
@@ -251,7 +285,7 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter,
                 )),
             }
         } else {
-            expanded.push((file.clone(), rule.clone()));
+            expanded.push((file.clone(), rule));
         }
     }
     for (from, rule) in expanded {
@@ -281,7 +315,10 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<Filter,
         }
     }
     let xml = format!("<filter name='{name}' chain='root'>\n{body}</filter>\n");
-    Ok(Filter { name, xml, rules: count, dropped })
+    let carried = ["enable", "policy_in", "policy_out", "macfilter", "dhcp", "ndp"];
+    let options_left =
+        vm.options.iter().filter(|(k, _)| !carried.contains(&k.as_str())).map(|(k, v)| format!("{k}: {v}")).collect();
+    Ok(Filter { name, xml, rules: count, dropped, options_left })
 }
 
 /// One Proxmox rule → nwfilter `<rule>` elements (one per protocol × port range × address).
@@ -427,7 +464,7 @@ mod tests {
     use super::*;
 
     fn filter(vm: &str, cluster: &str) -> Result<Filter, String> {
-        build(100, &FwFile::parse(vm), Some(&FwFile::parse(cluster)))
+        build(100, &FwFile::parse(vm), Some(&FwFile::parse(cluster)), None)
     }
 
     #[test]
@@ -460,6 +497,20 @@ mod tests {
         assert_eq!(f.rules, 4);
         assert_eq!(f.dropped.len(), 1, "{:?}", f.dropped);
         assert!(f.dropped[0].3.contains("gre"));
+    }
+
+    #[test]
+    fn a_filter_per_nic_keeps_its_own_rules_in_order() {
+        let vm = FwFile::parse("[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport 22\nIN ACCEPT -i net1 -p tcp -dport 9100\nIN DROP -i net0 -p udp\n");
+        let cluster = FwFile::parse("[OPTIONS]\nenable: 1\n");
+        assert!(per_nic(&vm));
+        let f = build(100, &vm, Some(&cluster), Some("net1")).unwrap();
+        assert_eq!(f.name, "pve-vm-100-net1");
+        assert_eq!((f.rules, f.dropped.len()), (2, 0));
+        assert!(f.xml.contains("priority='101'>\n    <tcp dstportstart='9100'/>"), "{}", f.xml);
+        assert!(!f.xml.contains("<udp"), "{}", f.xml);
+        let all = build(100, &vm, Some(&cluster), None).unwrap();
+        assert_eq!((all.rules, all.dropped.len()), (1, 2));
     }
 
     #[test]

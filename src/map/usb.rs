@@ -173,7 +173,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 Note::warning(code::USB_MAPPING, format!("the USB resource mapping '{mapping}' cannot be resolved outside the Proxmox cluster; the device was left out"))
                     .at(props.span_of("mapping"))
                     .label("cluster mapping")
-                    .help("look up the node's entry in /etc/pve/mapping/usb.cfg and write `host=<vendor:product>` instead"),
+                    .help("pass --pve-root with the cluster's /etc/pve (or a copy) to resolve it from mapping/usb.cfg, or write `host=<vendor:product>` instead"),
             );
             continue;
         }

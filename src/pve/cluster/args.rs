@@ -9,6 +9,8 @@ use clap::{Args, ValueEnum};
 use crate::map::{MapOptions, VlanMode};
 use crate::pve::cluster::Cluster;
 
+const DEFAULT_PVE_ROOT: &str = "/etc/pve";
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum VlanModeArg {
     /// `<vlan>` and `<virtualport type='openvswitch'/>`: the target bridge is Open vSwitch.
@@ -30,10 +32,10 @@ pub struct ClusterArgs {
     /// function of the device, as Proxmox does.
     #[arg(long, value_name = "DIR")]
     pub host_sysfs: Option<PathBuf>,
-    /// The Proxmox cluster file system: storage.cfg, mapping/, virtual-guest/cpu-models.conf,
-    /// firewall/ are read from here where they exist.
-    #[arg(long, value_name = "DIR", default_value = "/etc/pve")]
-    pub pve_root: PathBuf,
+    /// The Proxmox cluster file system (default /etc/pve): storage.cfg, mapping/,
+    /// virtual-guest/cpu-models.conf, firewall/ are read from here where they exist.
+    #[arg(long, value_name = "DIR")]
+    pub pve_root: Option<PathBuf>,
     /// The Proxmox node whose entries of the cluster's device and directory mappings apply
     /// (default: this host's name).
     #[arg(long, value_name = "NAME")]
@@ -49,7 +51,11 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// `DIR/storage.cfg`, read when `--storage-cfg` is not given.
     pub fn storage_cfg(&self) -> PathBuf {
-        self.pve_root.join("storage.cfg")
+        self.root().join("storage.cfg")
+    }
+
+    fn root(&self) -> PathBuf {
+        self.pve_root.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PVE_ROOT))
     }
 
     /// Sets this struct's options in `map`; the cluster files are read once per run.
@@ -61,6 +67,20 @@ impl ClusterArgs {
         };
         map.host_sysfs = self.host_sysfs.clone();
         map.regenerate_cloudinit = self.regenerate_cloudinit.clone();
-        map.cluster = self.loaded.get_or_init(|| Cluster::load(&self.pve_root, self.pve_node.as_deref())).clone();
+        map.cluster = self
+            .loaded
+            .get_or_init(|| {
+                let mut c = Cluster::load(&self.root(), self.pve_node.as_deref());
+                // A folder given by hand that is not there is a mistake; /etc/pve missing is not
+                // (pve2virt usually runs off the Proxmox host).
+                if let Some(root) = self.pve_root.as_ref().filter(|r| !r.is_dir()) {
+                    c.notes.push(crate::report::Note::warning(
+                        crate::report::code::CLUSTER_FILE,
+                        format!("--pve-root {} is not a folder; no cluster files were read", root.display()),
+                    ));
+                }
+                c
+            })
+            .clone();
     }
 }
