@@ -375,7 +375,8 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 return a.keep(i, format!("ivshmem-plain: no -object with id={memdev}"));
             };
             let path = get(&backend, "mem-path").unwrap_or_default();
-            // libvirt's shmem is always /dev/shm/<name>, shared (`qemuBuildShmemBackendMemProps`).
+            // libvirt's shmem is always /dev/shm/<name>, shared (libvirt `src/qemu/qemu_command.c`
+            // `qemuBuildShmemBackendMemProps`).
             let name = path.strip_prefix("/dev/shm/").filter(|n| !n.is_empty() && !n.contains('/'));
             let shared = get(&backend, "share").is_some_and(is_on);
             let size = get(&backend, "size").and_then(parse_size);

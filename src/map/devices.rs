@@ -149,7 +149,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
-    // spice graphics", src/qemu/qemu_validate.c), while QEMU runs it with no client attached.
+    // spice graphics" at define), while QEMU runs it with no client attached.
     let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
