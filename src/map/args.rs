@@ -441,6 +441,8 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             });
             a.mapped(i, "devices/shmem[ivshmem-doorbell]");
         }
+        "vfio-pci" => vfio_pci(ctx, domain, a, i, &opts),
+        "usb-host" => usb_host(domain, a, i, &opts),
         "" => a.keep(i, "-device without a driver"),
         other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
     }
@@ -460,6 +462,111 @@ fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvi
     let taken = crate::libvirt::write::to_xml(domain).ok()?;
     (!taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'")))
         .then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
+}
+
+/// `-device vfio-pci,host=[DDDD:]BB:SS.F` (how PCI passthrough was written before `hostpciN`
+/// had its options) → `<hostdev type='pci' managed='yes'>`. `x-vga=on` and a relative ROM file
+/// (QEMU looks it up in its data directory) have no libvirt form: then the option is kept.
+fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    use crate::libvirt::{
+        DomainHostdev, DomainHostdevDriver, DomainHostdevSource, DomainHostdevSourceAddress, DomainRom,
+    };
+    let Some(host) = get(opts, "host") else { return a.keep(i, "vfio-pci without host= (a sysfsdev?)") };
+    let (dom, rest) = match host.matches(':').count() {
+        2 => host.split_once(':').map_or(("0000", host), |(d, r)| (d, r)),
+        _ => ("0000", host),
+    };
+    let parsed = rest.split_once(':').and_then(|(bus, sf)| {
+        let (slot, function) = sf.split_once('.')?;
+        let hex = |v: &str, max: u32| u32::from_str_radix(v, 16).ok().filter(|n| *n <= max);
+        Some((hex(dom, 0xffff)?, hex(bus, 0xff)?, hex(slot, 0x1f)?, hex(function, 7)?))
+    });
+    let Some((dom, bus, slot, function)) = parsed else {
+        return a.keep(i, format!("vfio-pci host={host} is not a PCI address"));
+    };
+    if get(opts, "x-vga").is_some_and(is_on) {
+        return a.keep(i, "vfio-pci with x-vga=on has no libvirt element (use hostpciN with x-vga=1)");
+    }
+    let romfile = get(opts, "romfile");
+    if romfile.is_some_and(|r| !r.starts_with('/')) {
+        return a.keep(i, "vfio-pci with a romfile relative to QEMU's data directory has no libvirt form");
+    }
+    let rombar = get(opts, "rombar").map(|v| v != "0");
+    let rom = (romfile.is_some() || rombar.is_some()).then(|| DomainRom {
+        bar: rombar.map(|on| if on { "on" } else { "off" }),
+        file: romfile.map(str::to_owned),
+        enabled: None,
+    });
+    for o in opts.iter().filter(|o| {
+        !["driver", "id", "bus", "addr", "multifunction", "host", "romfile", "rombar", "x-vga"]
+            .contains(&o.key.as_str())
+    }) {
+        a.sub_dropped(ctx, i, o, "the property");
+    }
+    domain.devices.hostdevs.push(DomainHostdev {
+        mode: "subsystem",
+        hostdev_type: "pci",
+        managed: Some("yes"),
+        driver: Some(DomainHostdevDriver { name: "vfio" }),
+        source: DomainHostdevSource {
+            address: Some(DomainHostdevSourceAddress {
+                domain: Some(format!("0x{dom:04x}")),
+                bus: Some(format!("0x{bus:02x}")),
+                slot: Some(format!("0x{slot:02x}")),
+                function: Some(format!("0x{function:x}")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        rom,
+        address: root_address(ctx, domain, opts),
+        ..Default::default()
+    });
+    a.mapped(i, "devices/hostdev[pci]");
+}
+
+/// `-device usb-host,vendorid=…,productid=…` or `hostbus=…,hostaddr=…` → `<hostdev type='usb'>`.
+/// A `hostport=` path has no libvirt form (libvirt 9.0 selects by ids or bus and device number).
+fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevSourceAddress};
+    let id = |k: &str| {
+        get(opts, k).and_then(|v| {
+            let n = match v.strip_prefix("0x") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => v.parse().ok(),
+            };
+            n.filter(|n| *n <= 0xffff).map(|n| format!("0x{n:04x}"))
+        })
+    };
+    let num = |k: &str| get(opts, k).and_then(|v| v.parse::<u32>().ok());
+    let allowed = ["driver", "id", "bus", "port", "vendorid", "productid", "hostbus", "hostaddr"];
+    if opts.iter().any(|o| !allowed.contains(&o.key.as_str())) {
+        return a.keep(i, "usb-host with properties libvirt has no form for (hostport, …)");
+    }
+    let source = match (id("vendorid"), id("productid"), num("hostbus"), num("hostaddr")) {
+        (Some(vendor), Some(product), None, None) => DomainHostdevSource {
+            vendor: Some(DomainHostdevId { id: vendor }),
+            product: Some(DomainHostdevId { id: product }),
+            ..Default::default()
+        },
+        (None, None, Some(bus), Some(device)) => DomainHostdevSource {
+            address: Some(DomainHostdevSourceAddress {
+                bus: Some(bus.to_string()),
+                device: Some(device.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        _ => return a.keep(i, "usb-host needs vendorid and productid, or hostbus and hostaddr, for libvirt"),
+    };
+    domain.devices.hostdevs.push(DomainHostdev {
+        mode: "subsystem",
+        hostdev_type: "usb",
+        managed: Some("yes"),
+        source,
+        ..Default::default()
+    });
+    a.mapped(i, "devices/hostdev[usb]");
 }
 
 fn mebibytes(bytes: u64) -> DomainMemory {
