@@ -1008,6 +1008,11 @@ mod tests {
             "bus=pcie.0,addr=0xzz.9",
             "ivshmem-doorbell,chardev=c",
             "socket,id=c,path=x",
+            "vfio-pci,host=",
+            "vfio-pci,host=01:00.9",
+            "host=ffff:ff:1f.7",
+            "usb-host,vendorid=0x",
+            "hostbus=1,hostaddr=é",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
