@@ -219,7 +219,11 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             "vga",
             Note::advice(
                 code::SPICE_PLAIN,
-                "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)",
+                if spice_args {
+                    "SPICE listens where args' -spice says, without TLS (Proxmox uses TLS through its spiceproxy)"
+                } else {
+                    "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)"
+                },
             )
             .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
         );
