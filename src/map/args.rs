@@ -29,7 +29,7 @@ use crate::libvirt::{
     DomainType, QEMU_NS,
 };
 use crate::map::{Ctx, KeyOutcome};
-use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, Opt, QemuOption};
+use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, takes_argument, Opt, QemuOption};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note, Span};
 
@@ -146,6 +146,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         Args { opts: &opts, rows: vec![Row::default(); opts.len()], keep: Vec::new(), consumed: BTreeMap::new() };
     let mut cpu_seen = false;
     for (i, o) in opts.iter().enumerate() {
+        if o.arg.is_none() && !o.name.is_empty() && takes_argument(&o.name) {
+            // QEMU refuses to start ("requires an argument"): nothing to translate.
+            a.keep(i, format!("-{} without its argument", o.name));
+            continue;
+        }
         match o.name.as_str() {
             "spice" => spice(ctx, domain, &mut a, i),
             "device" => device(ctx, domain, &mut a, i),
@@ -267,6 +272,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         },
     };
     let mut ticketing_off = false;
+    let unix = get(&opts, "unix").is_some_and(is_on);
     for o in &opts {
         let v = o.value.as_str();
         let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
@@ -282,10 +288,18 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 }
                 Err(_) => a.sub_dropped(ctx, i, o, "the port"),
             },
-            "addr" => {
+            // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
+            "addr" if unix && v.starts_with('/') => {
+                g.listen =
+                    Some(DomainGraphicsListen { listen_type: "socket", address: None, socket: Some(v.to_owned()) });
+                g.autoport = None;
+            }
+            // libvirt's schema takes an IP address or a host name (`addrIPorName`).
+            "addr" if !unix && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_%".contains(c)) => {
                 g.listen =
                     Some(DomainGraphicsListen { listen_type: "address", address: Some(v.to_owned()), socket: None })
             }
+            "unix" if unix && get(&opts, "addr").is_some_and(|p| p.starts_with('/')) => {}
             "disable-ticketing" => ticketing_off = is_on(v),
             "password" => g.passwd = Some(v.to_owned()),
             "image-compression" if ["auto_glz", "auto_lz", "quic", "glz", "lz", "off"].contains(&v) => {
@@ -608,6 +622,9 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
         start += piece.len() + 1;
     }
     let model = parts.first().map(|p| p.0.clone()).unwrap_or_default();
+    if model.is_empty() {
+        return a.keep(i, "-cpu without a model");
+    }
     let tcg = domain.domain_type == DomainType::Qemu;
 
     let old = domain.cpu.take().unwrap_or_default();
