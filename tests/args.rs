@@ -221,3 +221,15 @@ fn random_args_give_domains_libvirt_accepts() {
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn kept_options_stay_in_order_and_are_kept_once() {
+    let config = "args: -object input-linux,id=k,evdev=/dev/input/event3 -device intel-hda -object\n";
+    let c = convert(config, &opts(true)).expect("converts");
+    let args: Vec<&str> = c.xml.lines().filter_map(|l| l.trim().strip_prefix("<qemu:arg value='")).collect();
+    assert_eq!(
+        args,
+        ["-object'/>", "input-linux,id=k,evdev=/dev/input/event3'/>", "-device'/>", "intel-hda'/>", "-object'/>"]
+    );
+    assert_eq!(c.notes.iter().filter(|n| n.code == "pve2virt::map::qemu_args_passed").count(), 3);
+}

@@ -174,7 +174,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
     for (i, o) in opts.iter().enumerate() {
-        if o.name != "object" && o.name != "chardev" {
+        if (o.name != "object" && o.name != "chardev") || o.arg.is_none() {
             continue;
         }
         let implied = if o.name == "object" { "qom-type" } else { "backend" };
@@ -186,7 +186,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // What has no libvirt form: passed through when allowed, otherwise reported, one by one.
-    let keep = std::mem::take(&mut a.keep);
+    let mut keep = std::mem::take(&mut a.keep);
+    // In the order written, as Proxmox passes them.
+    keep.sort_by_key(|(i, _)| *i);
     let mut passed = Vec::new();
     for (i, reason) in keep {
         let o = &opts[i];
