@@ -233,3 +233,30 @@ fn kept_options_stay_in_order_and_are_kept_once() {
     );
     assert_eq!(c.notes.iter().filter(|n| n.code == "pve2virt::map::qemu_args_passed").count(), 3);
 }
+
+/// A host file the guest would read is translated only from where Proxmox keeps such files;
+/// anywhere else only --allow-qemu-args passes it on.
+#[test]
+fn host_files_outside_their_places_are_not_translated() {
+    for (config, native) in [
+        ("args: -fw_cfg name=opt/x,file=/etc/shadow\n", "file='/etc/shadow'"),
+        ("args: -fw_cfg name=opt/x,file=/var/lib/vz/snippets/../../../etc/shadow\n", "shadow"),
+        ("args: -device vfio-pci,host=01:00.0,romfile=/etc/shadow\n", "<rom"),
+        ("args: -device vfio-pci,host=01:00.0,romfile=/usr/share/kvm/../../../etc/shadow\n", "<rom"),
+        ("args: -spice port=5900,disable-ticketing=on,gl=on,rendernode=/etc/shadow\n", "rendernode"),
+    ] {
+        let c = convert(config, &opts(false)).expect("converts");
+        assert!(!c.xml.contains(native), "{config}: {}", c.xml);
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.code == "pve2virt::map::qemu_args_dropped"
+                    || n.code == "pve2virt::map::args_suboption_dropped"),
+            "{config}: {:?}",
+            c.notes
+        );
+    }
+    let c =
+        convert("args: -fw_cfg name=opt/com.coreos/config,file=/mnt/pve/nfs/snippets/a.ign\n", &opts(false)).unwrap();
+    assert!(c.xml.contains("file='/mnt/pve/nfs/snippets/a.ign'"), "{}", c.xml);
+}

@@ -115,6 +115,14 @@ impl Args<'_> {
     }
 }
 
+/// Whether `path` is absolute, under `dir` and free of `..`: a host file an option may have the
+/// guest read (a ROM, an Ignition config) is only translated from where Proxmox keeps such files.
+/// Anywhere else the option is kept as written, so that only `--allow-qemu-args` hands QEMU a
+/// file a hostile config named.
+fn under(path: &str, dir: &str) -> bool {
+    path.starts_with(dir) && !path.split('/').any(|c| c == "..")
+}
+
 fn get<'a>(opts: &'a [Opt], key: &str) -> Option<&'a str> {
     opts.iter().rev().find(|o| o.key == key).map(|o| o.value.as_str())
 }
@@ -320,7 +328,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
                 g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes" } else { "no" }, rendernode });
             }
-            "rendernode" => {
+            "rendernode" if under(v, "/dev/dri/") => {
                 let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable);
                 g.gl = Some(DomainGraphicsGl { enable, rendernode: Some(v.to_owned()) });
             }
@@ -504,8 +512,10 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
         return a.keep(i, "vfio-pci with x-vga=on has no libvirt element (use hostpciN with x-vga=1)");
     }
     let romfile = get(opts, "romfile");
-    if romfile.is_some_and(|r| !r.starts_with('/')) {
-        return a.keep(i, "vfio-pci with a romfile relative to QEMU's data directory has no libvirt form");
+    if romfile.is_some_and(|r| !under(r, "/usr/share/kvm/")) {
+        // As for hostpciN: ROM files come from /usr/share/kvm (a relative name is QEMU's data
+        // directory, which libvirt cannot name).
+        return a.keep(i, "vfio-pci with a romfile outside /usr/share/kvm is not translated");
     }
     let rombar = get(opts, "rombar").map(|v| v != "0");
     let rom = (romfile.is_some() || rombar.is_some()).then(|| DomainRom {
@@ -887,6 +897,10 @@ fn fw_cfg(domain: &mut Domain, a: &mut Args, i: usize) {
     let others = opts.iter().any(|o| !["name", "file", "string"].contains(&o.key.as_str()));
     if !name.starts_with("opt/") || file.is_some() == string.is_some() || others {
         return a.keep(i, "this -fw_cfg has no libvirt form (libvirt takes name=opt/…, with one file= or string=)");
+    }
+    // The guest reads the file: only a Proxmox snippet (`<storage>/snippets/`) is translated.
+    if file.is_some_and(|f| !f.starts_with('/') || !f.contains("/snippets/") || f.split('/').any(|c| c == "..")) {
+        return a.keep(i, "-fw_cfg hands the guest a host file outside a snippets directory; not translated");
     }
     let fwcfg =
         domain.sysinfo_fwcfg.get_or_insert_with(|| DomainSysinfoFwcfg { sysinfo_type: "fwcfg", entries: Vec::new() });
