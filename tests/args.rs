@@ -23,8 +23,12 @@ fn looking_glass_becomes_native_elements() {
         xml.contains("<shmem name='lg43'>\n      <model type='ivshmem-plain'/>\n      <size unit='M'>32</size>"),
         "{xml}"
     );
-    assert!(xml.contains("<input type='mouse' bus='virtio'/>"), "{xml}");
-    assert!(xml.contains("<input type='keyboard' bus='virtio'/>"), "{xml}");
+    // Where QEMU put them under Proxmox: the root bus's free slots in order (vga: none leaves 0x1).
+    let at =
+        |slot: &str| format!("\n      <address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function='0x0'/>");
+    assert!(xml.contains(&format!("<size unit='M'>32</size>{}", at("0x01"))), "{xml}");
+    assert!(xml.contains(&format!("<input type='mouse' bus='virtio'>{}", at("0x02"))), "{xml}");
+    assert!(xml.contains(&format!("<input type='keyboard' bus='virtio'>{}", at("0x03"))), "{xml}");
     assert!(!xml.contains("qemu:commandline"), "{xml}");
     // The SPICE server of args is the one spice audio uses: no second, host-side one.
     assert_eq!(xml.matches("<graphics type='spice'").count(), 1, "{xml}");

@@ -359,8 +359,8 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
 fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), Some("driver"));
     let driver = get(&opts, "driver").unwrap_or_default().to_owned();
-    // Placement is left to libvirt, which gives the device a free slot or port, except a slot
-    // on the root bus (`root_address`) and a port of Proxmox's first USB controller.
+    // PCI devices go where QEMU put them on the root bus (`root_address`), USB ones to a port of
+    // Proxmox's first USB controller; anything else is left to libvirt.
     let placement = ["driver", "id", "bus", "addr", "multifunction", "port"];
     let input = match driver.strip_suffix("-pci").unwrap_or(&driver) {
         "virtio-mouse" => Some(("mouse", "virtio")),
@@ -472,20 +472,28 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     }
 }
 
-/// The slot a device asks for with `bus=pcie.0|pci.0,addr=SLOT[.FN]` on the root bus, kept when
-/// no other device has it (libvirt refuses a double use at define). `None` leaves it to libvirt.
+/// Where QEMU puts a PCI device of `args` on the root bus: at `addr=SLOT[.FN]` when given, else
+/// (no `bus=`, or `bus=pcie.0|pci.0`) at the lowest free slot, as QEMU's `pci_bus_devfn` picks it
+/// after Proxmox's own devices: so the guest finds it where it did under Proxmox. Slots the
+/// domain has taken count (libvirt refuses a double use at define), and 0x1f on q35 (the ICH9
+/// LPC/SATA/SMBus functions). `None` leaves placement to libvirt (a Proxmox bridge as `bus=`, a
+/// taken slot, `--libvirt-addresses`).
 fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvirt::DomainAddress> {
     let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
-    if ctx.opts.libvirt_addresses || get(opts, "bus") != Some(root) {
+    if ctx.opts.libvirt_addresses || get(opts, "bus").is_some_and(|b| b != root) {
         return None;
     }
-    let addr = get(opts, "addr")?;
+    let taken = crate::libvirt::write::to_xml(domain).ok()?;
+    let free = |slot: u32| {
+        slot != 0 && !(ctx.is_q35() && slot == 0x1f) && !taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'"))
+    };
+    let Some(addr) = get(opts, "addr") else {
+        return (1..32).find(|s| free(*s)).map(|slot| crate::libvirt::DomainAddress::pci(0, slot, 0));
+    };
     let (slot, function) = addr.split_once('.').unwrap_or((addr, "0"));
     let slot = u32::from_str_radix(slot.trim_start_matches("0x"), 16).ok().filter(|s| (1..32).contains(s))?;
     let function = function.parse::<u32>().ok().filter(|f| *f < 8)?;
-    let taken = crate::libvirt::write::to_xml(domain).ok()?;
-    (!taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'")))
-        .then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
+    free(slot).then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
 }
 
 /// `-device vfio-pci,host=[DDDD:]BB:SS.F` (how PCI passthrough was written before `hostpciN`
