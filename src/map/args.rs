@@ -29,7 +29,7 @@ use crate::libvirt::{
     DomainType, QEMU_NS,
 };
 use crate::map::{Ctx, KeyOutcome};
-use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, Opt, QemuOption};
+use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, takes_argument, Opt, QemuOption};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note, Span};
 
@@ -115,6 +115,14 @@ impl Args<'_> {
     }
 }
 
+/// Whether `path` is absolute, under `dir` and free of `..`: a host file an option may have the
+/// guest read (a ROM, an Ignition config) is only translated from where Proxmox keeps such files.
+/// Anywhere else the option is kept as written, so that only `--allow-qemu-args` hands QEMU a
+/// file a hostile config named.
+fn under(path: &str, dir: &str) -> bool {
+    path.starts_with(dir) && !path.split('/').any(|c| c == "..")
+}
+
 fn get<'a>(opts: &'a [Opt], key: &str) -> Option<&'a str> {
     opts.iter().rev().find(|o| o.key == key).map(|o| o.value.as_str())
 }
@@ -146,6 +154,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         Args { opts: &opts, rows: vec![Row::default(); opts.len()], keep: Vec::new(), consumed: BTreeMap::new() };
     let mut cpu_seen = false;
     for (i, o) in opts.iter().enumerate() {
+        if o.arg.is_none() && !o.name.is_empty() && takes_argument(&o.name) {
+            // QEMU refuses to start ("requires an argument"): nothing to translate.
+            a.keep(i, format!("-{} without its argument", o.name));
+            continue;
+        }
         match o.name.as_str() {
             "spice" => spice(ctx, domain, &mut a, i),
             "device" => device(ctx, domain, &mut a, i),
@@ -169,7 +182,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
     for (i, o) in opts.iter().enumerate() {
-        if o.name != "object" && o.name != "chardev" {
+        if (o.name != "object" && o.name != "chardev") || o.arg.is_none() {
             continue;
         }
         let implied = if o.name == "object" { "qom-type" } else { "backend" };
@@ -181,7 +194,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // What has no libvirt form: passed through when allowed, otherwise reported, one by one.
-    let keep = std::mem::take(&mut a.keep);
+    let mut keep = std::mem::take(&mut a.keep);
+    // In the order written, as Proxmox passes them.
+    keep.sort_by_key(|(i, _)| *i);
     let mut passed = Vec::new();
     for (i, reason) in keep {
         let o = &opts[i];
@@ -267,6 +282,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         },
     };
     let mut ticketing_off = false;
+    let unix = get(&opts, "unix").is_some_and(is_on);
     for o in &opts {
         let v = o.value.as_str();
         let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
@@ -282,10 +298,18 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 }
                 Err(_) => a.sub_dropped(ctx, i, o, "the port"),
             },
-            "addr" => {
+            // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
+            "addr" if unix && v.starts_with('/') => {
+                g.listen =
+                    Some(DomainGraphicsListen { listen_type: "socket", address: None, socket: Some(v.to_owned()) });
+                g.autoport = None;
+            }
+            // libvirt's schema takes an IP address or a host name (`addrIPorName`).
+            "addr" if !unix && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_%".contains(c)) => {
                 g.listen =
                     Some(DomainGraphicsListen { listen_type: "address", address: Some(v.to_owned()), socket: None })
             }
+            "unix" if unix && get(&opts, "addr").is_some_and(|p| p.starts_with('/')) => {}
             "disable-ticketing" => ticketing_off = is_on(v),
             "password" => g.passwd = Some(v.to_owned()),
             "image-compression" if ["auto_glz", "auto_lz", "quic", "glz", "lz", "off"].contains(&v) => {
@@ -304,7 +328,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
                 g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes" } else { "no" }, rendernode });
             }
-            "rendernode" => {
+            "rendernode" if under(v, "/dev/dri/") => {
                 let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable);
                 g.gl = Some(DomainGraphicsGl { enable, rendernode: Some(v.to_owned()) });
             }
@@ -335,8 +359,8 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
 fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), Some("driver"));
     let driver = get(&opts, "driver").unwrap_or_default().to_owned();
-    // Placement is left to libvirt, which gives the device a free slot or port, except a slot
-    // on the root bus (`root_address`) and a port of Proxmox's first USB controller.
+    // PCI devices go where QEMU put them on the root bus (`root_address`), USB ones to a port of
+    // Proxmox's first USB controller; anything else is left to libvirt.
     let placement = ["driver", "id", "bus", "addr", "multifunction", "port"];
     let input = match driver.strip_suffix("-pci").unwrap_or(&driver) {
         "virtio-mouse" => Some(("mouse", "virtio")),
@@ -375,7 +399,8 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 return a.keep(i, format!("ivshmem-plain: no -object with id={memdev}"));
             };
             let path = get(&backend, "mem-path").unwrap_or_default();
-            // libvirt's shmem is always /dev/shm/<name>, shared (`qemuBuildShmemBackendMemProps`).
+            // libvirt's shmem is always /dev/shm/<name>, shared (libvirt `src/qemu/qemu_command.c`
+            // `qemuBuildShmemBackendMemProps`).
             let name = path.strip_prefix("/dev/shm/").filter(|n| !n.is_empty() && !n.contains('/'));
             let shared = get(&backend, "share").is_some_and(is_on);
             let size = get(&backend, "size").and_then(parse_size);
@@ -440,25 +465,142 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             });
             a.mapped(i, "devices/shmem[ivshmem-doorbell]");
         }
+        "vfio-pci" => vfio_pci(ctx, domain, a, i, &opts),
+        "usb-host" => usb_host(domain, a, i, &opts),
         "" => a.keep(i, "-device without a driver"),
         other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
     }
 }
 
-/// The slot a device asks for with `bus=pcie.0|pci.0,addr=SLOT[.FN]` on the root bus, kept when
-/// no other device has it (libvirt refuses a double use at define). `None` leaves it to libvirt.
+/// Where QEMU puts a PCI device of `args` on the root bus: at `addr=SLOT[.FN]` when given, else
+/// (no `bus=`, or `bus=pcie.0|pci.0`) at the lowest free slot, as QEMU's `pci_bus_devfn` picks it
+/// after Proxmox's own devices: so the guest finds it where it did under Proxmox. Slots the
+/// domain has taken count (libvirt refuses a double use at define), and 0x1f on q35 (the ICH9
+/// LPC/SATA/SMBus functions). `None` leaves placement to libvirt (a Proxmox bridge as `bus=`, a
+/// taken slot, `--libvirt-addresses`).
 fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvirt::DomainAddress> {
     let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
-    if ctx.opts.libvirt_addresses || get(opts, "bus") != Some(root) {
+    if ctx.opts.libvirt_addresses || get(opts, "bus").is_some_and(|b| b != root) {
         return None;
     }
-    let addr = get(opts, "addr")?;
+    let taken = crate::libvirt::write::to_xml(domain).ok()?;
+    let free = |slot: u32| {
+        slot != 0 && !(ctx.is_q35() && slot == 0x1f) && !taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'"))
+    };
+    let Some(addr) = get(opts, "addr") else {
+        return (1..32).find(|s| free(*s)).map(|slot| crate::libvirt::DomainAddress::pci(0, slot, 0));
+    };
     let (slot, function) = addr.split_once('.').unwrap_or((addr, "0"));
     let slot = u32::from_str_radix(slot.trim_start_matches("0x"), 16).ok().filter(|s| (1..32).contains(s))?;
     let function = function.parse::<u32>().ok().filter(|f| *f < 8)?;
-    let taken = crate::libvirt::write::to_xml(domain).ok()?;
-    (!taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'")))
-        .then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
+    free(slot).then(|| crate::libvirt::DomainAddress::pci(0, slot, function))
+}
+
+/// `-device vfio-pci,host=[DDDD:]BB:SS.F` (how PCI passthrough was written before `hostpciN`
+/// had its options) → `<hostdev type='pci' managed='yes'>`. `x-vga=on` and a relative ROM file
+/// (QEMU looks it up in its data directory) have no libvirt form: then the option is kept.
+fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    use crate::libvirt::{
+        DomainHostdev, DomainHostdevDriver, DomainHostdevSource, DomainHostdevSourceAddress, DomainRom,
+    };
+    let Some(host) = get(opts, "host") else { return a.keep(i, "vfio-pci without host= (a sysfsdev?)") };
+    let (dom, rest) = match host.matches(':').count() {
+        2 => host.split_once(':').map_or(("0000", host), |(d, r)| (d, r)),
+        _ => ("0000", host),
+    };
+    let parsed = rest.split_once(':').and_then(|(bus, sf)| {
+        let (slot, function) = sf.split_once('.')?;
+        let hex = |v: &str, max: u32| u32::from_str_radix(v, 16).ok().filter(|n| *n <= max);
+        Some((hex(dom, 0xffff)?, hex(bus, 0xff)?, hex(slot, 0x1f)?, hex(function, 7)?))
+    });
+    let Some((dom, bus, slot, function)) = parsed else {
+        return a.keep(i, format!("vfio-pci host={host} is not a PCI address"));
+    };
+    if get(opts, "x-vga").is_some_and(is_on) {
+        return a.keep(i, "vfio-pci with x-vga=on has no libvirt element (use hostpciN with x-vga=1)");
+    }
+    let romfile = get(opts, "romfile");
+    if romfile.is_some_and(|r| !under(r, "/usr/share/kvm/")) {
+        // As for hostpciN: ROM files come from /usr/share/kvm (a relative name is QEMU's data
+        // directory, which libvirt cannot name).
+        return a.keep(i, "vfio-pci with a romfile outside /usr/share/kvm is not translated");
+    }
+    let rombar = get(opts, "rombar").map(|v| v != "0");
+    let rom = (romfile.is_some() || rombar.is_some()).then(|| DomainRom {
+        bar: rombar.map(|on| if on { "on" } else { "off" }),
+        file: romfile.map(str::to_owned),
+        enabled: None,
+    });
+    for o in opts.iter().filter(|o| {
+        !["driver", "id", "bus", "addr", "multifunction", "host", "romfile", "rombar", "x-vga"]
+            .contains(&o.key.as_str())
+    }) {
+        a.sub_dropped(ctx, i, o, "the property");
+    }
+    domain.devices.hostdevs.push(DomainHostdev {
+        mode: "subsystem",
+        hostdev_type: "pci",
+        managed: Some("yes"),
+        driver: Some(DomainHostdevDriver { name: "vfio" }),
+        source: DomainHostdevSource {
+            address: Some(DomainHostdevSourceAddress {
+                domain: Some(format!("0x{dom:04x}")),
+                bus: Some(format!("0x{bus:02x}")),
+                slot: Some(format!("0x{slot:02x}")),
+                function: Some(format!("0x{function:x}")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        rom,
+        address: root_address(ctx, domain, opts),
+        ..Default::default()
+    });
+    a.mapped(i, "devices/hostdev[pci]");
+}
+
+/// `-device usb-host,vendorid=…,productid=…` or `hostbus=…,hostaddr=…` → `<hostdev type='usb'>`.
+/// A `hostport=` path has no libvirt form (libvirt 9.0 selects by ids or bus and device number).
+fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevSourceAddress};
+    let id = |k: &str| {
+        get(opts, k).and_then(|v| {
+            let n = match v.strip_prefix("0x") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => v.parse().ok(),
+            };
+            n.filter(|n| *n <= 0xffff).map(|n| format!("0x{n:04x}"))
+        })
+    };
+    let num = |k: &str| get(opts, k).and_then(|v| v.parse::<u32>().ok());
+    let allowed = ["driver", "id", "bus", "port", "vendorid", "productid", "hostbus", "hostaddr"];
+    if opts.iter().any(|o| !allowed.contains(&o.key.as_str())) {
+        return a.keep(i, "usb-host with properties libvirt has no form for (hostport, …)");
+    }
+    let source = match (id("vendorid"), id("productid"), num("hostbus"), num("hostaddr")) {
+        (Some(vendor), Some(product), None, None) => DomainHostdevSource {
+            vendor: Some(DomainHostdevId { id: vendor }),
+            product: Some(DomainHostdevId { id: product }),
+            ..Default::default()
+        },
+        (None, None, Some(bus), Some(device)) => DomainHostdevSource {
+            address: Some(DomainHostdevSourceAddress {
+                bus: Some(bus.to_string()),
+                device: Some(device.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        _ => return a.keep(i, "usb-host needs vendorid and productid, or hostbus and hostaddr, for libvirt"),
+    };
+    domain.devices.hostdevs.push(DomainHostdev {
+        mode: "subsystem",
+        hostdev_type: "usb",
+        managed: Some("yes"),
+        source,
+        ..Default::default()
+    });
+    a.mapped(i, "devices/hostdev[usb]");
 }
 
 fn mebibytes(bytes: u64) -> DomainMemory {
@@ -500,6 +642,9 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
         start += piece.len() + 1;
     }
     let model = parts.first().map(|p| p.0.clone()).unwrap_or_default();
+    if model.is_empty() {
+        return a.keep(i, "-cpu without a model");
+    }
     let tcg = domain.domain_type == DomainType::Qemu;
 
     let old = domain.cpu.take().unwrap_or_default();
@@ -761,6 +906,10 @@ fn fw_cfg(domain: &mut Domain, a: &mut Args, i: usize) {
     if !name.starts_with("opt/") || file.is_some() == string.is_some() || others {
         return a.keep(i, "this -fw_cfg has no libvirt form (libvirt takes name=opt/…, with one file= or string=)");
     }
+    // The guest reads the file: only a Proxmox snippet (`<storage>/snippets/`) is translated.
+    if file.is_some_and(|f| !f.starts_with('/') || !f.contains("/snippets/") || f.split('/').any(|c| c == "..")) {
+        return a.keep(i, "-fw_cfg hands the guest a host file outside a snippets directory; not translated");
+    }
     let fwcfg =
         domain.sysinfo_fwcfg.get_or_insert_with(|| DomainSysinfoFwcfg { sysinfo_type: "fwcfg", entries: Vec::new() });
     fwcfg.entries.push(DomainSysinfoFwcfgEntry {
@@ -900,6 +1049,11 @@ mod tests {
             "bus=pcie.0,addr=0xzz.9",
             "ivshmem-doorbell,chardev=c",
             "socket,id=c,path=x",
+            "vfio-pci,host=",
+            "vfio-pci,host=01:00.9",
+            "host=ffff:ff:1f.7",
+            "usb-host,vendorid=0x",
+            "hostbus=1,hostaddr=é",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {

@@ -231,7 +231,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
-    // spice graphics", src/qemu/qemu_validate.c), while QEMU runs it with no client attached.
+    // spice graphics" at define), while QEMU runs it with no client attached.
     let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
@@ -301,7 +301,11 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             "vga",
             Note::advice(
                 code::SPICE_PLAIN,
-                "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)",
+                if spice_args {
+                    "SPICE listens where args' -spice says, without TLS (Proxmox uses TLS through its spiceproxy)"
+                } else {
+                    "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)"
+                },
             )
             .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
         );

@@ -143,6 +143,11 @@ impl QemuOption {
     }
 }
 
+/// Whether QEMU's option takes an argument (all but the qemu-options.hx entries without `HAS_ARG`).
+pub fn takes_argument(name: &str) -> bool {
+    !NO_ARGUMENT.contains(&name)
+}
+
 /// Groups the words into options and their arguments, as QEMU's `lookup_opt` does.
 pub fn options(words: Vec<Word>) -> Vec<QemuOption> {
     let mut out = Vec::new();
