@@ -1,6 +1,7 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
 mod bench;
 mod conformance;
+mod dist;
 mod guest;
 mod libvirt;
 mod process;
@@ -22,12 +23,17 @@ tasks:
   bench-batch [N] [--runs R] [--bin PATH]
       generate N configs (default 10000) and time `pve2virt convert
       in/*.conf --out-dir out` with the release build in both report modes:
-      VMs/s, CPU time and peak RSS of the batch";
+      VMs/s, CPU time and peak RSS of the batch
+  dist
+      build target/dist/pve2virt_<version>_<arch>.deb: the LTO release binary,
+      man pages and bash/zsh/fish completions generated from the clap
+      definition, copyright and README (packed with dpkg-deb)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("conformance") => conformance::main(args.collect()),
+        Some("dist") => dist::main(args.collect()),
         Some("bench-batch") => bench::main(args.collect()),
         Some("guest") => ExitCode::from(guest::cli(args.collect()).clamp(0, 255) as u8),
         Some("-h" | "--help") => {
