@@ -88,6 +88,7 @@ fn build() -> Result<PathBuf, String> {
     write(&doc.join("copyright"), copyright(&licence).as_bytes())?;
     write(&doc.join("README.md"), read(&root.join("README.md"))?.as_bytes())?;
 
+    mkdir(&stage.join("DEBIAN"))?;
     let depends = depends(&dist, &bin);
     let size_kb = output(Command::new("du").args(["-sk", "--exclude=DEBIAN"]).arg(&stage))?
         .split_whitespace()
@@ -110,7 +111,6 @@ fn build() -> Result<PathBuf, String> {
          writes libvirt domain XML that virsh define accepts and that boots the same\n \
          guest; whatever cannot be carried over is reported with a stable code.\n"
     );
-    mkdir(&stage.join("DEBIAN"))?;
     write(&stage.join("DEBIAN/control"), control.as_bytes())?;
 
     let deb = dist.join(format!("pve2virt_{version}_{arch}.deb"));
@@ -138,8 +138,8 @@ fn write_man(dir: &Path, cmd: clap::Command) -> Result<(), String> {
     Ok(())
 }
 
-/// `Depends:` from `dpkg-shlibdeps`, which wants to run inside a source package: a scratch one
-/// with just `debian/control` is enough.
+/// `Depends:` from `dpkg-shlibdeps`, which wants to run inside a source package (a scratch one
+/// with just `debian/control` is enough) on a binary inside a staged tree (`DEBIAN/` beside `usr/`).
 fn depends(dist: &Path, bin: &Path) -> String {
     const FALLBACK: &str = "libc6 (>= 2.34)";
     let scratch = dist.join("shlibdeps");
@@ -150,6 +150,7 @@ fn depends(dist: &Path, bin: &Path) -> String {
     {
         return FALLBACK.into();
     }
+    // The binary's package root is found by its DEBIAN folder (made before this runs).
     let found = output(Command::new("dpkg-shlibdeps").args(["-O", "-e"]).arg(bin).current_dir(&scratch));
     let _ = fs::remove_dir_all(&scratch);
     match found.ok().and_then(|o| o.lines().find_map(|l| l.strip_prefix("shlibs:Depends=").map(str::to_owned))) {
