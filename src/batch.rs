@@ -14,10 +14,13 @@
 //! 2. the main thread walks the group in input order and decides collisions (so the decision does
 //!    not depend on which thread finished first); a loser's temporary file is removed;
 //! 3. one `syncfs(2)` of the output file system flushes every temporary file of the group;
-//! 4. each winner's temporary file is renamed (or, without `--force`, hard-linked and unlinked) to
-//!    `DIR/<vmid>.xml`;
+//! 4. each winner's temporary file is renamed to `DIR/<vmid>.xml` (without `--force`,
+//!    `renameat2(RENAME_NOREPLACE)`, or link + unlink where that is missing: never over a file);
 //! 5. one `fsync` of `DIR` makes the renames durable;
 //! 6. only then are the group's summary records printed, in input order.
+//!
+//! The workers do not wait for steps 2–6: they may run up to two groups ahead (see `Pipeline`),
+//! so the cores keep converting while the main thread syncs.
 //!
 //! Durability thus costs two syncs per group instead of two per file. A batch of up to [`GROUP`]
 //! configs pays it once; a larger one once per group, which keeps both the memory held (the

@@ -1,6 +1,7 @@
 //! Developer tasks that drive real libvirt + QEMU: `cargo xtask <task>`.
 mod bench;
 mod conformance;
+mod dist;
 mod guest;
 mod libvirt;
 mod process;
@@ -26,7 +27,11 @@ tasks:
   bench-batch [N] [--runs R] [--bin PATH]
       generate N configs (default 10000) and time `pve2virt convert
       in/*.conf --out-dir out` with the release build in both report modes:
-      VMs/s, CPU time and peak RSS of the batch";
+      VMs/s, CPU time and peak RSS of the batch
+  dist
+      build target/dist/pve2virt_<version>_<arch>.deb: the LTO release binary,
+      man pages and bash/zsh/fish completions generated from the clap
+      definition, copyright and README (packed with dpkg-deb)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
             }
         }
         Some("bench-batch") => bench::main(args.collect()),
+        Some("dist") => dist::main(args.collect()),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
