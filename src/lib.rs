@@ -11,6 +11,7 @@
 
 pub mod libvirt;
 pub mod map;
+pub mod migrate;
 pub mod output;
 pub mod pve;
 pub mod report;
@@ -43,6 +44,8 @@ pub struct Conversion {
     pub notes: Vec<Note>,
     /// For every key of the translated section: what it became, and the notes about it.
     pub outcomes: Vec<KeyOutcome>,
+    /// Every volume the translated state uses, resolved as the domain names it.
+    pub volumes: Vec<map::UsedVolume>,
 }
 
 /// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
@@ -107,5 +110,5 @@ fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>
     })?;
     let mut notes = decoded.notes;
     notes.extend(mapped.notes);
-    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes })
+    Ok(Conversion { vmid, domain: mapped.domain, xml, notes, outcomes: mapped.outcomes, volumes: mapped.volumes })
 }

@@ -60,6 +60,20 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// List every volume a VM uses, where Proxmox opens it and how it is carried (table, --json, --script).
+    Plan {
+        #[command(flatten)]
+        args: pve2virt::migrate::PlanArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Copy a VM's volumes, verify them, and define (and with --start, start) its domain on --to.
+    Migrate {
+        #[command(flatten)]
+        args: pve2virt::migrate::MigrateArgs,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Args)]
@@ -197,6 +211,7 @@ impl Common {
                     TpmBackendArg::Emulator => TpmBackend::Emulator,
                 },
                 firmware_dir: self.firmware_dir.clone(),
+                relocate: Default::default(),
             },
         }
     }
@@ -213,6 +228,14 @@ fn main() -> ExitCode {
             }
             None => convert_one(&inputs[0], output.as_deref(), force, &common),
         },
+        Command::Plan { args, common } => {
+            let opts = common.options(Path::new(""), StorageConfig::default());
+            ExitCode::from(pve2virt::migrate::plan_main(&args, opts, common.report == ReportFormat::Json))
+        }
+        Command::Migrate { args, common } => {
+            let opts = common.options(Path::new(""), StorageConfig::default());
+            ExitCode::from(pve2virt::migrate::migrate_main(&args, opts, common.report == ReportFormat::Json))
+        }
         Command::Explain { input, common } => {
             let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
             let Some((source, result)) = run(&input, &common, &storage) else {

@@ -215,6 +215,10 @@ pub mod code {
     pub const TPM_EXTERNAL_SWTPM: &str = "pve2virt::map::tpm_external_swtpm";
     pub const TPM_STATE_FRESH: &str = "pve2virt::map::tpm_state_fresh";
     pub const TPM_STATE_NOT_LOCAL: &str = "pve2virt::map::tpm_state_not_local";
+    // `pve2virt migrate`: what the copies became.
+    pub const EFIDISK_CARRIED: &str = "pve2virt::migrate::efidisk_carried";
+    pub const TPM_STATE_CARRIED: &str = "pve2virt::migrate::tpm_state_carried";
+    pub const CLOUDINIT_SEED_CARRIED: &str = "pve2virt::migrate::cloudinit_seed_carried";
 }
 
 /// One diagnostic: an error, a lossy note or advice.

@@ -47,6 +47,47 @@ pub struct MapOptions {
     pub tpm_backend: TpmBackend,
     /// Where the OVMF firmware files are on the target (Debian: /usr/share/OVMF).
     pub firmware_dir: PathBuf,
+    /// Volumes copied by `pve2virt migrate`: key (`scsi0`, `efidisk0`, `tpmstate0`, the cloud-init
+    /// drive's key) → the copy on the target. The domain then names the copies, and a carried TPM
+    /// state becomes a libvirt-managed emulator.
+    pub relocate: BTreeMap<String, Relocated>,
+}
+
+/// Where `pve2virt migrate` put a volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relocated {
+    /// The copy's path (for `tpmstate0`: the converted state lives in libvirt's own directory).
+    pub path: String,
+    pub format: String,
+}
+
+/// What a volume is to the VM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeRole {
+    Disk,
+    Cdrom,
+    Cloudinit,
+    Efidisk,
+    Tpmstate,
+    Unused,
+}
+
+/// A volume the translated state uses, resolved by the same [`Resolver`](crate::pve::storage::Resolver)
+/// call that produced the domain's source for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsedVolume {
+    pub key: String,
+    pub role: VolumeRole,
+    /// The config's `file` (volume id or path).
+    pub file: String,
+    /// The config's `size=`, if any.
+    pub size: Option<u64>,
+    pub volume: Result<crate::pve::storage::Volume, crate::pve::storage::VolumeNote>,
+    /// efidisk0: the OVMF varstore size of its efitype.
+    pub varstore: Option<u64>,
+    /// tpmstate0: `2.0` or `1.2`.
+    pub tpm_version: Option<&'static str>,
 }
 
 impl Default for MapOptions {
@@ -61,6 +102,7 @@ impl Default for MapOptions {
             libvirt_addresses: false,
             tpm_backend: TpmBackend::External,
             firmware_dir: PathBuf::from("/usr/share/OVMF"),
+            relocate: BTreeMap::new(),
         }
     }
 }
@@ -97,6 +139,8 @@ pub struct Ctx<'a> {
     pci: PciLayout,
     boot: BTreeMap<String, u32>,
     outcomes: BTreeMap<String, (Vec<String>, Vec<&'static str>)>,
+    /// Every volume resolved, in the order the families met them.
+    pub volumes: Vec<UsedVolume>,
 }
 
 impl<'a> Ctx<'a> {
@@ -109,6 +153,7 @@ impl<'a> Ctx<'a> {
             pci: PciLayout::new(false, !opts.libvirt_addresses),
             boot: boot::boot_indices(vm),
             outcomes: BTreeMap::new(),
+            volumes: Vec::new(),
         }
     }
 
@@ -172,6 +217,8 @@ pub struct Mapped {
     pub domain: Domain,
     pub notes: Vec<Note>,
     pub outcomes: Vec<KeyOutcome>,
+    /// The volumes the domain uses (and the unused ones), as resolved for it.
+    pub volumes: Vec<UsedVolume>,
 }
 
 /// Translates a checked VM. Errors are notes of severity error (e.g. a combination libvirt cannot
@@ -245,7 +292,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
             KeyOutcome { key: e.key.value.clone(), value, became, notes }
         })
         .collect();
-    Ok(Mapped { domain, notes: ctx.notes, outcomes })
+    Ok(Mapped { domain, notes: ctx.notes, outcomes, volumes: ctx.volumes })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {
