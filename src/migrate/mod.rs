@@ -238,11 +238,12 @@ pub fn plan_main(args: &PlanArgs, base: Options, json_notes: bool) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let xmls: Vec<String> = planned.iter().map(|p| p.xml.clone()).collect();
     let plan = plan::plan_of(planned.into_iter().map(|p| p.plan).collect());
     if args.json {
         println!("{}", plan::to_json(&plan));
     } else if args.script {
-        print!("{}", plan::to_script(&plan));
+        print!("{}", plan::to_script(&plan, &xmls));
     } else {
         print!("{}", plan::to_table(&plan));
     }
