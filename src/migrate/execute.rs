@@ -249,6 +249,15 @@ impl NbdForward {
     }
 }
 
+impl NbdForward {
+    /// What the ssh client has read so far (`rchar` of /proc/<pid>/io): the bytes that crossed
+    /// the network, plus ssh's small local reads.
+    fn bytes_read(&self) -> Option<u64> {
+        let io = std::fs::read_to_string(format!("/proc/{}/io", self.ssh.id())).ok()?;
+        io.lines().find_map(|l| l.strip_prefix("rchar:")).and_then(|v| v.trim().parse().ok())
+    }
+}
+
 impl Drop for NbdForward {
     fn drop(&mut self) {
         let _ = self.ssh.kill();
@@ -300,13 +309,12 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
     if !host.exists(&v.source.path) && v.source.kind != "network" {
         return Err(io(format!("{}: the source volume {} does not exist", v.key, v.source.path)));
     }
-    let forward;
+    let mut forward = None;
     let src = if host.is_local() {
         v.source.clone()
     } else {
         let (f, s) = NbdForward::open(host, &v.source).map_err(|e| io(format!("{}: {e}", v.key)))?;
-        forward = f;
-        let _ = &forward;
+        forward = Some(f);
         s
     };
     let target = &v.target.path;
@@ -328,6 +336,7 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
     report.say(&format!("  {}: {} → {target}", v.key, v.source.path));
     let started = Instant::now();
     copy_with_progress(&copy_argv(v, &src, &part), &v.key, vmid, v.target.bytes.or(v.bytes), report).map_err(io)?;
+    let over_ssh = forward.as_ref().and_then(NbdForward::bytes_read);
     if let Err(e) = run_argv(&verify_argv(v, &src, &part)) {
         let _ = std::fs::remove_file(&part);
         return Err(io(format!("{}: the copy does not verify: {e}", v.key)));
@@ -339,7 +348,7 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
     let allocated = std::fs::metadata(target).map(|m| std::os::unix::fs::MetadataExt::blocks(&m) * 512).unwrap_or(0);
     report.event(serde_json::json!({
         "event": "volume", "vmid": vmid, "key": v.key, "status": "copied", "target": target,
-        "seconds": started.elapsed().as_secs_f64(), "allocated_bytes": allocated,
+        "seconds": started.elapsed().as_secs_f64(), "allocated_bytes": allocated, "ssh_bytes_read": over_ssh,
     }));
     Ok(true)
 }
