@@ -172,9 +172,13 @@ fn the_script_quotes_hostile_names_and_is_idempotent() {
     }
     assert!(target.join("100.xml").exists(), "the script writes the domain XML");
     let copy = target.join("100-scsi0.raw");
-    let cmp = Command::new("qemu-img").args(["compare", "-q", "-f", "qcow2", "-F", "raw"]).arg(&disk).arg(&copy).status();
+    let cmp =
+        Command::new("qemu-img").args(["compare", "-q", "-f", "qcow2", "-F", "raw"]).arg(&disk).arg(&copy).status();
     assert!(cmp.unwrap().success(), "the copy equals the source");
-    let pwned: Vec<PathBuf> = walk(&base).into_iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("PWNED"))).collect();
+    let pwned: Vec<PathBuf> = walk(&base)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("PWNED")))
+        .collect();
     assert!(pwned.is_empty(), "the script executed a name: {pwned:?}");
     assert!(!dir.join("PWNED1").exists() && !Path::new("PWNED1").exists());
     let _ = fs::remove_dir_all(&base);
@@ -219,12 +223,9 @@ fn tpm_state_survives_the_conversion() {
         .arg(format!("file://{}", linear.display())));
     let port = 30000 + (std::process::id() % 10000) as u16 * 2 % 10000;
     let swtpm = |state: String| {
-        ok(Command::new("swtpm").args(["socket", "--tpm2", "--tpmstate", &state, "--flags", "startup-clear", "--daemon"]).args([
-            "--server",
-            &format!("type=tcp,port={port}"),
-            "--ctrl",
-            &format!("type=tcp,port={}", port + 1),
-        ]));
+        ok(Command::new("swtpm")
+            .args(["socket", "--tpm2", "--tpmstate", &state, "--flags", "startup-clear", "--daemon"])
+            .args(["--server", &format!("type=tcp,port={port}"), "--ctrl", &format!("type=tcp,port={}", port + 1)]));
         std::thread::sleep(std::time::Duration::from_millis(400));
     };
     let stop = || {
@@ -235,9 +236,15 @@ fn tpm_state_survives_the_conversion() {
     swtpm(format!("backend-uri=file://{}", linear.display()));
     let marker = base.join("nv.in");
     fs::write(&marker, "pve2virt-nv").unwrap();
-    ok(Command::new("tpm2_nvdefine")
-        .env("TPM2TOOLS_TCTI", &tcti)
-        .args(["0x1500016", "-C", "o", "-s", "32", "-a", "ownerread|ownerwrite|authread|authwrite"]));
+    ok(Command::new("tpm2_nvdefine").env("TPM2TOOLS_TCTI", &tcti).args([
+        "0x1500016",
+        "-C",
+        "o",
+        "-s",
+        "32",
+        "-a",
+        "ownerread|ownerwrite|authread|authwrite",
+    ]));
     ok(Command::new("tpm2_nvwrite").env("TPM2TOOLS_TCTI", &tcti).args(["0x1500016", "-C", "o", "-i"]).arg(&marker));
     stop();
     let head = fs::read(&linear).unwrap();
@@ -260,7 +267,8 @@ fn tpm_state_survives_the_conversion() {
     let copy = base.join(copy.file_name().unwrap());
     fs::copy(&linear, &copy).unwrap();
     let step = vol["steps"].as_array().unwrap().iter().find(|s| s["action"] == "convert-tpm").unwrap();
-    let mut argv: Vec<String> = step["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+    let mut argv: Vec<String> =
+        step["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
     argv[4] = copy.display().to_string();
     ok(Command::new(&argv[0]).args(&argv[1..]));
     assert!(Path::new(&state_dir).join("tpm2-00.permall").exists());

@@ -103,8 +103,12 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(volume) = resolve(ctx, "efidisk0", efidisk, VolumeRole::Efidisk, Some(varstore), None) else { return };
     if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: Some(copy.path.clone()) });
+        domain.os.nvram = Some(DomainNvram {
+            template: Some(template.clone()),
+            nvram_type: None,
+            source: None,
+            path: Some(copy.path.clone()),
+        });
         ctx.mapped("efidisk0", "os/nvram");
         ctx.note_on(
             "efidisk0",
@@ -256,7 +260,9 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         }
         TpmBackend::External => {
             let file = state.str("file").unwrap_or("none");
-            let Some(volume) = resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version)) else { return };
+            let Some(volume) = resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version)) else {
+                return;
+            };
             let path = match &volume.source {
                 Source::File(p) | Source::Block(p) => p.clone(),
                 Source::Network(n) => {

@@ -107,7 +107,13 @@ fn human(b: f64) -> String {
 
 /// Runs a `qemu-img convert -p`, turning its `(NN.NN/100%)` lines into progress: a bar on a TTY,
 /// JSON lines with `--report json`, nothing otherwise.
-fn copy_with_progress(argv: &[String], key: &str, vmid: u32, total: Option<u64>, report: &Report) -> Result<(), String> {
+fn copy_with_progress(
+    argv: &[String],
+    key: &str,
+    vmid: u32,
+    total: Option<u64>,
+    report: &Report,
+) -> Result<(), String> {
     let mut child = command(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -135,7 +141,8 @@ fn copy_with_progress(argv: &[String], key: &str, vmid: u32, total: Option<u64>,
         pending.push_str(&String::from_utf8_lossy(&buf[..n]));
         while let Some(i) = pending.find(['\r', '\n']) {
             let line: String = pending.drain(..=i).collect();
-            if let Some(p) = line.trim().strip_prefix('(').and_then(|l| l.split('/').next()).and_then(|p| p.parse().ok())
+            if let Some(p) =
+                line.trim().strip_prefix('(').and_then(|l| l.split('/').next()).and_then(|p| p.parse().ok())
             {
                 percent = p;
             }
@@ -337,6 +344,7 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
     let started = Instant::now();
     copy_with_progress(&copy_argv(v, &src, &part), &v.key, vmid, v.target.bytes.or(v.bytes), report).map_err(io)?;
     let over_ssh = forward.as_ref().and_then(NbdForward::bytes_read);
+    let copy_seconds = started.elapsed().as_secs_f64();
     if let Err(e) = run_argv(&verify_argv(v, &src, &part)) {
         let _ = std::fs::remove_file(&part);
         return Err(io(format!("{}: the copy does not verify: {e}", v.key)));
@@ -348,7 +356,7 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
     let allocated = std::fs::metadata(target).map(|m| std::os::unix::fs::MetadataExt::blocks(&m) * 512).unwrap_or(0);
     report.event(serde_json::json!({
         "event": "volume", "vmid": vmid, "key": v.key, "status": "copied", "target": target,
-        "seconds": started.elapsed().as_secs_f64(), "allocated_bytes": allocated, "ssh_bytes_read": over_ssh,
+        "copy_seconds": copy_seconds, "seconds": started.elapsed().as_secs_f64(), "allocated_bytes": allocated, "ssh_bytes_read": over_ssh,
     }));
     Ok(true)
 }
@@ -412,7 +420,10 @@ fn migrate_inner(p: &Planned, args: &MigrateArgs, host: &Host, report: &Report) 
     if exists && !unchanged && !args.force {
         return Err((
             exit::REFUSED,
-            format!("domain '{}' exists on {} and differs from this migration; pass --force to redefine it", vm.name, args.to),
+            format!(
+                "domain '{}' exists on {} and differs from this migration; pass --force to redefine it",
+                vm.name, args.to
+            ),
         ));
     }
     if !exists && recorded.is_some() && !unchanged && !args.force {
@@ -448,7 +459,8 @@ fn migrate_inner(p: &Planned, args: &MigrateArgs, host: &Host, report: &Report) 
     }
     report.event(serde_json::json!({"event": "defined", "vmid": vm.vmid, "name": vm.name, "changed": changed}));
     if args.start {
-        let state = virsh(&args.to, &["domstate", &vm.name]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+        let state =
+            virsh(&args.to, &["domstate", &vm.name]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
         if state.as_deref().ok() != Some("running") {
             let out = virsh(&args.to, &["start", &vm.name]).map_err(|e| io(e.to_string()))?;
             if !out.status.success() {

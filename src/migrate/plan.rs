@@ -347,7 +347,12 @@ fn plan_volume(
             role: used.role,
             file: used.file.clone(),
             storage,
-            target: PlanTarget { path: source.path.clone(), format: source.format.clone(), bytes: None, state_dir: None },
+            target: PlanTarget {
+                path: source.path.clone(),
+                format: source.format.clone(),
+                bytes: None,
+                state_dir: None,
+            },
             source,
             bytes,
             bytes_from,
@@ -466,11 +471,8 @@ pub fn to_table(plan: &Plan) -> String {
             .iter()
             .map(|v| {
                 let storage = v.storage.as_ref().map(|s| format!("{} ({})", s.id, s.kind)).unwrap_or("-".into());
-                let size = format!(
-                    "{}{}",
-                    human_bytes(v.bytes),
-                    if v.bytes_from == "config" { " (config)" } else { "" }
-                );
+                let size =
+                    format!("{}{}", human_bytes(v.bytes), if v.bytes_from == "config" { " (config)" } else { "" });
                 let action = match v.action {
                     Action::Copy => "copy",
                     Action::CutVars => "cut vars",
@@ -547,7 +549,10 @@ pub fn to_script(plan: &Plan, xmls: &[String]) -> String {
             });
             let verify = verify.unwrap_or_else(|| "false".into());
             out.push_str(&format!("if [ -e {} ] && {verify}; then\n", shell::quote(&v.target.path)));
-            out.push_str(&format!("  echo {}\n", shell::quote(&format!("{}: {} verified, skipped", v.key, v.target.path))));
+            out.push_str(&format!(
+                "  echo {}\n",
+                shell::quote(&format!("{}: {} verified, skipped", v.key, v.target.path))
+            ));
             out.push_str("else\n");
             for s in v.steps.iter().filter(|s| s.action != "convert-tpm") {
                 if s.action == "activate" {

@@ -4,10 +4,10 @@
 //! `start_swtpm`): swtpm's *linear file* backend (swtpm `src/swtpm/swtpm_nvstore_linear.c`, a
 //! header with magic `swtpmlin`, then the state blobs). libvirt 9.0 only knows swtpm's *directory*
 //! backend: `<swtpm_storage_dir>/<uuid>/tpm2/tpm2-00.permall` (libvirt `src/qemu/qemu_tpm.c`
-//! `qemuTPMEmulatorStorageBuildPath`), and runs `swtpm_setup` (fresh state) only when that
-//! directory is empty (`qemuTPMEmulatorCreateStorage`). Only libvirt ≥ 10.10 can point the
-//! emulator at a state file (`<backend type='emulator'><source type='file' path=…/>`,
-//! `docs/formatdomain.rst`).
+//! `qemuTPMEmulatorStorageBuildPath`), runs `swtpm_setup` (fresh state) only when that directory
+//! does not exist yet, and chowns what is in it to its swtpm user (`qemuTPMEmulatorCreateStorage`,
+//! `virFileChownFiles`). A state *file* for the emulator backend (`<source type='file'>`) is newer
+//! libvirt only; the directory form works on every version, so it is what this writes.
 //!
 //! The conversion uses swtpm's own control channel, no hand-written format code: an swtpm on
 //! (a scratch copy of) the linear file gives its permanent state blob (`swtpm_ioctl --save
