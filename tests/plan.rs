@@ -280,3 +280,71 @@ fn tpm_state_survives_the_conversion() {
     let _ = fs::remove_dir_all(&base);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// `--snapshot NAME` copies the volumes as they were in that snapshot: for qcow2 files, the
+/// internal snapshot (read through `qemu-nbd -l` for the verify and the efidisk cut), not the
+/// current contents.
+#[test]
+fn a_snapshot_is_copied_as_it_was() {
+    if !tools_or_skip("a_snapshot_is_copied_as_it_was", &["qemu-img", "qemu-io", "qemu-nbd", "virsh"]) {
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("pve2virt-plan-snap-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let images = base.join("store/images/100");
+    fs::create_dir_all(&images).unwrap();
+    let qemu = |args: &[&str]| {
+        let o = Command::new(args[0]).args(&args[1..]).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let disk = images.join("vm-100-disk-0.qcow2").display().to_string();
+    let efi = images.join("vm-100-disk-1.qcow2").display().to_string();
+    qemu(&["qemu-img", "create", "-q", "-f", "qcow2", &disk, "16M"]);
+    qemu(&["qemu-img", "convert", "-f", "raw", "-O", "qcow2", "/usr/share/OVMF/OVMF_VARS_4M.fd", &efi]);
+    qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", &disk]);
+    qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 4k", &efi]);
+    for img in [&disk, &efi] {
+        qemu(&["qemu-img", "snapshot", "-c", "before", img]);
+    }
+    qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 0 1M", &disk]);
+    qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x22 0 4k", &efi]);
+    let cfg = format!("dir: store\n\tpath {}\n\tcontent images\n", base.join("store").display());
+    let conf = "bios: ovmf\nefidisk0: store:100/vm-100-disk-1.qcow2,efitype=4m,size=528K\nmemory: 512\nname: snap\n\
+                parent: before\nscsi0: store:100/vm-100-disk-0.qcow2,size=16M\n\n[before]\nbios: ovmf\n\
+                efidisk0: store:100/vm-100-disk-1.qcow2,efitype=4m,size=528K\nmemory: 512\nname: snap\n\
+                scsi0: store:100/vm-100-disk-0.qcow2,size=16M\nsnaptime: 1737548747\n";
+    let dir = tree("snap", &cfg, conf);
+    let target = base.join("target");
+    let args: Vec<String> = [
+        "plan",
+        "100",
+        "--snapshot",
+        "before",
+        "--pve-root",
+        &dir.join("pve").display().to_string(),
+        "--target-dir",
+        &target.display().to_string(),
+        "--script",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let r = run(&dir, &args, None);
+    assert_eq!(r.exit, 0, "{}", r.stderr);
+    let script = base.join("plan.sh");
+    fs::write(&script, &r.stdout).unwrap();
+    for round in 0..2 {
+        let out = Command::new("sh").arg(&script).env("LIBVIRT_DEFAULT_URI", "test:///default").output().unwrap();
+        assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // What the snapshot held, read by qemu-img itself.
+    let want = base.join("want.raw").display().to_string();
+    qemu(&["qemu-img", "convert", "-l", "snapshot.name=before", "-f", "qcow2", "-O", "raw", &disk, &want]);
+    let copy = target.join("100-scsi0.raw").display().to_string();
+    qemu(&["qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", &want, &copy]);
+    let vars = fs::read(target.join("100-efidisk0_VARS.fd")).unwrap();
+    assert_eq!(vars.len(), 540_672);
+    assert!(vars[..4096].iter().all(|&b| b == 0x11), "the efidisk as it was in the snapshot");
+    let _ = fs::remove_dir_all(&base);
+    let _ = fs::remove_dir_all(&dir);
+}

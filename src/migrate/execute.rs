@@ -202,10 +202,13 @@ struct NbdForward {
     host: Host,
     remote_dir: String,
     local_dir: std::path::PathBuf,
-    ssh: std::process::Child,
+    /// The `ssh -N -L` forward (none when the source is this host).
+    ssh: Option<std::process::Child>,
 }
 
 impl NbdForward {
+    /// Serves `source` with `qemu-nbd` where it is: through an ssh forward for a remote node,
+    /// on a local socket for a qcow2 snapshot here (so copy and verify read the snapshot).
     fn open(host: &Host, source: &PlanSource) -> Result<(NbdForward, PlanSource), String> {
         let out = host.run("mktemp -d /tmp/pve2virt-nbd.XXXXXX").map_err(|e| e.to_string())?;
         let remote_dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -213,8 +216,12 @@ impl NbdForward {
             return Err(format!("cannot make a directory on the source: {}", String::from_utf8_lossy(&out.stderr)));
         }
         let sock = format!("{remote_dir}/nbd.sock");
+        let snapshot = match &source.snapshot {
+            Some(s) => format!(" -l {}", quote(&format!("snapshot.name={s}"))),
+            None => String::new(),
+        };
         let script = format!(
-            "qemu-nbd --fork --read-only --persistent --shared=8 --cache=none -f {} --socket={} --pid-file={} {}",
+            "qemu-nbd --fork --read-only --persistent --shared=8 --cache=none{snapshot} -f {} --socket={} --pid-file={} {}",
             quote(&source.format),
             quote(&sock),
             quote(&format!("{remote_dir}/pid")),
@@ -225,14 +232,18 @@ impl NbdForward {
             let _ = host.run(&format!("rm -rf {}", quote(&remote_dir)));
             return Err(format!("qemu-nbd on the source: {}", String::from_utf8_lossy(&out.stderr).trim()));
         }
+        let served = |path: String| PlanSource { path, kind: "nbd", format: "raw".into(), snapshot: None };
+        let Some(mut cmd) = host.ssh_base() else {
+            let local_dir = std::path::PathBuf::from(&remote_dir);
+            return Ok((NbdForward { host: host.clone(), remote_dir, local_dir, ssh: None }, served(sock)));
+        };
         let local_dir = std::env::temp_dir().join(format!("pve2virt-nbd-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&local_dir).map_err(|e| e.to_string())?;
         let local = local_dir.join("nbd.sock");
-        let mut cmd = host.ssh_base().ok_or("not an ssh source")?;
         // ssh_base ends with the target; the forward options must come before it.
         let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let (target, opts) = args.split_last().ok_or("no ssh target")?;
-        cmd = Command::new("ssh");
+        cmd = command("ssh");
         cmd.args(opts)
             .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
             .arg(format!("{}:{sock}", local.display()))
@@ -241,13 +252,12 @@ impl NbdForward {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let ssh = cmd.spawn().map_err(|e| format!("cannot run ssh: {e}"))?;
-        let mut fwd = NbdForward { host: host.clone(), remote_dir, local_dir, ssh };
+        let mut fwd = NbdForward { host: host.clone(), remote_dir, local_dir, ssh: Some(ssh) };
         for _ in 0..200 {
             if local.exists() {
-                let path = local.display().to_string();
-                return Ok((fwd, PlanSource { path, kind: "nbd", format: "raw".into() }));
+                return Ok((fwd, served(local.display().to_string())));
             }
-            if let Ok(Some(_)) = fwd.ssh.try_wait() {
+            if let Some(Ok(Some(_))) = fwd.ssh.as_mut().map(|c| c.try_wait()) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -260,15 +270,17 @@ impl NbdForward {
     /// What the ssh client has read so far (`rchar` of /proc/<pid>/io): the bytes that crossed
     /// the network, plus ssh's small local reads.
     fn bytes_read(&self) -> Option<u64> {
-        let io = std::fs::read_to_string(format!("/proc/{}/io", self.ssh.id())).ok()?;
+        let io = std::fs::read_to_string(format!("/proc/{}/io", self.ssh.as_ref()?.id())).ok()?;
         io.lines().find_map(|l| l.strip_prefix("rchar:")).and_then(|v| v.trim().parse().ok())
     }
 }
 
 impl Drop for NbdForward {
     fn drop(&mut self) {
-        let _ = self.ssh.kill();
-        let _ = self.ssh.wait();
+        if let Some(ssh) = self.ssh.as_mut() {
+            let _ = ssh.kill();
+            let _ = ssh.wait();
+        }
         let dir = quote(&self.remote_dir);
         let _ = self.host.run(&format!("[ -e {dir}/pid ] && kill $(cat {dir}/pid); rm -rf {dir}"));
         let _ = std::fs::remove_dir_all(&self.local_dir);
@@ -317,7 +329,7 @@ fn carry(v: &PlanVolume, vmid: u32, host: &Host, args: &MigrateArgs, report: &Re
         return Err(io(format!("{}: the source volume {} does not exist", v.key, v.source.path)));
     }
     let mut forward = None;
-    let src = if host.is_local() {
+    let src = if host.is_local() && v.source.snapshot.is_none() {
         v.source.clone()
     } else {
         let (f, s) = NbdForward::open(host, &v.source).map_err(|e| io(format!("{}: {e}", v.key)))?;

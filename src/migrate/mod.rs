@@ -185,6 +185,10 @@ fn plan_one(
         swtpm_dir: &args.swtpm_dir,
         storage_map: &opts.map.storage_map,
         storage: &opts.map.storage,
+        snapshot: match &opts.selection {
+            crate::Selection::Snapshot(name) => Some(name.as_str()),
+            _ => None,
+        },
         probe: &probe,
     };
     let plan = match plan::plan_vm(&first, path, &popts) {

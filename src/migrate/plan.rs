@@ -75,6 +75,10 @@ pub struct PlanSource {
     /// `file`, `block` or `network` (`nbd` only while `migrate --from ssh://` copies).
     pub kind: &'static str,
     pub format: String,
+    /// `--snapshot NAME` of a qcow2 image: the internal snapshot read (`qemu-img convert -l`,
+    /// `qemu-nbd -l`); block storages name their snapshot in `path` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +145,8 @@ pub struct PlanOptions<'a> {
     pub storage_map: &'a BTreeMap<String, PathBuf>,
     /// Where the Proxmox storage definitions come from (for storage types of volume ids).
     pub storage: &'a crate::pve::storage::StorageConfig,
+    /// `--snapshot NAME`: the volumes as they were in that snapshot.
+    pub snapshot: Option<&'a str>,
     /// The virtual size of `(path, format)` where it can be read; `None` otherwise.
     pub probe: &'a dyn Fn(&str, &str) -> Option<u64>,
 }
@@ -154,7 +160,51 @@ fn source_of(volume: &crate::pve::storage::Volume, file: &str) -> PlanSource {
         Source::Network(n) => (network_uri(n, file), "network"),
         Source::Empty => (String::new(), "file"),
     };
-    PlanSource { path, kind, format: volume.format.clone() }
+    PlanSource { path, kind, format: volume.format.clone(), snapshot: None }
+}
+
+/// The source of a volume as it was at snapshot `snap` (pve-storage: each plugin's
+/// `volume_snapshot` and where it leaves the snapshot): qcow2 images keep internal snapshots;
+/// LVM-thin makes the LV `snap_<lv>_<snap>` (LVMThinPlugin.pm), ZFS the dataset snapshot
+/// `<vol>@<snap>` (its zvol node appears with `snapdev=visible`), RBD the image snapshot
+/// `<image>@<snap>`. Returns the source and the step that makes it readable, if any.
+fn snapshot_source(
+    volume: &crate::pve::storage::Volume,
+    source: &PlanSource,
+    snap: &str,
+) -> Result<(PlanSource, Option<Step>), String> {
+    let mut s = source.clone();
+    if source.format == "qcow2" && matches!(volume.source, Source::File(_)) {
+        s.snapshot = Some(snap.to_owned());
+        return Ok((s, None));
+    }
+    match (volume.storage, &volume.source) {
+        (Some(StorageType::LvmThin), Source::Block(dev)) => {
+            let (dir, lv) = dev.rsplit_once('/').ok_or("bad LV path")?;
+            s.path = format!("{dir}/snap_{lv}_{snap}");
+            let lv_name = s.path.trim_start_matches("/dev/").to_owned();
+            // Thin snapshots are created with the activation-skip flag: `-K` overrides it.
+            let argv = vec!["lvchange".into(), "-ay".into(), "-K".into(), lv_name];
+            Ok((s, Some(Step { action: "activate", on: "source", argv })))
+        }
+        (Some(StorageType::ZfsPool), Source::Block(dev)) => {
+            s.path = format!("{dev}@{snap}");
+            let dataset = dev.trim_start_matches("/dev/zvol/").to_owned();
+            let argv = vec!["zfs".into(), "set".into(), "snapdev=visible".into(), dataset];
+            Ok((s, Some(Step { action: "activate", on: "source", argv })))
+        }
+        (Some(StorageType::Rbd), Source::Network(_)) => {
+            let (head, tail) = source.path.split_once(':').unwrap_or((&source.path, ""));
+            let (image, opts) = tail.split_once(':').map_or((tail, String::new()), |(i, o)| (i, format!(":{o}")));
+            s.path = format!("{head}:{image}@{snap}{opts}");
+            Ok((s, None))
+        }
+        _ => Err(format!(
+            "cannot read snapshot '{snap}' of a {} {} volume: pve2virt reads snapshots of qcow2 files, LVM-thin, ZFS and RBD only",
+            volume.storage.map_or("plain", |k| k.name()),
+            source.format
+        )),
+    }
 }
 
 fn network_uri(n: &NetworkVolume, file: &str) -> String {
@@ -222,10 +272,106 @@ pub fn cut_filename(source: &PlanSource, bytes: u64) -> String {
     format!("json:{}", serde_json::json!({ "driver": "raw", "size": bytes, "file": image }))
 }
 
+/// Runs a command against a qcow2 internal snapshot (which `qemu-img compare` and `json:`
+/// filenames cannot name): `qemu-nbd -l` serves it read-only on a private socket, and the
+/// command's words `@NBD@` and `@NBD_CUT_<bytes>@` become that export's URI and a `json:`
+/// filename of its first bytes.
+/// `sh -c SNAPSHOT_WRAP pve2virt-snapshot <snapshot> <image> -- <command…>`.
+pub const SNAPSHOT_WRAP: &str = r#"set -eu
+snap=$1 img=$2; shift 3
+d=$(mktemp -d)
+trap 'kill "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null; rm -rf "$d"' EXIT
+qemu-nbd --fork --read-only --shared=4 -l "snapshot.name=$snap" -f qcow2 --socket="$d/s" --pid-file="$d/pid" "$img"
+for a do
+  shift
+  case $a in
+    @NBD@) set -- "$@" "nbd+unix:///?socket=$d/s" ;;
+    @NBD_CUT_*@) n=${a#@NBD_CUT_}; n=${n%@}
+      set -- "$@" "json:{\"driver\":\"raw\",\"size\":$n,\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"unix\",\"path\":\"$d/s\"}}}" ;;
+    *) set -- "$@" "$a" ;;
+  esac
+done
+"$@"
+"#;
+
+/// A step's argv; for a qcow2 snapshot source, wrapped in [`SNAPSHOT_WRAP`].
+fn snapshot_wrapped(source: &PlanSource, argv: Vec<String>) -> Vec<String> {
+    let Some(snap) = &source.snapshot else { return argv };
+    let mut out: Vec<String> = vec![
+        "sh".into(),
+        "-c".into(),
+        SNAPSHOT_WRAP.into(),
+        "pve2virt-snapshot".into(),
+        snap.clone(),
+        source.path.clone(),
+        "--".into(),
+    ];
+    out.extend(argv);
+    out
+}
+
+/// The source as the wrapped command sees it: raw over NBD.
+fn via_nbd_placeholder() -> PlanSource {
+    PlanSource { path: "@NBD@".into(), kind: "nbd-placeholder", format: "raw".into(), snapshot: None }
+}
+
+/// Step argv for a plan (the script and the JSON): copy, verify, cut, verify-cut.
+pub fn plan_copy_argv(source: &PlanSource, format: &str, dst: &str) -> Vec<String> {
+    match source.snapshot {
+        None => copy_argv(source, format, dst),
+        Some(_) => snapshot_wrapped(source, copy_argv(&via_nbd_placeholder(), format, dst)),
+    }
+}
+
+pub fn plan_verify_argv(source: &PlanSource, format: &str, dst: &str) -> Vec<String> {
+    match source.snapshot {
+        None => verify_argv(source, format, dst),
+        Some(_) => snapshot_wrapped(source, verify_argv(&via_nbd_placeholder(), format, dst)),
+    }
+}
+
+pub fn plan_cut_argv(source: &PlanSource, bytes: u64, dst: &str) -> Vec<String> {
+    match source.snapshot {
+        None => cut_argv(source, bytes, dst),
+        Some(_) => snapshot_wrapped(
+            source,
+            vec![
+                "qemu-img".into(),
+                "convert".into(),
+                "-O".into(),
+                "raw".into(),
+                format!("@NBD_CUT_{bytes}@"),
+                dst.into(),
+            ],
+        ),
+    }
+}
+
+pub fn plan_cut_verify_argv(source: &PlanSource, bytes: u64, dst: &str) -> Vec<String> {
+    match source.snapshot {
+        None => cut_verify_argv(source, bytes, dst),
+        Some(_) => snapshot_wrapped(
+            source,
+            vec![
+                "qemu-img".into(),
+                "compare".into(),
+                "-q".into(),
+                "-s".into(),
+                "-F".into(),
+                "raw".into(),
+                format!("@NBD_CUT_{bytes}@"),
+                dst.into(),
+            ],
+        ),
+    }
+}
+
 /// The name qemu-img opens: the path, or the forwarded NBD socket's URI.
 fn qemu_name(source: &PlanSource) -> String {
     if source.kind == "nbd" {
         format!("nbd+unix:///?socket={}", source.path)
+    } else if source.kind == "nbd-placeholder" {
+        source.path.clone()
     } else {
         source.path.clone()
     }
@@ -235,7 +381,7 @@ fn qemu_name(source: &PlanSource) -> String {
 /// reads only what the source's block status says is allocated.
 pub fn copy_argv(source: &PlanSource, format: &str, dst: &str) -> Vec<String> {
     let mut argv: Vec<String> = vec!["qemu-img".into(), "convert".into(), "-p".into()];
-    if source.kind != "nbd" {
+    if !source.kind.starts_with("nbd") {
         argv.extend(["-U".into()]);
     }
     argv.extend(["-f".into(), source.format.clone(), "-O".into(), format.into(), qemu_name(source), dst.into()]);
@@ -245,7 +391,7 @@ pub fn copy_argv(source: &PlanSource, format: &str, dst: &str) -> Vec<String> {
 /// `qemu-img compare`: guest-visible contents, whatever the two formats.
 pub fn verify_argv(source: &PlanSource, format: &str, dst: &str) -> Vec<String> {
     let mut argv: Vec<String> = vec!["qemu-img".into(), "compare".into(), "-q".into()];
-    if source.kind != "nbd" {
+    if !source.kind.starts_with("nbd") {
         argv.push("-U".into());
     }
     argv.extend(["-f".into(), source.format.clone(), "-F".into(), format.into(), qemu_name(source), dst.into()]);
@@ -331,7 +477,14 @@ fn plan_volume(
         id: id.clone(),
         kind: opts.storage.get(id).map(|s| s.kind.name()).unwrap_or("mapped"),
     });
-    let source = source_of(volume, &used.file);
+    let mut source = source_of(volume, &used.file);
+    let mut snapshot_step = None;
+    // The cloud-init seed and CD-ROM images are not part of a Proxmox snapshot: the current ones.
+    if let (Some(snap), VolumeRole::Disk | VolumeRole::Efidisk | VolumeRole::Tpmstate) = (opts.snapshot, used.role) {
+        let (s, step) = snapshot_source(volume, &source, snap)?;
+        source = s;
+        snapshot_step = step;
+    }
     let (bytes, bytes_from) = match (opts.probe)(&source.path, &source.format) {
         Some(b) => (Some(b), "qemu-img-info"),
         None => match used.size {
@@ -375,19 +528,20 @@ fn plan_volume(
             steps.push(Step { action: "activate", on: "source", argv: vec!["lvchange".into(), "-ay".into(), lv] });
         }
     }
+    steps.extend(snapshot_step);
     let mut target_bytes = None;
     let mut state_dir = None;
     let action = match used.role {
         VolumeRole::Efidisk => {
             let varstore = used.varstore.unwrap_or(540_672);
             target_bytes = Some(varstore);
-            steps.push(Step { action: "copy", on: "target", argv: cut_argv(&source, varstore, &part) });
-            steps.push(Step { action: "verify", on: "target", argv: cut_verify_argv(&source, varstore, &part) });
+            steps.push(Step { action: "copy", on: "target", argv: plan_cut_argv(&source, varstore, &part) });
+            steps.push(Step { action: "verify", on: "target", argv: plan_cut_verify_argv(&source, varstore, &part) });
             Action::CutVars
         }
         _ => {
-            steps.push(Step { action: "copy", on: "target", argv: copy_argv(&source, format, &part) });
-            steps.push(Step { action: "verify", on: "target", argv: verify_argv(&source, format, &part) });
+            steps.push(Step { action: "copy", on: "target", argv: plan_copy_argv(&source, format, &part) });
+            steps.push(Step { action: "verify", on: "target", argv: plan_verify_argv(&source, format, &part) });
             if used.role == VolumeRole::Tpmstate {
                 Action::TpmState
             } else {
