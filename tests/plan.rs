@@ -345,6 +345,32 @@ fn a_snapshot_is_copied_as_it_was() {
     let vars = fs::read(target.join("100-efidisk0_VARS.fd")).unwrap();
     assert_eq!(vars.len(), 540_672);
     assert!(vars[..4096].iter().all(|&b| b == 0x11), "the efidisk as it was in the snapshot");
+
+    // `migrate` does the same (qemu-nbd -l on this host); libvirt's test driver takes the domain.
+    let target2 = base.join("target2");
+    let args: Vec<String> = [
+        "migrate",
+        "100",
+        "--snapshot",
+        "before",
+        "--pve-root",
+        &dir.join("pve").display().to_string(),
+        "--target-dir",
+        &target2.display().to_string(),
+        "--to",
+        "test:///default",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let r = run(&dir, &args, None);
+    assert_eq!(r.exit, 0, "{}", r.stderr);
+    let copy = target2.join("100-scsi0.raw").display().to_string();
+    qemu(&["qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", &want, &copy]);
+    let vars2 = fs::read(target2.join("100-efidisk0_VARS.fd")).unwrap();
+    assert_eq!(vars, vars2);
+    let xml = fs::read_to_string(target2.join("100.xml")).unwrap();
+    assert!(xml.contains(&copy), "the domain names the copy: {xml}");
     let _ = fs::remove_dir_all(&base);
     let _ = fs::remove_dir_all(&dir);
 }

@@ -195,94 +195,126 @@ fn progress(report: &Report, key: &str, vmid: u32, total: Option<u64>, percent: 
     }
 }
 
-/// A remote volume served by the node's own `qemu-nbd` (read-only), reached through an ssh
-/// stream-local forward: qemu-img then sees the source's allocation (NBD `base:allocation`)
-/// and moves only allocated data, as virt-v2v does with nbdkit.
+/// A volume served by `qemu-nbd` (read-only) where it lives: on the Proxmox node, reached
+/// through an ssh stream-local forward, so qemu-img here sees the source's allocation (NBD
+/// `base:allocation`) and moves only allocated data, as virt-v2v does with nbdkit; or on this host
+/// for a qcow2 snapshot (`qemu-nbd -l`), which `qemu-img compare` cannot name.
+///
+/// One shell holds the server: it starts `qemu-nbd --fork`, prints `ready`, then waits for its
+/// standard input to close and stops the server. That input is a pipe from this process, so
+/// however pve2virt ends (even SIGKILL: the ssh client dies with it), the node's qemu-nbd stops.
 struct NbdForward {
-    host: Host,
-    remote_dir: String,
+    holder: std::process::Child,
     local_dir: std::path::PathBuf,
-    /// The `ssh -N -L` forward (none when the source is this host).
-    ssh: Option<std::process::Child>,
+    /// Whether `holder` is the ssh client (its /proc io counts what crossed the network).
+    over_ssh: bool,
 }
 
+const HOLD_SCRIPT: &str = r#"set -eu
+d=$1 fmt=$2 src=$3 snap=$4
+mkdir -m 700 -- "$d"
+trap 'kill "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null; rm -rf -- "$d"' EXIT
+set -- --fork --read-only --persistent --shared=8 --cache=none -f "$fmt" --socket="$d/nbd.sock" --pid-file="$d/pid"
+[ -z "$snap" ] || set -- "$@" -l "snapshot.name=$snap"
+qemu-nbd "$@" "$src"
+echo ready
+cat >/dev/null
+"#;
+
 impl NbdForward {
-    /// Serves `source` with `qemu-nbd` where it is: through an ssh forward for a remote node,
-    /// on a local socket for a qcow2 snapshot here (so copy and verify read the snapshot).
     fn open(host: &Host, source: &PlanSource) -> Result<(NbdForward, PlanSource), String> {
-        let out = host.run("mktemp -d /tmp/pve2virt-nbd.XXXXXX").map_err(|e| e.to_string())?;
-        let remote_dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !out.status.success() || remote_dir.is_empty() {
-            return Err(format!("cannot make a directory on the source: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let sock = format!("{remote_dir}/nbd.sock");
-        let snapshot = match &source.snapshot {
-            Some(s) => format!(" -l {}", quote(&format!("snapshot.name={s}"))),
-            None => String::new(),
-        };
-        let script = format!(
-            "qemu-nbd --fork --read-only --persistent --shared=8 --cache=none{snapshot} -f {} --socket={} --pid-file={} {}",
+        let n = unique();
+        let pid = std::process::id();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let remote_dir = format!("/tmp/pve2virt-nbd-{pid}-{n}-{nanos}");
+        let local_dir = std::env::temp_dir().join(format!("pve2virt-nbd-fwd-{pid}-{n}-{nanos}"));
+        let hold = format!(
+            "sh -c {} pve2virt-nbd {} {} {} {}",
+            quote(HOLD_SCRIPT),
+            quote(&remote_dir),
             quote(&source.format),
-            quote(&sock),
-            quote(&format!("{remote_dir}/pid")),
-            quote(&source.path)
+            quote(&source.path),
+            quote(source.snapshot.as_deref().unwrap_or(""))
         );
-        let out = host.run(&script).map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            let _ = host.run(&format!("rm -rf {}", quote(&remote_dir)));
-            return Err(format!("qemu-nbd on the source: {}", String::from_utf8_lossy(&out.stderr).trim()));
-        }
-        let served = |path: String| PlanSource { path, kind: "nbd", format: "raw".into(), snapshot: None };
-        let Some(mut cmd) = host.ssh_base() else {
-            let local_dir = std::path::PathBuf::from(&remote_dir);
-            return Ok((NbdForward { host: host.clone(), remote_dir, local_dir, ssh: None }, served(sock)));
+        let (mut cmd, served) = match host.ssh_base() {
+            None => {
+                // Not tied to this process's death: the shell must outlive a SIGKILL of pve2virt
+                // to stop qemu-nbd when its input closes.
+                let mut c = Command::new("sh");
+                c.arg("-c").arg(&hold);
+                (c, format!("{remote_dir}/nbd.sock"))
+            }
+            Some(base) => {
+                std::fs::create_dir_all(&local_dir).map_err(|e| e.to_string())?;
+                let local = local_dir.join("nbd.sock");
+                // ssh_base ends with the target; the forward options go before it.
+                let args: Vec<String> = base.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+                let (target, opts) = args.split_last().ok_or("no ssh target")?;
+                let mut c = command("ssh");
+                c.args(opts)
+                    .args(["-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes", "-L"])
+                    .arg(format!("{}:{remote_dir}/nbd.sock", local.display()))
+                    .arg(target)
+                    .arg("--")
+                    .arg(&hold);
+                (c, local.display().to_string())
+            }
         };
-        let local_dir = std::env::temp_dir().join(format!("pve2virt-nbd-{}-{}", std::process::id(), unique()));
-        std::fs::create_dir_all(&local_dir).map_err(|e| e.to_string())?;
-        let local = local_dir.join("nbd.sock");
-        // ssh_base ends with the target; the forward options must come before it.
-        let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        let (target, opts) = args.split_last().ok_or("no ssh target")?;
-        cmd = command("ssh");
-        cmd.args(opts)
-            .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
-            .arg(format!("{}:{sock}", local.display()))
-            .arg(target)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let ssh = cmd.spawn().map_err(|e| format!("cannot run ssh: {e}"))?;
-        let mut fwd = NbdForward { host: host.clone(), remote_dir, local_dir, ssh: Some(ssh) };
+        let mut holder = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start qemu-nbd: {e}"))?;
+        let mut line = String::new();
+        let mut out = holder.stdout.take().expect("piped");
+        let mut byte = [0u8; 1];
+        while out.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+            line.push(byte[0] as char);
+        }
+        let fwd = NbdForward { holder, local_dir, over_ssh: !host.is_local() };
+        if line.trim() != "ready" {
+            let mut fwd = fwd;
+            let _ = fwd.holder.kill();
+            let mut err = String::new();
+            if let Some(mut e) = fwd.holder.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return Err(format!("qemu-nbd on the source did not start: {}", err.trim()));
+        }
+        // The forward may accept before it listens: wait for the local socket.
         for _ in 0..200 {
-            if local.exists() {
-                return Ok((fwd, served(local.display().to_string())));
+            if Path::new(&served).exists() {
+                return Ok((fwd, PlanSource { path: served, kind: "nbd", format: "raw".into(), snapshot: None }));
             }
-            if let Some(Ok(Some(_))) = fwd.ssh.as_mut().map(|c| c.try_wait()) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::thread::sleep(std::time::Duration::from_millis(25));
         }
         Err("the ssh forward to the source's qemu-nbd did not come up".into())
     }
-}
 
-impl NbdForward {
     /// What the ssh client has read so far (`rchar` of /proc/<pid>/io): the bytes that crossed
     /// the network, plus ssh's small local reads.
     fn bytes_read(&self) -> Option<u64> {
-        let io = std::fs::read_to_string(format!("/proc/{}/io", self.ssh.as_ref()?.id())).ok()?;
+        if !self.over_ssh {
+            return None;
+        }
+        let io = std::fs::read_to_string(format!("/proc/{}/io", self.holder.id())).ok()?;
         io.lines().find_map(|l| l.strip_prefix("rchar:")).and_then(|v| v.trim().parse().ok())
     }
 }
 
 impl Drop for NbdForward {
     fn drop(&mut self) {
-        if let Some(ssh) = self.ssh.as_mut() {
-            let _ = ssh.kill();
-            let _ = ssh.wait();
+        // Closing the holder's input stops qemu-nbd and removes its directory.
+        drop(self.holder.stdin.take());
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.holder.try_wait() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        let dir = quote(&self.remote_dir);
-        let _ = self.host.run(&format!("[ -e {dir}/pid ] && kill $(cat {dir}/pid); rm -rf {dir}"));
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
         let _ = std::fs::remove_dir_all(&self.local_dir);
     }
 }
