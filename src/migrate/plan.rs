@@ -370,8 +370,6 @@ pub fn plan_cut_verify_argv(source: &PlanSource, bytes: u64, dst: &str) -> Vec<S
 fn qemu_name(source: &PlanSource) -> String {
     if source.kind == "nbd" {
         format!("nbd+unix:///?socket={}", source.path)
-    } else if source.kind == "nbd-placeholder" {
-        source.path.clone()
     } else {
         source.path.clone()
     }
