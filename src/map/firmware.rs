@@ -242,6 +242,20 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     }
     match ctx.opts.tpm_backend {
         TpmBackend::Emulator => {
+            // Recorded for `pve2virt plan`/`migrate` (which carry the state whatever this option
+            // says); the domain itself starts fresh, so a resolution error is no error here.
+            let file = state.str("file").unwrap_or("none");
+            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+            let volume = resolver.resolve(file, state.str("format"), false);
+            ctx.volumes.push(UsedVolume {
+                key: "tpmstate0".into(),
+                role: VolumeRole::Tpmstate,
+                file: file.to_owned(),
+                size: state.size("size"),
+                volume,
+                varstore: None,
+                tpm_version: Some(version),
+            });
             domain.devices.tpms.push(DomainTpm {
                 model: "tpm-tis",
                 backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
