@@ -31,6 +31,10 @@ pub struct Options {
     pub jobs: usize,
     /// Boot this domain XML as it is (plus the test rewrite) and print its facts.
     pub domain: Option<PathBuf>,
+    /// With `--domain`: keep its disks and firmware; the value is extra kernel parameters.
+    pub keep_storage: Option<String>,
+    /// With `--keep-storage`: the domain name to boot under.
+    pub name: Option<String>,
 }
 
 /// Entry point from xtask's main: returns the process exit code (0 all passed, 1 a check
@@ -49,8 +53,15 @@ pub fn cli(args: Vec<String>) -> i32 {
 fn run(args: &[String]) -> Result<bool, String> {
     let root = repo_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let mut opts =
-        Options { cache: target.join("guest-kit"), work: target.join("guest"), only: None, jobs: 2, domain: None };
+    let mut opts = Options {
+        cache: target.join("guest-kit"),
+        work: target.join("guest"),
+        only: None,
+        jobs: 2,
+        domain: None,
+        keep_storage: None,
+        name: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -59,8 +70,10 @@ fn run(args: &[String]) -> Result<bool, String> {
             "--only" => opts.only = Some(value()?),
             "--jobs" => opts.jobs = value()?.parse().map_err(|_| "--jobs takes a number")?,
             "--domain" => opts.domain = Some(value()?.into()),
+            "--keep-storage" => opts.keep_storage = Some(value()?),
+            "--name" => opts.name = Some(value()?),
             "-h" | "--help" => {
-                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE]");
+                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE [--keep-storage KERNEL-PARAMS --name NAME]]");
                 return Ok(true);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -73,7 +86,13 @@ fn run(args: &[String]) -> Result<bool, String> {
 
     if let Some(file) = &opts.domain {
         let xml = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let out = vm::boot("adhoc", &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT)?;
+        let keep = opts.keep_storage.as_deref();
+        let case = match (&opts.name, keep) {
+            (Some(n), Some(_)) => n.as_str(),
+            (None, Some(_)) => return Err("--keep-storage needs --name (the domain name to boot under)".into()),
+            _ => "adhoc",
+        };
+        let out = vm::boot_with(case, &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT, keep)?;
         println!("{}", out.serial_log);
         println!("{:#?}\nboot took {:.1}s", facts::parse(&out.serial_log), out.elapsed.as_secs_f64());
         return Ok(true);
