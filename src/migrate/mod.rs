@@ -78,7 +78,7 @@ pub struct PlanArgs {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// The libvirt URI the domain is defined on (its host is this one: the copies are local files).
+    /// The libvirt URI the domain is defined on: this host's (`qemu:///system`), since the copies are local files.
     #[arg(long, value_name = "URI")]
     pub to: String,
     /// Start the domain once defined.
@@ -254,8 +254,22 @@ pub fn plan_main(args: &PlanArgs, base: Options, json_notes: bool) -> u8 {
     exit::OK
 }
 
+/// Whether a libvirt URI names this host (`driver:///path`, no host part): the copies are local
+/// files, so only a local libvirt can use them.
+pub fn is_local_uri(uri: &str) -> bool {
+    uri.split_once("://").is_some_and(|(scheme, rest)| !scheme.contains('+') && rest.starts_with('/'))
+}
+
 /// `pve2virt migrate`.
 pub fn migrate_main(args: &MigrateArgs, base: Options, json: bool) -> u8 {
+    if !is_local_uri(&args.to) {
+        eprintln!(
+            "error: --to {}: the copies are written on this host, so the domain must be defined on this host's \
+             libvirt (e.g. qemu:///system); run pve2virt on the target host",
+            args.to
+        );
+        return exit::USAGE;
+    }
     let host = match Host::parse(&args.source.from, &args.source.ssh_option) {
         Ok(h) => h,
         Err(e) => {
@@ -273,4 +287,16 @@ pub fn migrate_main(args: &MigrateArgs, base: Options, json: bool) -> u8 {
         worst = worst.max(code);
     }
     worst
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn local_uris() {
+        assert!(super::is_local_uri("qemu:///system"));
+        assert!(super::is_local_uri("test:///default"));
+        assert!(!super::is_local_uri("qemu+ssh://root@host/system"));
+        assert!(!super::is_local_uri("qemu://host/system"));
+        assert!(!super::is_local_uri("system"));
+    }
 }
