@@ -80,6 +80,20 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// List every volume a VM uses, where Proxmox opens it and how it is carried (table, --json, --script).
+    Plan {
+        #[command(flatten)]
+        args: crate::migrate::PlanArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Copy a VM's volumes, verify them, and define (and with --start, start) its domain on --to.
+    Migrate {
+        #[command(flatten)]
+        args: crate::migrate::MigrateArgs,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Show, for every key of a config, what it becomes in libvirt and the note if any; or, with
     /// `--code CODE`, what a note code means and what to do about it.
     Explain {

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod cli;
 pub mod libvirt;
 pub mod map;
+pub mod migrate;
 pub mod output;
 pub mod pve;
 pub mod report;
@@ -50,6 +51,8 @@ pub struct Conversion {
     pub files: Vec<SideFile>,
     /// The cloud-init seed to build (`--regenerate-cloudinit`), which the XML attaches.
     pub seed: Option<map::cloudinit::Seed>,
+    /// Every volume the translated state uses, resolved as the domain names it.
+    pub volumes: Vec<map::UsedVolume>,
 }
 
 /// The VMID from a Proxmox config path: `/etc/pve/qemu-server/100.conf` → 100.
@@ -122,5 +125,6 @@ fn convert_unbounded(text: &str, opts: &Options) -> Result<Conversion, Vec<Note>
         outcomes: mapped.outcomes,
         files: mapped.files,
         seed: mapped.seed,
+        volumes: mapped.volumes,
     })
 }

@@ -24,6 +24,16 @@ fn main() -> ExitCode {
             }
             None => convert_one(&inputs[0], output.as_deref(), force, &common),
         },
+        Command::Plan { mut args, common } => {
+            args.source.pve_root = common.cluster.root();
+            let opts = common.options(Path::new(""), StorageConfig::default());
+            ExitCode::from(pve2virt::migrate::plan_main(&args, opts, common.report == ReportFormat::Json))
+        }
+        Command::Migrate { mut args, common } => {
+            args.source.pve_root = common.cluster.root();
+            let opts = common.options(Path::new(""), StorageConfig::default());
+            ExitCode::from(pve2virt::migrate::migrate_main(&args, opts, common.report == ReportFormat::Json))
+        }
         Command::Explain { code: pve2virt::report::codes::ExplainCode { code: Some(code) }, .. } => {
             match pve2virt::report::codes::explain(&code) {
                 Ok(text) => {

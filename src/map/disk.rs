@@ -16,7 +16,7 @@ use crate::libvirt::{
 };
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
-use crate::map::Ctx;
+use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::defaults;
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
@@ -184,9 +184,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.iothreads = Some(domain.iothreads.unwrap_or(0).max(layout.next_iothread));
     }
 
+    let opts = ctx.opts;
+    let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
     for (_, entry) in vm.indexed("unused") {
         let key = entry.key.value.clone();
         let file = entry.props().and_then(|p| p.str("file")).unwrap_or_default().to_owned();
+        ctx.volumes.push(UsedVolume {
+            key: key.clone(),
+            role: VolumeRole::Unused,
+            file: file.clone(),
+            size: None,
+            volume: resolver.resolve(&file, None, false),
+            varstore: None,
+            tpm_version: None,
+        });
         ctx.note_on(
             &key,
             Note::advice(code::UNUSED_VOLUME, format!("unused volume '{file}' is not attached"))
@@ -301,11 +312,31 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
         return None;
     }
+    let relocated = ctx.opts.relocate.get(key).cloned();
+    let role = if cloudinit {
+        VolumeRole::Cloudinit
+    } else if cdrom {
+        VolumeRole::Cdrom
+    } else {
+        VolumeRole::Disk
+    };
+    if cloudinit || d.file != "none" {
+        let resolved = resolver.resolve(d.file, d.str("format"), cdrom);
+        ctx.volumes.push(UsedVolume {
+            key: key.to_owned(),
+            role,
+            file: d.file.to_owned(),
+            size: d.props.size("size"),
+            volume: resolved,
+            varstore: None,
+            tpm_version: None,
+        });
+    }
     // Proxmox writes the seed (NoCloud or ConfigDrive, from the ci* keys) into this volume at
     // every start (QemuServer/Cloudinit.pm `generate_cloudinitconfig`): the volume holds the last
     // one, with the instance id the guest knows, so it is attached as it is.
     let mut rebuilt = None;
-    if let Some(dir) = ctx.opts.regenerate_cloudinit.as_ref().filter(|_| cloudinit) {
+    if let Some(dir) = ctx.opts.regenerate_cloudinit.as_ref().filter(|_| cloudinit && relocated.is_none()) {
         match crate::map::cloudinit::seed(ctx, dir) {
             Ok(seed) => rebuilt = Some(seed),
             Err(why) => ctx.note_on(
@@ -318,9 +349,33 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             ),
         }
     }
-    let seed =
-        if cloudinit && rebuilt.is_none() { resolver.resolve(d.file, d.str("format"), false).ok() } else { None };
-    let volume = if let Some(new) = rebuilt {
+    let seed = if cloudinit && rebuilt.is_none() && relocated.is_none() {
+        resolver.resolve(d.file, d.str("format"), false).ok()
+    } else {
+        None
+    };
+    let volume = if let Some(r) = relocated.filter(|_| d.file != "none" && d.file != "cdrom") {
+        // `pve2virt migrate` copied this volume: the domain names the copy. The Proxmox storage
+        // type still picks Proxmox's cache and aio defaults, as with --map-storage.
+        let storage = resolver.resolve(d.file, d.str("format"), cdrom).ok().and_then(|v| v.storage);
+        if cloudinit {
+            ctx.note_on(
+                key,
+                Note::advice(code::CLOUDINIT_SEED_CARRIED, "the cloud-init drive attaches the copied Proxmox seed")
+                    .at(d.file_span)
+                    .label("instance id and per-instance state kept"),
+            );
+            ctx.cloudinit_seed = Some(key.to_owned());
+        }
+        Volume {
+            source: Source::File(r.path),
+            format: r.format,
+            storage,
+            krbd: false,
+            vtype: if cdrom { "iso" } else { "images" },
+            notes: Vec::new(),
+        }
+    } else if let Some(new) = rebuilt {
         let mut msg = format!(
             "the cloud-init seed is rebuilt from the ci* keys as Proxmox does ({}, volume label {}), with Proxmox's instance id",
             new.iso.display(),

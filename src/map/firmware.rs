@@ -10,7 +10,7 @@ use crate::libvirt::{
     Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader,
     DomainNvram, DomainTpm, DomainTpmBackend,
 };
-use crate::map::{Ctx, TpmBackend};
+use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::defaults;
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
@@ -171,11 +171,31 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     };
     let file = efidisk.str("file").unwrap_or("none");
     let span = efidisk.span_of("file");
-    let Some(volume) = resolve(ctx, "efidisk0", efidisk) else { return };
+    let varstore = if efi4m { VARS_4M } else { VARS_2M };
+    let Some(volume) = resolve(ctx, "efidisk0", efidisk, VolumeRole::Efidisk, Some(varstore), None) else { return };
+    if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
+        // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
+        domain.os.nvram = Some(DomainNvram {
+            template: Some(template.clone()),
+            nvram_type: None,
+            source: None,
+            path: Some(copy.path.clone()),
+        });
+        ctx.mapped("efidisk0", "os/nvram");
+        ctx.note_on(
+            "efidisk0",
+            Note::advice(
+                code::EFIDISK_CARRIED,
+                format!("the EFI variables were copied into a {varstore}-byte varstore file"),
+            )
+            .at(span)
+            .help(undefine_help),
+        );
+        return;
+    }
     for n in &volume.notes {
         ctx.note_on("efidisk0", n.clone().at(span));
     }
-    let varstore = if efi4m { VARS_4M } else { VARS_2M };
     let nvram = match &volume.source {
         Source::File(f) => {
             DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: Some(f.clone()) }
@@ -334,8 +354,40 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let v2 = state.str("version").unwrap_or(defaults::TPM_VERSION) == "v2.0";
     let version = if v2 { "2.0" } else { "1.2" };
     let span = state.span_of("file");
+    if ctx.opts.relocate.contains_key("tpmstate0") {
+        resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version));
+        // `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
+        // own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
+        // emulator libvirt starts finds it and does not run swtpm_setup.
+        domain.devices.tpms.push(DomainTpm {
+            model: "tpm-tis",
+            backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
+        });
+        ctx.mapped("tpmstate0", "devices/tpm");
+        ctx.note_on(
+            "tpmstate0",
+            Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
+                .at(span)
+                .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
+        );
+        return;
+    }
     match ctx.opts.tpm_backend {
         TpmBackend::Emulator => {
+            // Recorded for `pve2virt plan`/`migrate` (which carry the state whatever this option
+            // says); the domain itself starts fresh, so a resolution error is no error here.
+            let file = state.str("file").unwrap_or("none");
+            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+            let volume = resolver.resolve(file, state.str("format"), false);
+            ctx.volumes.push(UsedVolume {
+                key: "tpmstate0".into(),
+                role: VolumeRole::Tpmstate,
+                file: file.to_owned(),
+                size: state.size("size"),
+                volume,
+                varstore: None,
+                tpm_version: Some(version),
+            });
             domain.devices.tpms.push(DomainTpm {
                 model: "tpm-tis",
                 backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
@@ -354,7 +406,9 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         }
         TpmBackend::External => {
             let file = state.str("file").unwrap_or("none");
-            let Some(volume) = resolve(ctx, "tpmstate0", state) else { return };
+            let Some(volume) = resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version)) else {
+                return;
+            };
             let path = match &volume.source {
                 Source::File(p) | Source::Block(p) => p.clone(),
                 Source::Network(n) => {
@@ -422,10 +476,27 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// Resolves the `file` of an efidisk0 or tpmstate0; a volume that cannot be resolved is reported
 /// on `key` and gives `None`.
-fn resolve(ctx: &mut Ctx, key: &str, props: &crate::pve::props::Props) -> Option<crate::pve::storage::Volume> {
+fn resolve(
+    ctx: &mut Ctx,
+    key: &str,
+    props: &crate::pve::props::Props,
+    role: VolumeRole,
+    varstore: Option<u64>,
+    tpm_version: Option<&'static str>,
+) -> Option<crate::pve::storage::Volume> {
     let file = props.str("file").unwrap_or("none");
     let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-    match resolver.resolve(file, props.str("format"), false) {
+    let resolved = resolver.resolve(file, props.str("format"), false);
+    ctx.volumes.push(UsedVolume {
+        key: key.to_owned(),
+        role,
+        file: file.to_owned(),
+        size: props.size("size"),
+        volume: resolved.clone(),
+        varstore,
+        tpm_version,
+    });
+    match resolved {
         Ok(volume) => Some(volume),
         Err(n) => {
             ctx.note_on(key, n.at(props.span_of("file")).label("cannot resolve"));

@@ -64,6 +64,47 @@ pub struct MapOptions {
     /// `--target`/`--target-caps`: what the target host runs; machine type, domain type,
     /// firmware, CPU model and device models are fitted to it. `None`: Proxmox-faithful output.
     pub target: Option<crate::target::TargetCaps>,
+    /// Volumes copied by `pve2virt migrate`: key (`scsi0`, `efidisk0`, `tpmstate0`, the cloud-init
+    /// drive's key) → the copy on the target. The domain then names the copies, and a carried TPM
+    /// state becomes a libvirt-managed emulator.
+    pub relocate: BTreeMap<String, Relocated>,
+}
+
+/// Where `pve2virt migrate` put a volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relocated {
+    /// The copy's path (for `tpmstate0`: the converted state lives in libvirt's own directory).
+    pub path: String,
+    pub format: String,
+}
+
+/// What a volume is to the VM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeRole {
+    Disk,
+    Cdrom,
+    Cloudinit,
+    Efidisk,
+    Tpmstate,
+    Unused,
+}
+
+/// A volume the translated state uses, resolved by the same [`Resolver`](crate::pve::storage::Resolver)
+/// call that produced the domain's source for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsedVolume {
+    pub key: String,
+    pub role: VolumeRole,
+    /// The config's `file` (volume id or path).
+    pub file: String,
+    /// The config's `size=`, if any.
+    pub size: Option<u64>,
+    pub volume: Result<crate::pve::storage::Volume, crate::report::Note>,
+    /// efidisk0: the OVMF varstore size of its efitype.
+    pub varstore: Option<u64>,
+    /// tpmstate0: `2.0` or `1.2`.
+    pub tpm_version: Option<&'static str>,
 }
 
 impl Default for MapOptions {
@@ -83,6 +124,7 @@ impl Default for MapOptions {
             cluster: crate::pve::cluster::Cluster::default(),
             regenerate_cloudinit: None,
             target: None,
+            relocate: BTreeMap::new(),
         }
     }
 }
@@ -137,6 +179,8 @@ pub struct Ctx<'a> {
     pub cloudinit_seed: Option<String>,
     /// The seed rebuilt under `--regenerate-cloudinit`, to be written with the XML.
     pub seed: Option<cloudinit::Seed>,
+    /// Every volume resolved, in the order the families met them.
+    pub volumes: Vec<UsedVolume>,
 }
 
 impl<'a> Ctx<'a> {
@@ -153,6 +197,7 @@ impl<'a> Ctx<'a> {
             files: Vec::new(),
             cloudinit_seed: None,
             seed: None,
+            volumes: Vec::new(),
         }
     }
 
@@ -218,6 +263,8 @@ pub struct Mapped {
     pub outcomes: Vec<KeyOutcome>,
     pub files: Vec<SideFile>,
     pub seed: Option<cloudinit::Seed>,
+    /// The volumes the domain uses (and the unused ones), as resolved for it.
+    pub volumes: Vec<UsedVolume>,
 }
 
 /// Translates a checked VM. Errors are notes of severity error (e.g. a combination libvirt cannot
@@ -297,7 +344,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
             outcomes.append(&mut ctx.args_rows);
         }
     }
-    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files, seed: ctx.seed })
+    Ok(Mapped { domain, notes: ctx.notes, outcomes, files: ctx.files, seed: ctx.seed, volumes: ctx.volumes })
 }
 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {

@@ -554,6 +554,16 @@ declare_codes! {
     TARGET_TPM_STATE_FILE = "pve2virt::target::tpm_state_file", Advice,
         "the target's libvirt (10.10 or newer) can keep a TPM's state in a given file",
         "Instead of the external swtpm, <backend type='emulator'> with a <source> naming the state volume lets libvirt start swtpm on it; `pve2virt migrate` carries the state into libvirt's own form.";
+    // `pve2virt migrate`: what the copies became (docs/plan-schema.md).
+    EFIDISK_CARRIED = "pve2virt::migrate::efidisk_carried", Advice,
+        "the EFI variables were copied into a varstore file of the firmware's size",
+        "The efidisk was cut to the varstore size of its efitype (540,672 bytes for 4m, 131,072 for 2m), keeping the VM's boot entries and Secure Boot keys; <nvram> names the copy.";
+    TPM_STATE_CARRIED = "pve2virt::migrate::tpm_state_carried", Advice,
+        "the TPM state was carried into libvirt's swtpm state directory",
+        "libvirt now starts swtpm on it itself. Undefine with `virsh undefine --keep-tpm` to keep it: a plain undefine deletes it.";
+    CLOUDINIT_SEED_CARRIED = "pve2virt::migrate::cloudinit_seed_carried", Advice,
+        "the cloud-init drive attaches the copied Proxmox seed",
+        "The instance id and cloud-init's per-instance state are kept.";
     EFIDISK_2M_ON_4M = "pve2virt::target::efidisk_2m_on_4m", Warning,
         "the target has no 2 MiB OVMF build: the VM gets the 4 MiB build with fresh variables",
         "A 2 MiB varstore cannot back the 4 MiB build. OVMF boots the disk's \\EFI\\BOOT\\BOOTX64.EFI and re-creates its boot entries; Secure Boot keys enrolled by hand must be enrolled again. Convert without --target to keep Proxmox's 2 MiB build where the target still ships it.";

@@ -54,7 +54,8 @@ impl ClusterArgs {
         self.root().join("storage.cfg")
     }
 
-    fn root(&self) -> PathBuf {
+    /// `--pve-root`, or /etc/pve.
+    pub fn root(&self) -> PathBuf {
         self.pve_root.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PVE_ROOT))
     }
 

@@ -20,6 +20,9 @@ pub struct Boot<'a> {
     pub scratch: &'a Path,
     /// Run under KVM; otherwise TCG, with what only KVM can do taken out.
     pub kvm: bool,
+    /// Keep the domain's own disks and firmware (`pve2virt migrate`'s copies are what is
+    /// checked, `.ci/migrate`): only the kernel, initrd and serial console are added.
+    pub keep_storage: bool,
 }
 
 /// A disk image to create (`qemu-img create -f FORMAT PATH SIZE`) before the domain starts.
@@ -37,7 +40,7 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
     // devices do not change either way.
     domain.set_attr("type", if boot.kvm { "kvm" } else { "qemu" });
     domain.child_or_insert("name").set_text(boot.name);
-    rewrite_os(domain, boot);
+    rewrite_os(domain, boot, boot.keep_storage);
     rewrite_host_bound(domain, boot.kvm);
 
     let devices = domain.child_or_insert("devices");
@@ -51,6 +54,7 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
         // Direct kernel boot and per-device boot order exclude each other.
         dev.retain_elements(|c| c.name != "boot");
         match dev.name.as_str() {
+            "disk" if boot.keep_storage => {}
             "disk" => images.extend(rewrite_disk(dev, boot.scratch)?),
             "interface" => rewrite_interface(dev),
             "tpm" => rewrite_tpm(dev),
@@ -73,13 +77,18 @@ pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> 
     Ok(images)
 }
 
-fn rewrite_os(domain: &mut Element, boot: &Boot) {
+fn rewrite_os(domain: &mut Element, boot: &Boot, keep_firmware: bool) {
     let os = domain.child_or_insert("os");
     // Firmware auto-selection, OVMF and its varstore: direct kernel boot goes through SeaBIOS,
-    // and the efidisk must not be touched by a test.
-    os.remove_attr("firmware");
-    os.retain_elements(|c| {
-        !matches!(c.name.as_str(), "loader" | "nvram" | "boot" | "bootmenu" | "kernel" | "initrd" | "cmdline")
+    // and the efidisk must not be touched by a test (unless the firmware is what is tested:
+    // then OVMF loads the kernel).
+    if !keep_firmware {
+        os.remove_attr("firmware");
+    }
+    os.retain_elements(|c| match c.name.as_str() {
+        "loader" | "nvram" => keep_firmware,
+        "boot" | "bootmenu" | "kernel" | "initrd" | "cmdline" => false,
+        _ => true,
     });
     let at = os.children.iter().position(|c| matches!(c, Node::Element(e) if e.name == "type")).map_or(0, |i| i + 1);
     let kernel = Element::new("kernel").with_text(&boot.kernel.to_string_lossy());
@@ -216,6 +225,7 @@ mod tests {
             serial_log: Path::new("/s/serial.log"),
             scratch: Path::new("/s"),
             kvm: false,
+            keep_storage: false,
         }
     }
 

@@ -14,8 +14,13 @@ hex() { od -A n -v -t x1 "$1" 2>/dev/null | tr -d ' \n'; }
 
 # Kernel parameter pve2virt.entropy=SECONDS: the measuring window (0 or absent: no measurement).
 window=0
+# pve2virt.nvread=INDEX:SIZE (hex index, decimal size): read that TPM NV index (`pve2virt migrate`'s test).
+nvread=""
 for arg in $(cat /proc/cmdline); do
-	case "$arg" in pve2virt.entropy=*) window="${arg#*=}" ;; esac
+	case "$arg" in
+	pve2virt.entropy=*) window="${arg#*=}" ;;
+	pve2virt.nvread=*) nvread="${arg#*=}" ;;
+	esac
 done
 
 # load-order lists dependencies first (computed from modules.dep at build time).
@@ -67,12 +72,33 @@ for b in /sys/block/*; do
 	[ -r "$b/serial" ] && fact "disk.$name.serial" "$(cat "$b/serial")"
 	[ -r "$b/device/vpd_pg80" ] && fact "disk.$name.vpd80" "$(hex "$b/device/vpd_pg80")"
 	[ -r "$b/device/vpd_pg83" ] && fact "disk.$name.vpd83" "$(hex "$b/device/vpd_pg83")"
+	# The first bytes of the medium (markers written before a migration).
+	[ -b "/dev/$name" ] && fact "disk.$name.head" "$(dd if="/dev/$name" bs=16 count=1 2>/dev/null | od -A n -v -t x1 | tr -d ' \n')"
 done
 
 hw=/sys/class/misc/hw_random
 fact rng.available "$(cat $hw/rng_available 2>/dev/null)"
 fact rng.current "$(cat $hw/rng_current 2>/dev/null)"
 fact tpm "$(ls /sys/class/tpm 2>/dev/null | tr '\n' ' ')"
+
+# TPM2_NV_Read(auth owner, INDEX, SIZE bytes at offset 0) with an empty password session (TPM 2.0
+# Library Part 3 "NV_Read"), written raw to /dev/tpm0: the guest needs no TPM tools.
+byte() { printf "\\$(printf '%03o' "$1")"; }
+if [ -n "$nvread" ] && [ -c /dev/tpm0 ]; then
+	idx=$((${nvread%%:*})) size=${nvread#*:}
+	{
+		byte 0x80; byte 0x02; byte 0; byte 0; byte 0; byte 35; byte 0; byte 0; byte 0x01; byte 0x4e
+		byte 0x40; byte 0; byte 0; byte 0x01
+		byte $(((idx >> 24) & 255)); byte $(((idx >> 16) & 255)); byte $(((idx >> 8) & 255)); byte $((idx & 255))
+		byte 0; byte 0; byte 0; byte 9; byte 0x40; byte 0; byte 0; byte 9; byte 0; byte 0; byte 0; byte 0; byte 0
+		byte $(((size >> 8) & 255)); byte $((size & 255)); byte 0; byte 0
+	} > /tmp/nvread.cmd
+	exec 3<>/dev/tpm0
+	cat /tmp/nvread.cmd >&3
+	fact tpm.nvread "$(dd bs=4096 count=1 <&3 2>/dev/null | od -A n -v -t x1 | tr -d ' \n')"
+	exec 3>&-
+fi
+[ -d /sys/firmware/efi ] && fact efi yes
 
 if [ "$window" -gt 0 ]; then
 	# A TPM registers a hwrng of its own: make sure the virtio one is what /dev/hwrng reads.

@@ -31,6 +31,10 @@ pub struct Options {
     pub domain: Option<PathBuf>,
     /// Boot under KVM (where /dev/kvm answers and `--tcg` is not given).
     pub kvm: bool,
+    /// With `--domain`: keep its disks and firmware; the value is extra kernel parameters.
+    pub keep_storage: Option<String>,
+    /// With `--keep-storage`: the domain name to boot under.
+    pub name: Option<String>,
 }
 
 /// Entry point from xtask's main: returns the process exit code (0 all passed, 1 a check
@@ -56,6 +60,8 @@ fn run(args: &[String]) -> Result<bool, String> {
         jobs: 2,
         domain: None,
         kvm: crate::target::kvm_usable(),
+        keep_storage: None,
+        name: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -65,9 +71,11 @@ fn run(args: &[String]) -> Result<bool, String> {
             "--only" => opts.only = Some(value()?),
             "--jobs" => opts.jobs = value()?.parse().map_err(|_| "--jobs takes a number")?,
             "--domain" => opts.domain = Some(value()?.into()),
+            "--keep-storage" => opts.keep_storage = Some(value()?),
             "--tcg" => opts.kvm = false,
+            "--name" => opts.name = Some(value()?),
             "-h" | "--help" => {
-                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE] [--tcg]");
+                println!("usage: cargo xtask guest [--only SUBSTR] [--jobs N] [--cache DIR] [--domain FILE [--keep-storage KERNEL-PARAMS --name NAME]] [--tcg]");
                 return Ok(true);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -80,7 +88,13 @@ fn run(args: &[String]) -> Result<bool, String> {
 
     if let Some(file) = &opts.domain {
         let xml = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let out = vm::boot("adhoc", &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT, opts.kvm)?;
+        let keep = opts.keep_storage.as_deref();
+        let case = match (&opts.name, keep) {
+            (Some(n), Some(_)) => n.as_str(),
+            (None, Some(_)) => return Err("--keep-storage needs --name (the domain name to boot under)".into()),
+            _ => "adhoc",
+        };
+        let out = vm::boot_with(case, &xml, &kit, &initrd, &opts.work, 6, cases::BOOT_TIMEOUT, keep, opts.kvm)?;
         println!("{}", out.serial_log);
         println!("{:#?}\nboot took {:.1}s", facts::parse(&out.serial_log), out.elapsed.as_secs_f64());
         return Ok(true);

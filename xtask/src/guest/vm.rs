@@ -32,16 +32,37 @@ pub fn boot(
     timeout: Duration,
     kvm: bool,
 ) -> Result<Outcome, String> {
+    boot_with(case, domain_xml, kit, initrd, work, entropy_secs, timeout, None, kvm)
+}
+
+/// [`boot`], keeping the domain's disks and firmware as they are (`keep`: extra kernel
+/// parameters for init.sh), for a domain whose storage is itself under test.
+#[allow(clippy::too_many_arguments)]
+pub fn boot_with(
+    case: &str,
+    domain_xml: &str,
+    kit: &Kit,
+    initrd: &Path,
+    work: &Path,
+    entropy_secs: u32,
+    timeout: Duration,
+    keep: Option<&str>,
+    kvm: bool,
+) -> Result<Outcome, String> {
     let scratch = work.join(case);
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let scratch = scratch.canonicalize().map_err(|e| e.to_string())?;
-    let name = format!("guest-{case}");
+    // A kept-storage boot runs a domain under test: `case` is its full name (the caller's prefix).
+    let name = if keep.is_some() { case.to_owned() } else { format!("guest-{case}") };
     let serial_log = scratch.join("serial.log");
     // rng_core.default_quality=0 keeps the kernel's hwrng feeder thread from reading the device
     // in parallel with the measurement, so /dev/hwrng sees the device's whole output.
-    let cmdline =
-        format!("console=ttyS0 loglevel=4 panic=-1 rng_core.default_quality=0 pve2virt.entropy={entropy_secs}");
+    let cmdline = format!(
+        "console=ttyS0 loglevel=4 panic=-1 rng_core.default_quality=0 pve2virt.entropy={entropy_secs} {}",
+        keep.unwrap_or("")
+    );
+    let cmdline = cmdline.trim_end();
     let mut dom = xml::parse(domain_xml)?;
     let images = domain::rewrite(
         &mut dom,
@@ -49,10 +70,12 @@ pub fn boot(
             name: &name,
             kernel: &kit.kernel,
             initrd,
-            cmdline: &cmdline,
+            cmdline,
             serial_log: &serial_log,
             scratch: &scratch,
-            kvm,
+            // A kept-storage boot runs the domain as `pve2virt migrate` made it (its type included: TCG in `.ci/migrate`).
+            kvm: kvm && keep.is_none(),
+            keep_storage: keep.is_some(),
         },
     )?;
     for image in &images {
