@@ -198,10 +198,23 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     // In the order written, as Proxmox passes them.
     keep.sort_by_key(|(i, _)| *i);
     let mut passed = Vec::new();
+    let mut pci_slots_passed = Vec::new();
     for (i, reason) in keep {
         let o = &opts[i];
         if ctx.opts.allow_qemu_args {
-            passed.extend(o.words().into_iter().map(|value| DomainQemuArg { value }));
+            let mut words = o.words();
+            // QEMU realizes `-device` options written as key=value (these) before the JSON ones
+            // libvirt writes, so a PCI device without addr= would take the first free slot before
+            // libvirt's own devices claim theirs ("slot 2 function 0 not available for VGA"). It
+            // gets the slot QEMU gave it under Proxmox, where it came after Proxmox's devices.
+            if let Some(slot) = pass_pci_slot(ctx, domain, o, &pci_slots_passed) {
+                let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
+                if let Some(last) = words.last_mut() {
+                    last.push_str(&format!(",bus={root},addr=0x{slot:02x}"));
+                }
+                pci_slots_passed.push(slot);
+            }
+            passed.extend(words.into_iter().map(|value| DomainQemuArg { value }));
             a.mapped(i, "qemu:commandline");
             a.note(
                 ctx,
@@ -470,6 +483,25 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         "" => a.keep(i, "-device without a driver"),
         other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
     }
+}
+
+/// The root-bus slot for a `-device …-pci` passed through without `bus=`/`addr=`: the lowest one
+/// neither the domain nor an earlier passed device takes. `None` for anything else.
+fn pass_pci_slot(ctx: &Ctx, domain: &Domain, o: &QemuOption, passed: &[u32]) -> Option<u32> {
+    if o.name != "device" || ctx.opts.libvirt_addresses {
+        return None;
+    }
+    let parsed = parse_opts(o.arg_text(), Some("driver"));
+    let driver = get(&parsed, "driver")?;
+    if !driver.ends_with("-pci") || get(&parsed, "addr").is_some() || get(&parsed, "bus").is_some() {
+        return None;
+    }
+    let taken = crate::libvirt::write::to_xml(domain).ok()?;
+    (1..32).find(|&slot| {
+        !(ctx.is_q35() && slot == 0x1f)
+            && !passed.contains(&slot)
+            && !taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'"))
+    })
 }
 
 /// Where QEMU puts a PCI device of `args` on the root bus: at `addr=SLOT[.FN]` when given, else
