@@ -403,7 +403,13 @@ fn fit_machine(
             );
         }
     }
-    let available = target.machines(arch, crate::target::domain_type_name(domain_type));
+    // One QEMU binary serves both domain types: a document of the other type (saved domcapabilities
+    // of `--virttype kvm` only) lists the same machines.
+    let mut available = target.machines(arch, crate::target::domain_type_name(domain_type));
+    if available.is_empty() {
+        let other = if domain_type == DomainType::Kvm { DomainType::Qemu } else { DomainType::Kvm };
+        available = target.machines(arch, crate::target::domain_type_name(other));
+    }
     let name = machine.qemu_name();
     if available.is_empty() && target.caps.is_some() {
         let key = if ctx.vm.get("arch").is_some() { "arch" } else { key };

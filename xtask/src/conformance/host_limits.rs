@@ -25,12 +25,13 @@ pub enum Reason {
     HostDevice,
     /// More guest memory than this host has.
     Memory,
-    /// Host NUMA nodes or CPUs this machine does not have (cpuset, affinity, numa nodes).
+    /// Host NUMA nodes or CPUs this machine does not have (cpuset, affinity, numa nodes), or a
+    /// CPU feature it lacks (invariant TSC).
     HostNumaOrCpus,
     /// A host serial or parallel device (`/dev/ttyS1`, `/dev/parport0`).
     HostSerial,
-    /// A host kernel network facility this machine lacks (the `sfq` qdisc that libvirt's
-    /// bandwidth limits need).
+    /// A host network facility this machine lacks (the `sfq` qdisc that libvirt's bandwidth limits
+    /// need, Open vSwitch).
     HostNetwork,
 }
 
@@ -58,9 +59,9 @@ impl Reason {
             Reason::GlRenderNode => &["render", "/dev/dri", "egl", "opengl", "-gl"],
             Reason::HostDevice => &["hostdev", "vfio", "pci", "usb"],
             Reason::Memory => &["memory", "cannot allocate"],
-            Reason::HostNumaOrCpus => &["numa", "cpuset", "cpu", "affinity", "node"],
+            Reason::HostNumaOrCpus => &["numa", "cpuset", "cpu", "affinity", "node", "invariant tsc"],
             Reason::HostSerial => &["/dev/tty", "/dev/parport", "serial", "parallel", "chardev"],
-            Reason::HostNetwork => &["qdisc", "tc ", "bandwidth", "sfq"],
+            Reason::HostNetwork => &["qdisc", "tc ", "bandwidth", "sfq", "ovs bridge", "openvswitch"],
         }
     }
 

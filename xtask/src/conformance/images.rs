@@ -50,6 +50,19 @@ pub fn provide(xml: &str, scratch: &Path, efidisk_conf: Option<&str>, tpm2: bool
             provided.define_only.push(format!("firmware {path} is another target's (not on this one)"));
         }
     }
+    // Host files and services a Proxmox host has and a test host does not: an Ignition config in
+    // the Proxmox storage's snippets (`-fw_cfg file=`), the ivshmem-server of an ivshmem-doorbell.
+    for entry in elements(xml, "entry") {
+        if let Some(file) = entry.attr("file").filter(|f| !crate::target::get().host_path(f).exists()) {
+            provided.define_only.push(format!("the Proxmox host's file {file} (fw_cfg)"));
+        }
+    }
+    for shmem in elements(xml, "shmem") {
+        let server = shmem.child("server").and_then(|s| s.attr("path").map(str::to_owned));
+        if let Some(socket) = server.filter(|p| !crate::target::get().host_path(p).exists()) {
+            provided.define_only.push(format!("an ivshmem-server listening on {socket}"));
+        }
+    }
     for tpm in elements(xml, "tpm") {
         let Some(backend) = tpm.child("backend").filter(|b| b.attr("type") == Some("external")) else {
             continue;
@@ -167,6 +180,12 @@ fn provide_nvram(
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     let from = crate::target::get().host_path(OVMF_DIR).join(&source);
+    // A template of another target's firmware (already made define-only by its loader) has no file
+    // here to copy: the define still judges the XML.
+    let foreign = nvram.attr("template").is_some_and(|t| !t.starts_with(OVMF_DIR));
+    if foreign && !from.exists() {
+        return Ok(());
+    }
     std::fs::copy(&from, &path).map_err(|e| format!("copy {} → {}: {e}", from.display(), path.display()))?;
     Ok(())
 }

@@ -537,6 +537,11 @@ fn run_case_as(case: &Case, env: &Env, virt: Virt, kvm_args: Option<&qemu_args::
     run_stages(case, env, &domain, &scratch, &artifacts, kvm_args, &mut result);
     // Always: nothing of this run may survive it (`--keep-nvram`, see libvirt.rs).
     libvirt::destroy_and_undefine(&domain);
+    for filter in nwfilters(&artifacts) {
+        if let Some(name) = std::fs::read_to_string(&filter).ok().as_deref().and_then(filter_name) {
+            let _ = libvirt::virsh(&["nwfilter-undefine", &name], Duration::from_secs(20));
+        }
+    }
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
@@ -574,6 +579,14 @@ fn run_stages(
     let no_vmid = extra.iter().any(|a| a == "--no-vmid");
     extra.retain(|a| a != "--no-vmid");
     let sets = |flag: &str| extra.iter().any(|a| a == flag);
+    // A fixture converted for a target of its own (`--target-caps target-caps/<name>/…`) is judged
+    // on that target only: another's machine types and firmware are not this one's.
+    if let Some(caps_target) = caps_target(&extra).filter(|t| *t != target::get().name) {
+        result.converted = Stage::Skipped(format!(
+            "converted for the {caps_target} target (--target-caps); judged by libvirt on that target's run"
+        ));
+        return;
+    }
     let mut cmd = Command::new(&env.converter);
     cmd.current_dir(repo_root().join("fixtures"));
     cmd.arg("convert").arg(&conf).args(["--report", "json"]);
@@ -589,9 +602,10 @@ fn run_stages(
     if env.flags.tpm_backend && !sets("--tpm-backend") {
         cmd.args(["--tpm-backend", "emulator"]);
     }
-    if env.flags.target && !sets("--target") && !sets("--target-caps") {
+    let own_target = sets("--target") || sets("--target-caps");
+    if env.flags.target && !own_target {
         cmd.arg("--target").arg(&target::get().uri);
-    } else if let (false, Some(version)) = (sets("--host-qemu-version"), &env.flags.host_qemu_version) {
+    } else if let (false, Some(version)) = (sets("--host-qemu-version") || own_target, &env.flags.host_qemu_version) {
         cmd.args(["--host-qemu-version", version]);
     }
     if env.flags.map_storage {
@@ -602,6 +616,10 @@ fn run_stages(
         }
     }
     cmd.args(&extra);
+    // Into a file, as a user converts: the files written beside it (the firewall's nwfilters) are
+    // defined before the domain.
+    let out_xml = artifacts.join("converted.xml");
+    cmd.arg("-o").arg(&out_xml).arg("--force");
     let converted = match process::run(&mut cmd, Duration::from_secs(30)) {
         Ok(o) => o,
         Err(e) => {
@@ -622,7 +640,8 @@ fn run_stages(
         result.converted = Stage::No(if errors.is_empty() { converted.failure_reason() } else { errors.join("; ") });
         return;
     }
-    let Some(xml) = domain_xml::with_name(&converted.stdout, domain) else {
+    let converted_xml = std::fs::read_to_string(&out_xml).unwrap_or_default();
+    let Some(xml) = domain_xml::with_name(&converted_xml, domain) else {
         result.converted = Stage::No("no <name> in the output".to_owned());
         return;
     };
@@ -665,6 +684,13 @@ fn run_stages(
     }
     if let Some(note) = mock_note {
         provided.define_only.push(note);
+    }
+    for filter in nwfilters(artifacts) {
+        let defined = libvirt::virsh(&["nwfilter-define", &filter.to_string_lossy()], Duration::from_secs(20));
+        if !defined.success() {
+            result.defined = Stage::No(format!("nwfilter {}: {}", filter.display(), defined.failure_reason()));
+            return;
+        }
     }
     if let Err(e) = testbed::bridges_for(&xml) {
         result.defined = Stage::No(format!("test bridge: {e}"));
@@ -730,6 +756,32 @@ fn run_stages(
     }
     result.comparisons = facts::compare(&proxmox_facts, &libvirt_facts);
     let _ = std::fs::write(artifacts.join("facts.txt"), facts_text(&result.comparisons));
+}
+
+/// `target-caps/<name>/…` of a fixture's `--target-caps` → `<name>`.
+fn caps_target(extra: &[String]) -> Option<String> {
+    let i = extra.iter().position(|a| a == "--target-caps")?;
+    let path = Path::new(extra.get(i + 1)?);
+    let mut parts = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    parts.find(|p| p == "target-caps")?;
+    parts.next()
+}
+
+/// The nwfilter documents the converter wrote beside the XML (`<vmid>[-netN].nwfilter.xml`).
+fn nwfilters(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.to_string_lossy().ends_with(".nwfilter.xml"));
+    found.sort();
+    found
+}
+
+/// `<filter name='pve-vm-130' …>` → `pve-vm-130`.
+fn filter_name(xml: &str) -> Option<String> {
+    let rest = &xml[xml.find("<filter ")?..];
+    let rest = &rest[rest.find("name='")? + 6..];
+    Some(rest[..rest.find('\'')?].to_owned())
 }
 
 /// What the Proxmox side knows beyond its command line.
