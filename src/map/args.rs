@@ -498,9 +498,10 @@ fn pass_pci_slot(ctx: &Ctx, domain: &Domain, o: &QemuOption, passed: &[u32]) -> 
     }
     let taken = crate::libvirt::write::to_xml(domain).ok()?;
     (1..32).find(|&slot| {
-        !(ctx.is_q35() && slot == 0x1f)
-            && !passed.contains(&slot)
-            && !taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'"))
+        // 0x1f on q35: the ICH9 LPC/SATA/SMBus functions.
+        let reserved = ctx.is_q35() && slot == 0x1f;
+        let used = passed.contains(&slot) || taken.contains(&format!("bus='0x00' slot='0x{slot:02x}'"));
+        !reserved && !used
     })
 }
 
