@@ -220,7 +220,8 @@ fn quotes_in_paths_and_args_stay_in_their_attribute() {
         .into_iter()
         .filter_map(|(v, _)| v)
         .collect();
-    assert_eq!(args, ["-device", "virtio-rng-pci"], "{}", run.stdout);
+    // The PCI device gets the root-bus slot QEMU gave it under Proxmox (args.rs pass_pci_slot).
+    assert_eq!(args, ["-device", "virtio-rng-pci,bus=pci.0,addr=0x04"], "{}", run.stdout);
     // -fw_cfg and -smbios have libvirt forms (args.rs): their markup lands in element text.
     let fwcfg = elements(&run.stdout, &["domain", "sysinfo", "entry"], Some("name"));
     assert!(
