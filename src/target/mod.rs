@@ -197,11 +197,18 @@ impl TargetCaps {
 
     /// The domcapabilities for a machine family (q35 or i440fx) and domain type, if given.
     pub fn domcaps_for(&self, arch: &str, q35: bool, domain_type: DomainType) -> Option<&DomainCapabilities> {
-        let dt = domain_type_name(domain_type);
-        self.domcaps.iter().find(|d| {
+        let family = |d: &&DomainCapabilities| {
             let m = d.machine.as_deref().unwrap_or_default();
-            d.arch == arch && d.domain == dt && (m.contains("q35") == q35) && (q35 || m.contains("i440fx") || m == "pc")
-        })
+            d.arch == arch && (m.contains("q35") == q35) && (q35 || m.contains("i440fx") || m == "pc")
+        };
+        let dt = domain_type_name(domain_type);
+        // One QEMU binary serves both domain types: without a document of this one (domcapabilities
+        // saved for `--virttype kvm` only), the other's names the same machines, models and firmware.
+        self.domcaps
+            .iter()
+            .filter(family)
+            .find(|d| d.domain == dt)
+            .or_else(|| self.domcaps.iter().filter(family).next())
     }
 
     /// The OVMF build to use: the Secure Boot (SMM) build when `secure_boot`, with the varstore
@@ -597,7 +604,8 @@ mod tests {
         assert!(t.has_domain_type("x86_64", "kvm") && !t.has_domain_type("aarch64", "qemu"));
         let dc = t.domcaps_for("x86_64", true, DomainType::Kvm).unwrap();
         assert_eq!(dc.machine.as_deref(), Some("pc-q35-7.2"));
-        assert!(t.domcaps_for("x86_64", false, DomainType::Kvm).is_none());
+        // No pc/kvm document was saved: the pc/qemu one (the same QEMU) stands in.
+        assert_eq!(t.domcaps_for("x86_64", false, DomainType::Kvm).map(|d| d.domain.as_str()), Some("qemu"));
         assert!(t.cpu_model(dc, "Skylake-Server-v4").is_none());
         assert_eq!(t.cpu_model(dc, "pentium3").unwrap().usable, Some(true));
         assert_eq!(t.cpu_model(dc, "Skylake-Server").unwrap().usable, Some(false));
