@@ -204,11 +204,7 @@ impl TargetCaps {
         let dt = domain_type_name(domain_type);
         // One QEMU binary serves both domain types: without a document of this one (domcapabilities
         // saved for `--virttype kvm` only), the other's names the same machines, models and firmware.
-        self.domcaps
-            .iter()
-            .filter(family)
-            .find(|d| d.domain == dt)
-            .or_else(|| self.domcaps.iter().filter(family).next())
+        self.domcaps.iter().filter(family).find(|d| d.domain == dt).or_else(|| self.domcaps.iter().find(family))
     }
 
     /// The OVMF build to use: the Secure Boot (SMM) build when `secure_boot`, with the varstore
