@@ -12,6 +12,7 @@ use super::{exec, vm, Options};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -289,13 +290,22 @@ fn run_case(case: Case, converter: &Path, kit: &Kit, initrd: &Path, opts: &Optio
     }
     // KVM where it answers; where this host's KVM refuses the domain (no SMM, some Hyper-V
     // features), the same case converted for TCG, and the row says so.
-    let mut accel = if opts.kvm { Accel::Kvm } else { Accel::Tcg };
+    // A KVM whose guests print nothing (vm::KVM_SILENCE) does so for every case: after the first,
+    // the rest go to TCG at once instead of each waiting for it.
+    let mut accel = match (opts.kvm, KVM_SILENT.load(Ordering::Relaxed)) {
+        (true, false) => Accel::Kvm,
+        (true, true) => Accel::TcgAfterKvm("KVM gave an earlier case no console output".into()),
+        (false, _) => Accel::Tcg,
+    };
     let mut converted = convert(&done.case, converter, &opts.work, &accel);
     let secs = if matches!(done.case.kind, Kind::Rng { .. }) { ENTROPY_SECS } else { 0 };
     let mut first_boot = None;
     if let (Accel::Kvm, Ok(xml)) = (&accel, &converted) {
         match vm::boot(&done.case.name, xml, kit, initrd, &opts.work, secs, BOOT_TIMEOUT, true) {
             Err(e) if e.starts_with(vm::START_FAILED) => {
+                if e.contains(vm::KVM_SILENT_MARK) {
+                    KVM_SILENT.store(true, Ordering::Relaxed);
+                }
                 accel = Accel::TcgAfterKvm(one_line(&e));
                 converted = convert(&done.case, converter, &opts.work, &accel);
             }
@@ -343,6 +353,9 @@ fn run_case(case: Case, converter: &Path, kit: &Kit, initrd: &Path, opts: &Optio
     done.elapsed = started.elapsed();
     done
 }
+
+/// Set once a KVM boot stayed silent (see `vm::KVM_SILENCE`).
+static KVM_SILENT: AtomicBool = AtomicBool::new(false);
 
 /// How QEMU ran a case.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -100,6 +100,8 @@ pub fn boot_with(
 /// kit's kernel can spin without printing a line; such a boot counts as KVM refusing the domain,
 /// so the case runs again under TCG (and its row says so).
 const KVM_SILENCE: Duration = Duration::from_secs(30);
+/// Part of the error of such a boot.
+pub const KVM_SILENT_MARK: &str = "no console output under KVM";
 
 fn wait_for_done(name: &str, log: &Path, timeout: Duration, kvm: bool) -> Result<(), String> {
     let start = Instant::now();
@@ -109,10 +111,7 @@ fn wait_for_done(name: &str, log: &Path, timeout: Duration, kvm: bool) -> Result
             return Ok(());
         }
         if kvm && text.trim().is_empty() && start.elapsed() > KVM_SILENCE {
-            return Err(format!(
-                "{START_FAILED}no console output under KVM within {} s (nested KVM)",
-                KVM_SILENCE.as_secs()
-            ));
+            return Err(format!("{START_FAILED}{KVM_SILENT_MARK} within {} s (nested KVM)", KVM_SILENCE.as_secs()));
         }
         if start.elapsed() > timeout {
             return Err(format!("no DONE within {}s (see {})", timeout.as_secs(), log.display()));
