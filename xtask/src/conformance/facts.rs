@@ -126,9 +126,14 @@ impl Extractor<'_> {
         }
         let smm = props.get("smm").map_or("on", |v| normalize_bool(v));
         self.put("machine.smm", smm, &["machine", "bios", "vga"]);
-        if let Some(acpi) = props.get("acpi") {
-            self.put("machine.acpi", normalize_bool(acpi), &["acpi"]);
-        }
+        // ACPI is on unless turned off (`acpi=off`, or the older `-no-acpi`): libvirt 11 spells the
+        // default out (`acpi=on`), Proxmox and libvirt 9 leave it implied.
+        let acpi = match props.get("acpi") {
+            Some(v) => normalize_bool(v),
+            None if self.args.first("no-acpi").is_some() => "off",
+            None => "on",
+        };
+        self.put("machine.acpi", acpi, &["acpi"]);
     }
 
     fn memory(&mut self) {
