@@ -346,6 +346,15 @@ fn target_lacks_2m_build(ctx: &Ctx) -> bool {
     true
 }
 
+/// A TPM whose swtpm libvirt starts and manages itself (`<backend type='emulator'>`).
+fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
+    domain.devices.tpms.push(DomainTpm {
+        model: "tpm-tis",
+        backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
+    });
+    ctx.mapped("tpmstate0", "devices/tpm");
+}
+
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let Some(state) = vm.props("tpmstate0") else {
@@ -359,11 +368,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         // `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
         // own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
         // emulator libvirt starts finds it and does not run swtpm_setup.
-        domain.devices.tpms.push(DomainTpm {
-            model: "tpm-tis",
-            backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
-        });
-        ctx.mapped("tpmstate0", "devices/tpm");
+        emulator_tpm(ctx, domain, version);
         ctx.note_on(
             "tpmstate0",
             Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
@@ -388,11 +393,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
                 varstore: None,
                 tpm_version: Some(version),
             });
-            domain.devices.tpms.push(DomainTpm {
-                model: "tpm-tis",
-                backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
-            });
-            ctx.mapped("tpmstate0", "devices/tpm");
+            emulator_tpm(ctx, domain, version);
             ctx.note_on(
                 "tpmstate0",
                 Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
