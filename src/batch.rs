@@ -49,7 +49,6 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -103,11 +102,11 @@ enum Outcome {
 
 /// Converts `inputs` into `dir/<vmid>.xml`; prints the summary (human on standard error, or JSON on
 /// standard output) and returns the exit code.
-pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Common) -> ExitCode {
-    let Ok(storage) = common.storage() else { return ExitCode::from(exit::IO) };
+pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Common) -> u8 {
+    let Ok(storage) = common.storage() else { return exit::IO };
     if let Err(e) = fs::create_dir_all(dir) {
         eprintln!("error: cannot create {}: {e}", dir.display());
-        return ExitCode::from(exit::IO);
+        return exit::IO;
     }
     let json = common.report == ReportFormat::Json;
     let color = !json && io::stderr().is_terminal();
@@ -203,11 +202,11 @@ pub fn convert_batch(inputs: &[PathBuf], dir: &Path, force: bool, common: &Commo
 
     let failed = summary.finish();
     if io_error {
-        ExitCode::from(exit::IO)
+        exit::IO
     } else if failed > 0 {
-        ExitCode::from(exit::INPUT)
+        exit::INPUT
     } else {
-        ExitCode::SUCCESS
+        exit::OK
     }
 }
 

@@ -45,6 +45,7 @@ pub fn read_and_convert(
 
 /// Exit codes, stable for scripts.
 pub mod exit {
+    pub const OK: u8 = 0;
     pub const INPUT: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const STRICT: u8 = 3;

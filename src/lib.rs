@@ -9,6 +9,7 @@
 //! [`convert`] runs all of it; every error of the input is reported at once, and nothing is
 //! written unless the whole conversion succeeded.
 
+pub mod app;
 pub mod batch;
 pub mod cli;
 pub mod libvirt;
