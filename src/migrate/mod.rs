@@ -103,6 +103,19 @@ pub struct Planned {
 
 /// Reads, converts and plans every VM; prints errors and notes as it goes. `Err` is the exit code.
 pub fn prepare(args: &SourceArgs, base: &Options, host: &Host, json_notes: bool) -> Result<Vec<Planned>, u8> {
+    // The cluster files belong to the node the configs come from: read them there too (the
+    // common options read this host's /etc/pve, which a libvirt host does not have).
+    let remote;
+    let base = if host.is_local() {
+        base
+    } else {
+        let given = &base.map.cluster;
+        let node = given.node.as_deref().filter(|_| given.node_given);
+        let mut options = base.clone();
+        options.map.cluster = crate::pve::cluster::Cluster::load_from(host, &args.pve_root, node);
+        remote = options;
+        &remote
+    };
     let root = args.pve_root.display().to_string();
     let root = root.trim_end_matches('/');
     let storage_path = format!("{root}/storage.cfg");

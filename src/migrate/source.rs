@@ -3,9 +3,11 @@
 //! [`shell::quote`](super::shell::quote).
 
 use std::io;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use super::shell::quote;
+use crate::pve::cluster::{short_host_name, ClusterFiles, LocalFiles};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
@@ -123,6 +125,45 @@ impl Host {
             return std::path::Path::new(path).exists();
         }
         self.run(&format!("test -e {}", quote(path))).is_ok_and(|o| o.status.success())
+    }
+}
+
+/// The cluster files of the Proxmox side (`/etc/pve/mapping/…`, `cpu-models.conf`, `firewall/`),
+/// read where the VM configs are read.
+impl ClusterFiles for Host {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if self.is_local() {
+            return std::fs::read(path);
+        }
+        let path = path.display().to_string();
+        // `cat` gives no errno; ask first, so that a missing file is NotFound as it is locally.
+        if !self.exists(&path) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{path}: no such file on the source")));
+        }
+        Host::read(self, &path)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        if self.is_local() {
+            return LocalFiles.list(dir);
+        }
+        let out = self.run(&format!("cd {} && ls -1A", quote(&dir.display().to_string())))?;
+        if !out.status.success() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: no folder on the source", dir.display())));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        if self.is_local() {
+            return path.is_dir();
+        }
+        self.run(&format!("test -d {}", quote(&path.display().to_string()))).is_ok_and(|o| o.status.success())
+    }
+    fn host_name(&self) -> Option<String> {
+        if self.is_local() {
+            return LocalFiles.host_name();
+        }
+        let out = self.run("cat /proc/sys/kernel/hostname").ok().filter(|o| o.status.success())?;
+        short_host_name(&String::from_utf8_lossy(&out.stdout))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod firewall;
 pub mod mapping;
 
 use std::collections::BTreeMap;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::report::{code, Note};
@@ -40,47 +41,82 @@ pub struct Cluster {
     pub notes: Vec<Note>,
 }
 
+/// Where the cluster files are read from: this host ([`LocalFiles`]), or the Proxmox node that
+/// `pve2virt plan/migrate --from ssh://` reads its configs from (`migrate::source::Host`), so that
+/// mappings, CPU models and firewall rules come from the same node as the VM config.
+pub trait ClusterFiles {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The file names in a folder.
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+    fn is_dir(&self, path: &Path) -> bool;
+    /// The node's short name, as Proxmox's `PVE::INotify::nodename` (up to the first dot).
+    fn host_name(&self) -> Option<String>;
+}
+
+/// This host's file system.
+pub struct LocalFiles;
+
+impl ClusterFiles for LocalFiles {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        Ok(std::fs::read_dir(dir)?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+    fn host_name(&self) -> Option<String> {
+        short_host_name(&std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?)
+    }
+}
+
 impl Cluster {
+    /// Reads the cluster files under `root` on this host.
     pub fn load(root: &Path, node: Option<&str>) -> Cluster {
+        Cluster::load_from(&LocalFiles, root, node)
+    }
+
+    /// Reads the cluster files under `root` through `files`; `node` is `--pve-node`, else the
+    /// name of the host the files are on.
+    pub fn load_from(files: &dyn ClusterFiles, root: &Path, node: Option<&str>) -> Cluster {
         let mut c = Cluster { root: Some(root.to_owned()), ..Default::default() };
         c.node_given = node.is_some();
-        c.present = root.is_dir();
-        c.node = node.map(str::to_owned).or_else(host_name);
-        if let Some(text) = c.read("mapping/pci.cfg") {
+        c.present = files.is_dir(root);
+        c.node = node.map(str::to_owned).or_else(|| files.host_name());
+        if let Some(text) = c.read(files, "mapping/pci.cfg") {
             c.pci = mapping::parse(&text, MappingKind::Pci);
         }
-        if let Some(text) = c.read("mapping/usb.cfg") {
+        if let Some(text) = c.read(files, "mapping/usb.cfg") {
             c.usb = mapping::parse(&text, MappingKind::Usb);
         }
         // Proxmox's file is directory.cfg (PVE/Mapping/Dir.pm); dir.cfg is accepted too.
-        if let Some(text) = c.read("mapping/directory.cfg").or_else(|| c.read("mapping/dir.cfg")) {
+        if let Some(text) = c.read(files, "mapping/directory.cfg").or_else(|| c.read(files, "mapping/dir.cfg")) {
             c.dir = mapping::parse(&text, MappingKind::Dir);
         }
-        if let Some(text) = c.read("virtual-guest/cpu-models.conf") {
+        if let Some(text) = c.read(files, "virtual-guest/cpu-models.conf") {
             c.cpu_models = cpu_models::parse(&text);
         }
-        if let Some(text) = c.read("firewall/cluster.fw") {
+        if let Some(text) = c.read(files, "firewall/cluster.fw") {
             c.cluster_fw = Some(firewall::FwFile::parse(&text));
         }
-        let fw_dir = root.join("firewall");
-        if let Ok(entries) = std::fs::read_dir(&fw_dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(vmid) = name.strip_suffix(".fw").and_then(|s| s.parse::<u32>().ok()) else { continue };
-                if let Some(text) = c.read(&format!("firewall/{name}")) {
-                    c.vm_fw.insert(vmid, firewall::FwFile::parse(&text));
-                }
+        let mut names = files.list(&root.join("firewall")).unwrap_or_default();
+        names.sort();
+        for name in names {
+            let Some(vmid) = name.strip_suffix(".fw").and_then(|s| s.parse::<u32>().ok()) else { continue };
+            if let Some(text) = c.read(files, &format!("firewall/{name}")) {
+                c.vm_fw.insert(vmid, firewall::FwFile::parse(&text));
             }
         }
         c
     }
 
     /// A file under the root; `None` when it does not exist (a note when it exists but cannot be read).
-    fn read(&mut self, rel: &str) -> Option<String> {
+    fn read(&mut self, files: &dyn ClusterFiles, rel: &str) -> Option<String> {
         let path = self.root.as_ref()?.join(rel);
-        match std::fs::read(&path) {
+        match files.read(&path) {
             Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
                 self.notes.push(Note::warning(code::CLUSTER_FILE, format!("cannot read {}: {e}", path.display())));
                 None
@@ -126,9 +162,8 @@ fn join(nodes: &std::collections::BTreeSet<&str>) -> String {
     nodes.iter().copied().collect::<Vec<_>>().join(", ")
 }
 
-/// This host's short name, as Proxmox's `PVE::INotify::nodename` (the name up to the first dot).
-fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+/// A host name's short form (up to the first dot), as Proxmox's `PVE::INotify::nodename`.
+pub fn short_host_name(name: &str) -> Option<String> {
     let short = name.trim().split('.').next()?.to_owned();
     (!short.is_empty()).then_some(short)
 }
@@ -175,4 +210,71 @@ pub(crate) fn property_string(s: &str) -> BTreeMap<String, String> {
             None => (p.trim().to_owned(), String::new()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io;
+    use std::path::{Path, PathBuf};
+
+    use super::{Cluster, ClusterFiles};
+
+    /// A node's files held in memory, as `migrate --from ssh://` sees them through its `Host`.
+    struct Node {
+        name: &'static str,
+        files: BTreeMap<PathBuf, &'static str>,
+    }
+
+    impl ClusterFiles for Node {
+        fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            self.files.get(path).map(|t| t.as_bytes().to_vec()).ok_or_else(|| io::ErrorKind::NotFound.into())
+        }
+        fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+            Ok(self
+                .files
+                .keys()
+                .filter(|p| p.parent() == Some(dir))
+                .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+                .collect())
+        }
+        fn is_dir(&self, path: &Path) -> bool {
+            self.files.keys().any(|p| p.starts_with(path))
+        }
+        fn host_name(&self) -> Option<String> {
+            Some(self.name.to_owned())
+        }
+    }
+
+    /// The files and the node name come from where the configs are, not from this host: the
+    /// mapping's entry for the source node applies.
+    #[test]
+    fn reads_the_node_it_is_given() {
+        let node = Node {
+            name: "pve2",
+            files: [
+                ("/etc/pve/mapping/pci.cfg", "gpu\n\tmap node=pve1,path=0000:01:00\n\tmap node=pve2,path=0000:41:00\n"),
+                ("/etc/pve/virtual-guest/cpu-models.conf", "cpu-model: lab\n\treported-model EPYC-Rome\n"),
+                ("/etc/pve/firewall/120.fw", "[OPTIONS]\nenable: 1\n"),
+                ("/etc/pve/firewall/notes.txt", "not a VM's firewall\n"),
+            ]
+            .into_iter()
+            .map(|(p, t)| (PathBuf::from(p), t))
+            .collect(),
+        };
+        let c = Cluster::load_from(&node, Path::new("/etc/pve"), None);
+        assert!(c.present);
+        assert_eq!(c.node.as_deref(), Some("pve2"));
+        let (entries, note) = c.node_entries(&c.pci["gpu"]).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].get("path").map(String::as_str), Some("0000:41:00"));
+        assert_eq!(note, None);
+        assert!(c.cpu_models.contains_key("lab"));
+        assert_eq!(c.vm_fw.keys().copied().collect::<Vec<_>>(), [120]);
+        assert!(c.notes.is_empty(), "{:?}", c.notes);
+
+        // --pve-node wins over the node's own name.
+        let c = Cluster::load_from(&node, Path::new("/etc/pve"), Some("pve1"));
+        assert_eq!(c.node_entries(&c.pci["gpu"]).unwrap().0[0].get("path").map(String::as_str), Some("0000:01:00"));
+    }
 }
