@@ -160,7 +160,10 @@ impl Scope<'_> {
 }
 
 /// `22`, `80:443`, `22,80,8000:8100` → `(start, end)` pairs; service names of common ports.
-fn ports(value: &str) -> Result<Vec<(u16, Option<u16>)>, String> {
+/// A port or a range of ports: `(start, end)`.
+type PortRange = (u16, Option<u16>);
+
+fn ports(value: &str) -> Result<Vec<PortRange>, String> {
     let named = |s: &str| -> Option<u16> {
         s.parse().ok().or(match s {
             "ssh" => Some(22),
@@ -193,9 +196,41 @@ pub fn per_nic(vm: &FwFile) -> bool {
     vm.rules.iter().any(|r| r.enabled && (r.opt("i").is_some() || r.opt("iface").is_some()))
 }
 
+/// A rule left out: `(file, line, rule text, why)`.
+type Dropped = (String, usize, String, String);
+
 /// `nic`: build the filter of this NIC (`net1`) only, named `pve-vm-<vmid>-<nic>`; rules for
 /// other NICs are left out, as they are in Proxmox's chain for this tap.
 pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>) -> Result<Filter, String> {
+    firewall_on(vmid, vm, cluster)?;
+    let scope = Scope { vm, cluster };
+    let name = match nic {
+        Some(n) => format!("pve-vm-{vmid}-{n}"),
+        None => format!("pve-vm-{vmid}"),
+    };
+    let mut body = fixed_rules(vm);
+    let mut dropped = Vec::new();
+    let mut priority = 100;
+    let mut count = 0;
+    for (from, rule) in expand_rules(vmid, vm, cluster, nic, &mut dropped) {
+        match rule_xml(&scope, &rule, &mut priority) {
+            Ok(xml) => {
+                body.push_str(&xml);
+                count += 1;
+            }
+            Err(why) => dropped.push((from, rule.line, rule.text.clone(), why)),
+        }
+    }
+    body.push_str(&policy_rules(vm));
+    let xml = format!("<filter name='{name}' chain='root'>\n{body}</filter>\n");
+    let carried = ["enable", "policy_in", "policy_out", "macfilter", "dhcp", "ndp"];
+    let options_left =
+        vm.options.iter().filter(|(k, _)| !carried.contains(&k.as_str())).map(|(k, v)| format!("{k}: {v}")).collect();
+    Ok(Filter { name, xml, rules: count, dropped, options_left })
+}
+
+/// Proxmox applies rules only when `enable: 1` is in both cluster.fw and the VM's file.
+fn firewall_on(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>) -> Result<(), String> {
     if cluster.and_then(|c| c.option("enable")) != Some("1") {
         return Err(
             "the cluster firewall is off (firewall/cluster.fw has no `enable: 1`), so Proxmox applies no rules".into(),
@@ -206,16 +241,13 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>
             "the VM's firewall is off (firewall/{vmid}.fw has no `enable: 1`), so Proxmox applies no rules"
         ));
     }
-    let scope = Scope { vm, cluster };
-    let name = match nic {
-        Some(n) => format!("pve-vm-{vmid}-{n}"),
-        None => format!("pve-vm-{vmid}"),
-    };
-    let iface = |r: &FwRule| r.opt("i").or(r.opt("iface")).map(str::to_owned);
+    Ok(())
+}
+
+/// The rules pve-firewall puts before the user's: MAC spoofing protection, replies of established
+/// connections, and DHCP/NDP when the VM's options allow them.
+fn fixed_rules(vm: &FwFile) -> String {
     let mut body = String::new();
-    let mut dropped = Vec::new();
-    let mut priority = 100;
-    let mut count = 0;
     // MAC spoofing protection is on unless `macfilter: 0` (pve-firewall VM option, default 1):
     // frames from the guest with another source MAC are dropped. Written out rather than as a
     // reference to libvirt's `no-mac-spoofing`, which is not installed everywhere (Debian ships
@@ -243,8 +275,24 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>
             }
         }
     }
+    body
+}
+
+const PER_NIC_ONLY: &str = "rules for one NIC (-i) need a filter per NIC, which is not written";
+
+/// The VM's enabled rules that apply to this filter, with security groups (`GROUP name`) replaced
+/// by their rules from cluster.fw, each with the file it comes from; the others go to `dropped`.
+fn expand_rules(
+    vmid: u32,
+    vm: &FwFile,
+    cluster: Option<&FwFile>,
+    nic: Option<&str>,
+    dropped: &mut Vec<Dropped>,
+) -> Vec<(String, FwRule)> {
     let file = format!("firewall/{vmid}.fw");
-    let mut expanded: Vec<(String, FwRule)> = Vec::new();
+    let iface = |r: &FwRule| r.opt("i").or(r.opt("iface")).map(str::to_owned);
+    let mut drop = |rule: &FwRule, why: String| dropped.push((file.clone(), rule.line, rule.text.clone(), why));
+    let mut expanded = Vec::new();
     for rule in vm.rules.iter().filter(|r| r.enabled) {
         // A rule for another NIC does not apply to this one; with one filter for all NICs it
         // cannot be placed (per_nic avoids that case).
@@ -257,46 +305,26 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>
             }
             (Some(_), Some(_)) => continue,
             (Some(_), None) => {
-                dropped.push((
-                    file.clone(),
-                    rule.line,
-                    rule.text.clone(),
-                    "rules for one NIC (-i) need a filter per NIC, which is not written".into(),
-                ));
+                drop(rule, PER_NIC_ONLY.into());
                 continue;
             }
         };
-        if rule.direction == "GROUP" {
-            let group = rule.action.to_ascii_lowercase();
-            match cluster.and_then(|c| c.groups.get(&group)) {
-                Some(rules) if rule.opt("i").is_none() => expanded
-                    .extend(rules.iter().filter(|r| r.enabled).map(|r| ("firewall/cluster.fw".to_owned(), r.clone()))),
-                Some(_) => dropped.push((
-                    file.clone(),
-                    rule.line,
-                    rule.text.clone(),
-                    "rules for one NIC (-i) need a filter per NIC, which is not written".into(),
-                )),
-                None => dropped.push((
-                    file.clone(),
-                    rule.line,
-                    rule.text.clone(),
-                    format!("security group '{}' is not in cluster.fw", rule.action),
-                )),
-            }
-        } else {
+        if rule.direction != "GROUP" {
             expanded.push((file.clone(), rule));
+            continue;
+        }
+        match cluster.and_then(|c| c.groups.get(&rule.action.to_ascii_lowercase())) {
+            Some(rules) if rule.opt("i").is_none() => expanded
+                .extend(rules.iter().filter(|r| r.enabled).map(|r| ("firewall/cluster.fw".to_owned(), r.clone()))),
+            Some(_) => drop(&rule, PER_NIC_ONLY.into()),
+            None => drop(&rule, format!("security group '{}' is not in cluster.fw", rule.action)),
         }
     }
-    for (from, rule) in expanded {
-        match rule_xml(&scope, &rule, &mut priority) {
-            Ok(xml) => {
-                body.push_str(&xml);
-                count += 1;
-            }
-            Err(why) => dropped.push((from, rule.line, rule.text.clone(), why)),
-        }
-    }
+    expanded
+}
+
+/// The VM's default policies (`policy_in` DROP, `policy_out` ACCEPT), for both address families.
+fn policy_rules(vm: &FwFile) -> String {
     let policy = |p: Option<&str>, default: &str| match p.unwrap_or(default).to_ascii_uppercase().as_str() {
         "ACCEPT" => "accept",
         "REJECT" => "reject",
@@ -307,6 +335,7 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>
     let mut policies =
         [("in", policy(vm.option("policy_in"), "DROP")), ("out", policy(vm.option("policy_out"), "ACCEPT"))];
     policies.sort_by_key(|(_, action)| *action != "accept");
+    let mut body = String::new();
     for (dir, action) in policies {
         for proto in ["all", "all-ipv6"] {
             body.push_str(&format!(
@@ -314,15 +343,65 @@ pub fn build(vmid: u32, vm: &FwFile, cluster: Option<&FwFile>, nic: Option<&str>
             ));
         }
     }
-    let xml = format!("<filter name='{name}' chain='root'>\n{body}</filter>\n");
-    let carried = ["enable", "policy_in", "policy_out", "macfilter", "dhcp", "ndp"];
-    let options_left =
-        vm.options.iter().filter(|(k, _)| !carried.contains(&k.as_str())).map(|(k, v)| format!("{k}: {v}")).collect();
-    Ok(Filter { name, xml, rules: count, dropped, options_left })
+    body
 }
+
+/// One protocol a rule matches: (protocol, destination ports, source ports or `icmp:<type>`).
+type Proto = (String, Option<String>, Option<String>);
 
 /// One Proxmox rule → nwfilter `<rule>` elements (one per protocol × port range × address).
 fn rule_xml(scope: &Scope, rule: &FwRule, priority: &mut i32) -> Result<String, String> {
+    let (direction, action) = verbs(rule)?;
+    let protocols = protocols(rule)?;
+    let src = rule.opt("source").map(|v| scope.addresses(v)).transpose()?;
+    let dst = rule.opt("dest").map(|v| scope.addresses(v)).transpose()?;
+    let mut out = String::new();
+    for (proto, dport, sport) in protocols {
+        let (v4, v6, ported) = protocol_elements(&proto)?;
+        if !ported
+            && (dport.is_some() || sport.is_some())
+            && !proto.starts_with("icmp")
+            && sport.as_deref().is_none_or(|s| !s.starts_with("icmp:"))
+        {
+            return Err("ports need -p tcp or -p udp".into());
+        }
+        let matches = if ported {
+            port_attrs(dport.as_deref(), sport.as_deref())?
+        } else {
+            icmp_attrs(&proto, sport.as_deref(), rule)?
+        };
+        for (s, d) in address_pairs(src.as_deref(), dst.as_deref()) {
+            let elements: Vec<&str> = match s.or(d).map(|a| a.v6) {
+                Some(true) => vec![v6],
+                Some(false) => vec![v4],
+                None => vec![v4, v6],
+            };
+            for element in elements.into_iter().filter(|e| !e.is_empty()) {
+                for m in &matches {
+                    let mut attrs = String::new();
+                    if let Some(a) = s {
+                        attrs.push_str(&a.attrs("src"));
+                    }
+                    if let Some(a) = d {
+                        attrs.push_str(&a.attrs("dst"));
+                    }
+                    attrs.push_str(m);
+                    out.push_str(&format!(
+                        "  <rule action='{action}' direction='{direction}' priority='{priority}'>\n    <{element}{attrs}/>\n  </rule>\n"
+                    ));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("the rule matches no address family (IPv4 source with IPv6 destination?)".into());
+    }
+    *priority = (*priority + 1).min(899);
+    Ok(out)
+}
+
+/// The rule's direction and action in nwfilter's words; `Err` also for options nwfilter cannot carry.
+fn verbs(rule: &FwRule) -> Result<(&'static str, &'static str), String> {
     let direction = match rule.direction.as_str() {
         "IN" => "in",
         "OUT" => "out",
@@ -337,126 +416,88 @@ fn rule_xml(scope: &Scope, rule: &FwRule, priority: &mut i32) -> Result<String, 
     for (name, _) in &rule.opts {
         match name.as_str() {
             "source" | "dest" | "p" | "dport" | "sport" | "icmp-type" | "log" => {}
-            "i" | "iface" => return Err("rules for one NIC (-i) need a filter per NIC, which is not written".into()),
+            "i" | "iface" => return Err(PER_NIC_ONLY.into()),
             other => return Err(format!("option -{other} is not translated")),
         }
     }
-    // (protocol, dport, sport) triples.
-    let mut protos: Vec<(String, Option<String>, Option<String>)> = Vec::new();
-    if let Some(m) = &rule.macro_name {
-        let entries = macro_entries(m).ok_or_else(|| format!("macro '{m}' is not translated"))?;
-        for (p, port) in entries {
-            if *p == "icmp" {
-                protos.push(("icmp".into(), None, Some(format!("icmp:{port}"))));
-            } else {
-                protos.push(((*p).into(), Some((*port).into()), None));
-            }
-        }
-    } else {
+    Ok((direction, action))
+}
+
+/// What the rule matches: its macro's entries, or its own `-p`, `-dport` and `-sport`.
+fn protocols(rule: &FwRule) -> Result<Vec<Proto>, String> {
+    let Some(m) = &rule.macro_name else {
         let p = rule.opt("p").map(str::to_ascii_lowercase);
-        protos.push((
+        return Ok(vec![(
             p.unwrap_or_default(),
             rule.opt("dport").map(str::to_owned),
             rule.opt("sport").map(str::to_owned),
-        ));
+        )]);
+    };
+    let entries = macro_entries(m).ok_or_else(|| format!("macro '{m}' is not translated"))?;
+    Ok(entries
+        .iter()
+        .map(|(p, port)| match *p {
+            "icmp" => ("icmp".into(), None, Some(format!("icmp:{port}"))),
+            _ => ((*p).into(), Some((*port).into()), None),
+        })
+        .collect())
+}
+
+/// A protocol's nwfilter elements for IPv4 and IPv6 (empty: none in that family), and whether it
+/// has ports.
+fn protocol_elements(proto: &str) -> Result<(&'static str, &'static str, bool), String> {
+    Ok(match proto {
+        "tcp" | "6" => ("tcp", "tcp-ipv6", true),
+        "udp" | "17" => ("udp", "udp-ipv6", true),
+        "icmp" | "1" => ("icmp", "", false),
+        "icmpv6" | "ipv6-icmp" | "58" => ("", "icmpv6", false),
+        "" => ("all", "all-ipv6", false),
+        other => {
+            return Err(format!(
+                "protocol '{other}' is not translated (nwfilter rules here cover tcp, udp, icmp, icmpv6, all)"
+            ))
+        }
+    })
+}
+
+/// The port attributes, one set per (destination range × source range).
+fn port_attrs(dport: Option<&str>, sport: Option<&str>) -> Result<Vec<String>, String> {
+    let ranges = |v: Option<&str>| -> Result<Vec<Option<PortRange>>, String> {
+        Ok(v.map(ports).transpose()?.map_or(vec![None], |v| v.into_iter().map(Some).collect()))
+    };
+    let range = |side: &str, r: &Option<PortRange>| match r {
+        Some((lo, Some(hi))) => format!(" {side}portstart='{lo}' {side}portend='{hi}'"),
+        Some((lo, None)) => format!(" {side}portstart='{lo}'"),
+        None => String::new(),
+    };
+    let (d, s) = (ranges(dport)?, ranges(sport)?);
+    Ok(d.iter().flat_map(|dp| s.iter().map(move |sp| range("src", sp) + &range("dst", dp))).collect())
+}
+
+/// The ICMP type attribute (from a macro's `icmp:<type>` or `-icmp-type`), or none.
+fn icmp_attrs(proto: &str, sport: Option<&str>, rule: &FwRule) -> Result<Vec<String>, String> {
+    if !(proto.starts_with("icmp") || proto == "1" || proto == "58") {
+        return Ok(vec![String::new()]);
     }
-    let src = rule.opt("source").map(|v| scope.addresses(v)).transpose()?;
-    let dst = rule.opt("dest").map(|v| scope.addresses(v)).transpose()?;
-    let mut out = String::new();
-    for (proto, dport, sport) in protos {
-        let (v4, v6, family) = match proto.as_str() {
-            "tcp" | "6" => ("tcp", "tcp-ipv6", true),
-            "udp" | "17" => ("udp", "udp-ipv6", true),
-            "icmp" | "1" => ("icmp", "", false),
-            "icmpv6" | "ipv6-icmp" | "58" => ("", "icmpv6", false),
-            "" => ("all", "all-ipv6", false),
-            other => {
-                return Err(format!(
-                    "protocol '{other}' is not translated (nwfilter rules here cover tcp, udp, icmp, icmpv6, all)"
-                ))
-            }
-        };
-        if !family
-            && (dport.is_some() || sport.is_some())
-            && !proto.starts_with("icmp")
-            && sport.as_deref().is_none_or(|s| !s.starts_with("icmp:"))
-        {
-            return Err("ports need -p tcp or -p udp".into());
+    match sport.and_then(|s| s.strip_prefix("icmp:")).or(rule.opt("icmp-type")) {
+        Some(t) => {
+            Ok(vec![format!(" type='{}'", icmp_type(t).ok_or_else(|| format!("ICMP type '{t}' is not translated"))?)])
         }
-        let mut extra: Vec<String> = vec![String::new()];
-        if family {
-            let d = dport.as_deref().map(ports).transpose()?;
-            let s = sport.as_deref().map(ports).transpose()?;
-            let d: Vec<Option<(u16, Option<u16>)>> = d.map_or(vec![None], |v| v.into_iter().map(Some).collect());
-            let s: Vec<Option<(u16, Option<u16>)>> = s.map_or(vec![None], |v| v.into_iter().map(Some).collect());
-            extra = Vec::new();
-            for dp in &d {
-                for sp in &s {
-                    let mut a = String::new();
-                    if let Some((lo, hi)) = sp {
-                        a.push_str(&format!(" srcportstart='{lo}'"));
-                        if let Some(hi) = hi {
-                            a.push_str(&format!(" srcportend='{hi}'"));
-                        }
-                    }
-                    if let Some((lo, hi)) = dp {
-                        a.push_str(&format!(" dstportstart='{lo}'"));
-                        if let Some(hi) = hi {
-                            a.push_str(&format!(" dstportend='{hi}'"));
-                        }
-                    }
-                    extra.push(a);
-                }
-            }
-        } else if proto.starts_with("icmp") || proto == "1" || proto == "58" {
-            let t = sport.as_deref().and_then(|s| s.strip_prefix("icmp:")).or(rule.opt("icmp-type"));
-            if let Some(t) = t {
-                let n = icmp_type(t).ok_or_else(|| format!("ICMP type '{t}' is not translated"))?;
-                extra = vec![format!(" type='{n}'")];
-            }
-        }
-        // Addresses decide the family; without any, the rule is for both (Proxmox writes it to
-        // iptables and ip6tables).
-        let pairs: Vec<(Option<&Addr>, Option<&Addr>)> = match (&src, &dst) {
-            (None, None) => vec![(None, None)],
-            (Some(s), None) => s.iter().map(|a| (Some(a), None)).collect(),
-            (None, Some(d)) => d.iter().map(|a| (None, Some(a))).collect(),
-            (Some(s), Some(d)) => s.iter().flat_map(|a| d.iter().map(move |b| (Some(a), Some(b)))).collect(),
-        };
-        for (s, d) in pairs {
-            let v6s = s.map(|a| a.v6).or(d.map(|a| a.v6));
-            if let (Some(a), Some(b)) = (s, d) {
-                if a.v6 != b.v6 {
-                    continue;
-                }
-            }
-            let elements: Vec<&str> = match v6s {
-                Some(true) => vec![v6],
-                Some(false) => vec![v4],
-                None => vec![v4, v6],
-            };
-            for element in elements.into_iter().filter(|e| !e.is_empty()) {
-                for e in &extra {
-                    let mut attrs = String::new();
-                    if let Some(a) = s {
-                        attrs.push_str(&a.attrs("src"));
-                    }
-                    if let Some(a) = d {
-                        attrs.push_str(&a.attrs("dst"));
-                    }
-                    attrs.push_str(e);
-                    out.push_str(&format!(
-                        "  <rule action='{action}' direction='{direction}' priority='{priority}'>\n    <{element}{attrs}/>\n  </rule>\n"
-                    ));
-                }
-            }
+        None => Ok(vec![String::new()]),
+    }
+}
+
+/// Addresses decide the family; without any, the rule is for both (Proxmox writes it to
+/// iptables and ip6tables). A source and a destination of different families never pair.
+fn address_pairs<'a>(src: Option<&'a [Addr]>, dst: Option<&'a [Addr]>) -> Vec<(Option<&'a Addr>, Option<&'a Addr>)> {
+    match (src, dst) {
+        (None, None) => vec![(None, None)],
+        (Some(s), None) => s.iter().map(|a| (Some(a), None)).collect(),
+        (None, Some(d)) => d.iter().map(|a| (None, Some(a))).collect(),
+        (Some(s), Some(d)) => {
+            s.iter().flat_map(|a| d.iter().filter(move |b| b.v6 == a.v6).map(move |b| (Some(a), Some(b)))).collect()
         }
     }
-    if out.is_empty() {
-        return Err("the rule matches no address family (IPv4 source with IPv6 destination?)".into());
-    }
-    *priority = (*priority + 1).min(899);
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -522,5 +563,16 @@ mod tests {
         .unwrap();
         assert_eq!(f.rules, 0);
         assert!(f.dropped[0].3.contains("negated"));
+    }
+
+    /// The whole filter for rules that cross every path of rule_xml: source and destination port
+    /// ranges, both families on each side (only same-family pairs are written), a macro with
+    /// ICMP, ICMPv6 and an address range. The expected file was written by the code before
+    /// build/rule_xml were split into small functions.
+    #[test]
+    fn whole_filter() {
+        let vm = "[OPTIONS]\nenable: 1\nndp: 1\npolicy_out: DROP\n[IPSET mixed]\n10.0.0.1\n2001:db8::1\n[RULES]\nIN ACCEPT -p udp -sport 1000:1010,53 -dport 5000:5001 -source +mixed -dest +mixed\nOUT ACCEPT -p icmpv6\nIN Ping(ACCEPT)\nOUT DROP -dest 192.0.2.0-192.0.2.9\n";
+        let f = build(100, &FwFile::parse(vm), Some(&FwFile::parse("[OPTIONS]\nenable: 1\n")), None).unwrap();
+        assert_eq!(f.xml, include_str!("testdata/nwfilter-whole.xml"));
     }
 }
