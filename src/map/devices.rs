@@ -13,6 +13,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::schema::Vga;
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -99,22 +100,21 @@ enum VgaType {
 impl VgaType {
     /// `None` only for a type outside the schema's enum, which decode refuses before mapping.
     fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "std" => VgaType::Std,
-            "cirrus" => VgaType::Cirrus,
-            "vmware" => VgaType::Vmware,
-            "virtio" => VgaType::Virtio,
-            "virtio-gl" => VgaType::VirtioGl,
-            "qxl" => VgaType::Qxl(1),
-            "qxl2" => VgaType::Qxl(2),
-            "qxl3" => VgaType::Qxl(3),
-            "qxl4" => VgaType::Qxl(4),
-            "serial0" => VgaType::Serial(0),
-            "serial1" => VgaType::Serial(1),
-            "serial2" => VgaType::Serial(2),
-            "serial3" => VgaType::Serial(3),
-            "none" => VgaType::NoDisplay,
-            _ => return None,
+        Some(match Vga::parse(s)? {
+            Vga::Std => VgaType::Std,
+            Vga::Cirrus => VgaType::Cirrus,
+            Vga::Vmware => VgaType::Vmware,
+            Vga::Virtio => VgaType::Virtio,
+            Vga::VirtioGl => VgaType::VirtioGl,
+            Vga::Qxl => VgaType::Qxl(1),
+            Vga::Qxl2 => VgaType::Qxl(2),
+            Vga::Qxl3 => VgaType::Qxl(3),
+            Vga::Qxl4 => VgaType::Qxl(4),
+            Vga::Serial0 => VgaType::Serial(0),
+            Vga::Serial1 => VgaType::Serial(1),
+            Vga::Serial2 => VgaType::Serial(2),
+            Vga::Serial3 => VgaType::Serial(3),
+            Vga::None => VgaType::NoDisplay,
         })
     }
 }

@@ -19,38 +19,12 @@ use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::defaults;
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
+use crate::pve::schema::ScsiHw;
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
-/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ScsiHw {
-    Lsi,
-    Lsi53c810,
-    VirtioScsi,
-    VirtioScsiSingle,
-    Megasas,
-    Pvscsi,
-}
-
+/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks): what libvirt makes of it.
 impl ScsiHw {
-    const ALL: [ScsiHw; 6] =
-        [ScsiHw::Lsi, ScsiHw::Lsi53c810, ScsiHw::VirtioScsi, ScsiHw::VirtioScsiSingle, ScsiHw::Megasas, ScsiHw::Pvscsi];
-    /// Proxmox's name, as in the schema's `scsihw` enum.
-    fn name(self) -> &'static str {
-        match self {
-            ScsiHw::Lsi => "lsi",
-            ScsiHw::Lsi53c810 => "lsi53c810",
-            ScsiHw::VirtioScsi => "virtio-scsi-pci",
-            ScsiHw::VirtioScsiSingle => "virtio-scsi-single",
-            ScsiHw::Megasas => "megasas",
-            ScsiHw::Pvscsi => "pvscsi",
-        }
-    }
-    /// `None` only for a name outside the schema's enum, which decode refuses before mapping.
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|h| h.name() == s)
-    }
     /// libvirt's model. lsi53c810 has none: the closest (lsi53c895a) stands in.
     fn model(self) -> &'static str {
         match self {
@@ -790,20 +764,15 @@ pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDi
 
 #[cfg(test)]
 mod tests {
-    use super::ScsiHw;
-    use crate::pve::schema::{lookup, KeyType, ValueType};
+    use crate::pve::schema::{lookup, KeyType, ScsiHw, ValueType};
 
-    /// The schema's `scsihw` values are exactly the enum's, so `ScsiHw::parse` never fails on a
-    /// decoded config. The old `_ => Lsi` arm was dead for unknown values (decode refuses them,
-    /// below) and only ever caught "lsi" itself.
+    /// The schema's `scsihw` values are the enum's own spellings (`pve_enum!`), so `ScsiHw::parse`
+    /// never fails on a decoded config; decode refuses anything else.
     #[test]
     fn scsihw_is_the_schema_enum() {
         let Some((spec, None)) = lookup("scsihw") else { panic!("scsihw not in the schema") };
         let KeyType::Scalar(ValueType::Enum(values)) = spec.ty else { panic!("scsihw is not an enum") };
-        assert_eq!(values.len(), ScsiHw::ALL.len());
-        for v in values {
-            assert_eq!(ScsiHw::parse(v).map(ScsiHw::name), Some(*v), "{v}");
-        }
+        assert_eq!(values, ScsiHw::NAMES);
         assert_eq!(ScsiHw::parse(crate::pve::defaults::SCSIHW), Some(ScsiHw::Lsi));
         assert_eq!(ScsiHw::parse("lsi53c895a"), None);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };

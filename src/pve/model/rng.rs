@@ -4,24 +4,11 @@ use crate::pve::defaults;
 use crate::pve::props::Props;
 use crate::report::Spanned;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RngSource {
-    Urandom,
-    Random,
-    Hwrng,
-}
+pub use crate::pve::schema::RngSource;
 
 impl RngSource {
-    pub const ALL: [RngSource; 3] = [RngSource::Urandom, RngSource::Random, RngSource::Hwrng];
     pub fn path(self) -> &'static str {
-        match self {
-            RngSource::Urandom => "/dev/urandom",
-            RngSource::Random => "/dev/random",
-            RngSource::Hwrng => "/dev/hwrng",
-        }
-    }
-    fn from_path(path: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.path() == path)
+        self.as_str()
     }
 }
 
@@ -46,7 +33,7 @@ impl Rng {
     /// and that the numbers are non-negative (`period` ≥ 1).
     pub fn from_props(props: &Props) -> Option<Rng> {
         let source = props.get("source")?;
-        let source = Spanned::new(RngSource::from_path(source.value.as_str()?)?, source.span());
+        let source = Spanned::new(RngSource::parse(source.value.as_str()?)?, source.span());
         let number = |name: &str| {
             props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
         };
@@ -76,10 +63,7 @@ mod tests {
         let source = RNG.keys.iter().find(|k| k.name == "source").expect("rng0 has a source");
         let ValueType::Enum(paths) = source.ty else { panic!("source is not an enum") };
         assert!(source.required);
-        assert_eq!(paths.len(), RngSource::ALL.len());
-        for p in paths {
-            assert_eq!(RngSource::from_path(p).map(RngSource::path), Some(*p));
-        }
+        assert_eq!(paths, RngSource::NAMES);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let codes = |text: &str| crate::convert(text, &opts).unwrap_err().iter().map(|n| n.code).collect::<Vec<_>>();
         assert_eq!(codes("rng0: source=/dev/zero\n"), [code::BAD_VALUE]);

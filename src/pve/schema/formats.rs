@@ -2,6 +2,7 @@
 //! one static per format.
 
 use super::checks;
+use super::enums::*;
 use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
 use super::{Format, KeyAlias, SubKey};
 
@@ -31,7 +32,7 @@ const INT: ValueType = Int { min: None, max: None };
 const NUMBER: ValueType = Number { min: None, max: None };
 
 /// `pve-qm-image-format` (Drive.pm).
-const IMAGE_FORMATS: ValueType = Enum(&["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"]);
+const IMAGE_FORMATS: ValueType = Enum(ImageFormat::NAMES);
 
 /// Drive.pm `%drivedesc_base` plus the per-bus extras. The removed geometry keys
 /// `cyls heads secs trans` are left out: `parse_drive` skips them, but `parse_vm_config`'s
@@ -48,17 +49,17 @@ macro_rules! drive_format {
             keys: &[
                 req("file", Text(checks::drive_file)),
                 alias("volume", "file", Text(checks::drive_file)),
-                opt("media", Enum(&["cdrom", "disk"])),
+                opt("media", Enum(Media::NAMES)),
                 opt("snapshot", Bool),
-                opt("cache", Enum(&["none", "writethrough", "writeback", "unsafe", "directsync"])),
+                opt("cache", Enum(Cache::NAMES)),
                 opt("format", IMAGE_FORMATS),
                 opt("size", Size),
                 opt("backup", Bool),
                 opt("replicate", Bool),
-                opt("rerror", Enum(&["ignore", "report", "stop"])),
-                opt("werror", Enum(&["enospc", "ignore", "report", "stop"])),
-                opt("aio", Enum(&["native", "threads", "io_uring"])),
-                opt("discard", Enum(&["ignore", "on"])),
+                opt("rerror", Enum(Rerror::NAMES)),
+                opt("werror", Enum(Werror::NAMES)),
+                opt("aio", Enum(Aio::NAMES)),
+                opt("discard", Enum(Discard::NAMES)),
                 opt("detect_zeroes", Bool),
                 opt("serial", Text(checks::drive_serial)),
                 opt("shared", Bool),
@@ -123,9 +124,9 @@ pub static EFIDISK: Format = Format {
         alias("volume", "file", Text(checks::drive_file)),
         opt("format", IMAGE_FORMATS),
         opt("size", Size),
-        opt("efitype", Enum(&["2m", "4m"])),
+        opt("efitype", Enum(EfiType::NAMES)),
         opt("pre-enrolled-keys", Bool),
-        opt("ms-cert", Enum(&["2011", "2023", "2023w", "2023k"])),
+        opt("ms-cert", Enum(MsCert::NAMES)),
     ],
 };
 
@@ -137,9 +138,9 @@ pub static TPMSTATE: Format = Format {
         req("file", Text(checks::drive_file)),
         // Drive.pm `$tpmstate_fmt` has the same `volume` alias as every other drive format.
         alias("volume", "file", Text(checks::drive_file)),
-        opt("format", Enum(&["raw", "qcow2", "vmdk"])),
+        opt("format", Enum(TpmFormat::NAMES)),
         opt("size", Size),
-        opt("version", Enum(&["v1.2", "v2.0"])),
+        opt("version", Enum(TpmVersion::NAMES)),
     ],
 };
 
@@ -158,25 +159,7 @@ pub static NET: Format = Format {
     name: "net",
     default_key: Some("model"),
     keys: &[
-        req(
-            "model",
-            Enum(&[
-                "e1000",
-                "e1000-82540em",
-                "e1000-82544gc",
-                "e1000-82545em",
-                "e1000e",
-                "i82551",
-                "i82557b",
-                "i82559er",
-                "ne2k_isa",
-                "ne2k_pci",
-                "pcnet",
-                "rtl8139",
-                "virtio",
-                "vmxnet3",
-            ]),
-        ),
+        req("model", Enum(NetModel::NAMES)),
         opt("macaddr", Text(checks::mac_addr)),
         opt("bridge", Text(checks::bridge_id)),
         opt("queues", int_range(0, 64)),
@@ -210,7 +193,7 @@ pub static HOSTPCI: Format = Format {
         opt("device-id", Text(checks::pci_id)),
         opt("sub-vendor-id", Text(checks::pci_id)),
         opt("sub-device-id", Text(checks::pci_id)),
-        opt("driver", Enum(&["vfio", "keep"])),
+        opt("driver", Enum(HostPciDriver::NAMES)),
     ],
 };
 
@@ -225,29 +208,7 @@ pub static VGA: Format = Format {
     name: "vga",
     default_key: Some("type"),
     key_alias: None,
-    keys: &[
-        opt(
-            "type",
-            Enum(&[
-                "cirrus",
-                "qxl",
-                "qxl2",
-                "qxl3",
-                "qxl4",
-                "none",
-                "serial0",
-                "serial1",
-                "serial2",
-                "serial3",
-                "std",
-                "virtio",
-                "virtio-gl",
-                "vmware",
-            ]),
-        ),
-        opt("memory", int_range(4, 512)),
-        opt("clipboard", Enum(&["vnc"])),
-    ],
+    keys: &[opt("type", Enum(Vga::NAMES)), opt("memory", int_range(4, 512)), opt("clipboard", Enum(Clipboard::NAMES))],
 };
 
 /// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
@@ -257,7 +218,7 @@ pub static MACHINE: Format = Format {
     key_alias: None,
     keys: &[
         opt("type", Text(checks::machine_type)),
-        opt("viommu", Enum(&["intel", "virtio"])),
+        opt("viommu", Enum(Viommu::NAMES)),
         opt("aw-bits", Number { min: Some(32.0), max: Some(64.0) }),
         opt("enable-s3", Bool),
         opt("enable-s4", Bool),
@@ -294,7 +255,7 @@ pub static NUMA: Format = Format {
         req("cpus", Text(checks::id_range_list)),
         opt("memory", NUMBER),
         opt("hostnodes", Text(checks::id_range_list)),
-        opt("policy", Enum(&["preferred", "bind", "interleave"])),
+        opt("policy", Enum(NumaPolicy::NAMES)),
     ],
 };
 
@@ -315,7 +276,7 @@ pub static AGENT: Format = Format {
         opt("freeze-fs", Bool),
         alias("freeze-fs-on-backup", "freeze-fs", Bool),
         alias("guest-fsfreeze", "freeze-fs", Bool),
-        opt("type", Enum(&["virtio", "isa"])),
+        opt("type", Enum(AgentType::NAMES)),
     ],
 };
 
@@ -323,10 +284,7 @@ pub static WATCHDOG: Format = Format {
     name: "watchdog",
     default_key: Some("model"),
     key_alias: None,
-    keys: &[
-        opt("model", Enum(&["i6300esb", "ib700"])),
-        opt("action", Enum(&["reset", "shutdown", "poweroff", "pause", "debug", "none"])),
-    ],
+    keys: &[opt("model", Enum(WatchdogModel::NAMES)), opt("action", Enum(WatchdogAction::NAMES))],
 };
 
 pub static RNG: Format = Format {
@@ -334,7 +292,7 @@ pub static RNG: Format = Format {
     default_key: Some("source"),
     key_alias: None,
     keys: &[
-        req("source", Enum(&["/dev/urandom", "/dev/random", "/dev/hwrng"])),
+        req("source", Enum(RngSource::NAMES)),
         opt("max_bytes", int(0)),
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
         opt("period", int(1)),
@@ -345,14 +303,14 @@ pub static AUDIO: Format = Format {
     name: "audio0",
     default_key: None,
     key_alias: None,
-    keys: &[req("device", Enum(&["ich9-intel-hda", "intel-hda", "AC97"])), opt("driver", Enum(&["spice", "none"]))],
+    keys: &[req("device", Enum(AudioDevice::NAMES)), opt("driver", Enum(AudioDriver::NAMES))],
 };
 
 pub static SPICE_ENHANCEMENTS: Format = Format {
     name: "spice_enhancements",
     default_key: None,
     key_alias: None,
-    keys: &[opt("foldersharing", Bool), opt("videostreaming", Enum(&["off", "all", "filter"]))],
+    keys: &[opt("foldersharing", Bool), opt("videostreaming", Enum(VideoStreaming::NAMES))],
 };
 
 pub static IVSHMEM: Format = Format {
@@ -425,7 +383,7 @@ pub static VIRTIOFS: Format = Format {
     key_alias: None,
     keys: &[
         req("dirid", Text(checks::config_id)),
-        opt("cache", Enum(&["auto", "always", "metadata", "never"])),
+        opt("cache", Enum(VirtiofsCache::NAMES)),
         opt("direct-io", Bool),
         opt("expose-xattr", Bool),
         opt("expose-acl", Bool),
@@ -437,7 +395,7 @@ pub static AMD_SEV: Format = Format {
     default_key: Some("type"),
     key_alias: None,
     keys: &[
-        req("type", Enum(&["std", "es", "snp"])),
+        req("type", Enum(SevType::NAMES)),
         opt("no-debug", Bool),
         opt("no-key-sharing", Bool),
         opt("allow-smt", Bool),
@@ -452,7 +410,7 @@ pub static INTEL_TDX: Format = Format {
     keys: &[
         // CPUConfig.pm `$tdx_fmt` lacks `optional` on both `type` and `attestation` (despite
         // attestation's `default => 1`), so Proxmox requires both.
-        req("type", Enum(&["tdx"])),
+        req("type", Enum(TdxType::NAMES)),
         req("attestation", Bool),
         opt("vsock-cid", int(2)),
         opt("vsock-port", int(0)),

@@ -6,6 +6,7 @@
 //! schema gives them.
 
 use super::checks;
+use super::enums::*;
 use super::formats::*;
 use super::KeyType::{self, Props, Scalar, Verbatim};
 use super::ValueType::{self, Bool, Enum, Int, Number, Text};
@@ -44,11 +45,11 @@ pub static KEYS: &[KeySpec] = &[
     key("allow-ksm", BOOL),
     key("amd-sev", props(&AMD_SEV)),
     key("args", Verbatim),
-    key("arch", scalar(Enum(&["x86_64", "aarch64"]))),
+    key("arch", scalar(Enum(Arch::NAMES))),
     key("audio0", props(&AUDIO)),
     key("autostart", BOOL),
     key("balloon", int_min(0)),
-    key("bios", scalar(Enum(&["seabios", "ovmf"]))),
+    key("bios", scalar(Enum(Bios::NAMES))),
     key("boot", props(&BOOT)),
     key("bootdisk", text(checks::bootdisk)),
     // An alias of ide2 (QemuServer.pm `$confdesc->{cdrom}` has format `pve-qm-ide`); the decoder
@@ -56,7 +57,7 @@ pub static KEYS: &[KeySpec] = &[
     key("cdrom", props(&DRIVE_IDE)),
     key("cicustom", props(&CICUSTOM)),
     key("cipassword", text(checks::any)),
-    key("citype", scalar(Enum(&["configdrive2", "nocloud", "opennebula"]))),
+    key("citype", scalar(Enum(CiType::NAMES))),
     key("ciupgrade", BOOL),
     key("ciuser", text(checks::any)),
     key("cores", int_min(1)),
@@ -69,35 +70,16 @@ pub static KEYS: &[KeySpec] = &[
     key("hookscript", text(checks::volume_id)),
     indexed("hostpci", 16, props(&HOSTPCI)),
     key("hotplug", text(checks::hotplug)),
-    key("hugepages", scalar(Enum(&["any", "2", "1024"]))),
+    key("hugepages", scalar(Enum(Hugepages::NAMES))),
     indexed("ide", 4, props(&DRIVE_IDE)),
     key("intel-tdx", props(&INTEL_TDX)),
     indexed("ipconfig", 32, props(&IPCONFIG)),
     key("ivshmem", props(&IVSHMEM)),
     key("keephugepages", BOOL),
-    key(
-        "keyboard",
-        scalar(Enum(&[
-            "de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja",
-            "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr",
-        ])),
-    ),
+    key("keyboard", scalar(Enum(Keyboard::NAMES))),
     key("kvm", BOOL),
     key("localtime", BOOL),
-    key(
-        "lock",
-        scalar(Enum(&[
-            "backup",
-            "clone",
-            "create",
-            "migrate",
-            "rollback",
-            "snapshot",
-            "snapshot-delete",
-            "suspending",
-            "suspended",
-        ])),
-    ),
+    key("lock", scalar(Enum(Lock::NAMES))),
     key("machine", props(&MACHINE)),
     key("memory", props(&MEMORY)),
     key("meta", props(&META)),
@@ -109,12 +91,7 @@ pub static KEYS: &[KeySpec] = &[
     key("numa", BOOL),
     indexed("numa", 8, props(&NUMA)),
     key("onboot", BOOL),
-    key(
-        "ostype",
-        scalar(Enum(&[
-            "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris",
-        ])),
-    ),
+    key("ostype", scalar(Enum(OsType::NAMES))),
     indexed("parallel", 3, text(checks::parallel_port)),
     key("parent", text(checks::snapshot_name)),
     key("protection", BOOL),
@@ -125,7 +102,7 @@ pub static KEYS: &[KeySpec] = &[
     key("runningmachine", props(&MACHINE)),
     indexed("sata", 6, props(&DRIVE_SATA)),
     indexed("scsi", 31, props(&DRIVE_SCSI)),
-    key("scsihw", scalar(Enum(&["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"]))),
+    key("scsihw", scalar(Enum(ScsiHw::NAMES))),
     key("searchdomain", text(checks::any)),
     indexed("serial", 4, text(checks::serial_port)),
     key("shares", scalar(Int { min: Some(0), max: Some(50_000) })),
@@ -133,7 +110,7 @@ pub static KEYS: &[KeySpec] = &[
     key("smp", int_min(1)),
     key("snaptime", int_min(0)),
     // Not in `$confdesc`: parse_vm_config matches `snapstate:\s*(prepare|delete)\s*$` itself.
-    key("snapstate", scalar(Enum(&["prepare", "delete"]))),
+    key("snapstate", scalar(Enum(SnapState::NAMES))),
     key("sockets", int_min(1)),
     key("spice_enhancements", props(&SPICE_ENHANCEMENTS)),
     key("sshkeys", text(checks::urlencoded)),
