@@ -16,7 +16,7 @@ pub const DRIVE_BUSES: [(&str, u16); 4] = [("ide", 4), ("scsi", 31), ("virtio", 
 /// The bootindex of each device (`scsi0`, `net1`, `hostpci0`, `usb2`).
 pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
-    let boot = vm.props("boot");
+    let boot = vm.keys().boot();
     if let Some(order) = boot.and_then(|b| b.str("order")) {
         for (i, dev) in order.split([';', ',', ' ']).filter(|d| !d.is_empty()).enumerate() {
             // A device listed but absent gets no index: Proxmox skips it too.
@@ -35,7 +35,7 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
         None => "cdn".to_owned(),
     };
     let base = |letter: char| legacy.find(letter).map(|i| (i as u32 + 1) * 100);
-    let bootdisk = vm.text("bootdisk");
+    let bootdisk = vm.keys().bootdisk();
     let (mut cdroms, mut disks) = (0, 0);
     for (bus, count) in DRIVE_BUSES {
         for i in 0..count {
@@ -62,7 +62,7 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
         }
     }
     if let Some(b) = base('n') {
-        for (k, (i, _)) in vm.indexed("net").enumerate() {
+        for (k, (i, _)) in vm.keys().net().enumerate() {
             out.insert(format!("net{i}"), b + k as u32);
         }
     }

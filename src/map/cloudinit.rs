@@ -25,18 +25,18 @@ pub struct Seed {
 
 /// Proxmox's `get_cloudinit_format`: `citype`, else configdrive2 for Windows, else nocloud.
 fn format<'a>(ctx: &Ctx<'a>) -> &'a str {
-    match ctx.vm.text("citype") {
-        Some(t) => t,
+    match ctx.vm.keys().citype() {
+        Some(t) => t.as_str(),
         None if ctx.vm.windows_version() > 0 => "configdrive2",
         None => "nocloud",
     }
 }
 
 fn hostname_fqdn(ctx: &Ctx) -> (String, String) {
-    let name = ctx.vm.text("name").map_or_else(|| format!("VM{}", ctx.vm.vmid), str::to_owned);
+    let name = ctx.vm.keys().name().map_or_else(|| format!("VM{}", ctx.vm.vmid), str::to_owned);
     if let Some((host, _)) = name.split_once('.') {
         (host.to_owned(), name.clone())
-    } else if let Some(search) = ctx.vm.text("searchdomain") {
+    } else if let Some(search) = ctx.vm.keys().searchdomain() {
         (name.clone(), format!("{name}.{search}"))
     } else {
         (name.clone(), name)
@@ -53,17 +53,17 @@ pub fn userdata(ctx: &Ctx) -> String {
     let vm = ctx.vm;
     let (hostname, fqdn) = hostname_fqdn(ctx);
     let mut c = format!("#cloud-config\nhostname: {hostname}\nmanage_etc_hosts: true\nfqdn: {fqdn}\n");
-    let user = vm.text("ciuser");
+    let user = vm.keys().ciuser();
     if let Some(u) = user {
         c.push_str(&format!("user: {u}\n"));
         if u == "root" {
             c.push_str("disable_root: False\n");
         }
     }
-    if let Some(p) = vm.text("cipassword") {
+    if let Some(p) = vm.keys().cipassword() {
         c.push_str(&format!("password: {p}\n"));
     }
-    if let Some(keys) = vm.text("sshkeys") {
+    if let Some(keys) = vm.keys().sshkeys() {
         let keys = percent_decode(keys);
         c.push_str("ssh_authorized_keys:\n");
         for k in keys.split('\n').filter(|k| k.chars().any(|c| !c.is_whitespace())) {
@@ -74,7 +74,7 @@ pub fn userdata(ctx: &Ctx) -> String {
     if user != Some("root") {
         c.push_str("users:\n  - default\n");
     }
-    if vm.bool("ciupgrade") != Some(false) {
+    if vm.keys().ciupgrade() != Some(false) {
         c.push_str("package_upgrade: true\n");
     }
     c
@@ -232,10 +232,10 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
 /// on it (it is computed from user and network data).
 fn cloudbase_metadata(ctx: &Ctx, uuid: &str) -> String {
     let mut meta = serde_json::json!({ "uuid": uuid, "network_config": { "content_path": "/content/0000" } });
-    if let Some(p) = ctx.vm.text("cipassword").filter(|p| !p.is_empty()) {
+    if let Some(p) = ctx.vm.keys().cipassword().filter(|p| !p.is_empty()) {
         meta["admin_pass"] = p.into();
     }
-    if let Some(keys) = ctx.vm.text("sshkeys") {
+    if let Some(keys) = ctx.vm.keys().sshkeys() {
         let keys = percent_decode(keys);
         let mut map = serde_json::Map::new();
         for (i, k) in keys.split('\n').filter(|k| k.chars().any(|c| !c.is_whitespace())).enumerate() {
@@ -266,10 +266,10 @@ fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
 /// Builds the seed; `Err` says why it cannot be rebuilt as Proxmox would.
 pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
     let fmt = format(ctx);
-    let custom = ctx.vm.props("cicustom");
+    let custom = ctx.vm.keys().cicustom();
     let custom = |k: &str| custom.and_then(|p| p.str(k)).map(|v| snippet(ctx, v)).transpose();
     let (user, network, meta, vendor) = (custom("user")?, custom("network")?, custom("meta")?, custom("vendor")?);
-    let dns_from_host = ctx.vm.get("nameserver").is_none() || ctx.vm.get("searchdomain").is_none();
+    let dns_from_host = ctx.vm.keys().nameserver().is_none() || ctx.vm.keys().searchdomain().is_none();
     let iso = std::path::absolute(dir.join(format!("{}-cloudinit.iso", ctx.vm.vmid))).map_err(|e| e.to_string())?;
     let user = match user {
         Some(u) => u,

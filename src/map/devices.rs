@@ -13,7 +13,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::schema::Vga;
+use crate::pve::schema::{Arch, Bios, Vga};
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -122,7 +122,7 @@ impl VgaType {
 /// `vga` (QemuServer.pm `$vga_fmt`, docs/proxmox-config.md#display), `spice_enhancements`, `keyboard`.
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let props = vm.props("vga");
+    let props = vm.keys().vga();
     // Windows XP/2003 default to cirrus (QemuServer.pm `get_default_vga`).
     // A passed-through GPU (x-vga) is the display: Proxmox then defaults to no emulated VGA.
     let default = if super::hostpci::gpu_passthrough(vm) {
@@ -142,7 +142,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vnc_clipboard = props.and_then(|p| p.str("clipboard")) == Some("vnc");
     // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
     let no_display = vga == "none" || vga.starts_with("serial");
-    if no_display && vm.text("bios") != Some("ovmf") && vm.text("arch") != Some("aarch64") {
+    if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
     let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
@@ -209,7 +209,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
-    let keymap = vm.text("keyboard").map(str::to_owned);
+    let keymap = vm.keys().keyboard().map(|k| k.as_str().to_owned());
     let local =
         || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
@@ -224,15 +224,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             ..Default::default()
         });
     }
-    let enhancements = vm.props("spice_enhancements");
+    let enhancements = vm.keys().spice_enhancements();
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
-    let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
+    let spice_usb = vm.keys().usb().any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics" at define), while QEMU runs it with no client attached.
-    let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
+    let spice_audio = vm.keys().audio0().is_some_and(|p| p.str("driver") != Some("none"));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
     if spice_audio && !spice && !spice_args {
@@ -378,7 +378,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
                 format!("the target ({describe}) has no '{}' video model; using 'vga'", video.model_type),
             )
             .help("the guest sees a standard VGA card instead");
-            if ctx.vm.get("vga").is_some() {
+            if ctx.vm.keys().vga().is_some() {
                 ctx.note_on("vga", note);
             } else {
                 ctx.note(note);
@@ -415,7 +415,7 @@ fn fit_sound(ctx: &mut Ctx, domain: &Domain, model: &'static str) -> &'static st
 /// `serialN`, `parallelN` (docs/mapping.md#serial-parallel-agent).
 fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    for (i, entry) in vm.indexed("serial") {
+    for (i, entry) in vm.keys().serial() {
         let key = format!("serial{i}");
         let Some(value) = entry.text() else { continue };
         let port = Some(DomainChardevTarget { target_type: Some("isa-serial"), name: None, port: Some(u32::from(i)) });
@@ -440,7 +440,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped(&key, "devices/serial[dev]");
         }
     }
-    for (i, entry) in vm.indexed("parallel") {
+    for (i, entry) in vm.keys().parallel() {
         let key = format!("parallel{i}");
         let Some(path) = entry.text() else { continue };
         domain.devices.parallels.push(DomainChardev {
@@ -456,7 +456,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
 /// `agent` (Agent.pm): the QEMU guest agent channel. libvirt's own agent commands
 /// (`virsh domfsfreeze`, …) work only with the virtio channel named `org.qemu.guest_agent.0`.
 fn agent(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(agent) = ctx.vm.props("agent") else { return };
+    let Some(agent) = ctx.vm.keys().agent() else { return };
     if agent.bool("enabled") != Some(true) {
         ctx.mapped("agent", "(disabled)");
         return;
@@ -494,7 +494,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// `audio0` (docs/mapping.md#display-and-audio).
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("audio0") else { return };
+    let Some(props) = ctx.vm.keys().audio0() else { return };
     let (model, codec) = match props.str("device") {
         Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
         Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
@@ -511,7 +511,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("watchdog") else { return };
+    let Some(props) = ctx.vm.keys().watchdog() else { return };
     let model = props.str("model").unwrap_or("i6300esb").to_owned();
     let mut action = props.str("action").map(str::to_owned);
     if action.as_deref() == Some("debug") {
@@ -535,7 +535,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
 /// `ivshmem`: Proxmox backs it by `/dev/shm/pve-shm-<name or vmid>`; a libvirt shmem named N uses
 /// `/dev/shm/N`, so the same name keeps the same file.
 fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("ivshmem") else { return };
+    let Some(props) = ctx.vm.keys().ivshmem() else { return };
     let name = format!("pve-shm-{}", props.str("name").map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
     let size = props.int("size").unwrap_or(1).max(1) as u64;
     let address = ctx.pci_address(PciDevice::Ivshmem);
@@ -635,7 +635,7 @@ fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
 /// storage's `path` + `/snippets/NAME`, or under `--map-storage`) and the phases it handles, which
 /// Proxmox passes as its second argument (qemu-server `PVE/GuestHelpers.pm` `exec_hookscript`).
 fn hookscript(ctx: &Ctx) -> Note {
-    let volume = ctx.vm.text("hookscript").unwrap_or_default();
+    let volume = ctx.vm.keys().hookscript().unwrap_or_default();
     let (storage, name) = volume.split_once(':').unwrap_or(("", volume));
     let path = match ctx.opts.storage_map.get(storage) {
         Some(dir) => Some(dir.join(name)),

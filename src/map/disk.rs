@@ -17,7 +17,6 @@ use crate::libvirt::{
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
-use crate::pve::defaults;
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
 use crate::pve::schema::ScsiHw;
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
@@ -91,12 +90,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
 
-    let Some(scsihw) = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW)) else {
-        // Not reached: every value the schema accepts parses (tests::scsihw_is_the_schema_enum).
-        // Should the two ever differ, an error, not a guessed controller.
-        ctx.note_on("scsihw", Note::error(code::BAD_VALUE, "this SCSI controller type is not translated"));
-        return;
-    };
+    let scsihw = vm.scsihw();
     let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
     let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
     for d in &scsi {
@@ -104,7 +98,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         layout.scsi_index.entry(d.index / scsihw.per_controller()).or_insert(n);
     }
     scsi_controllers(ctx, domain, &mut layout, &scsi);
-    if vm.get("scsihw").is_some() {
+    if vm.keys().scsihw().is_some() {
         if scsi.is_empty() {
             ctx.mapped("scsihw", "(no SCSI disks)");
         } else {
@@ -160,7 +154,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     let opts = ctx.opts;
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
-    for (_, entry) in vm.indexed("unused") {
+    for (_, entry) in vm.keys().unused() {
         let key = entry.key.value.clone();
         let file = entry.props().and_then(|p| p.str("file")).unwrap_or_default().to_owned();
         ctx.volumes.push(UsedVolume {
@@ -179,7 +173,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("Proxmox keeps detached volumes as unusedN; copy it too if you still need it"),
         );
     }
-    if vm.get("vmstate").is_some() {
+    if vm.keys().vmstate().is_some() {
         ctx.note_on(
             "vmstate",
             Note::warning(code::VMSTATE_DROPPED, "the saved RAM state (hibernation or snapshot) is not carried over")
@@ -187,7 +181,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("the guest cold-boots; resume or shut it down on Proxmox first to keep its running state"),
         );
     }
-    if vm.get("vmstatestorage").is_some() {
+    if vm.keys().vmstatestorage().is_some() {
         ctx.note_on(
             "vmstatestorage",
             Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
@@ -773,7 +767,6 @@ mod tests {
         let Some((spec, None)) = lookup("scsihw") else { panic!("scsihw not in the schema") };
         let KeyType::Scalar(ValueType::Enum(values)) = spec.ty else { panic!("scsihw is not an enum") };
         assert_eq!(values, ScsiHw::NAMES);
-        assert_eq!(ScsiHw::parse(crate::pve::defaults::SCSIHW), Some(ScsiHw::Lsi));
         assert_eq!(ScsiHw::parse("lsi53c895a"), None);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let errors = crate::convert("scsihw: lsi53c895a\n", &opts).unwrap_err();

@@ -12,6 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::defaults;
+use crate::pve::schema::{Arch, Bios};
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
 
@@ -62,11 +63,11 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
 
 fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let ovmf = vm.text("bios") == Some("ovmf");
-    if vm.get("bios").is_some() {
+    let ovmf = vm.bios() == Bios::Ovmf;
+    if vm.keys().bios().is_some() {
         ctx.mapped("bios", if ovmf { "os/loader" } else { "os (SeaBIOS, libvirt's default)" });
     }
-    let efidisk = vm.props("efidisk0");
+    let efidisk = vm.keys().efidisk0();
     if !ovmf {
         if efidisk.is_some() {
             ctx.note_on(
@@ -77,14 +78,14 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         }
         return;
     }
-    if vm.get("acpi").is_some() && vm.bool("acpi") == Some(false) {
+    if vm.keys().acpi().is_some() && vm.keys().acpi() == Some(false) {
         ctx.note_on(
             "bios",
             Note::error(code::UEFI_WITHOUT_ACPI, "libvirt refuses UEFI without ACPI")
                 .help("remove `acpi: 0` or use SeaBIOS"),
         );
     }
-    let aarch64 = vm.text("arch") == Some("aarch64");
+    let aarch64 = vm.arch() == Arch::Aarch64;
     let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
     let keys = efidisk.and_then(|e| e.bool("pre-enrolled-keys")).unwrap_or(false);
     let dir = &ctx.opts.firmware_dir;
@@ -357,7 +358,7 @@ fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
 
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let Some(state) = vm.props("tpmstate0") else {
+    let Some(state) = vm.keys().tpmstate0() else {
         return;
     };
     let v2 = state.str("version").unwrap_or(defaults::TPM_VERSION) == "v2.0";

@@ -14,13 +14,14 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::hostpci::{mdev_uuid, HostPci, HostPciId};
+use crate::pve::schema::Bios;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
 /// Whether Proxmox treats the VM as doing GPU passthrough (a hostpci with `x-vga=1`): it then
 /// hides KVM (`kvm=off`), sets `hv_vendor_id`, and uses `vga: none` when `vga` is unset.
 pub fn gpu_passthrough(vm: &VmConfig) -> bool {
-    vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
+    vm.keys().hostpci().any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
 }
 
 /// Where Proxmox puts root port `ich9-pcie-port-<port>` on pcie.0 (PCI.pm `print_pcie_root_port`).
@@ -135,7 +136,7 @@ fn expand_functions(
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut root_ports: Vec<u32> = Vec::new();
-    for (index, entry) in vm.indexed("hostpci") {
+    for (index, entry) in vm.keys().hostpci() {
         let Some(props) = entry.props() else {
             continue;
         };
@@ -317,7 +318,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             .map(|(name, value)| DomainQemuProperty { name, property_type: "unsigned", value: value.to_string() })
             .collect();
         // Proxmox leaves x-vga off with OVMF (the GPU's UEFI GOP does the display).
-        if dev.x_vga && vm.text("bios") != Some("ovmf") {
+        if dev.x_vga && vm.bios() != Bios::Ovmf {
             overrides.insert(0, DomainQemuProperty { name: "x-vga", property_type: "bool", value: "true".into() });
         }
         let rom = (!dev.rombar || dev.romfile.is_some()).then(|| DomainRom {

@@ -9,12 +9,13 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::schema::Hugepages;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
 /// Whether `hotplug` has `feature` (`1` is Proxmox's default `network,disk,usb`, `0` none).
 pub(crate) fn hotplug_has(vm: &VmConfig, feature: &str) -> bool {
-    match vm.text("hotplug") {
+    match vm.keys().hotplug() {
         None | Some("1") => matches!(feature, "network" | "disk" | "usb"),
         Some("0") => false,
         Some(list) => list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).any(|f| f == feature),
@@ -26,16 +27,16 @@ const HOTPLUG_STATIC_MIB: u64 = 1024;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let memory = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
-    if vm.get("memory").is_some() {
+    let memory = vm.keys().memory().and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
+    if vm.keys().memory().is_some() {
         ctx.mapped("memory", "memory");
     }
-    let numa = vm.bool("numa").unwrap_or(false);
-    let sockets = vm.int("sockets").or_else(|| vm.int("smp")).map_or(defaults::SOCKETS, |v| v as u32).max(1);
-    let cores = vm.int("cores").map_or(defaults::CORES, |v| v as u32);
-    let hugepages = vm.text("hugepages");
+    let numa = vm.numa();
+    let sockets = vm.sockets().max(1);
+    let cores = vm.cores();
+    let hugepages = vm.keys().hugepages();
     let mem_hotplug = hotplug_has(vm, "memory");
-    if vm.get("hotplug").is_some() && !mem_hotplug && !hotplug_has(vm, "cpu") {
+    if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, "cpu") {
         // Disks, NICs and USB devices are always hot-pluggable in libvirt.
         ctx.mapped("hotplug", "devices");
     }
@@ -44,7 +45,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut cells = Vec::new();
     if mem_hotplug {
         ctx.mapped("hotplug", "maxMemory");
-        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some("1024")) {
+        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some(Hugepages::Mib1024)) {
             Some((max, static_cells, dimms)) => {
                 total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
                 cells = static_cells;
@@ -62,11 +63,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     } else if numa {
         cells = numa_cells(ctx, domain, memory, sockets, cores);
     }
-    if vm.get("numa").is_some() {
+    if vm.keys().numa().is_some() {
         ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
     }
     if !numa {
-        for (i, _) in vm.indexed("numa") {
+        for (i, _) in vm.keys().numa_nodes() {
             ctx.note_on(
                 &format!("numa{i}"),
                 Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
@@ -109,10 +110,10 @@ fn hotplug_layout(
         );
         None
     };
-    if !vm.bool("numa").unwrap_or(false) {
+    if !vm.numa() {
         return fail(ctx, "memory hotplug needs `numa: 1`".into());
     }
-    if vm.indexed("numa").next().is_some() {
+    if vm.keys().numa_nodes().next().is_some() {
         return fail(ctx, "memory hotplug cannot be combined with custom NUMA nodes (numaN)".into());
     }
     let max = max_memory(ctx);
@@ -145,7 +146,7 @@ fn hotplug_layout(
 /// Memory.pm `get_max_mem`: `1 << (bits - 21)` MiB, at most 4 TiB, with bits from phys-bits, else
 /// the host's for `host`/`max`, else min(host, 40).
 fn max_memory(ctx: &mut Ctx) -> u64 {
-    let cpu = ctx.vm.props("cpu");
+    let cpu = ctx.vm.keys().cpu();
     let model = cpu.and_then(|p| p.str("cputype")).unwrap_or(defaults::CPU_MODEL_KVM);
     let bits = match cpu.and_then(|p| p.str("phys-bits")) {
         Some(n) if n != "host" => n.parse().ok(),
@@ -177,7 +178,7 @@ fn socket_cell(i: u32, cores: u32, memory: u64) -> DomainCpuNumaCell {
 /// `numa: 1`: the numaN nodes, or one cell per socket with the memory split evenly (Memory.pm).
 fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cores: u32) -> Vec<DomainCpuNumaCell> {
     let vm = ctx.vm;
-    let nodes: Vec<_> = vm.indexed("numa").collect();
+    let nodes: Vec<_> = vm.keys().numa_nodes().collect();
     let error = |ctx: &mut Ctx, key: &str, message: String| {
         ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
     };
@@ -266,7 +267,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
 fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
     let vm = ctx.vm;
     let mut backing = DomainMemoryBacking::default();
-    if let Some(size) = vm.text("hugepages") {
+    if let Some(size) = vm.keys().hugepages() {
         if !numa {
             ctx.note_on(
                 "hugepages",
@@ -275,9 +276,9 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             );
         }
         let page = match size {
-            "2" => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
-            "1024" => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
-            _ => None,
+            Hugepages::Mib2 => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
+            Hugepages::Mib1024 => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
+            Hugepages::Any => None,
         };
         let help = if page.is_none() {
             "Proxmox picks 1 GiB pages when the host has them and the memory is a multiple of 1 GiB, else 2 MiB; libvirt uses the host's default hugepage size. Reserve pages on the target (hugetlbfs mounted before libvirtd starts)"
@@ -291,7 +292,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             Note::advice(code::HUGEPAGES, "the guest memory is backed by host hugepages").help(help),
         );
     }
-    match vm.bool("keephugepages") {
+    match vm.keys().keephugepages() {
         Some(true) => ctx.note_on(
             "keephugepages",
             Note::advice(code::KEEPHUGEPAGES, "libvirt has no setting to keep hugepages reserved after the VM stops")
@@ -300,7 +301,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
         Some(false) => ctx.mapped("keephugepages", "(default)"),
         None => {}
     }
-    match vm.bool("allow-ksm") {
+    match vm.keys().allow_ksm() {
         // `-machine mem-merge=off`.
         Some(false) => {
             backing.nosharepages = Some(Empty);
@@ -318,7 +319,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
 fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
     let vm = ctx.vm;
     let mut metadata = Vec::new();
-    match vm.int("balloon") {
+    match vm.keys().balloon() {
         Some(0) => {
             domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
             ctx.mapped("balloon", "devices/memballoon");
@@ -343,7 +344,7 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
             }
         }
     }
-    if let Some(shares) = vm.int("shares") {
+    if let Some(shares) = vm.keys().shares() {
         metadata.push(PveMetadataSetting { key: "shares".into(), value: shares.to_string() });
         ctx.note_on(
             "shares",

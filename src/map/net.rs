@@ -21,7 +21,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut vlans = Vlans::default();
     let mut firewalled: Vec<String> = Vec::new();
-    for (index, entry) in vm.indexed("net") {
+    for (index, entry) in vm.keys().net() {
         let Some(props) = entry.props() else {
             continue;
         };

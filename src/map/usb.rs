@@ -16,6 +16,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
+use crate::pve::schema::OsType;
 use crate::report::{code, Note};
 
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
@@ -37,13 +38,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let q35 = ctx.is_q35();
     let explicit = !ctx.opts.libvirt_addresses;
     let at = |a: DomainAddress| explicit.then_some(a);
-    let ostype = vm.text("ostype");
+    let ostype = vm.keys().ostype();
     // USB.pm: an unset ostype never gets qemu-xhci, although `other` is its default.
     let qemu_xhci =
-        machine_at_least(ctx, 7, 1) && ostype.is_some() && (ostype == Some("l26") || vm.windows_version() > 7);
+        machine_at_least(ctx, 7, 1) && ostype.is_some() && (ostype == Some(OsType::L26) || vm.windows_version() > 7);
 
     let devices: Vec<(u16, String, &Props, Usb)> = vm
-        .indexed("usb")
+        .keys()
+        .usb()
         .filter_map(|(i, e)| {
             let props = e.props()?;
             Some((i, e.key.value.clone(), props, Usb::from_props(props)))
@@ -226,16 +228,16 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
-    let vga = vm.props("vga").and_then(|p| p.str("type")).unwrap_or(defaults::VGA);
+    let vga = vm.keys().vga().and_then(|p| p.str("type")).unwrap_or(defaults::VGA);
     let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
-    if vm.bool("tablet").unwrap_or(tablet_default) {
+    if vm.keys().tablet().unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {
             input_type: "tablet",
             bus: "usb",
             address: at(usb_address(first_bus, Some(1))),
         });
     }
-    if vm.get("tablet").is_some() {
+    if vm.keys().tablet().is_some() {
         ctx.mapped("tablet", "devices/input");
     }
 }

@@ -2,7 +2,9 @@
 //! VMID. Device families read their typed view from here (`pve::model`).
 
 use crate::pve::decode::Entry;
+use crate::pve::defaults::{CORES, SOCKETS};
 use crate::pve::props::{Props, Scalar};
+use crate::pve::schema::{Arch, Bios, OsType, ScsiHw};
 use crate::report::Spanned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12,7 +14,17 @@ pub struct VmConfig {
     pub description: Option<Spanned<String>>,
 }
 
+/// Typed access to the top-level keys: one method per key of the schema, generated with `KEYS`
+/// (schema/keys.rs `pve_keys!`). `None` when the key is not set.
+#[derive(Clone, Copy)]
+pub struct Keys<'a> {
+    pub(crate) vm: &'a VmConfig,
+}
+
 impl VmConfig {
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { vm: self }
+    }
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.key.value == key)
     }
@@ -46,15 +58,55 @@ impl VmConfig {
         found.into_iter()
     }
     /// The guest OS type (`ostype`), `other` by default.
-    pub fn ostype(&self) -> &str {
-        self.text("ostype").unwrap_or(crate::pve::defaults::OSTYPE)
+    pub fn ostype(&self) -> OsType {
+        self.keys().ostype().unwrap_or(OsType::Other)
     }
     /// Proxmox's `windows_version`: wxp/w2k/w2k3 → 5, w2k8/wvista → 6, winN → N, else 0.
     pub fn windows_version(&self) -> u32 {
         match self.ostype() {
-            "wxp" | "w2k" | "w2k3" => 5,
-            "w2k8" | "wvista" => 6,
-            other => other.strip_prefix("win").and_then(|n| n.parse().ok()).unwrap_or(0),
+            OsType::Wxp | OsType::W2k | OsType::W2k3 => 5,
+            OsType::W2k8 | OsType::WVista => 6,
+            OsType::Win7 => 7,
+            OsType::Win8 => 8,
+            OsType::Win10 => 10,
+            OsType::Win11 => 11,
+            OsType::Other | OsType::L24 | OsType::L26 | OsType::Solaris => 0,
         }
+    }
+    /// `kvm`: hardware virtualization, on unless turned off (`$confdesc` default 1).
+    pub fn kvm(&self) -> bool {
+        self.keys().kvm().unwrap_or(true)
+    }
+    /// `acpi`: on unless turned off (`$confdesc` default 1).
+    pub fn acpi(&self) -> bool {
+        self.keys().acpi().unwrap_or(true)
+    }
+    /// `reboot`: a guest reboot restarts the VM unless turned off (`$confdesc` default 1).
+    pub fn reboot(&self) -> bool {
+        self.keys().reboot().unwrap_or(true)
+    }
+    /// `numa`: off by default.
+    pub fn numa(&self) -> bool {
+        self.keys().numa().unwrap_or(false)
+    }
+    /// `arch`: the host's, which Proxmox assumes is x86_64 (`get_vm_arch`).
+    pub fn arch(&self) -> Arch {
+        self.keys().arch().unwrap_or(Arch::X86_64)
+    }
+    /// `bios`: SeaBIOS by default.
+    pub fn bios(&self) -> Bios {
+        self.keys().bios().unwrap_or(Bios::SeaBios)
+    }
+    /// `scsihw`: lsi by default (`$confdesc`).
+    pub fn scsihw(&self) -> ScsiHw {
+        self.keys().scsihw().unwrap_or(ScsiHw::Lsi)
+    }
+    /// `sockets`, else the deprecated `smp`, else 1.
+    pub fn sockets(&self) -> u32 {
+        self.keys().sockets().or_else(|| self.keys().smp()).map_or(SOCKETS, |v| v as u32)
+    }
+    /// `cores` per socket, 1 by default.
+    pub fn cores(&self) -> u32 {
+        self.keys().cores().map_or(CORES, |v| v as u32)
     }
 }
