@@ -17,7 +17,7 @@ pub const DRIVE_BUSES: [(&str, u16); 4] = [("ide", 4), ("scsi", 31), ("virtio", 
 pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
     let boot = vm.keys().boot();
-    if let Some(order) = boot.and_then(|b| b.str("order")) {
+    if let Some(order) = boot.and_then(|b| b.order()) {
         for (i, dev) in order.split([';', ',', ' ']).filter(|d| !d.is_empty()).enumerate() {
             // A device listed but absent gets no index: Proxmox skips it too.
             if vm.get(dev).is_some() {
@@ -27,7 +27,7 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
         return out;
     }
     let legacy = match boot {
-        Some(b) => match b.str("legacy") {
+        Some(b) => match b.legacy() {
             Some(l) => l.to_owned(),
             // `boot:` with an empty value: no device gets a bootindex.
             None => return out,

@@ -267,8 +267,13 @@ fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
 pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
     let fmt = format(ctx);
     let custom = ctx.vm.keys().cicustom();
-    let custom = |k: &str| custom.and_then(|p| p.str(k)).map(|v| snippet(ctx, v)).transpose();
-    let (user, network, meta, vendor) = (custom("user")?, custom("network")?, custom("meta")?, custom("vendor")?);
+    let snippets = |v: Option<&str>| v.map(|v| snippet(ctx, v)).transpose();
+    let (user, network, meta, vendor) = (
+        snippets(custom.and_then(|p| p.user()))?,
+        snippets(custom.and_then(|p| p.network()))?,
+        snippets(custom.and_then(|p| p.meta()))?,
+        snippets(custom.and_then(|p| p.vendor()))?,
+    );
     let dns_from_host = ctx.vm.keys().nameserver().is_none() || ctx.vm.keys().searchdomain().is_none();
     let iso = std::path::absolute(dir.join(format!("{}-cloudinit.iso", ctx.vm.vmid))).map_err(|e| e.to_string())?;
     let user = match user {

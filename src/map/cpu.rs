@@ -9,8 +9,7 @@ use crate::libvirt::{
 use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::props::Props;
-use crate::pve::schema::{Bios, OsType};
+use crate::pve::schema::{Bios, CpuOpts, OsType};
 use crate::report::{code, Note};
 
 /// Proxmox's built-in models are qemu64 plus flags (CPUConfig.pm `$builtin_models`).
@@ -108,7 +107,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         (false, true) => "host",
         (false, false) => "max",
     };
-    let written = props.and_then(|p| p.str("cputype")).unwrap_or(default_model);
+    let written = props.and_then(|p| p.cputype()).unwrap_or(default_model);
 
     // memory.rs may have put the NUMA cells here already.
     let mut cpu = domain.cpu.take().unwrap_or_default();
@@ -224,16 +223,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if custom.and_then(|m| m.hidden) == Some(true) {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
-        if let Some(flags) = props.str("flags") {
+        if let Some(flags) = props.flags() {
             vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
         }
-        let kvm_off = props.bool("hidden") == Some(true);
+        let kvm_off = props.hidden() == Some(true);
         if kvm_off {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
         phys_bits(ctx, props, &mut cpu);
-        for (name, what) in [("level", "the CPUID level"), ("guest-phys-bits", "the guest physical address bits")] {
-            if let Some(value) = props.int(name) {
+        for (name, value, what) in [
+            ("level", props.level(), "the CPUID level"),
+            ("guest-phys-bits", props.guest_phys_bits(), "the guest physical address bits"),
+        ] {
+            if let Some(value) = value {
                 ctx.note_on(
                     "cpu",
                     Note::warning(
@@ -368,7 +370,7 @@ fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
 /// `flags=+a;-b`: only Proxmox's VM-allowed flags pass the schema (CPUConfig.pm `$cpu_flag_supported_re`).
 fn vm_flags(
     ctx: &mut Ctx,
-    props: &Props,
+    props: CpuOpts,
     flags: &str,
     features: &mut Features,
     hyperv: &mut DomainFeatureHyperV,
@@ -412,8 +414,8 @@ fn vm_flags(
 }
 
 /// `phys-bits=host|N` → `<maxphysaddr>`.
-fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
-    match props.str("phys-bits") {
+fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
+    match props.phys_bits() {
         None => {}
         Some("host") if cpu.mode == "custom" => ctx.note_on(
             "cpu",
@@ -436,14 +438,14 @@ fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
 
 /// Whether a hostpci device is the guest's primary GPU (`x-vga=1`).
 fn x_vga(ctx: &Ctx) -> bool {
-    ctx.vm.keys().hostpci().any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
+    super::hostpci::gpu_passthrough(ctx.vm)
 }
 
 /// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; docs/mapping.md#windows).
-fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) -> Option<DomainFeatureHyperV> {
+fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool) -> Option<DomainFeatureHyperV> {
     let vm = ctx.vm;
     let winversion = vm.windows_version();
-    let vendor_id = props.and_then(|p| p.str("hv-vendor-id"));
+    let vendor_id = props.and_then(|p| p.hv_vendor_id());
     let enlightened =
         !tcg && domain.os.os_type.arch == "x86_64" && winversion >= 6 && !(vm.bios() == Bios::Ovmf && winversion < 8);
     let proxmox_would = vm.kvm()

@@ -13,7 +13,9 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::schema::{Arch, Bios, Vga};
+use crate::pve::schema::{
+    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, Vga, VideoStreaming, WatchdogModel,
+};
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -132,14 +134,14 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     } else {
         defaults::VGA
     };
-    let vga = props.and_then(|p| p.str("type")).unwrap_or(default).to_owned();
-    let memory_mib = props.and_then(|p| p.int("memory")).map(|m| m as u32);
+    let vga = props.and_then(|p| p.kind()).map_or(default, Vga::as_str).to_owned();
+    let memory_mib = props.and_then(|p| p.memory()).map(|m| m as u32);
     if props.is_some() {
         ctx.mapped("vga", "devices/video");
     }
 
     let spice = vga.starts_with("qxl") || vga.starts_with("virtio");
-    let vnc_clipboard = props.and_then(|p| p.str("clipboard")) == Some("vnc");
+    let vnc_clipboard = props.and_then(|p| p.clipboard()) == Some(Clipboard::Vnc);
     // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
     let no_display = vga == "none" || vga.starts_with("serial");
     if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
@@ -232,7 +234,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics" at define), while QEMU runs it with no client attached.
-    let spice_audio = vm.keys().audio0().is_some_and(|p| p.str("driver") != Some("none"));
+    let spice_audio = vm.keys().audio0().is_some_and(|p| p.driver() != Some(AudioDriver::None));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
     if spice_audio && !spice && !spice_args {
@@ -257,9 +259,9 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if spice {
         let streaming = enhancements
-            .and_then(|e| e.str("videostreaming"))
-            .filter(|m| *m != "off")
-            .map(|m| DomainGraphicsStreaming { mode: m.to_owned() });
+            .and_then(|e| e.videostreaming())
+            .filter(|m| *m != VideoStreaming::Off)
+            .map(|m| DomainGraphicsStreaming { mode: m.as_str().to_owned() });
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
@@ -282,7 +284,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
                 ..Default::default()
             });
         }
-        if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
+        if enhancements.and_then(|e| e.foldersharing()) == Some(true) {
             domain.devices.channels.push(DomainChardev {
                 chardev_type: "spiceport",
                 source: Some(DomainChardevSource {
@@ -326,7 +328,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if let Some(e) = enhancements {
         if spice {
             ctx.mapped("spice_enhancements", "devices/graphics[spice]");
-        } else if !e.props.is_empty() {
+        } else if !e.props.props.is_empty() {
             ctx.note_on(
                 "spice_enhancements",
                 Note::advice(
@@ -457,13 +459,13 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
 /// (`virsh domfsfreeze`, …) work only with the virtio channel named `org.qemu.guest_agent.0`.
 fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(agent) = ctx.vm.keys().agent() else { return };
-    if agent.bool("enabled") != Some(true) {
+    if agent.enabled() != Some(true) {
         ctx.mapped("agent", "(disabled)");
         return;
     }
     let target =
         Some(DomainChardevTarget { target_type: Some("virtio"), name: Some("org.qemu.guest_agent.0"), port: None });
-    if agent.str("type") == Some("isa") {
+    if agent.kind() == Some(AgentType::Isa) {
         ctx.note_on(
             "agent",
             Note::warning(
@@ -477,7 +479,10 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     domain.devices.channels.push(DomainChardev { chardev_type: "unix", target, ..Default::default() });
     ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
-        ["fstrim_cloned_disks", "freeze-fs"].into_iter().filter(|k| agent.get(k).is_some()).collect();
+        [("fstrim_cloned_disks", agent.fstrim_cloned_disks()), ("freeze-fs", agent.freeze_fs())]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|_| k))
+            .collect();
     if !proxmox_side.is_empty() {
         ctx.note_on(
             "agent",
@@ -495,14 +500,14 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
 /// `audio0` (docs/mapping.md#display-and-audio).
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().audio0() else { return };
-    let (model, codec) = match props.str("device") {
-        Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
-        Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
-        _ => ("ac97", None),
+    let (model, codec) = match props.device() {
+        Some(AudioDevice::Ich9IntelHda) => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some(AudioDevice::IntelHda) => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some(AudioDevice::Ac97) | None => ("ac97", None),
     };
     let model = fit_sound(ctx, domain, model);
     let codec = if model == "ac97" { None } else { codec };
-    let backend = if props.str("driver") == Some("none") { "none" } else { "spice" };
+    let backend = if props.driver() == Some(AudioDriver::None) { "none" } else { "spice" };
     let address = ctx.pci_address(PciDevice::Audio);
     domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });
     domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend });
@@ -512,8 +517,8 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
 /// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().watchdog() else { return };
-    let model = props.str("model").unwrap_or("i6300esb").to_owned();
-    let mut action = props.str("action").map(str::to_owned);
+    let model = props.model().map_or("i6300esb", WatchdogModel::as_str).to_owned();
+    let mut action = props.action().map(|a| a.as_str().to_owned());
     if action.as_deref() == Some("debug") {
         // libvirt rejects action='debug' ("unknown watchdog action").
         action = None;
@@ -536,8 +541,8 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
 /// `/dev/shm/N`, so the same name keeps the same file.
 fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().ivshmem() else { return };
-    let name = format!("pve-shm-{}", props.str("name").map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
-    let size = props.int("size").unwrap_or(1).max(1) as u64;
+    let name = format!("pve-shm-{}", props.name().map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
+    let size = props.size().unwrap_or(1).max(1) as u64;
     let address = ctx.pci_address(PciDevice::Ivshmem);
     domain.devices.shmems.push(DomainShmem {
         name,

@@ -28,15 +28,22 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     if let Some(smbios) = vm.keys().smbios1() {
-        let base64 = smbios.bool("base64").unwrap_or(false);
-        if let Some(uuid) = smbios.str("uuid") {
+        let base64 = smbios.base64().unwrap_or(false);
+        if let Some(uuid) = smbios.uuid() {
             domain.uuid = Some(uuid.to_ascii_lowercase());
             ctx.mapped("smbios1", "uuid");
         }
         let mut entries = Vec::new();
         // libvirt's order of type-1 entries.
-        for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
-            let Some(raw) = smbios.str(name) else {
+        for (name, raw) in [
+            ("manufacturer", smbios.manufacturer()),
+            ("product", smbios.product()),
+            ("version", smbios.version()),
+            ("serial", smbios.serial()),
+            ("sku", smbios.sku()),
+            ("family", smbios.family()),
+        ] {
+            let Some(raw) = raw else {
                 continue;
             };
             let value = if base64 {
@@ -93,10 +100,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
             ctx.mapped("smbios1", "sysinfo");
         }
-        if smbios.get("base64").is_some() {
+        if smbios.base64().is_some() {
             ctx.mapped("smbios1", "sysinfo");
         }
-        if smbios.props.is_empty() {
+        if smbios.props.props.is_empty() {
             ctx.mapped("smbios1", "(empty)");
         }
     }

@@ -7,8 +7,7 @@ use crate::libvirt::{
     DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
 };
 use crate::map::Ctx;
-use crate::pve::defaults;
-use crate::pve::schema::{Bios, OsType};
+use crate::pve::schema::{Bios, EfiType, OsType, Viommu};
 use crate::report::{code, Note};
 use crate::target::TargetCaps;
 
@@ -149,8 +148,8 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().machine() else {
         return;
     };
-    let aw_bits = props.number("aw-bits").map(|n| n as u32);
-    match props.str("viommu") {
+    let aw_bits = props.aw_bits().map(|n| n as u32);
+    match props.viommu() {
         None => {
             if aw_bits.is_some() {
                 // Proxmox refuses it too (Machine.pm).
@@ -162,7 +161,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 );
             }
         }
-        Some("intel") if !ctx.is_q35() => {
+        Some(Viommu::Intel) if !ctx.is_q35() => {
             // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
             ctx.note_on(
                 "machine",
@@ -175,7 +174,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("set the machine type to q35, or remove viommu"),
             );
         }
-        Some(_) if !ctx.is_q35() => {
+        Some(Viommu::Virtio) if !ctx.is_q35() => {
             // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM
             // Virt"). The VM is still useful without it: leave the IOMMU out and say so.
             ctx.note_on(
@@ -189,7 +188,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("the guest loses its IOMMU (nested device assignment, DMA isolation); switch to q35 to keep it"),
             );
         }
-        Some("intel") => {
+        Some(Viommu::Intel) => {
             // Proxmox: intel-iommu,intremap=on,caching-mode=on + kernel-irqchip=split.
             domain.devices.iommu = Some(DomainIommu {
                 model: "intel",
@@ -198,7 +197,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu" });
             ctx.mapped("machine", "devices/iommu");
         }
-        Some(_) => {
+        Some(Viommu::Virtio) => {
             domain.devices.iommu = Some(DomainIommu { model: "virtio", driver: None });
             ctx.mapped("machine", "devices/iommu");
             if let Some(bits) = aw_bits {
@@ -228,12 +227,13 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
     }
     let props = ctx.vm.keys().machine();
     let default = !ctx.machine.at_least(9, 2, 1);
-    let policy = |name: &str| {
-        let enabled = props.and_then(|p| p.bool(name)).unwrap_or(default);
+    let policy = |written: Option<bool>| {
+        let enabled = written.unwrap_or(default);
         (!enabled).then_some(DomainPmPolicy { enabled: "no" })
     };
-    let pm = DomainPm { suspend_to_mem: policy("enable-s3"), suspend_to_disk: policy("enable-s4") };
-    if props.is_some_and(|p| p.get("enable-s3").is_some() || p.get("enable-s4").is_some()) {
+    let (s3, s4) = (props.and_then(|p| p.enable_s3()), props.and_then(|p| p.enable_s4()));
+    let pm = DomainPm { suspend_to_mem: policy(s3), suspend_to_disk: policy(s4) };
+    if s3.is_some() || s4.is_some() {
         ctx.mapped("machine", "pm");
     }
     (pm.suspend_to_mem.is_some() || pm.suspend_to_disk.is_some()).then_some(pm)
@@ -244,7 +244,7 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
 fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineType {
     let vm = ctx.vm;
     let props = vm.keys().machine();
-    let written = props.and_then(|p| p.str("type"));
+    let written = props.and_then(|p| p.kind());
     let default = if arch == "aarch64" { "virt" } else { "pc" };
     let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType {
         family: default.into(),
@@ -261,7 +261,7 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
     // Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
     // creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
     if machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64" {
-        let created = vm.keys().meta().and_then(|m| m.str("creation-qemu")).and_then(|v| {
+        let created = vm.keys().meta().and_then(|m| m.creation_qemu()).and_then(|v| {
             let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
             Some((it.next()??, it.next()??))
         });
@@ -360,8 +360,8 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
     let vm = ctx.vm;
     let Some(limits) = target.kvm_limits else { return DomainType::Kvm };
     let ovmf = vm.bios() == Bios::Ovmf;
-    let q35 = vm.keys().machine().and_then(|p| p.str("type")).is_some_and(|t| t.contains("q35"));
-    let efi4m = vm.keys().efidisk0().and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
+    let q35 = vm.keys().machine().and_then(|p| p.kind()).is_some_and(|t| t.contains("q35"));
+    let efi4m = vm.keys().efidisk0().is_some_and(|e| e.efi_type() == EfiType::Mib4);
     // Proxmox runs the Secure Boot build, which needs SMM, for 4 MiB OVMF on q35 (OVMF.pm).
     if ovmf && q35 && efi4m && arch == "x86_64" && !limits.smm {
         return tcg(

@@ -27,7 +27,7 @@ const HOTPLUG_STATIC_MIB: u64 = 1024;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let memory = vm.keys().memory().and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
+    let memory = vm.keys().memory().and_then(|p| p.current()).map_or(defaults::MEMORY_MIB, |m| m as u64);
     if vm.keys().memory().is_some() {
         ctx.mapped("memory", "memory");
     }
@@ -147,8 +147,8 @@ fn hotplug_layout(
 /// the host's for `host`/`max`, else min(host, 40).
 fn max_memory(ctx: &mut Ctx) -> u64 {
     let cpu = ctx.vm.keys().cpu();
-    let model = cpu.and_then(|p| p.str("cputype")).unwrap_or(defaults::CPU_MODEL_KVM);
-    let bits = match cpu.and_then(|p| p.str("phys-bits")) {
+    let model = cpu.and_then(|p| p.cputype()).unwrap_or(defaults::CPU_MODEL_KVM);
+    let bits = match cpu.and_then(|p| p.phys_bits()) {
         Some(n) if n != "host" => n.parse().ok(),
         Some(_) => None,
         None if matches!(model, "host" | "max") => None,

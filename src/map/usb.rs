@@ -16,7 +16,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
-use crate::pve::schema::OsType;
+use crate::pve::schema::{OsType, Vga};
 use crate::report::{code, Note};
 
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
@@ -228,7 +228,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
-    let vga = vm.keys().vga().and_then(|p| p.str("type")).unwrap_or(defaults::VGA);
+    let vga = vm.keys().vga().and_then(|p| p.kind()).map_or(defaults::VGA, Vga::as_str);
     let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
     if vm.keys().tablet().unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {

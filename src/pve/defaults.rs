@@ -17,10 +17,6 @@ pub const NET_RX_QUEUE_SIZE: u32 = 1024;
 pub const NET_TX_QUEUE_SIZE: u32 = 256;
 /// Ports on Proxmox's qemu-xhci (`p2=15,p3=15`).
 pub const XHCI_PORTS: u32 = 15;
-/// efidisk0 `efitype` (Drive.pm `$efidisk_fmt`): the old 2 MiB OVMF build.
-pub const EFITYPE: &str = "2m";
-/// tpmstate0 `version` (Drive.pm `$tpmstate_fmt`): v1.2, although the GUI creates v2.0.
-pub const TPM_VERSION: &str = "v1.2";
 /// rbd storage: pool and ceph user when storage.cfg names none (RBDPlugin, CephConfig.pm).
 pub const RBD_POOL: &str = "rbd";
 pub const RBD_USER: &str = "admin";

@@ -2,6 +2,7 @@
 //! extras, docs/proxmox-config.md#keys) read from checked property strings.
 
 use crate::pve::props::Props;
+use crate::pve::schema::{EfiDiskOpts, EfiType, ImageFormat, TpmFormat, TpmStateOpts, TpmVersion};
 use crate::report::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,6 +111,46 @@ impl<'a> Drive<'a> {
             };
         }
         t
+    }
+}
+
+/// The volume of an `efidisk0` or `tpmstate0`: what resolving and carrying it needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StateVolume<'a> {
+    /// `none` when unset, as for drives (the schema requires it, so only in theory).
+    pub file: &'a str,
+    pub format: Option<&'static str>,
+    pub size: Option<u64>,
+    pub file_span: Span,
+}
+
+impl<'a> EfiDiskOpts<'a> {
+    /// Drive.pm `$efidisk_fmt` `efitype` default: `2m`, the old 2 MiB OVMF build.
+    pub fn efi_type(&self) -> EfiType {
+        self.efitype().unwrap_or(EfiType::Mib2)
+    }
+    pub fn volume(&self) -> StateVolume<'a> {
+        StateVolume {
+            file: self.file().unwrap_or("none"),
+            format: self.format().map(ImageFormat::as_str),
+            size: self.size(),
+            file_span: self.span_of("file"),
+        }
+    }
+}
+
+impl<'a> TpmStateOpts<'a> {
+    /// Drive.pm `$tpmstate_fmt` `version` default: v1.2, although the GUI creates v2.0.
+    pub fn tpm_version(&self) -> TpmVersion {
+        self.version().unwrap_or(TpmVersion::V1_2)
+    }
+    pub fn volume(&self) -> StateVolume<'a> {
+        StateVolume {
+            file: self.file().unwrap_or("none"),
+            format: self.format().map(TpmFormat::as_str),
+            size: self.size(),
+            file_span: self.span_of("file"),
+        }
     }
 }
 

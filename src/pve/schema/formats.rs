@@ -5,6 +5,111 @@ use super::checks;
 use super::enums::*;
 use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
 use super::{Format, KeyAlias, SubKey};
+use crate::pve::props::Props;
+
+/// Declares a property-string format once: the `Format` static the decoder checks against, and
+/// a typed view of a checked value with one accessor per sub-key, in the type the schema
+/// checked (`vm.keys().vga().and_then(|v| v.kind())` is an `Option<Vga>`).
+///
+/// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
+/// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
+/// or `Text(check)`. An alias gets no accessor: the decoder stores it as its target.
+macro_rules! pve_format {
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident $name:literal) => { $name };
+
+    (@ty Bool ()) => { Bool };
+    (@ty Int ()) => { INT };
+    (@ty Int ($min:literal ..)) => { int($min) };
+    (@ty Int ($min:literal ..= $max:literal)) => { int_range($min, $max) };
+    (@ty Number ()) => { NUMBER };
+    (@ty Number ($min:literal ..)) => { Number { min: Some($min), max: None } };
+    (@ty Number ($min:literal ..= $max:literal)) => { Number { min: Some($min), max: Some($max) } };
+    (@ty Size ()) => { Size };
+    (@ty Enum ($e:ident)) => { Enum($e::NAMES) };
+    (@ty Text ($check:path)) => { Text($check) };
+
+    (@subkey $name:expr, $ty:expr, []) => { opt($name, $ty) };
+    (@subkey $name:expr, $ty:expr, [required]) => { req($name, $ty) };
+    (@subkey $name:expr, $ty:expr, [alias $target:literal]) => { alias($name, $target, $ty) };
+
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [alias $target:literal], $kind:ident $args:tt) => {};
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Bool ()) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<bool> {
+            self.props.bool($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Int $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<i64> {
+            self.props.int($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Number $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<f64> {
+            self.props.number($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Size ()) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<u64> {
+            self.props.size($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Enum ($e:ident)) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<$e> {
+            self.props.str($name).and_then($e::parse)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Text $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a str> {
+            self.props.str($name)
+        }
+    };
+
+    (
+        $(#[$sm:meta])*
+        pub static $stat:ident: $view:ident = $fname:literal, default_key: $dk:expr, key_alias: $ka:expr, {
+            $(
+                $(#[$m:meta])*
+                $field:ident $(= $name:literal)? $(@ $flag:ident $(($target:literal))?)? : $kind:ident $(($($args:tt)*))?;
+            )*
+        }
+    ) => {
+        $(#[$sm])*
+        pub static $stat: Format = Format {
+            name: $fname,
+            default_key: $dk,
+            key_alias: $ka,
+            keys: &[$(
+                pve_format!(@subkey pve_format!(@name $field $($name)?), pve_format!(@ty $kind ($($($args)*)?)), [$($flag $($target)?)?]),
+            )*],
+        };
+
+        #[doc = concat!("A checked `", $fname, "` value, read through its sub-keys (see [`", stringify!($stat), "`]).")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $view<'a> {
+            pub props: &'a Props,
+        }
+
+        impl<'a> $view<'a> {
+            pub const FORMAT: &'static Format = &$stat;
+            /// The whole value.
+            pub fn span(&self) -> crate::report::Span {
+                self.props.span
+            }
+            /// Where to point a note about a sub-key: the sub-option if written, else the value.
+            pub fn span_of(&self, name: &str) -> crate::report::Span {
+                self.props.span_of(name)
+            }
+            $(pve_format!(@fn $(#[$m])* $field, pve_format!(@name $field $($name)?), [$($flag $($target)?)?], $kind ($($($args)*)?));)*
+        }
+    };
+}
 
 const fn opt(name: &'static str, ty: ValueType) -> SubKey {
     SubKey { name, ty, required: false, alias_of: None }
@@ -115,34 +220,30 @@ pub static DRIVE_SCSI: Format = drive_format!(
 
 pub static DRIVE_VIRTIO: Format = drive_format!("virtio", [opt("iothread", Bool), opt("ro", Bool)]);
 
-pub static EFIDISK: Format = Format {
-    name: "efidisk0",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
-        req("file", Text(checks::drive_file)),
-        alias("volume", "file", Text(checks::drive_file)),
-        opt("format", IMAGE_FORMATS),
-        opt("size", Size),
-        opt("efitype", Enum(EfiType::NAMES)),
-        opt("pre-enrolled-keys", Bool),
-        opt("ms-cert", Enum(MsCert::NAMES)),
-    ],
-};
+pve_format! {
+    pub static EFIDISK: EfiDiskOpts = "efidisk0", default_key: Some("file"), key_alias: None, {
+        file @required: Text(checks::drive_file);
+        volume @alias("file"): Text(checks::drive_file);
+        format: Enum(ImageFormat);
+        size: Size;
+        /// Drive.pm `$efidisk_fmt` default: `2m`, the old 2 MiB OVMF build.
+        efitype: Enum(EfiType);
+        pre_enrolled_keys = "pre-enrolled-keys": Bool;
+        ms_cert = "ms-cert": Enum(MsCert);
+    }
+}
 
-pub static TPMSTATE: Format = Format {
-    name: "tpmstate0",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
-        req("file", Text(checks::drive_file)),
+pve_format! {
+    pub static TPMSTATE: TpmStateOpts = "tpmstate0", default_key: Some("file"), key_alias: None, {
+        file @required: Text(checks::drive_file);
         // Drive.pm `$tpmstate_fmt` has the same `volume` alias as every other drive format.
-        alias("volume", "file", Text(checks::drive_file)),
-        opt("format", Enum(TpmFormat::NAMES)),
-        opt("size", Size),
-        opt("version", Enum(TpmVersion::NAMES)),
-    ],
-};
+        volume @alias("file"): Text(checks::drive_file);
+        format: Enum(TpmFormat);
+        size: Size;
+        /// Drive.pm `$tpmstate_fmt` default: v1.2, although the GUI creates v2.0.
+        version: Enum(TpmVersion);
+    }
+}
 
 pub static UNUSED: Format = Format {
     name: "unused",
@@ -204,88 +305,80 @@ pub static USB: Format = Format {
     keys: &[opt("host", Text(checks::usb_host)), opt("mapping", Text(checks::config_id)), opt("usb3", Bool)],
 };
 
-pub static VGA: Format = Format {
-    name: "vga",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[opt("type", Enum(Vga::NAMES)), opt("memory", int_range(4, 512)), opt("clipboard", Enum(Clipboard::NAMES))],
-};
+pve_format! {
+    pub static VGA: VgaOpts = "vga", default_key: Some("type"), key_alias: None, {
+        kind = "type": Enum(Vga);
+        memory: Int(4..=512);
+        clipboard: Enum(Clipboard);
+    }
+}
 
-/// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
-pub static MACHINE: Format = Format {
-    name: "machine",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
-        opt("type", Text(checks::machine_type)),
-        opt("viommu", Enum(Viommu::NAMES)),
-        opt("aw-bits", Number { min: Some(32.0), max: Some(64.0) }),
-        opt("enable-s3", Bool),
-        opt("enable-s4", Bool),
-    ],
-};
+pve_format! {
+    /// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
+    pub static MACHINE: MachineOpts = "machine", default_key: Some("type"), key_alias: None, {
+        kind = "type": Text(checks::machine_type);
+        viommu: Enum(Viommu);
+        aw_bits = "aw-bits": Number(32.0..=64.0);
+        enable_s3 = "enable-s3": Bool;
+        enable_s4 = "enable-s4": Bool;
+    }
+}
 
-/// `pve-vm-cpu-conf` (CPUConfig.pm `$cpu_fmt` with the VM-config validator).
-pub static CPU: Format = Format {
-    name: "cpu",
-    default_key: Some("cputype"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    /// `pve-vm-cpu-conf` (CPUConfig.pm `$cpu_fmt` with the VM-config validator).
+    pub static CPU: CpuOpts = "cpu", default_key: Some("cputype"), key_alias: None, {
         // Optional in `$cpu_fmt`, but `validate_cpu_conf` dies "CPU is missing cputype".
-        req("cputype", Text(checks::cpu_type)),
+        cputype @required: Text(checks::cpu_type);
         // Kept as a key so the error says why, as `validate_vm_cpu_conf` does.
-        opt("reported-model", Text(checks::reported_model_forbidden)),
-        opt("hidden", Bool),
-        opt("hv-vendor-id", Text(checks::hv_vendor_id)),
-        opt("flags", Text(checks::cpu_flags)),
-        opt("guest-phys-bits", int_range(32, 64)),
-        opt("phys-bits", Text(checks::phys_bits)),
-        opt("level", int_range(0, 4_294_967_295)),
-    ],
-};
+        reported_model = "reported-model": Text(checks::reported_model_forbidden);
+        hidden: Bool;
+        hv_vendor_id = "hv-vendor-id": Text(checks::hv_vendor_id);
+        flags: Text(checks::cpu_flags);
+        guest_phys_bits = "guest-phys-bits": Int(32..=64);
+        phys_bits = "phys-bits": Text(checks::phys_bits);
+        level: Int(0..=4_294_967_295);
+    }
+}
 
-pub static MEMORY: Format =
-    Format { name: "memory", default_key: Some("current"), key_alias: None, keys: &[req("current", int(16))] };
+pve_format! {
+    pub static MEMORY: MemoryOpts = "memory", default_key: Some("current"), key_alias: None, {
+        current @required: Int(16..);
+    }
+}
 
-pub static NUMA: Format = Format {
-    name: "numa",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        req("cpus", Text(checks::id_range_list)),
-        opt("memory", NUMBER),
-        opt("hostnodes", Text(checks::id_range_list)),
-        opt("policy", Enum(NumaPolicy::NAMES)),
-    ],
-};
+pve_format! {
+    pub static NUMA: NumaOpts = "numa", default_key: None, key_alias: None, {
+        cpus @required: Text(checks::id_range_list);
+        memory: Number;
+        hostnodes: Text(checks::id_range_list);
+        policy: Enum(NumaPolicy);
+    }
+}
 
-pub static BOOT: Format = Format {
-    name: "boot",
-    default_key: Some("legacy"),
-    key_alias: None,
-    keys: &[opt("legacy", Text(checks::boot_legacy)), opt("order", Text(checks::boot_order))],
-};
+pve_format! {
+    pub static BOOT: BootOpts = "boot", default_key: Some("legacy"), key_alias: None, {
+        legacy: Text(checks::boot_legacy);
+        order: Text(checks::boot_order);
+    }
+}
 
-pub static AGENT: Format = Format {
-    name: "agent",
-    default_key: Some("enabled"),
-    key_alias: None,
-    keys: &[
-        req("enabled", Bool),
-        opt("fstrim_cloned_disks", Bool),
-        opt("freeze-fs", Bool),
-        alias("freeze-fs-on-backup", "freeze-fs", Bool),
-        alias("guest-fsfreeze", "freeze-fs", Bool),
-        opt("type", Enum(AgentType::NAMES)),
-    ],
-};
+pve_format! {
+    pub static AGENT: AgentOpts = "agent", default_key: Some("enabled"), key_alias: None, {
+        enabled @required: Bool;
+        fstrim_cloned_disks: Bool;
+        freeze_fs = "freeze-fs": Bool;
+        freeze_fs_on_backup = "freeze-fs-on-backup" @alias("freeze-fs"): Bool;
+        guest_fsfreeze = "guest-fsfreeze" @alias("freeze-fs"): Bool;
+        kind = "type": Enum(AgentType);
+    }
+}
 
-pub static WATCHDOG: Format = Format {
-    name: "watchdog",
-    default_key: Some("model"),
-    key_alias: None,
-    keys: &[opt("model", Enum(WatchdogModel::NAMES)), opt("action", Enum(WatchdogAction::NAMES))],
-};
+pve_format! {
+    pub static WATCHDOG: WatchdogOpts = "watchdog", default_key: Some("model"), key_alias: None, {
+        model: Enum(WatchdogModel);
+        action: Enum(WatchdogAction);
+    }
+}
 
 pub static RNG: Format = Format {
     name: "rng0",
@@ -299,42 +392,39 @@ pub static RNG: Format = Format {
     ],
 };
 
-pub static AUDIO: Format = Format {
-    name: "audio0",
-    default_key: None,
-    key_alias: None,
-    keys: &[req("device", Enum(AudioDevice::NAMES)), opt("driver", Enum(AudioDriver::NAMES))],
-};
+pve_format! {
+    pub static AUDIO: AudioOpts = "audio0", default_key: None, key_alias: None, {
+        device @required: Enum(AudioDevice);
+        driver: Enum(AudioDriver);
+    }
+}
 
-pub static SPICE_ENHANCEMENTS: Format = Format {
-    name: "spice_enhancements",
-    default_key: None,
-    key_alias: None,
-    keys: &[opt("foldersharing", Bool), opt("videostreaming", Enum(VideoStreaming::NAMES))],
-};
+pve_format! {
+    pub static SPICE_ENHANCEMENTS: SpiceEnhancementsOpts = "spice_enhancements", default_key: None, key_alias: None, {
+        foldersharing: Bool;
+        videostreaming: Enum(VideoStreaming);
+    }
+}
 
-pub static IVSHMEM: Format = Format {
-    name: "ivshmem",
-    default_key: None,
-    key_alias: None,
-    keys: &[req("size", int(1)), opt("name", Text(checks::ivshmem_name))],
-};
+pve_format! {
+    pub static IVSHMEM: IvshmemOpts = "ivshmem", default_key: None, key_alias: None, {
+        size @required: Int(1..);
+        name: Text(checks::ivshmem_name);
+    }
+}
 
-pub static SMBIOS1: Format = Format {
-    name: "smbios1",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("uuid", Text(checks::uuid)),
-        opt("version", Text(checks::smbios_text)),
-        opt("serial", Text(checks::smbios_text)),
-        opt("manufacturer", Text(checks::smbios_text)),
-        opt("product", Text(checks::smbios_text)),
-        opt("sku", Text(checks::smbios_text)),
-        opt("family", Text(checks::smbios_text)),
-        opt("base64", Bool),
-    ],
-};
+pve_format! {
+    pub static SMBIOS1: Smbios1Opts = "smbios1", default_key: None, key_alias: None, {
+        uuid: Text(checks::uuid);
+        version: Text(checks::smbios_text);
+        serial: Text(checks::smbios_text);
+        manufacturer: Text(checks::smbios_text);
+        product: Text(checks::smbios_text);
+        sku: Text(checks::smbios_text);
+        family: Text(checks::smbios_text);
+        base64: Bool;
+    }
+}
 
 /// `pve-startup-order` is not a property string in Proxmox but a custom parser
 /// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
@@ -346,49 +436,40 @@ pub static STARTUP: Format = Format {
     keys: &[opt("order", int(0)), opt("up", int(0)), opt("down", int(0))],
 };
 
-pub static META: Format = Format {
-    name: "meta",
-    default_key: None,
-    key_alias: None,
-    keys: &[opt("ctime", INT), opt("creation-qemu", Text(checks::qemu_version))],
-};
+pve_format! {
+    pub static META: MetaOpts = "meta", default_key: None, key_alias: None, {
+        ctime: Int;
+        creation_qemu = "creation-qemu": Text(checks::qemu_version);
+    }
+}
 
-pub static IPCONFIG: Format = Format {
-    name: "ipconfig",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("ip", Text(checks::ipv4_config)),
-        opt("gw", Text(checks::ipv4)),
-        opt("ip6", Text(checks::ipv6_config)),
-        opt("gw6", Text(checks::ipv6)),
-    ],
-};
+pve_format! {
+    pub static IPCONFIG: IpConfigOpts = "ipconfig", default_key: None, key_alias: None, {
+        ip: Text(checks::ipv4_config);
+        gw: Text(checks::ipv4);
+        ip6: Text(checks::ipv6_config);
+        gw6: Text(checks::ipv6);
+    }
+}
 
-pub static CICUSTOM: Format = Format {
-    name: "cicustom",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("meta", Text(checks::volume_id)),
-        opt("network", Text(checks::volume_id)),
-        opt("user", Text(checks::volume_id)),
-        opt("vendor", Text(checks::volume_id)),
-    ],
-};
+pve_format! {
+    pub static CICUSTOM: CiCustomOpts = "cicustom", default_key: None, key_alias: None, {
+        meta: Text(checks::volume_id);
+        network: Text(checks::volume_id);
+        user: Text(checks::volume_id);
+        vendor: Text(checks::volume_id);
+    }
+}
 
-pub static VIRTIOFS: Format = Format {
-    name: "virtiofs",
-    default_key: Some("dirid"),
-    key_alias: None,
-    keys: &[
-        req("dirid", Text(checks::config_id)),
-        opt("cache", Enum(VirtiofsCache::NAMES)),
-        opt("direct-io", Bool),
-        opt("expose-xattr", Bool),
-        opt("expose-acl", Bool),
-    ],
-};
+pve_format! {
+    pub static VIRTIOFS: VirtiofsOpts = "virtiofs", default_key: Some("dirid"), key_alias: None, {
+        dirid @required: Text(checks::config_id);
+        cache: Enum(VirtiofsCache);
+        direct_io = "direct-io": Bool;
+        expose_xattr = "expose-xattr": Bool;
+        expose_acl = "expose-acl": Bool;
+    }
+}
 
 pub static AMD_SEV: Format = Format {
     name: "amd-sev",

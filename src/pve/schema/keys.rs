@@ -21,7 +21,8 @@ use crate::pve::vm::Keys;
 ///
 /// `field [= "name"] [[count]]: Kind[(args)];` where Kind is `Bool`, `Int(min..)`,
 /// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
-/// `Props(FORMAT)` or `Verbatim`. An indexed family's accessor iterates its entries by index.
+/// `Props(FORMAT)`, `Opts(View)` (a format declared with `pve_format!`, read through its typed
+/// view) or `Verbatim`. An indexed family's accessor iterates its entries by index.
 macro_rules! pve_keys {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -36,6 +37,7 @@ macro_rules! pve_keys {
     (@ty Enum ($e:ident)) => { Scalar(Enum($e::NAMES)) };
     (@ty Text ($check:path)) => { Scalar(Text($check)) };
     (@ty Props ($f:ident)) => { Props(&$f) };
+    (@ty Opts ($view:ident)) => { Props($view::FORMAT) };
     (@ty Verbatim ()) => { Verbatim };
 
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [$count:literal], $kind:ident $args:tt) => {
@@ -87,6 +89,13 @@ macro_rules! pve_keys {
         }
     };
 
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Opts ($view:ident)) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<$view<'a>> {
+            self.vm.props($name).map(|props| $view { props })
+        }
+    };
+
     ($($(#[$m:meta])* $field:ident $(= $name:literal)? $([$count:literal])? : $kind:ident $(($($args:tt)*))?;)*) => {
         pub static KEYS: &[KeySpec] = &[$(
             KeySpec {
@@ -105,31 +114,31 @@ macro_rules! pve_keys {
 pve_keys! {
     acpi: Bool;
     affinity: Text(checks::cpuset);
-    agent: Props(AGENT);
+    agent: Opts(AgentOpts);
     allow_ksm = "allow-ksm": Bool;
     amd_sev = "amd-sev": Props(AMD_SEV);
     args: Verbatim;
     arch: Enum(Arch);
-    audio0: Props(AUDIO);
+    audio0: Opts(AudioOpts);
     autostart: Bool;
     balloon: Int(0..);
     bios: Enum(Bios);
-    boot: Props(BOOT);
+    boot: Opts(BootOpts);
     bootdisk: Text(checks::bootdisk);
     // An alias of ide2 (QemuServer.pm `$confdesc->{cdrom}` has format `pve-qm-ide`); the decoder
     // renames it.
     cdrom: Props(DRIVE_IDE);
-    cicustom: Props(CICUSTOM);
+    cicustom: Opts(CiCustomOpts);
     cipassword: Text(checks::any);
     citype: Enum(CiType);
     ciupgrade: Bool;
     ciuser: Text(checks::any);
     cores: Int(1..);
-    cpu: Props(CPU);
+    cpu: Opts(CpuOpts);
     cpulimit: Number(0.0..=128.0);
     cpuunits: Int(1..=262_144);
     description: Verbatim;
-    efidisk0: Props(EFIDISK);
+    efidisk0: Opts(EfiDiskOpts);
     freeze: Bool;
     hookscript: Text(checks::volume_id);
     hostpci[16]: Props(HOSTPCI);
@@ -137,16 +146,16 @@ pve_keys! {
     hugepages: Enum(Hugepages);
     ide[4]: Props(DRIVE_IDE);
     intel_tdx = "intel-tdx": Props(INTEL_TDX);
-    ipconfig[32]: Props(IPCONFIG);
-    ivshmem: Props(IVSHMEM);
+    ipconfig[32]: Opts(IpConfigOpts);
+    ivshmem: Opts(IvshmemOpts);
     keephugepages: Bool;
     keyboard: Enum(Keyboard);
     kvm: Bool;
     localtime: Bool;
     lock: Enum(Lock);
-    machine: Props(MACHINE);
-    memory: Props(MEMORY);
-    meta: Props(META);
+    machine: Opts(MachineOpts);
+    memory: Opts(MemoryOpts);
+    meta: Opts(MetaOpts);
     migrate_downtime: Number(0.0..);
     migrate_speed: Int(0..);
     name: Text(checks::dns_name);
@@ -154,7 +163,7 @@ pve_keys! {
     net[32]: Props(NET);
     numa: Bool;
     /// `numa0`–`numa7`; `numa` itself is the boolean above.
-    numa_nodes = "numa"[8]: Props(NUMA);
+    numa_nodes = "numa"[8]: Opts(NumaOpts);
     onboot: Bool;
     ostype: Enum(OsType);
     parallel[3]: Text(checks::parallel_port);
@@ -164,20 +173,20 @@ pve_keys! {
     rng0: Props(RNG);
     running_nets_host_mtu = "running-nets-host-mtu": Text(checks::running_nets_host_mtu);
     runningcpu: Text(checks::qemu_cpu_cmdline);
-    runningmachine: Props(MACHINE);
+    runningmachine: Opts(MachineOpts);
     sata[6]: Props(DRIVE_SATA);
     scsi[31]: Props(DRIVE_SCSI);
     scsihw: Enum(ScsiHw);
     searchdomain: Text(checks::any);
     serial[4]: Text(checks::serial_port);
     shares: Int(0..=50_000);
-    smbios1: Props(SMBIOS1);
+    smbios1: Opts(Smbios1Opts);
     smp: Int(1..);
     snaptime: Int(0..);
     // Not in `$confdesc`: parse_vm_config matches `snapstate:\s*(prepare|delete)\s*$` itself.
     snapstate: Enum(SnapState);
     sockets: Int(1..);
-    spice_enhancements: Props(SPICE_ENHANCEMENTS);
+    spice_enhancements: Opts(SpiceEnhancementsOpts);
     sshkeys: Text(checks::urlencoded);
     startdate: Text(checks::startdate);
     startup: Props(STARTUP);
@@ -185,17 +194,17 @@ pve_keys! {
     tags: Text(checks::tag_list);
     tdf: Bool;
     template: Bool;
-    tpmstate0: Props(TPMSTATE);
+    tpmstate0: Opts(TpmStateOpts);
     unused[256]: Props(UNUSED);
     usb[14]: Props(USB);
     vcpus: Int(1..);
-    vga: Props(VGA);
+    vga: Opts(VgaOpts);
     virtio[16]: Props(DRIVE_VIRTIO);
-    virtiofs[10]: Props(VIRTIOFS);
+    virtiofs[10]: Opts(VirtiofsOpts);
     vmgenid: Text(checks::vmgenid);
     vmstate: Text(checks::volume_id);
     vmstatestorage: Text(checks::storage_id);
-    watchdog: Props(WATCHDOG);
+    watchdog: Opts(WatchdogOpts);
 }
 
 #[cfg(test)]
