@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::map::Ctx;
 use crate::pve::file::percent_decode;
 use crate::pve::model::net::Net;
+use crate::pve::schema::IpConfigOpts;
 
 /// A seed to write: the ISO's volume label, its files, and where the ISO goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,12 +82,13 @@ pub fn userdata(ctx: &Ctx) -> String {
 }
 
 /// The NICs with an `ipconfigN`, in Perl's `sort` order of `netN` (as strings: net10 < net2).
-fn nics(ctx: &Ctx) -> Vec<(String, u16, Option<String>, crate::pve::props::Props)> {
-    let mut out: Vec<_> = ctx
-        .vm
-        .indexed("net")
+fn nics<'a>(ctx: &Ctx<'a>) -> Vec<(String, u16, Option<String>, IpConfigOpts<'a>)> {
+    let vm = ctx.vm;
+    let mut out: Vec<_> = vm
+        .keys()
+        .net()
         .filter_map(|(i, e)| {
-            let ip = ctx.vm.props(&format!("ipconfig{i}"))?.clone();
+            let ip = vm.keys().ipconfig().find(|(j, _)| *j == i).and_then(|(_, e)| IpConfigOpts::of(e))?;
             let mac = e.props().and_then(|p| Net::from_props(p).macaddr);
             Some((format!("net{i}"), i, mac, ip))
         })
@@ -109,24 +111,24 @@ pub fn nocloud_network(ctx: &Ctx) -> Result<String, String> {
         let mac = mac.ok_or_else(|| format!("network interface '{key}' has no mac address"))?.to_ascii_lowercase();
         c.push_str(&format!("    - type: physical\n      name: eth{i}\n      mac_address: '{mac}'\n      subnets:\n"));
         let p = "      ";
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("{p}- type: dhcp4\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("{p}- type: static\n{p}  address: '{addr}'\n{p}  netmask: '{mask}'\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("{p}  gateway: '{gw}'\n"));
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             match v6 {
                 "dhcp" => c.push_str(&format!("{p}- type: dhcp6\n")),
                 "auto" => c.push_str(&format!("{p}- type: ipv6_slaac\n")),
                 _ => {
                     c.push_str(&format!("{p}- type: static6\n{p}  address: '{v6}'\n"));
-                    if let Some(gw) = ip.str("gw6") {
+                    if let Some(gw) = ip.gw6() {
                         c.push_str(&format!("{p}  gateway: '{gw}'\n"));
                     }
                 }
@@ -163,24 +165,24 @@ pub fn configdrive2_network(ctx: &Ctx) -> Result<String, String> {
     for (_, i, _, ip) in nics(ctx) {
         let id = format!("eth{i}");
         c.push_str(&format!("auto {id}\n"));
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("iface {id} inet dhcp\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("iface {id} inet static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             if v6 == "auto" || v6 == "dhcp" {
                 c.push_str(&format!("iface {id} inet6 {v6}\n"));
             } else {
                 let (addr, mask) = v6.split_once('/').unwrap_or((v6, ""));
                 c.push_str(&format!("iface {id} inet6 static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw6") {
+                if let Some(gw) = ip.gw6() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
             }
@@ -196,13 +198,13 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
     for (_, i, _, ip) in nics(ctx) {
         let id = format!("eth{i}");
         c.push_str(&format!("auto {id}\n"));
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("iface {id} inet dhcp\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("iface {id} inet static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
                 if !servers.is_empty() {
@@ -210,13 +212,13 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             if v6 == "auto" || v6 == "dhcp" {
                 c.push_str(&format!("iface {id} inet6 {v6}\n"));
             } else {
                 let (addr, mask) = v6.split_once('/').unwrap_or((v6, ""));
                 c.push_str(&format!("iface {id} inet6 static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw6") {
+                if let Some(gw) = ip.gw6() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
                 if !servers.is_empty() {

@@ -14,7 +14,7 @@ use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::schema::{
-    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, Vga, VideoStreaming, WatchdogModel,
+    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, Vga, VideoStreaming, VirtiofsOpts, WatchdogModel,
 };
 use crate::report::{code, Note};
 
@@ -560,13 +560,11 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
 fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
     let entries: Vec<_> = ctx
         .vm
-        .indexed("virtiofs")
+        .keys()
+        .virtiofs()
         .map(|(i, e)| {
-            (
-                i,
-                e.props().and_then(|p| p.str("dirid")).map(str::to_owned),
-                e.props().and_then(|p| p.str("cache")).map(str::to_owned),
-            )
+            let v = VirtiofsOpts::of(e);
+            (i, v.and_then(|v| v.dirid()).map(str::to_owned), v.and_then(|v| v.cache()).map(|c| c.as_str().to_owned()))
         })
         .collect();
     for (i, dirid, cache) in entries {

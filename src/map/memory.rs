@@ -9,7 +9,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::schema::Hugepages;
+use crate::pve::schema::{Hugepages, NumaOpts, NumaPolicy};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
@@ -200,19 +200,19 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     let mut sum = 0.0;
     for (pos, (index, entry)) in nodes.iter().enumerate() {
         let key = format!("numa{index}");
-        let Some(props) = entry.props() else { continue };
+        let Some(props) = NumaOpts::of(entry) else { continue };
         if *index as usize != pos {
             // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
             error(ctx, &key, format!("libvirt needs NUMA nodes numbered from 0 without gaps; numa{pos} is missing"));
             continue;
         }
-        let cpus = props.str("cpus").unwrap_or_default().replace(';', ",");
+        let cpus = props.cpus().unwrap_or_default().replace(';', ",");
         let highest = cpus.split(',').filter_map(|r| r.rsplit('-').next()?.parse::<u32>().ok()).max();
         if highest.is_some_and(|h| h >= max_cpus) {
             error(ctx, &key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
             continue;
         }
-        let Some(mib) = props.number("memory") else {
+        let Some(mib) = props.memory() else {
             error(ctx, &key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
             continue;
         };
@@ -223,13 +223,13 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
         }
         cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB" });
         ctx.mapped(&key, "cpu/numa/cell");
-        match (props.str("hostnodes"), props.str("policy")) {
+        match (props.hostnodes(), props.policy()) {
             (Some(hostnodes), Some(policy)) => {
                 // QEMU's bind is libvirt's strict.
                 let mode = match policy {
-                    "bind" => "strict",
-                    "preferred" => "preferred",
-                    _ => "interleave",
+                    NumaPolicy::Bind => "strict",
+                    NumaPolicy::Preferred => "preferred",
+                    NumaPolicy::Interleave => "interleave",
                 };
                 memnodes.push(DomainNumatuneMemnode {
                     cellid: *index as u32,

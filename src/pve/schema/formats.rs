@@ -98,6 +98,11 @@ macro_rules! pve_format {
 
         impl<'a> $view<'a> {
             pub const FORMAT: &'static Format = &$stat;
+            /// The typed view of a key's value, if the key has this format (one entry of an
+            /// indexed family such as `numa3`).
+            pub fn of(entry: &'a crate::pve::decode::Entry) -> Option<Self> {
+                entry.props().filter(|p| std::ptr::eq(p.format, &$stat)).map(|props| Self { props })
+            }
             /// The whole value.
             pub fn span(&self) -> crate::report::Span {
                 self.props.span
