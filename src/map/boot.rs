@@ -10,9 +10,6 @@ use std::collections::BTreeMap;
 
 use crate::pve::vm::VmConfig;
 
-/// Proxmox's drive order (Drive.pm `valid_drive_names`), used for legacy boot numbering.
-pub const DRIVE_BUSES: [(&str, u16); 4] = [("ide", 4), ("scsi", 31), ("virtio", 16), ("sata", 6)];
-
 /// The bootindex of each device (`scsi0`, `net1`, `hostpci0`, `usb2`).
 pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
@@ -37,28 +34,25 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let base = |letter: char| legacy.find(letter).map(|i| (i as u32 + 1) * 100);
     let bootdisk = vm.keys().bootdisk();
     let (mut cdroms, mut disks) = (0, 0);
-    for (bus, count) in DRIVE_BUSES {
-        for i in 0..count {
-            let key = format!("{bus}{i}");
-            let Some(drive) = vm.props(&key) else { continue };
-            let is_cdrom = drive.str("media") == Some("cdrom");
-            let file = drive.str("file").unwrap_or_default();
-            if is_cdrom {
-                if is_cloudinit(file) {
-                    continue;
-                }
-                if let Some(b) = base('d') {
-                    out.insert(key.clone(), b + cdroms);
-                }
-                cdroms += 1;
-            } else {
-                if bootdisk == Some(key.as_str()) {
-                    if let Some(b) = base('c') {
-                        out.insert(key.clone(), b + disks);
-                    }
-                }
-                disks += 1;
+    for drive in vm.drives() {
+        let key = drive.key.clone();
+        let is_cdrom = drive.cdrom;
+        let file = drive.file;
+        if is_cdrom {
+            if is_cloudinit(file) {
+                continue;
             }
+            if let Some(b) = base('d') {
+                out.insert(key.clone(), b + cdroms);
+            }
+            cdroms += 1;
+        } else {
+            if bootdisk == Some(key.as_str()) {
+                if let Some(b) = base('c') {
+                    out.insert(key.clone(), b + disks);
+                }
+            }
+            disks += 1;
         }
     }
     if let Some(b) = base('n') {

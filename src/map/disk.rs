@@ -18,7 +18,7 @@ use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
-use crate::pve::schema::ScsiHw;
+use crate::pve::schema::{Aio, Cache, Discard, ScsiHw, UnusedOpts, Werror};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
@@ -81,14 +81,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
 
-    let mut drives = Vec::new();
-    for bus in Bus::ALL {
-        for i in 0..bus.count() {
-            if let Some(props) = vm.props(&format!("{}{i}", bus.prefix())) {
-                drives.push(Drive::from_props(bus, i, props));
-            }
-        }
-    }
+    let drives = vm.drives();
 
     let scsihw = vm.scsihw();
     let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
@@ -156,7 +149,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
     for (_, entry) in vm.keys().unused() {
         let key = entry.key.value.clone();
-        let file = entry.props().and_then(|p| p.str("file")).unwrap_or_default().to_owned();
+        let file = UnusedOpts::of(entry).and_then(|u| u.file()).unwrap_or_default().to_owned();
         ctx.volumes.push(UsedVolume {
             key: key.clone(),
             role: VolumeRole::Unused,
@@ -214,9 +207,9 @@ fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scs
         let mut driver = DomainControllerDriver::default();
         if hw.is_virtio() {
             // Proxmox passes the first disk's `queues` to the controller it creates.
-            driver.queues = d.props.int("queues").filter(|q| *q > 1).map(|q| q as u32);
+            driver.queues = d.opts().scsi().and_then(|o| o.queues()).filter(|q| *q > 1).map(|q| q as u32);
         }
-        if hw == ScsiHw::VirtioScsiSingle && d.flag("iothread") {
+        if hw == ScsiHw::VirtioScsiSingle && d.iothread() {
             layout.next_iothread += 1;
             driver.iothread = Some(layout.next_iothread);
         }
@@ -289,7 +282,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         VolumeRole::Disk
     };
     if cloudinit || d.file != "none" {
-        let resolved = resolver.resolve(d.file, d.str("format"), cdrom);
+        let resolved = resolver.resolve(d.file, d.format(), cdrom);
         ctx.volumes.push(UsedVolume {
             key: key.to_owned(),
             role,
@@ -318,14 +311,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
     let seed = if cloudinit && rebuilt.is_none() && relocated.is_none() {
-        resolver.resolve(d.file, d.str("format"), false).ok()
+        resolver.resolve(d.file, d.format(), false).ok()
     } else {
         None
     };
     let volume = if let Some(r) = relocated.filter(|_| d.file != "none" && d.file != "cdrom") {
         // `pve2virt migrate` copied this volume: the domain names the copy. The Proxmox storage
         // type still picks Proxmox's cache and aio defaults, as with --map-storage.
-        let storage = resolver.resolve(d.file, d.str("format"), cdrom).ok().and_then(|v| v.storage);
+        let storage = resolver.resolve(d.file, d.format(), cdrom).ok().and_then(|v| v.storage);
         if cloudinit {
             ctx.note_on(
                 key,
@@ -390,7 +383,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             notes: Vec::new(),
         }
     } else {
-        match resolver.resolve(d.file, d.str("format"), cdrom) {
+        match resolver.resolve(d.file, d.format(), cdrom) {
             Ok(v) => v,
             Err(n) => {
                 ctx.note_on(key, n.at(d.file_span).label("cannot resolve"));
@@ -411,7 +404,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         return None;
     }
     // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
-    if !cdrom && volume.vtype == "iso" && d.props.get("media").is_none() {
+    if !cdrom && volume.vtype == "iso" && d.opts().media().is_none() {
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
@@ -431,7 +424,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     let empty = volume.source == Source::Empty;
 
     // Cache: Proxmox uses direct I/O except for CD-ROMs and btrfs (no O_DIRECT on CoW files).
-    let cache = d.str("cache").map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
+    let cache = d.opts().cache().map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
         "writeback"
     } else {
         "none"
@@ -453,8 +446,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             _ if volume.krbd && !direct => Some("threads"),
             _ => Some("io_uring"),
         };
-        match d.str("aio") {
-            Some("native") if !direct => {
+        match d.opts().aio() {
+            Some(Aio::Native) if !direct => {
                 ctx.note_on(
                     key,
                     Note::warning(
@@ -470,8 +463,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             None => default,
         }
     };
-    let discard_on = d.str("discard") == Some("on");
-    let detect_zeroes = match (d.props.bool("detect_zeroes"), discard_on) {
+    let discard_on = d.opts().discard() == Some(Discard::On);
+    let detect_zeroes = match (d.opts().detect_zeroes(), discard_on) {
         (Some(false), _) => "off",
         (_, true) => "unmap",
         _ => "on",
@@ -486,10 +479,10 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             driver.detect_zeroes = Some(detect_zeroes);
         }
         // libvirt spells QEMU's `enospc` as `enospace`.
-        driver.error_policy = d.str("werror").map(|w| if w == "enospc" { "enospace" } else { w }.to_owned());
-        driver.rerror_policy = d.str("rerror").map(str::to_owned);
+        driver.error_policy = d.opts().werror().map(|w| werror_name(w).to_owned());
+        driver.rerror_policy = d.opts().rerror().map(|r| r.as_str().to_owned());
     }
-    if d.flag("iothread") {
+    if d.iothread() {
         match d.bus {
             Bus::Virtio => {
                 layout.next_iothread += 1;
@@ -509,7 +502,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     }
 
     let mut device = if cdrom { "cdrom" } else { "disk" };
-    if d.bus == Bus::Scsi && d.flag("scsiblock") && !cdrom {
+    if d.bus == Bus::Scsi && d.scsiblock() && !cdrom {
         if matches!(volume.source, Source::Block(_)) {
             device = "lun";
         } else {
@@ -536,9 +529,9 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         Source::Empty => ("file", None, None),
     };
 
-    let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.flag("ro"));
+    let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.ro());
     let mut transient = None;
-    if d.flag("snapshot") {
+    if d.snapshot() {
         if readonly || empty {
             ctx.note_on(
                 key,
@@ -559,7 +552,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
 
-    let serial = d.str("serial").map(url_decode).and_then(|s| {
+    let serial = d.opts().serial().map(url_decode).and_then(|s| {
         let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.+- ".contains(c));
         if ok {
             Some(s)
@@ -583,7 +576,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     // as it is, through <qemu:override> on the disk's alias.
     let lun = device == "lun";
     let alias = (serial.is_none() && d.bus == Bus::Scsi && !lun).then(|| DomainAlias { name: format!("ua-{key}") });
-    if let Some(model) = d.str("model") {
+    if let Some(model) = d.opts().model() {
         ctx.note_on(
             key,
             Note::warning(
@@ -621,7 +614,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
 
     // libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which is
     // also what q35 IDE drives become).
-    let wwn = d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned());
+    let wwn = d.opts().wwn().map(|w| w.trim_start_matches("0x").to_owned());
     let wwn = match wwn {
         // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
         // supported for lun device").
@@ -648,15 +641,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         auth,
         source,
         // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
-        target: DomainDiskTarget { dev, bus, rotation_rate: (d.flag("ssd") && device == "disk").then_some(1) },
+        target: DomainDiskTarget { dev, bus, rotation_rate: (d.ssd() && device == "disk").then_some(1) },
         iotune,
         boot: ctx.boot_order(key),
         readonly: readonly.then_some(Empty),
         transient,
         serial,
         wwn,
-        vendor: d.str("vendor").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
-        product: d.str("product").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
+        vendor: d.opts().scsi().and_then(|o| o.vendor()).map(str::to_owned),
+        product: d.opts().scsi().and_then(|o| o.product()).map(str::to_owned),
         alias,
         address: match d.bus {
             Bus::Virtio => ctx.pci_address(PciDevice::Virtio(d.index)),
@@ -666,21 +659,31 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     })
 }
 
-fn cache_name(c: &str) -> &'static str {
+fn cache_name(c: Cache) -> &'static str {
     match c {
-        "writethrough" => "writethrough",
-        "writeback" => "writeback",
-        "unsafe" => "unsafe",
-        "directsync" => "directsync",
-        _ => "none",
+        Cache::Writethrough => "writethrough",
+        Cache::Writeback => "writeback",
+        Cache::Unsafe => "unsafe",
+        Cache::Directsync => "directsync",
+        Cache::None => "none",
     }
 }
 
-fn aio_name(a: &str) -> &'static str {
+fn aio_name(a: Aio) -> &'static str {
     match a {
-        "native" => "native",
-        "threads" => "threads",
-        _ => "io_uring",
+        Aio::Native => "native",
+        Aio::Threads => "threads",
+        Aio::IoUring => "io_uring",
+    }
+}
+
+/// libvirt spells QEMU's `enospc` `enospace`.
+fn werror_name(w: Werror) -> &'static str {
+    match w {
+        Werror::Enospc => "enospace",
+        Werror::Ignore => "ignore",
+        Werror::Report => "report",
+        Werror::Stop => "stop",
     }
 }
 

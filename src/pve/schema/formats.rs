@@ -141,9 +141,6 @@ const fn int_range(min: i64, max: i64) -> ValueType {
 const INT: ValueType = Int { min: None, max: None };
 const NUMBER: ValueType = Number { min: None, max: None };
 
-/// `pve-qm-image-format` (Drive.pm).
-const IMAGE_FORMATS: ValueType = Enum(ImageFormat::NAMES);
-
 /// Drive.pm `%drivedesc_base` plus the per-bus extras. The removed geometry keys
 /// `cyls heads secs trans` are left out: `parse_drive` skips them, but `parse_vm_config`'s
 /// `check_type` does not, so Proxmox rejects a config line that has them
@@ -151,79 +148,83 @@ const IMAGE_FORMATS: ValueType = Enum(ImageFormat::NAMES);
 /// `import-from` is left out too: it exists only in the API's allocation schema
 /// (`$drivedesc_hash_with_alloc`), never in a saved config.
 macro_rules! drive_format {
-    ($name:literal, [$($extra:expr),* $(,)?]) => {
-        Format {
-            name: $name,
-            default_key: Some("file"),
-            key_alias: None,
-            keys: &[
-                req("file", Text(checks::drive_file)),
-                alias("volume", "file", Text(checks::drive_file)),
-                opt("media", Enum(Media::NAMES)),
-                opt("snapshot", Bool),
-                opt("cache", Enum(Cache::NAMES)),
-                opt("format", IMAGE_FORMATS),
-                opt("size", Size),
-                opt("backup", Bool),
-                opt("replicate", Bool),
-                opt("rerror", Enum(Rerror::NAMES)),
-                opt("werror", Enum(Werror::NAMES)),
-                opt("aio", Enum(Aio::NAMES)),
-                opt("discard", Enum(Discard::NAMES)),
-                opt("detect_zeroes", Bool),
-                opt("serial", Text(checks::drive_serial)),
-                opt("shared", Bool),
-                opt("mbps", NUMBER),
-                opt("mbps_rd", NUMBER),
-                opt("mbps_wr", NUMBER),
-                opt("mbps_max", NUMBER),
-                opt("mbps_rd_max", NUMBER),
-                opt("mbps_wr_max", NUMBER),
-                opt("iops", INT),
-                opt("iops_rd", INT),
-                opt("iops_wr", INT),
-                opt("iops_max", INT),
-                opt("iops_rd_max", INT),
-                opt("iops_wr_max", INT),
-                opt("bps_max_length", int(1)),
-                opt("bps_rd_max_length", int(1)),
-                opt("bps_wr_max_length", int(1)),
-                opt("iops_max_length", int(1)),
-                opt("iops_rd_max_length", int(1)),
-                opt("iops_wr_max_length", int(1)),
-                opt("bps", INT),
-                opt("bps_rd", INT),
-                opt("bps_wr", INT),
-                alias("bps_rd_length", "bps_rd_max_length", int(1)),
-                alias("bps_wr_length", "bps_wr_max_length", int(1)),
-                alias("iops_rd_length", "iops_rd_max_length", int(1)),
-                alias("iops_wr_length", "iops_wr_max_length", int(1)),
-                $($extra,)*
-            ],
+    ($(#[$m:meta])* $stat:ident: $view:ident = $name:literal, { $($extra:tt)* }) => {
+        pve_format! {
+            $(#[$m])*
+            pub static $stat: $view = $name, default_key: Some("file"), key_alias: None, {
+                file @required: Text(checks::drive_file);
+                volume @alias("file"): Text(checks::drive_file);
+                media: Enum(Media);
+                snapshot: Bool;
+                cache: Enum(Cache);
+                format: Enum(ImageFormat);
+                size: Size;
+                backup: Bool;
+                replicate: Bool;
+                rerror: Enum(Rerror);
+                werror: Enum(Werror);
+                aio: Enum(Aio);
+                discard: Enum(Discard);
+                detect_zeroes: Bool;
+                serial: Text(checks::drive_serial);
+                shared: Bool;
+                mbps: Number;
+                mbps_rd: Number;
+                mbps_wr: Number;
+                mbps_max: Number;
+                mbps_rd_max: Number;
+                mbps_wr_max: Number;
+                iops: Int;
+                iops_rd: Int;
+                iops_wr: Int;
+                iops_max: Int;
+                iops_rd_max: Int;
+                iops_wr_max: Int;
+                bps_max_length: Int(1..);
+                bps_rd_max_length: Int(1..);
+                bps_wr_max_length: Int(1..);
+                iops_max_length: Int(1..);
+                iops_rd_max_length: Int(1..);
+                iops_wr_max_length: Int(1..);
+                bps: Int;
+                bps_rd: Int;
+                bps_wr: Int;
+                bps_rd_length @alias("bps_rd_max_length"): Int(1..);
+                bps_wr_length @alias("bps_wr_max_length"): Int(1..);
+                iops_rd_length @alias("iops_rd_max_length"): Int(1..);
+                iops_wr_length @alias("iops_wr_max_length"): Int(1..);
+                $($extra)*
+            }
         }
     };
 }
 
-pub static DRIVE_IDE: Format =
-    drive_format!("ide", [opt("model", Text(checks::drive_model)), opt("ssd", Bool), opt("wwn", Text(checks::wwn)),]);
+drive_format!(DRIVE_IDE: IdeOpts = "ide", {
+    model: Text(checks::drive_model);
+    ssd: Bool;
+    wwn: Text(checks::wwn);
+});
 
-pub static DRIVE_SATA: Format = drive_format!("sata", [opt("ssd", Bool), opt("wwn", Text(checks::wwn))]);
+drive_format!(DRIVE_SATA: SataOpts = "sata", {
+    ssd: Bool;
+    wwn: Text(checks::wwn);
+});
 
-pub static DRIVE_SCSI: Format = drive_format!(
-    "scsi",
-    [
-        opt("iothread", Bool),
-        opt("ro", Bool),
-        opt("ssd", Bool),
-        opt("wwn", Text(checks::wwn)),
-        opt("vendor", Text(checks::scsi_vendor)),
-        opt("product", Text(checks::scsi_product)),
-        opt("queues", int(2)),
-        opt("scsiblock", Bool),
-    ]
-);
+drive_format!(DRIVE_SCSI: ScsiOpts = "scsi", {
+    iothread: Bool;
+    ro: Bool;
+    ssd: Bool;
+    wwn: Text(checks::wwn);
+    vendor: Text(checks::scsi_vendor);
+    product: Text(checks::scsi_product);
+    queues: Int(2..);
+    scsiblock: Bool;
+});
 
-pub static DRIVE_VIRTIO: Format = drive_format!("virtio", [opt("iothread", Bool), opt("ro", Bool)]);
+drive_format!(DRIVE_VIRTIO: VirtioOpts = "virtio", {
+    iothread: Bool;
+    ro: Bool;
+});
 
 pve_format! {
     pub static EFIDISK: EfiDiskOpts = "efidisk0", default_key: Some("file"), key_alias: None, {
@@ -250,16 +251,13 @@ pve_format! {
     }
 }
 
-pub static UNUSED: Format = Format {
-    name: "unused",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static UNUSED: UnusedOpts = "unused", default_key: Some("file"), key_alias: None, {
         // Unlike drives, `$unused_fmt` takes only a volume ID (`pve-volume-id`), no path.
-        req("file", Text(checks::volume_id)),
-        alias("volume", "file", Text(checks::volume_id)),
-    ],
-};
+        file @required: Text(checks::volume_id);
+        volume @alias("file"): Text(checks::volume_id);
+    }
+}
 
 pub static NET: Format = Format {
     name: "net",

@@ -195,7 +195,7 @@ pve_keys! {
     tdf: Bool;
     template: Bool;
     tpmstate0: Opts(TpmStateOpts);
-    unused[256]: Props(UNUSED);
+    unused[256]: Opts(UnusedOpts);
     usb[14]: Props(USB);
     vcpus: Int(1..);
     vga: Opts(VgaOpts);
