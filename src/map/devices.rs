@@ -14,7 +14,8 @@ use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::schema::{
-    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, Vga, VideoStreaming, VirtiofsOpts, WatchdogModel,
+    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
+    WatchdogModel,
 };
 use crate::report::{code, Note};
 
@@ -230,7 +231,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
-    let spice_usb = vm.keys().usb().any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
+    let spice_usb = vm.keys().usb().any(|(_, e)| UsbOpts::of(e).and_then(|u| u.host()) == Some("spice"));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics" at define), while QEMU runs it with no client attached.

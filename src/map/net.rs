@@ -107,7 +107,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     tx_queue_size: sizes.then_some(defaults::NET_TX_QUEUE_SIZE),
                 });
             }
-        } else if props.get("queues").is_some() {
+        } else if net.queues.is_some() {
             ignored(ctx, &key, span("queues"), "queues", "Proxmox only uses it for virtio NICs");
         }
 

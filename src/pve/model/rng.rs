@@ -1,7 +1,7 @@
 //! `rng0` (RNG.pm): a VirtIO RNG fed from a host entropy source, optionally rate limited.
 
 use crate::pve::defaults;
-use crate::pve::props::Props;
+use crate::pve::schema::RngOpts;
 use crate::report::Spanned;
 
 pub use crate::pve::schema::RngSource;
@@ -31,13 +31,10 @@ impl Rng {
     /// Reads a checked rng0 property string. The schema already guarantees that `source` is set
     /// and is one of the three paths (so `None` is not reached: tests::source_is_the_schema_enum),
     /// and that the numbers are non-negative (`period` ≥ 1).
-    pub fn from_props(props: &Props) -> Option<Rng> {
-        let source = props.get("source")?;
-        let source = Spanned::new(RngSource::parse(source.value.as_str()?)?, source.span());
-        let number = |name: &str| {
-            props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
-        };
-        Some(Rng { source, max_bytes: number("max_bytes"), period: number("period") })
+    pub fn from_props(opts: RngOpts) -> Option<Rng> {
+        let source = Spanned::new(opts.source()?, opts.span_of("source"));
+        let number = |v: Option<i64>, name: &str| v.map(|v| Spanned::new(v.max(0) as u64, opts.span_of(name)));
+        Some(Rng { source, max_bytes: number(opts.max_bytes(), "max_bytes"), period: number(opts.period(), "period") })
     }
 
     /// The effective limiter: Proxmox's defaults (1024 bytes per 1000 ms) where a value is absent;

@@ -259,54 +259,50 @@ pve_format! {
     }
 }
 
-pub static NET: Format = Format {
-    name: "net",
-    default_key: Some("model"),
-    keys: &[
-        req("model", Enum(NetModel::NAMES)),
-        opt("macaddr", Text(checks::mac_addr)),
-        opt("bridge", Text(checks::bridge_id)),
-        opt("queues", int_range(0, 64)),
-        opt("rate", Number { min: Some(0.0), max: None }),
-        opt("tag", int_range(1, 4094)),
-        opt("trunks", Text(checks::id_range_list)),
-        opt("firewall", Bool),
-        opt("link_down", Bool),
-        opt("mtu", int_range(1, 65520)),
-        opt("host-tunnel", Bool),
-    ],
-    // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
-    key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }),
-};
+pve_format! {
+    pub static NET: NetOpts = "net", default_key: Some("model"),
+        // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
+        key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }), {
+        model @required: Enum(NetModel);
+        macaddr: Text(checks::mac_addr);
+        bridge: Text(checks::bridge_id);
+        queues: Int(0..=64);
+        rate: Number(0.0..);
+        tag: Int(1..=4094);
+        trunks: Text(checks::id_range_list);
+        firewall: Bool;
+        link_down: Bool;
+        mtu: Int(1..=65520);
+        host_tunnel = "host-tunnel": Bool;
+    }
+}
 
-pub static HOSTPCI: Format = Format {
-    name: "hostpci",
-    default_key: Some("host"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static HOSTPCI: HostPciOpts = "hostpci", default_key: Some("host"), key_alias: None, {
         // Optional since resource mappings: exactly one of host/mapping is checked at start.
-        opt("host", Text(checks::pci_host)),
-        opt("mapping", Text(checks::config_id)),
-        opt("rombar", Bool),
-        opt("romfile", Text(checks::romfile)),
-        opt("pcie", Bool),
-        opt("x-vga", Bool),
-        opt("legacy-igd", Bool),
-        opt("mdev", Text(checks::mdev)),
-        opt("vendor-id", Text(checks::pci_id)),
-        opt("device-id", Text(checks::pci_id)),
-        opt("sub-vendor-id", Text(checks::pci_id)),
-        opt("sub-device-id", Text(checks::pci_id)),
-        opt("driver", Enum(HostPciDriver::NAMES)),
-    ],
-};
+        host: Text(checks::pci_host);
+        mapping: Text(checks::config_id);
+        rombar: Bool;
+        romfile: Text(checks::romfile);
+        pcie: Bool;
+        x_vga = "x-vga": Bool;
+        legacy_igd = "legacy-igd": Bool;
+        mdev: Text(checks::mdev);
+        vendor_id = "vendor-id": Text(checks::pci_id);
+        device_id = "device-id": Text(checks::pci_id);
+        sub_vendor_id = "sub-vendor-id": Text(checks::pci_id);
+        sub_device_id = "sub-device-id": Text(checks::pci_id);
+        driver: Enum(HostPciDriver);
+    }
+}
 
-pub static USB: Format = Format {
-    name: "usb",
-    default_key: Some("host"),
-    key_alias: None,
-    keys: &[opt("host", Text(checks::usb_host)), opt("mapping", Text(checks::config_id)), opt("usb3", Bool)],
-};
+pve_format! {
+    pub static USB: UsbOpts = "usb", default_key: Some("host"), key_alias: None, {
+        host: Text(checks::usb_host);
+        mapping: Text(checks::config_id);
+        usb3: Bool;
+    }
+}
 
 pve_format! {
     pub static VGA: VgaOpts = "vga", default_key: Some("type"), key_alias: None, {
@@ -383,17 +379,14 @@ pve_format! {
     }
 }
 
-pub static RNG: Format = Format {
-    name: "rng0",
-    default_key: Some("source"),
-    key_alias: None,
-    keys: &[
-        req("source", Enum(RngSource::NAMES)),
-        opt("max_bytes", int(0)),
+pve_format! {
+    pub static RNG: RngOpts = "rng0", default_key: Some("source"), key_alias: None, {
+        source @required: Enum(RngSource);
+        max_bytes: Int(0..);
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
-        opt("period", int(1)),
-    ],
-};
+        period: Int(1..);
+    }
+}
 
 pve_format! {
     pub static AUDIO: AudioOpts = "audio0", default_key: None, key_alias: None, {

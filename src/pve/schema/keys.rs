@@ -141,7 +141,7 @@ pve_keys! {
     efidisk0: Opts(EfiDiskOpts);
     freeze: Bool;
     hookscript: Text(checks::volume_id);
-    hostpci[16]: Props(HOSTPCI);
+    hostpci[16]: Opts(HostPciOpts);
     hotplug: Text(checks::hotplug);
     hugepages: Enum(Hugepages);
     ide[4]: Props(DRIVE_IDE);
@@ -160,7 +160,7 @@ pve_keys! {
     migrate_speed: Int(0..);
     name: Text(checks::dns_name);
     nameserver: Text(checks::address_list);
-    net[32]: Props(NET);
+    net[32]: Opts(NetOpts);
     numa: Bool;
     /// `numa0`–`numa7`; `numa` itself is the boolean above.
     numa_nodes = "numa"[8]: Opts(NumaOpts);
@@ -170,7 +170,7 @@ pve_keys! {
     parent: Text(checks::snapshot_name);
     protection: Bool;
     reboot: Bool;
-    rng0: Props(RNG);
+    rng0: Opts(RngOpts);
     running_nets_host_mtu = "running-nets-host-mtu": Text(checks::running_nets_host_mtu);
     runningcpu: Text(checks::qemu_cpu_cmdline);
     runningmachine: Opts(MachineOpts);
@@ -196,7 +196,7 @@ pve_keys! {
     template: Bool;
     tpmstate0: Opts(TpmStateOpts);
     unused[256]: Opts(UnusedOpts);
-    usb[14]: Props(USB);
+    usb[14]: Opts(UsbOpts);
     vcpus: Int(1..);
     vga: Opts(VgaOpts);
     virtio[16]: Props(DRIVE_VIRTIO);
