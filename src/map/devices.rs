@@ -623,8 +623,8 @@ fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
     let cluster = &ctx.opts.cluster;
     let m = cluster.dir.get(dirid).ok_or("is not in mapping/directory.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
-    let path = entries[0].get("path").ok_or("has no path for this node")?;
-    let node = entries[0].get("node").map_or("?", String::as_str);
+    let path = entries[0].path().ok_or("has no path for this node")?;
+    let node = entries[0].node().unwrap_or("?");
     let mut note = Note::advice(
         code::MAPPING_RESOLVED,
         format!("directory mapping '{dirid}' is {path} on node {node} (mapping/directory.cfg); libvirt runs virtiofsd for it"),
@@ -632,7 +632,7 @@ fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
     if let Some(n) = node_note {
         note = note.help(n);
     }
-    Ok((path.clone(), note))
+    Ok((path.to_owned(), note))
 }
 
 /// `hookscript: STORAGE:snippets/NAME` with the cluster's files at hand: the script's path (the
@@ -674,9 +674,8 @@ fn proxmox_only(ctx: &mut Ctx) {
     use code::*;
     let cloudinit: &[&str] =
         &["cicustom", "cipassword", "citype", "ciupgrade", "ciuser", "nameserver", "searchdomain", "sshkeys"];
-    let keys: Vec<String> = ctx.vm.entries.iter().map(|e| e.key.value.clone()).collect();
-    for key in keys {
-        let spec_name = ctx.vm.get(&key).map(|e| e.spec.name).unwrap_or_default();
+    let keys: Vec<(String, &str)> = ctx.vm.entries.iter().map(|e| (e.key.value.clone(), e.spec.name)).collect();
+    for (key, spec_name) in keys {
         let is_ci = cloudinit.contains(&key.as_str()) || spec_name == "ipconfig";
         let note = if let Some(drive) = ctx.cloudinit_seed.clone().filter(|_| is_ci) {
             Note::advice(

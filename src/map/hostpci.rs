@@ -51,12 +51,12 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), Stri
     let m = cluster.pci.get(name).ok_or("is not in mapping/pci.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
     let entry = entries[0];
-    let path = entry.get("path").ok_or("has no path for this node")?;
+    let path = entry.path().ok_or("has no path for this node")?;
     let host: Option<Vec<HostPciId>> = path.split(';').map(HostPciId::parse).collect();
     let host = host.ok_or_else(|| format!("has path '{path}', which is not a PCI address"))?;
-    let node = entry.get("node").map_or("?", String::as_str);
+    let node = entry.node().unwrap_or("?");
     let mut msg = format!("PCI mapping '{name}' is {path} on node {node} (mapping/pci.cfg)");
-    if let Some(id) = entry.get("id") {
+    if let Some(id) = entry.id() {
         msg.push_str(&format!(", device id {id}"));
     }
     if entries.len() > 1 {

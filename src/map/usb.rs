@@ -250,12 +250,12 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(UsbHost, Note), String> {
     let m = cluster.usb.get(name).ok_or("is not in mapping/usb.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
     let entry = entries[0];
-    let id = entry.get("id").ok_or("has no id for this node")?;
+    let id = entry.id().ok_or("has no id for this node")?;
     let host = UsbHost::parse(id).filter(|h| matches!(h, UsbHost::VendorProduct { .. }));
     let host = host.ok_or_else(|| format!("has id '{id}', which is not vendor:product"))?;
-    let node = entry.get("node").map_or("?", String::as_str);
+    let node = entry.node().unwrap_or("?");
     let mut msg = format!("USB mapping '{name}' is device {id} on node {node} (mapping/usb.cfg)");
-    if let Some(path) = entry.get("path") {
+    if let Some(path) = entry.path() {
         msg.push_str(&format!("; its port {path} cannot be expressed in libvirt, so the device is selected by id"));
     }
     let mut note = Note::advice(code::MAPPING_RESOLVED, msg);
