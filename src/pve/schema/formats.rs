@@ -422,15 +422,16 @@ pve_format! {
     }
 }
 
-/// `pve-startup-order` is not a property string in Proxmox but a custom parser
-/// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
-/// format it reads the same.
-pub static STARTUP: Format = Format {
-    name: "startup",
-    default_key: Some("order"),
-    key_alias: None,
-    keys: &[opt("order", int(0)), opt("up", int(0)), opt("down", int(0))],
-};
+pve_format! {
+    /// `pve-startup-order` is not a property string in Proxmox but a custom parser
+    /// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
+    /// format it reads the same.
+    pub static STARTUP: StartupOpts = "startup", default_key: Some("order"), key_alias: None, {
+        order: Int(0..);
+        up: Int(0..);
+        down: Int(0..);
+    }
+}
 
 pve_format! {
     pub static META: MetaOpts = "meta", default_key: None, key_alias: None, {
@@ -467,32 +468,26 @@ pve_format! {
     }
 }
 
-pub static AMD_SEV: Format = Format {
-    name: "amd-sev",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
-        req("type", Enum(SevType::NAMES)),
-        opt("no-debug", Bool),
-        opt("no-key-sharing", Bool),
-        opt("allow-smt", Bool),
-        opt("kernel-hashes", Bool),
-    ],
-};
+pve_format! {
+    pub static AMD_SEV: AmdSevOpts = "amd-sev", default_key: Some("type"), key_alias: None, {
+        kind = "type" @required: Enum(SevType);
+        no_debug = "no-debug": Bool;
+        no_key_sharing = "no-key-sharing": Bool;
+        allow_smt = "allow-smt": Bool;
+        kernel_hashes = "kernel-hashes": Bool;
+    }
+}
 
-pub static INTEL_TDX: Format = Format {
-    name: "intel-tdx",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static INTEL_TDX: IntelTdxOpts = "intel-tdx", default_key: Some("type"), key_alias: None, {
         // CPUConfig.pm `$tdx_fmt` lacks `optional` on both `type` and `attestation` (despite
         // attestation's `default => 1`), so Proxmox requires both.
-        req("type", Enum(TdxType::NAMES)),
-        req("attestation", Bool),
-        opt("vsock-cid", int(2)),
-        opt("vsock-port", int(0)),
-    ],
-};
+        kind = "type" @required: Enum(TdxType);
+        attestation @required: Bool;
+        vsock_cid = "vsock-cid": Int(2..);
+        vsock_port = "vsock-port": Int(0..);
+    }
+}
 
 #[cfg(test)]
 pub(super) mod tests {

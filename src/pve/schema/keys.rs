@@ -8,11 +8,10 @@
 use super::checks;
 use super::enums::*;
 use super::formats::*;
+use super::KeySpec;
 use super::KeyType::{Props, Scalar, Verbatim};
 use super::ValueType::{Bool, Enum, Int, Number, Text};
 use crate::pve::decode::Entry;
-
-use super::KeySpec;
 use crate::pve::vm::Keys;
 
 /// Declares every top-level key once: its schema entry in `KEYS`, and a typed accessor of the
@@ -21,8 +20,8 @@ use crate::pve::vm::Keys;
 ///
 /// `field [= "name"] [[count]]: Kind[(args)];` where Kind is `Bool`, `Int(min..)`,
 /// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
-/// `Props(FORMAT)`, `Opts(View)` (a format declared with `pve_format!`, read through its typed
-/// view) or `Verbatim`. An indexed family's accessor iterates its entries by index.
+/// `Opts(View)` (a property string whose format is declared with `pve_format!`, read through
+/// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index.
 macro_rules! pve_keys {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -36,7 +35,6 @@ macro_rules! pve_keys {
     (@ty Number ($min:literal ..= $max:literal)) => { Scalar(Number { min: Some($min), max: Some($max) }) };
     (@ty Enum ($e:ident)) => { Scalar(Enum($e::NAMES)) };
     (@ty Text ($check:path)) => { Scalar(Text($check)) };
-    (@ty Props ($f:ident)) => { Props(&$f) };
     (@ty Opts ($view:ident)) => { Props($view::FORMAT) };
     (@ty Verbatim ()) => { Verbatim };
 
@@ -82,12 +80,6 @@ macro_rules! pve_keys {
             self.vm.get($name)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Props $args:tt) => {
-        $(#[$m])*
-        pub fn $field(&self) -> Option<&'a crate::pve::props::Props> {
-            self.vm.props($name)
-        }
-    };
 
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Opts ($view:ident)) => {
         $(#[$m])*
@@ -116,7 +108,7 @@ pve_keys! {
     affinity: Text(checks::cpuset);
     agent: Opts(AgentOpts);
     allow_ksm = "allow-ksm": Bool;
-    amd_sev = "amd-sev": Props(AMD_SEV);
+    amd_sev = "amd-sev": Opts(AmdSevOpts);
     args: Verbatim;
     arch: Enum(Arch);
     audio0: Opts(AudioOpts);
@@ -127,7 +119,7 @@ pve_keys! {
     bootdisk: Text(checks::bootdisk);
     // An alias of ide2 (QemuServer.pm `$confdesc->{cdrom}` has format `pve-qm-ide`); the decoder
     // renames it.
-    cdrom: Props(DRIVE_IDE);
+    cdrom: Opts(IdeOpts);
     cicustom: Opts(CiCustomOpts);
     cipassword: Text(checks::any);
     citype: Enum(CiType);
@@ -144,8 +136,8 @@ pve_keys! {
     hostpci[16]: Opts(HostPciOpts);
     hotplug: Text(checks::hotplug);
     hugepages: Enum(Hugepages);
-    ide[4]: Props(DRIVE_IDE);
-    intel_tdx = "intel-tdx": Props(INTEL_TDX);
+    ide[4]: Opts(IdeOpts);
+    intel_tdx = "intel-tdx": Opts(IntelTdxOpts);
     ipconfig[32]: Opts(IpConfigOpts);
     ivshmem: Opts(IvshmemOpts);
     keephugepages: Bool;
@@ -174,8 +166,8 @@ pve_keys! {
     running_nets_host_mtu = "running-nets-host-mtu": Text(checks::running_nets_host_mtu);
     runningcpu: Text(checks::qemu_cpu_cmdline);
     runningmachine: Opts(MachineOpts);
-    sata[6]: Props(DRIVE_SATA);
-    scsi[31]: Props(DRIVE_SCSI);
+    sata[6]: Opts(SataOpts);
+    scsi[31]: Opts(ScsiOpts);
     scsihw: Enum(ScsiHw);
     searchdomain: Text(checks::any);
     serial[4]: Text(checks::serial_port);
@@ -189,7 +181,7 @@ pve_keys! {
     spice_enhancements: Opts(SpiceEnhancementsOpts);
     sshkeys: Text(checks::urlencoded);
     startdate: Text(checks::startdate);
-    startup: Props(STARTUP);
+    startup: Opts(StartupOpts);
     tablet: Bool;
     tags: Text(checks::tag_list);
     tdf: Bool;
@@ -199,7 +191,7 @@ pve_keys! {
     usb[14]: Opts(UsbOpts);
     vcpus: Int(1..);
     vga: Opts(VgaOpts);
-    virtio[16]: Props(DRIVE_VIRTIO);
+    virtio[16]: Opts(VirtioOpts);
     virtiofs[10]: Opts(VirtiofsOpts);
     vmgenid: Text(checks::vmgenid);
     vmstate: Text(checks::volume_id);
