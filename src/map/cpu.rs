@@ -150,7 +150,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 code::CPU_CUSTOM_MODEL,
                 format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
             )
-            .at(props.map_or_else(Default::default, |p| p.span_of("cputype")))
+            .at(props.map_or_else(Default::default, |p| p.span_of(CpuOpts::SUB.cputype)))
             .label("custom model")
             .help("pass --pve-root with the cluster's /etc/pve (or a copy) to read virtual-guest/cpu-models.conf, or replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
         );
@@ -400,7 +400,7 @@ fn vm_flags(
                             code::CPU_HOST_VENDOR,
                             "nested-virt is vmx on Intel and svm on AMD hosts; both are listed and libvirt keeps the host's at start",
                         )
-                        .at(props.span_of("flags"))
+                        .at(props.span_of(CpuOpts::SUB.flags))
                         .label("host vendor decides"),
                     );
                 } else if !on {
@@ -423,7 +423,7 @@ fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
                 code::CPU_OPTION_DROPPED,
                 "phys-bits=host (host-phys-bits) needs a host-passthrough or maximum CPU in libvirt; left out",
             )
-            .at(props.span_of("phys-bits"))
+            .at(props.span_of(CpuOpts::SUB.phys_bits))
             .label("left out")
             .help("add <maxphysaddr mode='emulate' bits='N'/> with the host's address bits (`grep 'address sizes' /proc/cpuinfo`)"),
         ),
@@ -471,7 +471,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
                         code::IGNORED_BY_PROXMOX,
                         "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
                     )
-                    .at(props.span_of("hv-vendor-id"))
+                    .at(props.span_of(CpuOpts::SUB.hv_vendor_id))
                     .label("no effect"),
                 );
             }

@@ -15,7 +15,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
-    WatchdogModel,
+    WatchdogModel, WatchdogOpts,
 };
 use crate::report::{code, Note};
 
@@ -529,7 +529,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
                 code::WATCHDOG_DEBUG,
                 "watchdog action 'debug' has no libvirt form; libvirt's default action (reset) applies",
             )
-            .at(props.span_of("action")),
+            .at(props.span_of(WatchdogOpts::SUB.action)),
         );
     }
     // ib700 is an ISA device: it has no PCI slot.

@@ -18,7 +18,7 @@ use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
-use crate::pve::schema::{Aio, Cache, Discard, ScsiHw, UnusedOpts, Werror};
+use crate::pve::schema::{Aio, Cache, Discard, IdeOpts, ScsiHw, ScsiOpts, UnusedOpts, Werror};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
@@ -268,7 +268,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, "a VirtIO drive cannot be a CD-ROM")
-                .at(d.props.span_of("media"))
+                .at(d.props.span_of(ScsiOpts::SUB.media))
                 .help("Proxmox refuses this too; put the CD-ROM on ide, sata or scsi"),
         );
         return None;
@@ -454,7 +454,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                         code::DISK_OPTION_DROPPED,
                         format!("aio=native needs direct I/O, but cache is {cache}: threads used"),
                     )
-                    .at(d.props.span_of("aio"))
+                    .at(d.props.span_of(ScsiOpts::SUB.aio))
                     .help("QEMU refuses native AIO without O_DIRECT; set cache=none to keep native"),
                 );
                 Some("threads")
@@ -495,7 +495,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     "iothread is only valid with virtio disks or scsihw virtio-scsi-single: ignored",
                 )
-                .at(d.props.span_of("iothread"))
+                .at(d.props.span_of(ScsiOpts::SUB.iothread))
                 .help("Proxmox ignores it too"),
             ),
         }
@@ -512,7 +512,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     "scsiblock needs a host block device: the volume is attached as a plain disk",
                 )
-                .at(d.props.span_of("scsiblock")),
+                .at(d.props.span_of(ScsiOpts::SUB.scsiblock)),
             );
         }
     }
@@ -536,7 +536,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             ctx.note_on(
                 key,
                 Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
-                    .at(d.props.span_of("snapshot")),
+                    .at(d.props.span_of(ScsiOpts::SUB.snapshot)),
             );
         } else if disk_type != "file" {
             // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
@@ -544,7 +544,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             ctx.note_on(
                 key,
                 Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
-                    .at(d.props.span_of("snapshot"))
+                    .at(d.props.span_of(ScsiOpts::SUB.snapshot))
                     .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
             );
         } else {
@@ -563,7 +563,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     format!("libvirt cannot express the disk serial '{s}': left out"),
                 )
-                .at(d.props.span_of("serial"))
+                .at(d.props.span_of(ScsiOpts::SUB.serial))
                 .help("libvirt serials may only contain letters, digits, '_', '.', '+', '-' and spaces"),
             );
             None
@@ -583,7 +583,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                 code::DISK_OPTION_DROPPED,
                 format!("libvirt cannot set the IDE model string '{}'", url_decode(model)),
             )
-            .at(d.props.span_of("model"))
+            .at(d.props.span_of(IdeOpts::SUB.model))
             .help("the guest sees QEMU's default model (QEMU HARDDISK)"),
         );
     }
@@ -626,7 +626,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
                 )
-                .at(d.props.span_of("wwn"))
+                .at(d.props.span_of(ScsiOpts::SUB.wwn))
                 .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
             );
             None

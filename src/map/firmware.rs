@@ -12,7 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::model::drive::StateVolume;
-use crate::pve::schema::{Arch, Bios, EfiType, MsCert, TpmVersion};
+use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmVersion};
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
 
@@ -283,7 +283,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
                 code::EFIDISK_MS_CERT,
                 format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
             )
-            .at(efidisk.span_of("ms-cert"))
+            .at(efidisk.span_of(EfiDiskOpts::SUB.ms_cert))
             .label("informational"),
         );
     }

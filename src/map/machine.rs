@@ -7,7 +7,7 @@ use crate::libvirt::{
     DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
 };
 use crate::map::Ctx;
-use crate::pve::schema::{Bios, EfiType, OsType, Viommu};
+use crate::pve::schema::{Bios, EfiType, MachineOpts, OsType, Viommu};
 use crate::report::{code, Note};
 use crate::target::TargetCaps;
 
@@ -157,7 +157,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     "machine",
                     Note::error(code::BAD_VALUE, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)")
                         .label("aw-bits without viommu")
-                        .at(props.span_of("aw-bits")),
+                        .at(props.span_of(MachineOpts::SUB.aw_bits)),
                 );
             }
         }
@@ -169,7 +169,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     code::VIOMMU_NEEDS_Q35,
                     "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)",
                 )
-                .at(props.span_of("viommu"))
+                .at(props.span_of(MachineOpts::SUB.viommu))
                 .label("not on i440fx")
                 .help("set the machine type to q35, or remove viommu"),
             );
@@ -183,7 +183,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     code::VIOMMU_VIRTIO_DROPPED,
                     "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
                 )
-                .at(props.span_of("viommu"))
+                .at(props.span_of(MachineOpts::SUB.viommu))
                 .label("not on i440fx")
                 .help("the guest loses its IOMMU (nested device assignment, DMA isolation); switch to q35 to keep it"),
             );
@@ -211,7 +211,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                             "aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"
                         ),
                     )
-                    .at(props.span_of("aw-bits"))
+                    .at(props.span_of(MachineOpts::SUB.aw_bits))
                     .label("dropped"),
                 );
             }

@@ -244,7 +244,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
             (None, Some(_)) => ctx.note_on(
                 &key,
                 Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
-                    .at(props.span_of("policy"))
+                    .at(props.span_of(NumaOpts::SUB.policy))
                     .label("ignored"),
             ),
             (None, None) => {}

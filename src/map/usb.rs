@@ -16,7 +16,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
-use crate::pve::schema::{OsType, Vga};
+use crate::pve::schema::{OsType, UsbOpts, Vga};
 use crate::report::{code, Note};
 
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
@@ -150,7 +150,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if let Some(mapping) = usb.mapping.clone().filter(|_| !ctx.opts.cluster.usb.is_empty()) {
             match resolve_mapping(ctx, &mapping) {
                 Ok((host, note)) => {
-                    ctx.note_on(&key, note.at(props.span_of("mapping")).label("cluster mapping"));
+                    ctx.note_on(&key, note.at(props.span_of(UsbOpts::SUB.mapping)).label("cluster mapping"));
                     usb.host = Some(host);
                     usb.mapping = None;
                 }
@@ -161,7 +161,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                             code::USB_MAPPING,
                             format!("the USB resource mapping '{mapping}' {why}; the device was left out"),
                         )
-                        .at(props.span_of("mapping"))
+                        .at(props.span_of(UsbOpts::SUB.mapping))
                         .label("cluster mapping")
                         .help("fix mapping/usb.cfg or --pve-node, or write `host=<vendor:product>` instead"),
                     );
@@ -173,7 +173,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.note_on(
                 &key,
                 Note::warning(code::USB_MAPPING, format!("the USB resource mapping '{mapping}' cannot be resolved outside the Proxmox cluster; the device was left out"))
-                    .at(props.span_of("mapping"))
+                    .at(props.span_of(UsbOpts::SUB.mapping))
                     .label("cluster mapping")
                     .help("pass --pve-root with the cluster's /etc/pve (or a copy) to resolve it from mapping/usb.cfg, or write `host=<vendor:product>` instead"),
             );
@@ -216,7 +216,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 ctx.note_on(
                     &key,
                     Note::warning(code::USB_BUS_PORT, format!("USB host bus {bus} port {port} cannot be expressed in libvirt; the device was left out"))
-                        .at(props.span_of("host"))
+                        .at(props.span_of(UsbOpts::SUB.host))
                         .label("bus-port")
                         .help("find the device's vendor:product with `lsusb` on the target and add <hostdev type='usb'> with <vendor>/<product>"),
                 );

@@ -94,7 +94,7 @@ impl Vlans {
                                 ranges(&net.trunks)
                             ),
                         )
-                        .at(props.span_of("trunks"))
+                        .at(props.span_of(NetOpts::SUB.trunks))
                         .label("trunks")
                         .help("use --vlan-mode hook (a VLAN-aware Linux bridge) or --vlan-mode ovs to keep the trunk"),
                     );

@@ -33,7 +33,7 @@ impl Rng {
     /// and that the numbers are non-negative (`period` ≥ 1).
     pub fn from_props(opts: RngOpts) -> Option<Rng> {
         let source = Spanned::new(opts.source()?, opts.span_of("source"));
-        let number = |v: Option<i64>, name: &str| v.map(|v| Spanned::new(v.max(0) as u64, opts.span_of(name)));
+        let number = |v: Option<i64>, name: &'static str| v.map(|v| Spanned::new(v.max(0) as u64, opts.span_of(name)));
         Some(Rng { source, max_bytes: number(opts.max_bytes(), "max_bytes"), period: number(opts.period(), "period") })
     }
 

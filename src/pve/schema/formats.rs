@@ -73,7 +73,7 @@ macro_rules! pve_format {
 
     (
         $(#[$sm:meta])*
-        pub static $stat:ident: $view:ident = $fname:literal, default_key: $dk:expr, key_alias: $ka:expr, {
+        pub static $stat:ident: $view:ident, $sub:ident = $fname:literal, default_key: $dk:expr, key_alias: $ka:expr, {
             $(
                 $(#[$m:meta])*
                 $field:ident $(= $name:literal)? $(@ $flag:ident $(($target:literal))?)? : $kind:ident $(($($args:tt)*))?;
@@ -90,6 +90,12 @@ macro_rules! pve_format {
             )*],
         };
 
+        #[doc = concat!("The sub-key names of `", $fname, "`, for pointing notes at one (`", stringify!($view), "::SUB`).")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $sub {
+            $(pub $field: &'static str,)*
+        }
+
         #[doc = concat!("A checked `", $fname, "` value, read through its sub-keys (see [`", stringify!($stat), "`]).")]
         #[derive(Debug, Clone, Copy)]
         pub struct $view<'a> {
@@ -98,6 +104,8 @@ macro_rules! pve_format {
 
         impl<'a> $view<'a> {
             pub const FORMAT: &'static Format = &$stat;
+            /// The sub-keys' names as the config spells them.
+            pub const SUB: $sub = $sub { $($field: pve_format!(@name $field $($name)?),)* };
             /// The typed view of a key's value, if the key has this format (one entry of an
             /// indexed family such as `numa3`).
             pub fn of(entry: &'a crate::pve::decode::Entry) -> Option<Self> {
@@ -108,7 +116,7 @@ macro_rules! pve_format {
                 self.props.span
             }
             /// Where to point a note about a sub-key: the sub-option if written, else the value.
-            pub fn span_of(&self, name: &str) -> crate::report::Span {
+            pub fn span_of(&self, name: &'static str) -> crate::report::Span {
                 self.props.span_of(name)
             }
             $(pve_format!(@fn $(#[$m])* $field, pve_format!(@name $field $($name)?), [$($flag $($target)?)?], $kind ($($($args)*)?));)*
@@ -148,10 +156,10 @@ const NUMBER: ValueType = Number { min: None, max: None };
 /// `import-from` is left out too: it exists only in the API's allocation schema
 /// (`$drivedesc_hash_with_alloc`), never in a saved config.
 macro_rules! drive_format {
-    ($(#[$m:meta])* $stat:ident: $view:ident = $name:literal, { $($extra:tt)* }) => {
+    ($(#[$m:meta])* $stat:ident: $view:ident, $sub:ident = $name:literal, { $($extra:tt)* }) => {
         pve_format! {
             $(#[$m])*
-            pub static $stat: $view = $name, default_key: Some("file"), key_alias: None, {
+            pub static $stat: $view, $sub = $name, default_key: Some("file"), key_alias: None, {
                 file @required: Text(checks::drive_file);
                 volume @alias("file"): Text(checks::drive_file);
                 media: Enum(Media);
@@ -199,18 +207,18 @@ macro_rules! drive_format {
     };
 }
 
-drive_format!(DRIVE_IDE: IdeOpts = "ide", {
+drive_format!(DRIVE_IDE: IdeOpts, IdeSub = "ide", {
     model: Text(checks::drive_model);
     ssd: Bool;
     wwn: Text(checks::wwn);
 });
 
-drive_format!(DRIVE_SATA: SataOpts = "sata", {
+drive_format!(DRIVE_SATA: SataOpts, SataSub = "sata", {
     ssd: Bool;
     wwn: Text(checks::wwn);
 });
 
-drive_format!(DRIVE_SCSI: ScsiOpts = "scsi", {
+drive_format!(DRIVE_SCSI: ScsiOpts, ScsiSub = "scsi", {
     iothread: Bool;
     ro: Bool;
     ssd: Bool;
@@ -221,13 +229,13 @@ drive_format!(DRIVE_SCSI: ScsiOpts = "scsi", {
     scsiblock: Bool;
 });
 
-drive_format!(DRIVE_VIRTIO: VirtioOpts = "virtio", {
+drive_format!(DRIVE_VIRTIO: VirtioOpts, VirtioSub = "virtio", {
     iothread: Bool;
     ro: Bool;
 });
 
 pve_format! {
-    pub static EFIDISK: EfiDiskOpts = "efidisk0", default_key: Some("file"), key_alias: None, {
+    pub static EFIDISK: EfiDiskOpts, EfiDiskSub = "efidisk0", default_key: Some("file"), key_alias: None, {
         file @required: Text(checks::drive_file);
         volume @alias("file"): Text(checks::drive_file);
         format: Enum(ImageFormat);
@@ -240,7 +248,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static TPMSTATE: TpmStateOpts = "tpmstate0", default_key: Some("file"), key_alias: None, {
+    pub static TPMSTATE: TpmStateOpts, TpmStateSub = "tpmstate0", default_key: Some("file"), key_alias: None, {
         file @required: Text(checks::drive_file);
         // Drive.pm `$tpmstate_fmt` has the same `volume` alias as every other drive format.
         volume @alias("file"): Text(checks::drive_file);
@@ -252,7 +260,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static UNUSED: UnusedOpts = "unused", default_key: Some("file"), key_alias: None, {
+    pub static UNUSED: UnusedOpts, UnusedSub = "unused", default_key: Some("file"), key_alias: None, {
         // Unlike drives, `$unused_fmt` takes only a volume ID (`pve-volume-id`), no path.
         file @required: Text(checks::volume_id);
         volume @alias("file"): Text(checks::volume_id);
@@ -260,7 +268,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static NET: NetOpts = "net", default_key: Some("model"),
+    pub static NET: NetOpts, NetSub = "net", default_key: Some("model"),
         // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
         key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }), {
         model @required: Enum(NetModel);
@@ -278,7 +286,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static HOSTPCI: HostPciOpts = "hostpci", default_key: Some("host"), key_alias: None, {
+    pub static HOSTPCI: HostPciOpts, HostPciSub = "hostpci", default_key: Some("host"), key_alias: None, {
         // Optional since resource mappings: exactly one of host/mapping is checked at start.
         host: Text(checks::pci_host);
         mapping: Text(checks::config_id);
@@ -297,7 +305,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static USB: UsbOpts = "usb", default_key: Some("host"), key_alias: None, {
+    pub static USB: UsbOpts, UsbSub = "usb", default_key: Some("host"), key_alias: None, {
         host: Text(checks::usb_host);
         mapping: Text(checks::config_id);
         usb3: Bool;
@@ -305,7 +313,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static VGA: VgaOpts = "vga", default_key: Some("type"), key_alias: None, {
+    pub static VGA: VgaOpts, VgaSub = "vga", default_key: Some("type"), key_alias: None, {
         kind = "type": Enum(Vga);
         memory: Int(4..=512);
         clipboard: Enum(Clipboard);
@@ -314,7 +322,7 @@ pve_format! {
 
 pve_format! {
     /// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
-    pub static MACHINE: MachineOpts = "machine", default_key: Some("type"), key_alias: None, {
+    pub static MACHINE: MachineOpts, MachineSub = "machine", default_key: Some("type"), key_alias: None, {
         kind = "type": Text(checks::machine_type);
         viommu: Enum(Viommu);
         aw_bits = "aw-bits": Number(32.0..=64.0);
@@ -325,7 +333,7 @@ pve_format! {
 
 pve_format! {
     /// `pve-vm-cpu-conf` (CPUConfig.pm `$cpu_fmt` with the VM-config validator).
-    pub static CPU: CpuOpts = "cpu", default_key: Some("cputype"), key_alias: None, {
+    pub static CPU: CpuOpts, CpuSub = "cpu", default_key: Some("cputype"), key_alias: None, {
         // Optional in `$cpu_fmt`, but `validate_cpu_conf` dies "CPU is missing cputype".
         cputype @required: Text(checks::cpu_type);
         // Kept as a key so the error says why, as `validate_vm_cpu_conf` does.
@@ -340,13 +348,13 @@ pve_format! {
 }
 
 pve_format! {
-    pub static MEMORY: MemoryOpts = "memory", default_key: Some("current"), key_alias: None, {
+    pub static MEMORY: MemoryOpts, MemorySub = "memory", default_key: Some("current"), key_alias: None, {
         current @required: Int(16..);
     }
 }
 
 pve_format! {
-    pub static NUMA: NumaOpts = "numa", default_key: None, key_alias: None, {
+    pub static NUMA: NumaOpts, NumaSub = "numa", default_key: None, key_alias: None, {
         cpus @required: Text(checks::id_range_list);
         memory: Number;
         hostnodes: Text(checks::id_range_list);
@@ -355,14 +363,14 @@ pve_format! {
 }
 
 pve_format! {
-    pub static BOOT: BootOpts = "boot", default_key: Some("legacy"), key_alias: None, {
+    pub static BOOT: BootOpts, BootSub = "boot", default_key: Some("legacy"), key_alias: None, {
         legacy: Text(checks::boot_legacy);
         order: Text(checks::boot_order);
     }
 }
 
 pve_format! {
-    pub static AGENT: AgentOpts = "agent", default_key: Some("enabled"), key_alias: None, {
+    pub static AGENT: AgentOpts, AgentSub = "agent", default_key: Some("enabled"), key_alias: None, {
         enabled @required: Bool;
         fstrim_cloned_disks: Bool;
         freeze_fs = "freeze-fs": Bool;
@@ -373,14 +381,14 @@ pve_format! {
 }
 
 pve_format! {
-    pub static WATCHDOG: WatchdogOpts = "watchdog", default_key: Some("model"), key_alias: None, {
+    pub static WATCHDOG: WatchdogOpts, WatchdogSub = "watchdog", default_key: Some("model"), key_alias: None, {
         model: Enum(WatchdogModel);
         action: Enum(WatchdogAction);
     }
 }
 
 pve_format! {
-    pub static RNG: RngOpts = "rng0", default_key: Some("source"), key_alias: None, {
+    pub static RNG: RngOpts, RngSub = "rng0", default_key: Some("source"), key_alias: None, {
         source @required: Enum(RngSource);
         max_bytes: Int(0..);
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
@@ -389,28 +397,28 @@ pve_format! {
 }
 
 pve_format! {
-    pub static AUDIO: AudioOpts = "audio0", default_key: None, key_alias: None, {
+    pub static AUDIO: AudioOpts, AudioSub = "audio0", default_key: None, key_alias: None, {
         device @required: Enum(AudioDevice);
         driver: Enum(AudioDriver);
     }
 }
 
 pve_format! {
-    pub static SPICE_ENHANCEMENTS: SpiceEnhancementsOpts = "spice_enhancements", default_key: None, key_alias: None, {
+    pub static SPICE_ENHANCEMENTS: SpiceEnhancementsOpts, SpiceEnhancementsSub = "spice_enhancements", default_key: None, key_alias: None, {
         foldersharing: Bool;
         videostreaming: Enum(VideoStreaming);
     }
 }
 
 pve_format! {
-    pub static IVSHMEM: IvshmemOpts = "ivshmem", default_key: None, key_alias: None, {
+    pub static IVSHMEM: IvshmemOpts, IvshmemSub = "ivshmem", default_key: None, key_alias: None, {
         size @required: Int(1..);
         name: Text(checks::ivshmem_name);
     }
 }
 
 pve_format! {
-    pub static SMBIOS1: Smbios1Opts = "smbios1", default_key: None, key_alias: None, {
+    pub static SMBIOS1: Smbios1Opts, Smbios1Sub = "smbios1", default_key: None, key_alias: None, {
         uuid: Text(checks::uuid);
         version: Text(checks::smbios_text);
         serial: Text(checks::smbios_text);
@@ -426,7 +434,7 @@ pve_format! {
     /// `pve-startup-order` is not a property string in Proxmox but a custom parser
     /// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
     /// format it reads the same.
-    pub static STARTUP: StartupOpts = "startup", default_key: Some("order"), key_alias: None, {
+    pub static STARTUP: StartupOpts, StartupSub = "startup", default_key: Some("order"), key_alias: None, {
         order: Int(0..);
         up: Int(0..);
         down: Int(0..);
@@ -434,14 +442,14 @@ pve_format! {
 }
 
 pve_format! {
-    pub static META: MetaOpts = "meta", default_key: None, key_alias: None, {
+    pub static META: MetaOpts, MetaSub = "meta", default_key: None, key_alias: None, {
         ctime: Int;
         creation_qemu = "creation-qemu": Text(checks::qemu_version);
     }
 }
 
 pve_format! {
-    pub static IPCONFIG: IpConfigOpts = "ipconfig", default_key: None, key_alias: None, {
+    pub static IPCONFIG: IpConfigOpts, IpConfigSub = "ipconfig", default_key: None, key_alias: None, {
         ip: Text(checks::ipv4_config);
         gw: Text(checks::ipv4);
         ip6: Text(checks::ipv6_config);
@@ -450,7 +458,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static CICUSTOM: CiCustomOpts = "cicustom", default_key: None, key_alias: None, {
+    pub static CICUSTOM: CiCustomOpts, CiCustomSub = "cicustom", default_key: None, key_alias: None, {
         meta: Text(checks::volume_id);
         network: Text(checks::volume_id);
         user: Text(checks::volume_id);
@@ -459,7 +467,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static VIRTIOFS: VirtiofsOpts = "virtiofs", default_key: Some("dirid"), key_alias: None, {
+    pub static VIRTIOFS: VirtiofsOpts, VirtiofsSub = "virtiofs", default_key: Some("dirid"), key_alias: None, {
         dirid @required: Text(checks::config_id);
         cache: Enum(VirtiofsCache);
         direct_io = "direct-io": Bool;
@@ -469,7 +477,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static AMD_SEV: AmdSevOpts = "amd-sev", default_key: Some("type"), key_alias: None, {
+    pub static AMD_SEV: AmdSevOpts, AmdSevSub = "amd-sev", default_key: Some("type"), key_alias: None, {
         kind = "type" @required: Enum(SevType);
         no_debug = "no-debug": Bool;
         no_key_sharing = "no-key-sharing": Bool;
@@ -479,7 +487,7 @@ pve_format! {
 }
 
 pve_format! {
-    pub static INTEL_TDX: IntelTdxOpts = "intel-tdx", default_key: Some("type"), key_alias: None, {
+    pub static INTEL_TDX: IntelTdxOpts, IntelTdxSub = "intel-tdx", default_key: Some("type"), key_alias: None, {
         // CPUConfig.pm `$tdx_fmt` lacks `optional` on both `type` and `attestation` (despite
         // attestation's `default => 1`), so Proxmox requires both.
         kind = "type" @required: Enum(TdxType);
