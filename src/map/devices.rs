@@ -12,7 +12,6 @@ use crate::libvirt::{
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
-use crate::pve::defaults;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
     WatchdogModel, WatchdogOpts,
@@ -126,16 +125,7 @@ impl VgaType {
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let props = vm.keys().vga();
-    // Windows XP/2003 default to cirrus (QemuServer.pm `get_default_vga`).
-    // A passed-through GPU (x-vga) is the display: Proxmox then defaults to no emulated VGA.
-    let default = if super::hostpci::gpu_passthrough(vm) {
-        "none"
-    } else if vm.windows_version() == 5 {
-        "cirrus"
-    } else {
-        defaults::VGA
-    };
-    let vga = props.and_then(|p| p.kind()).map_or(default, Vga::as_str).to_owned();
+    let vga = vm.vga_type().as_str().to_owned();
     let memory_mib = props.and_then(|p| p.memory()).map(|m| m as u32);
     if props.is_some() {
         ctx.mapped("vga", "devices/video");

@@ -15,14 +15,13 @@ use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::hostpci::{mdev_uuid, HostPci, HostPciId};
 use crate::pve::schema::Bios;
-use crate::pve::schema::HostPciOpts;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
 /// Whether Proxmox treats the VM as doing GPU passthrough (a hostpci with `x-vga=1`): it then
 /// hides KVM (`kvm=off`), sets `hv_vendor_id`, and uses `vga: none` when `vga` is unset.
 pub fn gpu_passthrough(vm: &VmConfig) -> bool {
-    vm.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).and_then(|p| p.x_vga()) == Some(true))
+    vm.gpu_passthrough()
 }
 
 /// Where Proxmox puts root port `ich9-pcie-port-<port>` on pcie.0 (PCI.pm `print_pcie_root_port`).

@@ -27,7 +27,7 @@ const HOTPLUG_STATIC_MIB: u64 = 1024;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let memory = vm.keys().memory().and_then(|p| p.current()).map_or(defaults::MEMORY_MIB, |m| m as u64);
+    let memory = vm.memory_mib();
     if vm.keys().memory().is_some() {
         ctx.mapped("memory", "memory");
     }

@@ -2,9 +2,9 @@
 //! VMID. Device families read their typed view from here (`pve::model`).
 
 use crate::pve::decode::Entry;
-use crate::pve::defaults::{CORES, SOCKETS};
+use crate::pve::defaults::{CORES, MEMORY_MIB, SOCKETS};
 use crate::pve::props::{Props, Scalar};
-use crate::pve::schema::{Arch, Bios, OsType, ScsiHw};
+use crate::pve::schema::{Arch, Bios, HostPciOpts, OsType, ScsiHw, Vga};
 use crate::report::Spanned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +104,28 @@ impl VmConfig {
     /// `sockets`, else the deprecated `smp`, else 1.
     pub fn sockets(&self) -> u32 {
         self.keys().sockets().or_else(|| self.keys().smp()).map_or(SOCKETS, |v| v as u32)
+    }
+    /// The display type (`vga: type`), with Proxmox's default (QemuServer.pm `get_default_vga`):
+    /// a passed-through GPU (x-vga) is the display, so no emulated VGA; Windows XP/2003 get cirrus;
+    /// everything else std.
+    pub fn vga_type(&self) -> Vga {
+        self.keys().vga().and_then(|v| v.kind()).unwrap_or_else(|| {
+            if self.gpu_passthrough() {
+                Vga::None
+            } else if self.windows_version() == 5 {
+                Vga::Cirrus
+            } else {
+                Vga::Std
+            }
+        })
+    }
+    /// Whether Proxmox treats the VM as doing GPU passthrough: a hostpci with `x-vga=1`.
+    pub fn gpu_passthrough(&self) -> bool {
+        self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).and_then(|p| p.x_vga()) == Some(true))
+    }
+    /// `memory` in MiB, 512 by default.
+    pub fn memory_mib(&self) -> u64 {
+        self.keys().memory().and_then(|m| m.current()).map_or(MEMORY_MIB, |m| m as u64)
     }
     /// `cores` per socket, 1 by default.
     pub fn cores(&self) -> u32 {
