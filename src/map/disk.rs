@@ -287,7 +287,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             key: key.to_owned(),
             role,
             file: d.file.to_owned(),
-            size: d.props.size("size"),
+            size: d.opts().size(),
             volume: resolved,
             varstore: None,
             tpm_version: None,

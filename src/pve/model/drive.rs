@@ -95,6 +95,7 @@ common_subkeys! {
     snapshot: Option<bool>,
     cache: Option<Cache>,
     format: Option<ImageFormat>,
+    size: Option<u64>,
     rerror: Option<Rerror>,
     werror: Option<Werror>,
     aio: Option<Aio>,
