@@ -63,7 +63,14 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
         format!("the target ({describe}) has no SPICE: the SPICE display, its channels, audio and USB redirection are left out"),
     )
     .help("use the VNC console; the guest's SPICE agent and redirected USB devices have no counterpart there");
-    let key = ["vga", "audio0"].into_iter().find(|k| ctx.vm.get(k).is_some());
+    let keys = ctx.vm.keys();
+    let key = if keys.vga().is_some() {
+        Some("vga")
+    } else if keys.audio0().is_some() {
+        Some("audio0")
+    } else {
+        None
+    };
     match key {
         Some(k) => ctx.note_on(k, note),
         None => ctx.note(note),
@@ -125,16 +132,17 @@ impl VgaType {
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let props = vm.keys().vga();
-    let vga = vm.vga_type().as_str().to_owned();
+    let kind = vm.vga_type();
+    let vga = kind.as_str().to_owned();
     let memory_mib = props.and_then(|p| p.memory()).map(|m| m as u32);
     if props.is_some() {
         ctx.mapped("vga", "devices/video");
     }
 
-    let spice = vga.starts_with("qxl") || vga.starts_with("virtio");
+    let spice = kind.is_spice();
     let vnc_clipboard = props.and_then(|p| p.clipboard()) == Some(Clipboard::Vnc);
     // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
-    let no_display = vga == "none" || vga.starts_with("serial");
+    let no_display = kind.no_display();
     if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
@@ -206,7 +214,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let local =
         || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
-    let serial_console = vga.starts_with("serial");
+    let serial_console = kind.serial_console().is_some();
     if !serial_console {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "vnc",

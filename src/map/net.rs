@@ -15,7 +15,7 @@ use crate::map::vlan::Vlans;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
-use crate::pve::schema::NetOpts;
+use crate::pve::schema::{NetModel, NetOpts};
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -265,7 +265,7 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
 /// name, and Proxmox's names are QEMU device names (`e1000-82540em`, `i82551`, `pcnet`, …); only
 /// `virtio` (→ virtio-net-pci) needs libvirt's own spelling, which is the same word.
 fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) -> String {
-    if net.model == "ne2k_isa" {
+    if net.model == NetModel::Ne2kIsa {
         // An ISA card: libvirt puts every NIC on PCI (it would try `-device ne2k_isa,bus=pci.0`).
         ctx.note_on(
             key,
@@ -279,7 +279,7 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
         );
         return "ne2k_pci".to_owned();
     }
-    net.model.clone()
+    net.model.as_str().to_owned()
 }
 
 fn ignored(ctx: &mut Ctx, key: &str, span: crate::report::Span, opt: &str, why: &str) {

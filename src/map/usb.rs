@@ -228,8 +228,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
-    let vga = vm.keys().vga().and_then(|p| p.kind()).map_or(defaults::VGA, Vga::as_str);
-    let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
+    let vga = vm.keys().vga().and_then(|p| p.kind()).unwrap_or(Vga::Std);
+    let tablet_default = !(vga.qxl_heads().is_some() || vga.serial_console().is_some());
     if vm.keys().tablet().unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {
             input_type: "tablet",

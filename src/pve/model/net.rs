@@ -6,8 +6,8 @@ use crate::report::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Net {
-    /// One of Network.pm's model enum (`virtio`, `e1000`, `e1000-82540em`, …).
-    pub model: String,
+    /// Network.pm's `$nic_model_list` (`virtio`, `e1000`, `e1000-82540em`, …).
+    pub model: NetModel,
     /// As written (Proxmox writes it upper case); `None` if the config has none.
     pub macaddr: Option<String>,
     /// `None`: user-mode networking (SLIRP).
@@ -30,7 +30,7 @@ impl Net {
         let uint = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
         Net {
             // Required by the schema; virtio is Network.pm's default model.
-            model: p.model().map_or("virtio", NetModel::as_str).to_owned(),
+            model: p.model().unwrap_or(NetModel::Virtio),
             macaddr: p.macaddr().map(str::to_owned),
             bridge: p.bridge().map(str::to_owned),
             queues: uint(p.queues()),
@@ -45,7 +45,7 @@ impl Net {
     }
 
     pub fn is_virtio(&self) -> bool {
-        self.model == "virtio"
+        self.model == NetModel::Virtio
     }
 }
 
