@@ -285,7 +285,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     if vm.keys().bootdisk().is_some() {
         ctx.mapped("bootdisk", "devices/*/boot@order");
     }
-    let bootable = vm.entries.iter().any(|e| ["ide", "sata", "scsi", "virtio", "net"].contains(&e.spec.name));
+    let bootable = !vm.drives().is_empty() || vm.keys().net().next().is_some();
     if ctx.boot.is_empty() && bootable {
         // No device has a bootindex in Proxmox (the firmware's own order); libvirt cannot say
         // that: with no boot element it boots from the first disk (`<boot dev='hd'/>`).
