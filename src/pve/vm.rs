@@ -4,7 +4,7 @@
 use crate::pve::decode::Entry;
 use crate::pve::defaults::{CORES, MEMORY_MIB, SOCKETS};
 use crate::pve::props::{Props, Scalar};
-use crate::pve::schema::{Arch, Bios, HostPciOpts, OsType, ScsiHw, Vga};
+use crate::pve::schema::{HostPciOpts, OsType, Vga};
 use crate::report::Spanned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,10 +57,6 @@ impl VmConfig {
         found.sort_by_key(|(i, _)| *i);
         found.into_iter()
     }
-    /// The guest OS type (`ostype`), `other` by default.
-    pub fn ostype(&self) -> OsType {
-        self.keys().ostype().unwrap_or(OsType::Other)
-    }
     /// Proxmox's `windows_version`: wxp/w2k/w2k3 → 5, w2k8/wvista → 6, winN → N, else 0.
     pub fn windows_version(&self) -> u32 {
         match self.ostype() {
@@ -72,34 +68,6 @@ impl VmConfig {
             OsType::Win11 => 11,
             OsType::Other | OsType::L24 | OsType::L26 | OsType::Solaris => 0,
         }
-    }
-    /// `kvm`: hardware virtualization, on unless turned off (`$confdesc` default 1).
-    pub fn kvm(&self) -> bool {
-        self.keys().kvm().unwrap_or(true)
-    }
-    /// `acpi`: on unless turned off (`$confdesc` default 1).
-    pub fn acpi(&self) -> bool {
-        self.keys().acpi().unwrap_or(true)
-    }
-    /// `reboot`: a guest reboot restarts the VM unless turned off (`$confdesc` default 1).
-    pub fn reboot(&self) -> bool {
-        self.keys().reboot().unwrap_or(true)
-    }
-    /// `numa`: off by default.
-    pub fn numa(&self) -> bool {
-        self.keys().numa().unwrap_or(false)
-    }
-    /// `arch`: the host's, which Proxmox assumes is x86_64 (`get_vm_arch`).
-    pub fn arch(&self) -> Arch {
-        self.keys().arch().unwrap_or(Arch::X86_64)
-    }
-    /// `bios`: SeaBIOS by default.
-    pub fn bios(&self) -> Bios {
-        self.keys().bios().unwrap_or(Bios::SeaBios)
-    }
-    /// `scsihw`: lsi by default (`$confdesc`).
-    pub fn scsihw(&self) -> ScsiHw {
-        self.keys().scsihw().unwrap_or(ScsiHw::Lsi)
     }
     /// `sockets`, else the deprecated `smp`, else 1.
     pub fn sockets(&self) -> u32 {

@@ -18,10 +18,12 @@ use crate::pve::vm::Keys;
 /// same name on [`Keys`](crate::pve::vm::Keys) (`vm.keys().kvm() -> Option<bool>`), so the map
 /// reads a key through a method the compiler checks and in the type the schema checked.
 ///
-/// `field [= "name"] [[count]]: Kind[(args)];` where Kind is `Bool`, `Int(min..)`,
+/// `field [= "name"] [[count]]: Kind[(args)] [= default];` where Kind is `Bool`, `Int(min..)`,
 /// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
 /// `Opts(View)` (a property string whose format is declared with `pve_format!`, read through
-/// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index.
+/// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index. A
+/// default (booleans and enums) also gives `VmConfig` a method of the same name that applies it
+/// (`vm.kvm() -> bool`).
 macro_rules! pve_keys {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -88,7 +90,26 @@ macro_rules! pve_keys {
         }
     };
 
-    ($($(#[$m:meta])* $field:ident $(= $name:literal)? $([$count:literal])? : $kind:ident $(($($args:tt)*))?;)*) => {
+    (@default $name:expr, $field:ident, Bool ()) => {};
+    (@default $name:expr, $field:ident, Bool (), $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> bool {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
+    (@default $name:expr, $field:ident, Enum ($e:ident)) => {};
+    (@default $name:expr, $field:ident, Enum ($e:ident), $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> $e {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
+    (@default $name:expr, $field:ident, $kind:ident $args:tt) => {};
+
+    ($(
+        $(#[$m:meta])*
+        $field:ident $(= $name:literal)? $([$count:literal])? : $kind:ident $(($($args:tt)*))? $(= $default:expr)?;
+    )*) => {
         pub static KEYS: &[KeySpec] = &[$(
             KeySpec {
                 name: pve_keys!(@name $field $($name)?),
@@ -100,21 +121,28 @@ macro_rules! pve_keys {
         impl<'a> Keys<'a> {
             $(pve_keys!(@fn $(#[$m])* $field, pve_keys!(@name $field $($name)?), [$($count)?], $kind ($($($args)*)?));)*
         }
+
+        /// Proxmox's defaults, for the keys declared with one (`kvm: Bool = true`).
+        impl crate::pve::vm::VmConfig {
+            $(pve_keys!(@default pve_keys!(@name $field $($name)?), $field, $kind ($($($args)*)?) $(, $default)?);)*
+        }
     };
 }
 
 pve_keys! {
-    acpi: Bool;
+    /// `$confdesc` default 1.
+    acpi: Bool = true;
     affinity: Text(checks::cpuset);
     agent: Opts(AgentOpts);
     allow_ksm = "allow-ksm": Bool;
     amd_sev = "amd-sev": Opts(AmdSevOpts);
     args: Verbatim;
-    arch: Enum(Arch);
+    /// The host's, which Proxmox assumes is x86_64 (`get_vm_arch`).
+    arch: Enum(Arch) = Arch::X86_64;
     audio0: Opts(AudioOpts);
     autostart: Bool;
     balloon: Int(0..);
-    bios: Enum(Bios);
+    bios: Enum(Bios) = Bios::SeaBios;
     boot: Opts(BootOpts);
     bootdisk: Text(checks::bootdisk);
     // An alias of ide2 (QemuServer.pm `$confdesc->{cdrom}` has format `pve-qm-ide`); the decoder
@@ -142,7 +170,8 @@ pve_keys! {
     ivshmem: Opts(IvshmemOpts);
     keephugepages: Bool;
     keyboard: Enum(Keyboard);
-    kvm: Bool;
+    /// Hardware virtualization, on unless turned off.
+    kvm: Bool = true;
     localtime: Bool;
     lock: Enum(Lock);
     machine: Opts(MachineOpts);
@@ -153,22 +182,23 @@ pve_keys! {
     name: Text(checks::dns_name);
     nameserver: Text(checks::address_list);
     net[32]: Opts(NetOpts);
-    numa: Bool;
+    numa: Bool = false;
     /// `numa0`–`numa7`; `numa` itself is the boolean above.
     numa_nodes = "numa"[8]: Opts(NumaOpts);
     onboot: Bool;
-    ostype: Enum(OsType);
+    ostype: Enum(OsType) = OsType::Other;
     parallel[3]: Text(checks::parallel_port);
     parent: Text(checks::snapshot_name);
     protection: Bool;
-    reboot: Bool;
+    /// A guest reboot restarts the VM unless turned off.
+    reboot: Bool = true;
     rng0: Opts(RngOpts);
     running_nets_host_mtu = "running-nets-host-mtu": Text(checks::running_nets_host_mtu);
     runningcpu: Text(checks::qemu_cpu_cmdline);
     runningmachine: Opts(MachineOpts);
     sata[6]: Opts(SataOpts);
     scsi[31]: Opts(ScsiOpts);
-    scsihw: Enum(ScsiHw);
+    scsihw: Enum(ScsiHw) = ScsiHw::Lsi;
     searchdomain: Text(checks::any);
     serial[4]: Text(checks::serial_port);
     shares: Int(0..=50_000);
