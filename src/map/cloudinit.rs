@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::map::Ctx;
 use crate::pve::file::percent_decode;
 use crate::pve::model::net::Net;
-use crate::pve::schema::IpConfigOpts;
+use crate::pve::schema::{CiType, IpConfigOpts};
 
 /// A seed to write: the ISO's volume label, its files, and where the ISO goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,11 +25,11 @@ pub struct Seed {
 }
 
 /// Proxmox's `get_cloudinit_format`: `citype`, else configdrive2 for Windows, else nocloud.
-fn format<'a>(ctx: &Ctx<'a>) -> &'a str {
+fn format(ctx: &Ctx) -> CiType {
     match ctx.vm.keys().citype() {
-        Some(t) => t.as_str(),
-        None if ctx.vm.windows_version() > 0 => "configdrive2",
-        None => "nocloud",
+        Some(t) => t,
+        None if ctx.vm.windows_version() > 0 => CiType::ConfigDrive2,
+        None => CiType::NoCloud,
     }
 }
 
@@ -283,7 +283,7 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
         None => userdata(ctx),
     };
     let (label, files) = match fmt {
-        "nocloud" => {
+        CiType::NoCloud => {
             let network = match network {
                 Some(n) => n,
                 None => nocloud_network(ctx)?,
@@ -299,7 +299,7 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        "configdrive2" if ctx.vm.windows_version() == 0 => {
+        CiType::ConfigDrive2 if ctx.vm.windows_version() == 0 => {
             let network = match network {
                 Some(n) => n,
                 None => configdrive2_network(ctx)?,
@@ -320,7 +320,7 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        "configdrive2" => {
+        CiType::ConfigDrive2 => {
             // cloudbase-init on Windows: ENI network data and a JSON meta_data with the
             // password and keys (Cloudinit.pm `cloudbase_network_eni`,
             // `cloudbase_configdrive2_metadata`).
@@ -342,7 +342,12 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        other => return Err(format!("the {other} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)")),
+        other @ CiType::OpenNebula => {
+            return Err(format!(
+                "the {} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)",
+                other.as_str()
+            ))
+        }
     };
     Ok(Seed { label, files, iso, dns_from_host })
 }

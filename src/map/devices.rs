@@ -14,7 +14,7 @@ use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
-    WatchdogModel, WatchdogOpts,
+    WatchdogAction, WatchdogModel, WatchdogOpts,
 };
 use crate::report::{code, Note};
 
@@ -518,7 +518,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().watchdog() else { return };
     let model = props.model().map_or("i6300esb", WatchdogModel::as_str).to_owned();
     let mut action = props.action().map(|a| a.as_str().to_owned());
-    if action.as_deref() == Some("debug") {
+    if props.action() == Some(WatchdogAction::Debug) {
         // libvirt rejects action='debug' ("unknown watchdog action").
         action = None;
         ctx.note_on(
