@@ -728,7 +728,7 @@ mod tests {
         for (i, a) in parsed.iter().enumerate() {
             assert!(!parsed[i + 1..].contains(a), "two types parse to {a:?}");
         }
-        assert_eq!(VgaType::parse(crate::pve::defaults::VGA), Some(VgaType::Std));
+        assert_eq!(VgaType::parse(super::Vga::Std.as_str()), Some(VgaType::Std));
         assert_eq!(VgaType::parse("qxl5"), None);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let errors = crate::convert("vga: qxl5\n", &opts).unwrap_err();

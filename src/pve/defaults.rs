@@ -11,7 +11,6 @@ pub const CPU_MODEL_TCG: &str = "qemu64";
 /// rng0: at most `RNG_MAX_BYTES` every `RNG_PERIOD_MS` (RNG.pm).
 pub const RNG_MAX_BYTES: u64 = 1024;
 pub const RNG_PERIOD_MS: u64 = 1000;
-pub const VGA: &str = "std";
 /// virtio-net ring sizes Proxmox sets from machine version 7.1 (`print_netdevice_full`).
 pub const NET_RX_QUEUE_SIZE: u32 = 1024;
 pub const NET_TX_QUEUE_SIZE: u32 = 256;
