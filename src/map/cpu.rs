@@ -9,7 +9,7 @@ use crate::libvirt::{
 use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::schema::{Bios, CpuOpts, OsType};
+use crate::pve::schema::{Bios, CpuOpts, HotplugFeature, OsType};
 use crate::report::{code, Note};
 
 /// Proxmox's built-in models are qemu64 plus flags (CPUConfig.pm `$builtin_models`).
@@ -75,7 +75,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
     // every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
-    if hotplug_has(vm, "cpu") && max > 1 {
+    if hotplug_has(vm, HotplugFeature::Cpu) && max > 1 {
         let vcpus = (0..max)
             .map(|id| DomainVcpusVcpu {
                 id,

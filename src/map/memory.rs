@@ -9,17 +9,13 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::schema::{Hugepages, NumaOpts, NumaPolicy};
+use crate::pve::schema::{HotplugFeature, Hugepages, NumaOpts, NumaPolicy};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
-/// Whether `hotplug` has `feature` (`1` is Proxmox's default `network,disk,usb`, `0` none).
-pub(crate) fn hotplug_has(vm: &VmConfig, feature: &str) -> bool {
-    match vm.keys().hotplug() {
-        None | Some("1") => matches!(feature, "network" | "disk" | "usb"),
-        Some("0") => false,
-        Some(list) => list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).any(|f| f == feature),
-    }
+/// Whether `hotplug` has `feature` (the model's rule, `VmConfig::hotplug_has`).
+pub(crate) fn hotplug_has(vm: &VmConfig, feature: HotplugFeature) -> bool {
+    vm.hotplug_has(feature)
 }
 
 /// Memory.pm `$STATICMEM`: the boot memory with memory hotplug; the rest is DIMMs.
@@ -35,8 +31,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let sockets = vm.sockets().max(1);
     let cores = vm.cores();
     let hugepages = vm.keys().hugepages();
-    let mem_hotplug = hotplug_has(vm, "memory");
-    if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, "cpu") {
+    let mem_hotplug = hotplug_has(vm, HotplugFeature::Memory);
+    if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, HotplugFeature::Cpu) {
         // Disks, NICs and USB devices are always hot-pluggable in libvirt.
         ctx.mapped("hotplug", "devices");
     }

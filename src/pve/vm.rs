@@ -4,7 +4,7 @@
 use crate::pve::decode::Entry;
 use crate::pve::defaults::{CORES, MEMORY_MIB, SOCKETS};
 use crate::pve::props::{Props, Scalar};
-use crate::pve::schema::{HostPciOpts, OsType, Vga};
+use crate::pve::schema::{HostPciOpts, HotplugFeature, OsType, Vga};
 use crate::report::Spanned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,17 @@ impl VmConfig {
     /// Whether Proxmox treats the VM as doing GPU passthrough: a hostpci with `x-vga=1`.
     pub fn gpu_passthrough(&self) -> bool {
         self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).and_then(|p| p.x_vga()) == Some(true))
+    }
+    /// Whether `hotplug` has `feature`: `1` (and unset) is Proxmox's default `network,disk,usb`,
+    /// `0` none.
+    pub fn hotplug_has(&self, feature: HotplugFeature) -> bool {
+        match self.keys().hotplug() {
+            None | Some("1") => matches!(feature, HotplugFeature::Network | HotplugFeature::Disk | HotplugFeature::Usb),
+            Some("0") => false,
+            Some(list) => list
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .any(|f| HotplugFeature::parse(f) == Some(feature)),
+        }
     }
     /// `memory` in MiB, 512 by default.
     pub fn memory_mib(&self) -> u64 {

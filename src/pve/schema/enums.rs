@@ -68,6 +68,18 @@ pve_enum! {
 }
 
 pve_enum! {
+    /// One feature of the `hotplug` list (`pve-hotplug-features`, QemuServer.pm `parse_hotplug_features`).
+    pub enum HotplugFeature {
+        Network = "network",
+        Disk = "disk",
+        Cpu = "cpu",
+        Memory = "memory",
+        Usb = "usb",
+        Cloudinit = "cloudinit",
+    }
+}
+
+pve_enum! {
     /// `hugepages`: any size, 2 MiB or 1 GiB pages.
     pub enum Hugepages { Any = "any", Mib2 = "2", Mib1024 = "1024" }
 }
