@@ -232,6 +232,14 @@ fn map_reads_no_value_by_name() {
                 ".flag(\"",
                 ".span_of(\"",
                 "vm.get(\"",
+                // Reads through a name held in a variable are by name too.
+                "vm.text(",
+                "vm.props(",
+                "vm.scalar(",
+                "vm.bool(",
+                "vm.int(",
+                "vm.number(",
+                "vm.indexed(",
             ] {
                 if line.contains(read) {
                     found.push(format!("{file}:{}: {}", n + 1, line.trim()));

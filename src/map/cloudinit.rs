@@ -46,8 +46,8 @@ fn hostname_fqdn(ctx: &Ctx) -> (String, String) {
 
 /// `get_dns_conf`, without the Proxmox host's resolv.conf (not part of /etc/pve).
 fn dns(ctx: &Ctx) -> (Vec<String>, Vec<String>) {
-    let split = |k: &str| ctx.vm.text(k).map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-    (split("searchdomain"), split("nameserver"))
+    let split = |v: Option<&str>| v.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    (split(ctx.vm.keys().searchdomain()), split(ctx.vm.keys().nameserver()))
 }
 
 pub fn userdata(ctx: &Ctx) -> String {

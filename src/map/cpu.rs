@@ -53,8 +53,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let sockets = vm.sockets();
     let cores = vm.cores();
     let max = sockets.saturating_mul(cores);
-    for key in ["sockets", "smp", "cores"] {
-        if vm.get(key).is_some() {
+    let keys = vm.keys();
+    for (key, set) in [("sockets", keys.sockets()), ("smp", keys.smp()), ("cores", keys.cores())] {
+        if set.is_some() {
             ctx.mapped(key, "cpu/topology");
         }
     }

@@ -338,12 +338,13 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
     if !kvm {
         return DomainType::Qemu;
     }
+    let written = ctx.vm.keys().kvm().is_some() || ctx.vm.keys().machine().is_some();
     let key = if ctx.vm.keys().kvm().is_some() { "kvm" } else { "machine" };
-    let tcg = |ctx: &mut Ctx, why: String| {
+    let tcg = move |ctx: &mut Ctx, why: String| {
         let note =
             Note::warning(code::TARGET_NO_KVM, format!("{why}: the domain runs under TCG emulation (type 'qemu')"))
                 .help("TCG is much slower than KVM; pass --domain-type kvm to insist");
-        if ctx.vm.get(key).is_some() {
+        if written {
             ctx.note_on(key, note);
         } else {
             ctx.note(note);
