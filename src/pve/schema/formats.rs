@@ -11,6 +11,9 @@ use crate::pve::props::Props;
 /// a typed view of a checked value with one accessor per sub-key, in the type the schema
 /// checked (`vm.keys().vga().and_then(|v| v.kind())` is an `Option<Vga>`).
 ///
+/// `pub static VGA: VgaOpts, VgaSub = "vga", default_key: …, key_alias: …, { fields }` declares
+/// the static, the view `VgaOpts` and `VgaSub`, the sub-keys' names (`VgaOpts::SUB.memory`, for
+/// pointing a note at one). Each field is
 /// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
 /// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
 /// or `Text(check)`. An alias gets no accessor: the decoder stores it as its target.
