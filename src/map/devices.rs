@@ -14,7 +14,7 @@ use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
-    WatchdogAction, WatchdogModel, WatchdogOpts,
+    WatchdogAction, WatchdogOpts,
 };
 use crate::report::{code, Note};
 
@@ -516,7 +516,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
 /// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().watchdog() else { return };
-    let model = props.model().map_or("i6300esb", WatchdogModel::as_str).to_owned();
+    let model = props.model().as_str().to_owned();
     let mut action = props.action().map(|a| a.as_str().to_owned());
     if props.action() == Some(WatchdogAction::Debug) {
         // libvirt rejects action='debug' ("unknown watchdog action").

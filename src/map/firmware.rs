@@ -86,7 +86,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     let aarch64 = vm.arch() == Arch::Aarch64;
-    let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efi_type() == EfiType::Mib4);
+    let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efitype() == EfiType::Mib4);
     let keys = efidisk.and_then(|e| e.pre_enrolled_keys()).unwrap_or(false);
     let dir = &ctx.opts.firmware_dir;
     let (code_file, vars_file, smm) = if aarch64 {
@@ -363,7 +363,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(state) = vm.keys().tpmstate0() else {
         return;
     };
-    let v2 = state.tpm_version() == TpmVersion::V2_0;
+    let v2 = state.version() == TpmVersion::V2_0;
     let version = if v2 { "2.0" } else { "1.2" };
     let span = state.volume().file_span;
     if ctx.opts.relocate.contains_key("tpmstate0") {

@@ -362,7 +362,7 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
     let Some(limits) = target.kvm_limits else { return DomainType::Kvm };
     let ovmf = vm.bios() == Bios::Ovmf;
     let q35 = vm.keys().machine().and_then(|p| p.kind()).is_some_and(|t| t.contains("q35"));
-    let efi4m = vm.keys().efidisk0().is_some_and(|e| e.efi_type() == EfiType::Mib4);
+    let efi4m = vm.keys().efidisk0().is_some_and(|e| e.efitype() == EfiType::Mib4);
     // Proxmox runs the Secure Boot build, which needs SMM, for 4 MiB OVMF on q35 (OVMF.pm).
     if ovmf && q35 && efi4m && arch == "x86_64" && !limits.smm {
         return tcg(

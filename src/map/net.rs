@@ -74,7 +74,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 iface.interface_type = "user";
                 let sub = NetOpts::SUB;
                 let opts = NetOpts { props };
-                let written = [opts.tag().is_some(), opts.trunks().is_some(), opts.firewall().is_some()];
+                let written = [opts.tag().is_some(), opts.trunks().is_some(), opts.is_set(sub.firewall)];
                 for (opt, written) in [sub.tag, sub.trunks, sub.firewall].into_iter().zip(written) {
                     if written {
                         ignored(

@@ -89,7 +89,7 @@ impl VmConfig {
     }
     /// Whether Proxmox treats the VM as doing GPU passthrough: a hostpci with `x-vga=1`.
     pub fn gpu_passthrough(&self) -> bool {
-        self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).and_then(|p| p.x_vga()) == Some(true))
+        self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).is_some_and(|p| p.x_vga()))
     }
     /// Whether `hotplug` has `feature`: `1` (and unset) is Proxmox's default `network,disk,usb`,
     /// `0` none.

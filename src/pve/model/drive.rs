@@ -3,8 +3,8 @@
 
 use crate::pve::props::Props;
 use crate::pve::schema::{
-    Aio, Cache, Discard, EfiDiskOpts, EfiType, IdeOpts, ImageFormat, Media, Rerror, SataOpts, ScsiOpts, TpmFormat,
-    TpmStateOpts, TpmVersion, VirtioOpts, Werror,
+    Aio, Cache, Discard, EfiDiskOpts, IdeOpts, ImageFormat, Media, Rerror, SataOpts, ScsiOpts, TpmFormat, TpmStateOpts,
+    VirtioOpts, Werror,
 };
 use crate::pve::vm::VmConfig;
 use crate::report::Span;
@@ -272,10 +272,6 @@ pub struct StateVolume<'a> {
 }
 
 impl<'a> EfiDiskOpts<'a> {
-    /// Drive.pm `$efidisk_fmt` `efitype` default: `2m`, the old 2 MiB OVMF build.
-    pub fn efi_type(&self) -> EfiType {
-        self.efitype().unwrap_or(EfiType::Mib2)
-    }
     pub fn volume(&self) -> StateVolume<'a> {
         StateVolume {
             file: self.file().unwrap_or("none"),
@@ -287,10 +283,6 @@ impl<'a> EfiDiskOpts<'a> {
 }
 
 impl<'a> TpmStateOpts<'a> {
-    /// Drive.pm `$tpmstate_fmt` `version` default: v1.2, although the GUI creates v2.0.
-    pub fn tpm_version(&self) -> TpmVersion {
-        self.version().unwrap_or(TpmVersion::V1_2)
-    }
     pub fn volume(&self) -> StateVolume<'a> {
         StateVolume {
             file: self.file().unwrap_or("none"),

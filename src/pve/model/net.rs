@@ -37,8 +37,8 @@ impl Net {
             rate: p.rate(),
             tag: uint(p.tag()),
             trunks: p.trunks().map(parse_trunks).unwrap_or_default(),
-            firewall: p.firewall().unwrap_or(false),
-            link_down: p.link_down().unwrap_or(false),
+            firewall: p.firewall(),
+            link_down: p.link_down(),
             mtu: uint(p.mtu()),
             host_tunnel: p.host_tunnel(),
         }

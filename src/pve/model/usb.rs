@@ -43,10 +43,6 @@ pub struct Usb {
 impl Usb {
     pub fn from_props(props: &Props) -> Usb {
         let p = UsbOpts { props };
-        Usb {
-            host: p.host().and_then(UsbHost::parse),
-            mapping: p.mapping().map(str::to_owned),
-            usb3: p.usb3().unwrap_or(false),
-        }
+        Usb { host: p.host().and_then(UsbHost::parse), mapping: p.mapping().map(str::to_owned), usb3: p.usb3() }
     }
 }

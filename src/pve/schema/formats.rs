@@ -16,7 +16,9 @@ use crate::pve::props::Props;
 /// pointing a note at one). Each field is
 /// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
 /// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
-/// or `Text(check)`. An alias gets no accessor: the decoder stores it as its target.
+/// or `Text(check)`, optionally followed by `= default` (booleans and enums: the accessor then
+/// returns the value with Proxmox's default applied). An alias gets no accessor: the decoder
+/// stores it as its target.
 macro_rules! pve_format {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -36,38 +38,52 @@ macro_rules! pve_format {
     (@subkey $name:expr, $ty:expr, [required]) => { req($name, $ty) };
     (@subkey $name:expr, $ty:expr, [alias $target:literal]) => { alias($name, $target, $ty) };
 
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [alias $target:literal], $kind:ident $args:tt) => {};
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Bool ()) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [alias $target:literal], $kind:ident $args:tt {}) => {};
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Bool () {$default:expr}) => {
+        $(#[$m])*
+        #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
+        pub fn $field(&self) -> bool {
+            self.props.bool($name).unwrap_or($default)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Enum ($e:ident) {$default:expr}) => {
+        $(#[$m])*
+        #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
+        pub fn $field(&self) -> $e {
+            self.props.str($name).and_then($e::parse).unwrap_or($default)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Bool () {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<bool> {
             self.props.bool($name)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Int $args:tt) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Int $args:tt {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<i64> {
             self.props.int($name)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Number $args:tt) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Number $args:tt {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<f64> {
             self.props.number($name)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Size ()) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Size () {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<u64> {
             self.props.size($name)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Enum ($e:ident)) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Enum ($e:ident) {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<$e> {
             self.props.str($name).and_then($e::parse)
         }
     };
-    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Text $args:tt) => {
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Text $args:tt {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<&'a str> {
             self.props.str($name)
@@ -79,7 +95,7 @@ macro_rules! pve_format {
         pub static $stat:ident: $view:ident, $sub:ident = $fname:literal, default_key: $dk:expr, key_alias: $ka:expr, {
             $(
                 $(#[$m:meta])*
-                $field:ident $(= $name:literal)? $(@ $flag:ident $(($target:literal))?)? : $kind:ident $(($($args:tt)*))?;
+                $field:ident $(= $name:literal)? $(@ $flag:ident $(($target:literal))?)? : $kind:ident $(($($args:tt)*))? $(= $default:expr)?;
             )*
         }
     ) => {
@@ -118,11 +134,15 @@ macro_rules! pve_format {
             pub fn span(&self) -> crate::report::Span {
                 self.props.span
             }
+            /// Whether the sub-key is written (for sub-keys read with their default).
+            pub fn is_set(&self, name: &'static str) -> bool {
+                self.props.get(name).is_some()
+            }
             /// Where to point a note about a sub-key: the sub-option if written, else the value.
             pub fn span_of(&self, name: &'static str) -> crate::report::Span {
                 self.props.span_of(name)
             }
-            $(pve_format!(@fn $(#[$m])* $field, pve_format!(@name $field $($name)?), [$($flag $($target)?)?], $kind ($($($args)*)?));)*
+            $(pve_format!(@fn $(#[$m])* $field, pve_format!(@name $field $($name)?), [$($flag $($target)?)?], $kind ($($($args)*)?) {$($default)?});)*
         }
     };
 }
@@ -244,7 +264,7 @@ pve_format! {
         format: Enum(ImageFormat);
         size: Size;
         /// Drive.pm `$efidisk_fmt` default: `2m`, the old 2 MiB OVMF build.
-        efitype: Enum(EfiType);
+        efitype: Enum(EfiType) = EfiType::Mib2;
         pre_enrolled_keys = "pre-enrolled-keys": Bool;
         ms_cert = "ms-cert": Enum(MsCert);
     }
@@ -258,7 +278,7 @@ pve_format! {
         format: Enum(TpmFormat);
         size: Size;
         /// Drive.pm `$tpmstate_fmt` default: v1.2, although the GUI creates v2.0.
-        version: Enum(TpmVersion);
+        version: Enum(TpmVersion) = TpmVersion::V1_2;
     }
 }
 
@@ -281,8 +301,8 @@ pve_format! {
         rate: Number(0.0..);
         tag: Int(1..=4094);
         trunks: Text(checks::id_range_list);
-        firewall: Bool;
-        link_down: Bool;
+        firewall: Bool = false;
+        link_down: Bool = false;
         mtu: Int(1..=65520);
         host_tunnel = "host-tunnel": Bool;
     }
@@ -293,11 +313,12 @@ pve_format! {
         // Optional since resource mappings: exactly one of host/mapping is checked at start.
         host: Text(checks::pci_host);
         mapping: Text(checks::config_id);
-        rombar: Bool;
+        // PCI.pm `$hostpci_fmt`: the ROM BAR is on unless turned off.
+        rombar: Bool = true;
         romfile: Text(checks::romfile);
-        pcie: Bool;
-        x_vga = "x-vga": Bool;
-        legacy_igd = "legacy-igd": Bool;
+        pcie: Bool = false;
+        x_vga = "x-vga": Bool = false;
+        legacy_igd = "legacy-igd": Bool = false;
         mdev: Text(checks::mdev);
         vendor_id = "vendor-id": Text(checks::pci_id);
         device_id = "device-id": Text(checks::pci_id);
@@ -311,7 +332,7 @@ pve_format! {
     pub static USB: UsbOpts, UsbSub = "usb", default_key: Some("host"), key_alias: None, {
         host: Text(checks::usb_host);
         mapping: Text(checks::config_id);
-        usb3: Bool;
+        usb3: Bool = false;
     }
 }
 
@@ -385,7 +406,7 @@ pve_format! {
 
 pve_format! {
     pub static WATCHDOG: WatchdogOpts, WatchdogSub = "watchdog", default_key: Some("model"), key_alias: None, {
-        model: Enum(WatchdogModel);
+        model: Enum(WatchdogModel) = WatchdogModel::I6300esb;
         action: Enum(WatchdogAction);
     }
 }
