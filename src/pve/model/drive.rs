@@ -92,7 +92,7 @@ macro_rules! common_subkeys {
 common_subkeys! {
     file: Option<&'a str>,
     media: Option<Media>,
-    snapshot: Option<bool>,
+    snapshot: bool,
     cache: Option<Cache>,
     format: Option<ImageFormat>,
     size: Option<u64>,
@@ -106,28 +106,28 @@ common_subkeys! {
 
 impl<'a> DriveOpts<'a> {
     /// scsi and virtio only.
-    pub fn iothread(&self) -> Option<bool> {
+    pub fn iothread(&self) -> bool {
         match self {
             DriveOpts::Scsi(o) => o.iothread(),
             DriveOpts::Virtio(o) => o.iothread(),
-            DriveOpts::Ide(_) | DriveOpts::Sata(_) => None,
+            DriveOpts::Ide(_) | DriveOpts::Sata(_) => false,
         }
     }
     /// scsi and virtio only.
-    pub fn ro(&self) -> Option<bool> {
+    pub fn ro(&self) -> bool {
         match self {
             DriveOpts::Scsi(o) => o.ro(),
             DriveOpts::Virtio(o) => o.ro(),
-            DriveOpts::Ide(_) | DriveOpts::Sata(_) => None,
+            DriveOpts::Ide(_) | DriveOpts::Sata(_) => false,
         }
     }
     /// Not on virtio.
-    pub fn ssd(&self) -> Option<bool> {
+    pub fn ssd(&self) -> bool {
         match self {
             DriveOpts::Ide(o) => o.ssd(),
             DriveOpts::Sata(o) => o.ssd(),
             DriveOpts::Scsi(o) => o.ssd(),
-            DriveOpts::Virtio(_) => None,
+            DriveOpts::Virtio(_) => false,
         }
     }
     /// Not on virtio.
@@ -192,21 +192,21 @@ impl<'a> Drive<'a> {
         }
     }
 
-    // The flags are off unless set (Drive.pm: none has a default).
     pub fn iothread(&self) -> bool {
-        self.opts().iothread().unwrap_or(false)
+        self.opts().iothread()
     }
     pub fn ro(&self) -> bool {
-        self.opts().ro().unwrap_or(false)
+        self.opts().ro()
     }
     pub fn ssd(&self) -> bool {
-        self.opts().ssd().unwrap_or(false)
+        self.opts().ssd()
     }
     pub fn snapshot(&self) -> bool {
-        self.opts().snapshot().unwrap_or(false)
+        self.opts().snapshot()
     }
+    /// scsi only.
     pub fn scsiblock(&self) -> bool {
-        self.opts().scsi().and_then(|o| o.scsiblock()).unwrap_or(false)
+        self.opts().scsi().is_some_and(|o| o.scsiblock())
     }
     /// The image format's name, for the storage resolver.
     pub fn format(&self) -> Option<&'static str> {

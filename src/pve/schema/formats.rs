@@ -186,7 +186,7 @@ macro_rules! drive_format {
                 file @required: Text(checks::drive_file);
                 volume @alias("file"): Text(checks::drive_file);
                 media: Enum(Media);
-                snapshot: Bool;
+                snapshot: Bool = false;
                 cache: Enum(Cache);
                 format: Enum(ImageFormat);
                 size: Size;
@@ -232,29 +232,29 @@ macro_rules! drive_format {
 
 drive_format!(DRIVE_IDE: IdeOpts, IdeSub = "ide", {
     model: Text(checks::drive_model);
-    ssd: Bool;
+    ssd: Bool = false;
     wwn: Text(checks::wwn);
 });
 
 drive_format!(DRIVE_SATA: SataOpts, SataSub = "sata", {
-    ssd: Bool;
+    ssd: Bool = false;
     wwn: Text(checks::wwn);
 });
 
 drive_format!(DRIVE_SCSI: ScsiOpts, ScsiSub = "scsi", {
-    iothread: Bool;
-    ro: Bool;
-    ssd: Bool;
+    iothread: Bool = false;
+    ro: Bool = false;
+    ssd: Bool = false;
     wwn: Text(checks::wwn);
     vendor: Text(checks::scsi_vendor);
     product: Text(checks::scsi_product);
     queues: Int(2..);
-    scsiblock: Bool;
+    scsiblock: Bool = false;
 });
 
 drive_format!(DRIVE_VIRTIO: VirtioOpts, VirtioSub = "virtio", {
-    iothread: Bool;
-    ro: Bool;
+    iothread: Bool = false;
+    ro: Bool = false;
 });
 
 pve_format! {
