@@ -165,3 +165,87 @@ fn every_key_is_translated_or_reported() {
     }
     assert!(problems.is_empty(), "{} key(s) not accounted for:\n{}", problems.len(), problems.join("\n"));
 }
+
+/// The `.rs` files of `src/map/`, with their text.
+fn map_sources() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/map");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The string literals passed first to `call(` (`mapped("kvm", …)`, `note_on(\n "cpu", …)`).
+fn first_literals<'a>(text: &'a str, call: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(call) {
+        rest = &rest[at + call.len()..];
+        let arg = rest.trim_start();
+        if let Some(lit) = arg.strip_prefix('"') {
+            if let Some(end) = lit.find('"') {
+                out.push(&lit[..end]);
+            }
+        }
+    }
+    out
+}
+
+/// A note or outcome recorded under a misspelt key would invent a row and leave the real key to
+/// the "not yet translated" fallback: every key the map records under by name is a schema key.
+#[test]
+fn map_records_only_schema_keys() {
+    let mut unknown = Vec::new();
+    for (file, text) in map_sources() {
+        for call in [".mapped(", ".note_on(", ".key("] {
+            for key in first_literals(&text, call) {
+                if pve2virt::pve::schema::lookup(key).is_none() {
+                    unknown.push(format!("{file}: {call}\"{key}\""));
+                }
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "not schema keys:\n{}", unknown.join("\n"));
+}
+
+/// The map reads Proxmox values through the typed model (`vm.keys()`, the `pve_format!` views,
+/// `VmConfig`'s defaults), never by name: a misspelt name would be a silent `None`.
+#[test]
+fn map_reads_no_value_by_name() {
+    let mut found = Vec::new();
+    for (file, text) in map_sources() {
+        for (n, line) in text.lines().enumerate() {
+            for read in [
+                ".str(\"",
+                ".bool(\"",
+                ".int(\"",
+                ".number(\"",
+                ".size(\"",
+                ".text(\"",
+                ".props(\"",
+                ".scalar(\"",
+                ".indexed(\"",
+                ".flag(\"",
+                ".span_of(\"",
+                "vm.get(\"",
+                // Reads through a name held in a variable are by name too.
+                "vm.text(",
+                "vm.props(",
+                "vm.scalar(",
+                "vm.bool(",
+                "vm.int(",
+                "vm.number(",
+                "vm.indexed(",
+            ] {
+                if line.contains(read) {
+                    found.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "string-keyed reads in src/map:\n{}", found.join("\n"));
+}

@@ -35,7 +35,7 @@ use crate::report::{code, Note, Span};
 
 /// The options of the VM's `args`, or none when it has none or cannot be split.
 fn parsed(vm: &VmConfig) -> Vec<QemuOption> {
-    let Some(entry) = vm.get("args") else { return Vec::new() };
+    let Some(entry) = vm.keys().args() else { return Vec::new() };
     let Some(text) = entry.text() else { return Vec::new() };
     let span = entry.value.span();
     match shell_words(text, span.offset) {
@@ -132,7 +132,7 @@ fn is_on(v: &str) -> bool {
 }
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(entry) = ctx.vm.get("args") else { return };
+    let Some(entry) = ctx.vm.keys().args() else { return };
     let Some(text) = entry.text() else { return };
     let span = entry.value.span();
     if let Err(at) = shell_words(text, span.offset) {
@@ -284,7 +284,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         None => DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
-            keymap: ctx.vm.text("keyboard").map(str::to_owned),
+            keymap: ctx.vm.keys().keyboard().map(|k| k.as_str().to_owned()),
             // QEMU listens on every address when -spice has no addr.
             listen: Some(DomainGraphicsListen {
                 listen_type: "address",

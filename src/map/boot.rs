@@ -10,14 +10,11 @@ use std::collections::BTreeMap;
 
 use crate::pve::vm::VmConfig;
 
-/// Proxmox's drive order (Drive.pm `valid_drive_names`), used for legacy boot numbering.
-pub const DRIVE_BUSES: [(&str, u16); 4] = [("ide", 4), ("scsi", 31), ("virtio", 16), ("sata", 6)];
-
 /// The bootindex of each device (`scsi0`, `net1`, `hostpci0`, `usb2`).
 pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
-    let boot = vm.props("boot");
-    if let Some(order) = boot.and_then(|b| b.str("order")) {
+    let boot = vm.keys().boot();
+    if let Some(order) = boot.and_then(|b| b.order()) {
         for (i, dev) in order.split([';', ',', ' ']).filter(|d| !d.is_empty()).enumerate() {
             // A device listed but absent gets no index: Proxmox skips it too.
             if vm.get(dev).is_some() {
@@ -27,7 +24,7 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
         return out;
     }
     let legacy = match boot {
-        Some(b) => match b.str("legacy") {
+        Some(b) => match b.legacy() {
             Some(l) => l.to_owned(),
             // `boot:` with an empty value: no device gets a bootindex.
             None => return out,
@@ -35,34 +32,31 @@ pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
         None => "cdn".to_owned(),
     };
     let base = |letter: char| legacy.find(letter).map(|i| (i as u32 + 1) * 100);
-    let bootdisk = vm.text("bootdisk");
+    let bootdisk = vm.keys().bootdisk();
     let (mut cdroms, mut disks) = (0, 0);
-    for (bus, count) in DRIVE_BUSES {
-        for i in 0..count {
-            let key = format!("{bus}{i}");
-            let Some(drive) = vm.props(&key) else { continue };
-            let is_cdrom = drive.str("media") == Some("cdrom");
-            let file = drive.str("file").unwrap_or_default();
-            if is_cdrom {
-                if is_cloudinit(file) {
-                    continue;
-                }
-                if let Some(b) = base('d') {
-                    out.insert(key.clone(), b + cdroms);
-                }
-                cdroms += 1;
-            } else {
-                if bootdisk == Some(key.as_str()) {
-                    if let Some(b) = base('c') {
-                        out.insert(key.clone(), b + disks);
-                    }
-                }
-                disks += 1;
+    for drive in vm.drives() {
+        let key = drive.key.clone();
+        let is_cdrom = drive.cdrom;
+        let file = drive.file;
+        if is_cdrom {
+            if is_cloudinit(file) {
+                continue;
             }
+            if let Some(b) = base('d') {
+                out.insert(key.clone(), b + cdroms);
+            }
+            cdroms += 1;
+        } else {
+            if bootdisk == Some(key.as_str()) {
+                if let Some(b) = base('c') {
+                    out.insert(key.clone(), b + disks);
+                }
+            }
+            disks += 1;
         }
     }
     if let Some(b) = base('n') {
-        for (k, (i, _)) in vm.indexed("net").enumerate() {
+        for (k, (i, _)) in vm.keys().net().enumerate() {
             out.insert(format!("net{i}"), b + k as u32);
         }
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::map::Ctx;
 use crate::pve::file::percent_decode;
 use crate::pve::model::net::Net;
+use crate::pve::schema::{CiType, IpConfigOpts};
 
 /// A seed to write: the ISO's volume label, its files, and where the ISO goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,19 +25,19 @@ pub struct Seed {
 }
 
 /// Proxmox's `get_cloudinit_format`: `citype`, else configdrive2 for Windows, else nocloud.
-fn format<'a>(ctx: &Ctx<'a>) -> &'a str {
-    match ctx.vm.text("citype") {
+fn format(ctx: &Ctx) -> CiType {
+    match ctx.vm.keys().citype() {
         Some(t) => t,
-        None if ctx.vm.windows_version() > 0 => "configdrive2",
-        None => "nocloud",
+        None if ctx.vm.windows_version() > 0 => CiType::ConfigDrive2,
+        None => CiType::NoCloud,
     }
 }
 
 fn hostname_fqdn(ctx: &Ctx) -> (String, String) {
-    let name = ctx.vm.text("name").map_or_else(|| format!("VM{}", ctx.vm.vmid), str::to_owned);
+    let name = ctx.vm.keys().name().map_or_else(|| format!("VM{}", ctx.vm.vmid), str::to_owned);
     if let Some((host, _)) = name.split_once('.') {
         (host.to_owned(), name.clone())
-    } else if let Some(search) = ctx.vm.text("searchdomain") {
+    } else if let Some(search) = ctx.vm.keys().searchdomain() {
         (name.clone(), format!("{name}.{search}"))
     } else {
         (name.clone(), name)
@@ -45,25 +46,25 @@ fn hostname_fqdn(ctx: &Ctx) -> (String, String) {
 
 /// `get_dns_conf`, without the Proxmox host's resolv.conf (not part of /etc/pve).
 fn dns(ctx: &Ctx) -> (Vec<String>, Vec<String>) {
-    let split = |k: &str| ctx.vm.text(k).map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-    (split("searchdomain"), split("nameserver"))
+    let split = |v: Option<&str>| v.map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    (split(ctx.vm.keys().searchdomain()), split(ctx.vm.keys().nameserver()))
 }
 
 pub fn userdata(ctx: &Ctx) -> String {
     let vm = ctx.vm;
     let (hostname, fqdn) = hostname_fqdn(ctx);
     let mut c = format!("#cloud-config\nhostname: {hostname}\nmanage_etc_hosts: true\nfqdn: {fqdn}\n");
-    let user = vm.text("ciuser");
+    let user = vm.keys().ciuser();
     if let Some(u) = user {
         c.push_str(&format!("user: {u}\n"));
         if u == "root" {
             c.push_str("disable_root: False\n");
         }
     }
-    if let Some(p) = vm.text("cipassword") {
+    if let Some(p) = vm.keys().cipassword() {
         c.push_str(&format!("password: {p}\n"));
     }
-    if let Some(keys) = vm.text("sshkeys") {
+    if let Some(keys) = vm.keys().sshkeys() {
         let keys = percent_decode(keys);
         c.push_str("ssh_authorized_keys:\n");
         for k in keys.split('\n').filter(|k| k.chars().any(|c| !c.is_whitespace())) {
@@ -74,19 +75,20 @@ pub fn userdata(ctx: &Ctx) -> String {
     if user != Some("root") {
         c.push_str("users:\n  - default\n");
     }
-    if vm.bool("ciupgrade") != Some(false) {
+    if vm.keys().ciupgrade() != Some(false) {
         c.push_str("package_upgrade: true\n");
     }
     c
 }
 
 /// The NICs with an `ipconfigN`, in Perl's `sort` order of `netN` (as strings: net10 < net2).
-fn nics(ctx: &Ctx) -> Vec<(String, u16, Option<String>, crate::pve::props::Props)> {
-    let mut out: Vec<_> = ctx
-        .vm
-        .indexed("net")
+fn nics<'a>(ctx: &Ctx<'a>) -> Vec<(String, u16, Option<String>, IpConfigOpts<'a>)> {
+    let vm = ctx.vm;
+    let mut out: Vec<_> = vm
+        .keys()
+        .net()
         .filter_map(|(i, e)| {
-            let ip = ctx.vm.props(&format!("ipconfig{i}"))?.clone();
+            let ip = vm.keys().ipconfig().find(|(j, _)| *j == i).and_then(|(_, e)| IpConfigOpts::of(e))?;
             let mac = e.props().and_then(|p| Net::from_props(p).macaddr);
             Some((format!("net{i}"), i, mac, ip))
         })
@@ -109,24 +111,24 @@ pub fn nocloud_network(ctx: &Ctx) -> Result<String, String> {
         let mac = mac.ok_or_else(|| format!("network interface '{key}' has no mac address"))?.to_ascii_lowercase();
         c.push_str(&format!("    - type: physical\n      name: eth{i}\n      mac_address: '{mac}'\n      subnets:\n"));
         let p = "      ";
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("{p}- type: dhcp4\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("{p}- type: static\n{p}  address: '{addr}'\n{p}  netmask: '{mask}'\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("{p}  gateway: '{gw}'\n"));
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             match v6 {
                 "dhcp" => c.push_str(&format!("{p}- type: dhcp6\n")),
                 "auto" => c.push_str(&format!("{p}- type: ipv6_slaac\n")),
                 _ => {
                     c.push_str(&format!("{p}- type: static6\n{p}  address: '{v6}'\n"));
-                    if let Some(gw) = ip.str("gw6") {
+                    if let Some(gw) = ip.gw6() {
                         c.push_str(&format!("{p}  gateway: '{gw}'\n"));
                     }
                 }
@@ -163,24 +165,24 @@ pub fn configdrive2_network(ctx: &Ctx) -> Result<String, String> {
     for (_, i, _, ip) in nics(ctx) {
         let id = format!("eth{i}");
         c.push_str(&format!("auto {id}\n"));
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("iface {id} inet dhcp\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("iface {id} inet static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             if v6 == "auto" || v6 == "dhcp" {
                 c.push_str(&format!("iface {id} inet6 {v6}\n"));
             } else {
                 let (addr, mask) = v6.split_once('/').unwrap_or((v6, ""));
                 c.push_str(&format!("iface {id} inet6 static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw6") {
+                if let Some(gw) = ip.gw6() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
             }
@@ -196,13 +198,13 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
     for (_, i, _, ip) in nics(ctx) {
         let id = format!("eth{i}");
         c.push_str(&format!("auto {id}\n"));
-        if let Some(v4) = ip.str("ip") {
+        if let Some(v4) = ip.ip() {
             if v4 == "dhcp" {
                 c.push_str(&format!("iface {id} inet dhcp\n"));
             } else {
                 let (addr, mask) = split_ip4(v4).ok_or_else(|| format!("not a CIDR: {v4}"))?;
                 c.push_str(&format!("iface {id} inet static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw") {
+                if let Some(gw) = ip.gw() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
                 if !servers.is_empty() {
@@ -210,13 +212,13 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
                 }
             }
         }
-        if let Some(v6) = ip.str("ip6") {
+        if let Some(v6) = ip.ip6() {
             if v6 == "auto" || v6 == "dhcp" {
                 c.push_str(&format!("iface {id} inet6 {v6}\n"));
             } else {
                 let (addr, mask) = v6.split_once('/').unwrap_or((v6, ""));
                 c.push_str(&format!("iface {id} inet6 static\n        address {addr}\n        netmask {mask}\n"));
-                if let Some(gw) = ip.str("gw6") {
+                if let Some(gw) = ip.gw6() {
                     c.push_str(&format!("        gateway {gw}\n"));
                 }
                 if !servers.is_empty() {
@@ -232,10 +234,10 @@ fn cloudbase_network(ctx: &Ctx) -> Result<String, String> {
 /// on it (it is computed from user and network data).
 fn cloudbase_metadata(ctx: &Ctx, uuid: &str) -> String {
     let mut meta = serde_json::json!({ "uuid": uuid, "network_config": { "content_path": "/content/0000" } });
-    if let Some(p) = ctx.vm.text("cipassword").filter(|p| !p.is_empty()) {
+    if let Some(p) = ctx.vm.keys().cipassword().filter(|p| !p.is_empty()) {
         meta["admin_pass"] = p.into();
     }
-    if let Some(keys) = ctx.vm.text("sshkeys") {
+    if let Some(keys) = ctx.vm.keys().sshkeys() {
         let keys = percent_decode(keys);
         let mut map = serde_json::Map::new();
         for (i, k) in keys.split('\n').filter(|k| k.chars().any(|c| !c.is_whitespace())).enumerate() {
@@ -266,17 +268,22 @@ fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
 /// Builds the seed; `Err` says why it cannot be rebuilt as Proxmox would.
 pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
     let fmt = format(ctx);
-    let custom = ctx.vm.props("cicustom");
-    let custom = |k: &str| custom.and_then(|p| p.str(k)).map(|v| snippet(ctx, v)).transpose();
-    let (user, network, meta, vendor) = (custom("user")?, custom("network")?, custom("meta")?, custom("vendor")?);
-    let dns_from_host = ctx.vm.get("nameserver").is_none() || ctx.vm.get("searchdomain").is_none();
+    let custom = ctx.vm.keys().cicustom();
+    let snippets = |v: Option<&str>| v.map(|v| snippet(ctx, v)).transpose();
+    let (user, network, meta, vendor) = (
+        snippets(custom.and_then(|p| p.user()))?,
+        snippets(custom.and_then(|p| p.network()))?,
+        snippets(custom.and_then(|p| p.meta()))?,
+        snippets(custom.and_then(|p| p.vendor()))?,
+    );
+    let dns_from_host = ctx.vm.keys().nameserver().is_none() || ctx.vm.keys().searchdomain().is_none();
     let iso = std::path::absolute(dir.join(format!("{}-cloudinit.iso", ctx.vm.vmid))).map_err(|e| e.to_string())?;
     let user = match user {
         Some(u) => u,
         None => userdata(ctx),
     };
     let (label, files) = match fmt {
-        "nocloud" => {
+        CiType::NoCloud => {
             let network = match network {
                 Some(n) => n,
                 None => nocloud_network(ctx)?,
@@ -292,7 +299,7 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        "configdrive2" if ctx.vm.windows_version() == 0 => {
+        CiType::ConfigDrive2 if ctx.vm.windows_version() == 0 => {
             let network = match network {
                 Some(n) => n,
                 None => configdrive2_network(ctx)?,
@@ -313,7 +320,7 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        "configdrive2" => {
+        CiType::ConfigDrive2 => {
             // cloudbase-init on Windows: ENI network data and a JSON meta_data with the
             // password and keys (Cloudinit.pm `cloudbase_network_eni`,
             // `cloudbase_configdrive2_metadata`).
@@ -335,7 +342,12 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
                 ],
             )
         }
-        other => return Err(format!("the {other} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)")),
+        other @ CiType::OpenNebula => {
+            return Err(format!(
+                "the {} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)",
+                other.as_str()
+            ))
+        }
     };
     Ok(Seed { label, files, iso, dns_from_host })
 }

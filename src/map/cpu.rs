@@ -9,7 +9,7 @@ use crate::libvirt::{
 use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::defaults;
-use crate::pve::props::Props;
+use crate::pve::schema::{Bios, CpuOpts, HotplugFeature, OsType};
 use crate::report::{code, Note};
 
 /// Proxmox's built-in models are qemu64 plus flags (CPUConfig.pm `$builtin_models`).
@@ -50,16 +50,17 @@ impl Features {
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     // `smp` is the legacy name of `sockets`.
-    let sockets = vm.int("sockets").or_else(|| vm.int("smp")).map_or(defaults::SOCKETS, |v| v as u32);
-    let cores = vm.int("cores").map_or(defaults::CORES, |v| v as u32);
+    let sockets = vm.sockets();
+    let cores = vm.cores();
     let max = sockets.saturating_mul(cores);
-    for key in ["sockets", "smp", "cores"] {
-        if vm.get(key).is_some() {
+    let keys = vm.keys();
+    for (key, set) in [("sockets", keys.sockets()), ("smp", keys.smp()), ("cores", keys.cores())] {
+        if set.is_some() {
             ctx.mapped(key, "cpu/topology");
         }
     }
-    let vcpus = vm.int("vcpus").map_or(max, |v| v.clamp(0, u32::MAX as i64) as u32);
-    if vm.get("vcpus").is_some() {
+    let vcpus = vm.keys().vcpus().map_or(max, |v| v.clamp(0, u32::MAX as i64) as u32);
+    if vm.keys().vcpus().is_some() {
         ctx.mapped("vcpus", "vcpu@current");
         if vcpus > max {
             // Proxmox: "MAX <max> vcpus allowed per VM on this node" / vcpus must be <= maxcpus.
@@ -75,7 +76,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
     // every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
-    if hotplug_has(vm, "cpu") && max > 1 {
+    if hotplug_has(vm, HotplugFeature::Cpu) && max > 1 {
         let vcpus = (0..max)
             .map(|id| DomainVcpusVcpu {
                 id,
@@ -89,7 +90,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // `affinity` is Proxmox's `taskset --cpu-list` around QEMU: all of its threads, as
     // `<vcpu cpuset>` is for libvirt.
-    if let Some(affinity) = vm.text("affinity") {
+    if let Some(affinity) = vm.keys().affinity() {
         domain.vcpu.cpuset = Some(affinity.chars().filter(|c| !c.is_whitespace()).collect());
         ctx.mapped("affinity", "vcpu@cpuset");
     }
@@ -97,17 +98,17 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     let tcg = domain.domain_type == DomainType::Qemu;
     let x86 = domain.os.os_type.arch == "x86_64";
-    let props = vm.props("cpu");
+    let props = vm.keys().cpu();
     if props.is_some() {
         ctx.mapped("cpu", "cpu");
     }
-    let default_model = match (x86, vm.bool("kvm").unwrap_or(true)) {
+    let default_model = match (x86, vm.kvm()) {
         (true, true) => defaults::CPU_MODEL_KVM,
         (true, false) => defaults::CPU_MODEL_TCG,
         (false, true) => "host",
         (false, false) => "max",
     };
-    let written = props.and_then(|p| p.str("cputype")).unwrap_or(default_model);
+    let written = props.and_then(|p| p.cputype()).unwrap_or(default_model);
 
     // memory.rs may have put the NUMA cells here already.
     let mut cpu = domain.cpu.take().unwrap_or_default();
@@ -150,7 +151,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 code::CPU_CUSTOM_MODEL,
                 format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
             )
-            .at(props.map_or_else(|| vm.get("cpu").map_or_else(Default::default, |e| e.span()), |p| p.span_of("cputype")))
+            .at(props.map_or_else(Default::default, |p| p.span_of(CpuOpts::SUB.cputype)))
             .label("custom model")
             .help("pass --pve-root with the cluster's /etc/pve (or a copy) to read virtual-guest/cpu-models.conf, or replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
         );
@@ -200,7 +201,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if model == "kvm64" && x86 {
         features.set("require", "lahf_lm");
     }
-    if vm.ostype() == "solaris" {
+    if vm.ostype() == OsType::Solaris {
         features.set("disable", "x2apic");
     }
     if matches!(model, "kvm64" | "kvm32") {
@@ -223,16 +224,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if custom.and_then(|m| m.hidden) == Some(true) {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
-        if let Some(flags) = props.str("flags") {
+        if let Some(flags) = props.flags() {
             vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
         }
-        let kvm_off = props.bool("hidden") == Some(true);
+        let kvm_off = props.hidden() == Some(true);
         if kvm_off {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
         phys_bits(ctx, props, &mut cpu);
-        for (name, what) in [("level", "the CPUID level"), ("guest-phys-bits", "the guest physical address bits")] {
-            if let Some(value) = props.int(name) {
+        for (name, value, what) in [
+            ("level", props.level(), "the CPUID level"),
+            ("guest-phys-bits", props.guest_phys_bits(), "the guest physical address bits"),
+        ] {
+            if let Some(value) = value {
                 ctx.note_on(
                     "cpu",
                     Note::warning(
@@ -332,7 +336,7 @@ fn fit_cpu_model(ctx: &mut Ctx, domain: &Domain, model: &str) -> Option<String> 
 fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut tune = DomainCputune::default();
-    if let Some(limit) = vm.number("cpulimit") {
+    if let Some(limit) = vm.keys().cpulimit() {
         ctx.mapped("cpulimit", "cputune/global_quota");
         // CPUQuota=int(cpulimit*100)% of one CPU for the whole VM: libvirt's global_* (its plain
         // <period>/<quota> are per vCPU). 0 is "no limit".
@@ -342,7 +346,7 @@ fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
             tune.global_quota = Some(percent * 1000);
         }
     }
-    if let Some(units) = vm.int("cpuunits") {
+    if let Some(units) = vm.keys().cpuunits() {
         ctx.mapped("cpuunits", "cputune/shares");
         // On cgroup v2 Proxmox clamps CPUWeight to 10000, and libvirt writes <shares> to cpu.weight
         // (range 1–10000) as is.
@@ -367,7 +371,7 @@ fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
 /// `flags=+a;-b`: only Proxmox's VM-allowed flags pass the schema (CPUConfig.pm `$cpu_flag_supported_re`).
 fn vm_flags(
     ctx: &mut Ctx,
-    props: &Props,
+    props: CpuOpts,
     flags: &str,
     features: &mut Features,
     hyperv: &mut DomainFeatureHyperV,
@@ -397,7 +401,7 @@ fn vm_flags(
                             code::CPU_HOST_VENDOR,
                             "nested-virt is vmx on Intel and svm on AMD hosts; both are listed and libvirt keeps the host's at start",
                         )
-                        .at(props.span_of("flags"))
+                        .at(props.span_of(CpuOpts::SUB.flags))
                         .label("host vendor decides"),
                     );
                 } else if !on {
@@ -411,8 +415,8 @@ fn vm_flags(
 }
 
 /// `phys-bits=host|N` → `<maxphysaddr>`.
-fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
-    match props.str("phys-bits") {
+fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
+    match props.phys_bits() {
         None => {}
         Some("host") if cpu.mode == "custom" => ctx.note_on(
             "cpu",
@@ -420,7 +424,7 @@ fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
                 code::CPU_OPTION_DROPPED,
                 "phys-bits=host (host-phys-bits) needs a host-passthrough or maximum CPU in libvirt; left out",
             )
-            .at(props.span_of("phys-bits"))
+            .at(props.span_of(CpuOpts::SUB.phys_bits))
             .label("left out")
             .help("add <maxphysaddr mode='emulate' bits='N'/> with the host's address bits (`grep 'address sizes' /proc/cpuinfo`)"),
         ),
@@ -435,22 +439,20 @@ fn phys_bits(ctx: &mut Ctx, props: &Props, cpu: &mut DomainCpu) {
 
 /// Whether a hostpci device is the guest's primary GPU (`x-vga=1`).
 fn x_vga(ctx: &Ctx) -> bool {
-    ctx.vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
+    super::hostpci::gpu_passthrough(ctx.vm)
 }
 
 /// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; docs/mapping.md#windows).
-fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) -> Option<DomainFeatureHyperV> {
+fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool) -> Option<DomainFeatureHyperV> {
     let vm = ctx.vm;
     let winversion = vm.windows_version();
-    let vendor_id = props.and_then(|p| p.str("hv-vendor-id"));
-    let enlightened = !tcg
+    let vendor_id = props.and_then(|p| p.hv_vendor_id());
+    let enlightened =
+        !tcg && domain.os.os_type.arch == "x86_64" && winversion >= 6 && !(vm.bios() == Bios::Ovmf && winversion < 8);
+    let proxmox_would = vm.kvm()
         && domain.os.os_type.arch == "x86_64"
         && winversion >= 6
-        && !(vm.text("bios") == Some("ovmf") && winversion < 8);
-    let proxmox_would = vm.bool("kvm").unwrap_or(true)
-        && domain.os.os_type.arch == "x86_64"
-        && winversion >= 6
-        && !(vm.text("bios") == Some("ovmf") && winversion < 8);
+        && !(vm.bios() == Bios::Ovmf && winversion < 8);
     if tcg && proxmox_would {
         ctx.note_on(
             "ostype",
@@ -470,14 +472,14 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
                         code::IGNORED_BY_PROXMOX,
                         "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
                     )
-                    .at(props.span_of("hv-vendor-id"))
+                    .at(props.span_of(CpuOpts::SUB.hv_vendor_id))
                     .label("no effect"),
                 );
             }
         }
         return None;
     }
-    if vm.get("ostype").is_some() {
+    if vm.keys().ostype().is_some() {
         ctx.mapped("ostype", "features/hyperv");
     }
     let m = ctx.machine.clone();

@@ -12,7 +12,10 @@ use crate::libvirt::{
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
-use crate::pve::defaults;
+use crate::pve::schema::{
+    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
+    WatchdogAction, WatchdogOpts,
+};
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -60,7 +63,14 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
         format!("the target ({describe}) has no SPICE: the SPICE display, its channels, audio and USB redirection are left out"),
     )
     .help("use the VNC console; the guest's SPICE agent and redirected USB devices have no counterpart there");
-    let key = ["vga", "audio0"].into_iter().find(|k| ctx.vm.get(k).is_some());
+    let keys = ctx.vm.keys();
+    let key = if keys.vga().is_some() {
+        Some("vga")
+    } else if keys.audio0().is_some() {
+        Some("audio0")
+    } else {
+        None
+    };
     match key {
         Some(k) => ctx.note_on(k, note),
         None => ctx.note(note),
@@ -99,22 +109,21 @@ enum VgaType {
 impl VgaType {
     /// `None` only for a type outside the schema's enum, which decode refuses before mapping.
     fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "std" => VgaType::Std,
-            "cirrus" => VgaType::Cirrus,
-            "vmware" => VgaType::Vmware,
-            "virtio" => VgaType::Virtio,
-            "virtio-gl" => VgaType::VirtioGl,
-            "qxl" => VgaType::Qxl(1),
-            "qxl2" => VgaType::Qxl(2),
-            "qxl3" => VgaType::Qxl(3),
-            "qxl4" => VgaType::Qxl(4),
-            "serial0" => VgaType::Serial(0),
-            "serial1" => VgaType::Serial(1),
-            "serial2" => VgaType::Serial(2),
-            "serial3" => VgaType::Serial(3),
-            "none" => VgaType::NoDisplay,
-            _ => return None,
+        Some(match Vga::parse(s)? {
+            Vga::Std => VgaType::Std,
+            Vga::Cirrus => VgaType::Cirrus,
+            Vga::Vmware => VgaType::Vmware,
+            Vga::Virtio => VgaType::Virtio,
+            Vga::VirtioGl => VgaType::VirtioGl,
+            Vga::Qxl => VgaType::Qxl(1),
+            Vga::Qxl2 => VgaType::Qxl(2),
+            Vga::Qxl3 => VgaType::Qxl(3),
+            Vga::Qxl4 => VgaType::Qxl(4),
+            Vga::Serial0 => VgaType::Serial(0),
+            Vga::Serial1 => VgaType::Serial(1),
+            Vga::Serial2 => VgaType::Serial(2),
+            Vga::Serial3 => VgaType::Serial(3),
+            Vga::None => VgaType::NoDisplay,
         })
     }
 }
@@ -122,27 +131,19 @@ impl VgaType {
 /// `vga` (QemuServer.pm `$vga_fmt`, docs/proxmox-config.md#display), `spice_enhancements`, `keyboard`.
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let props = vm.props("vga");
-    // Windows XP/2003 default to cirrus (QemuServer.pm `get_default_vga`).
-    // A passed-through GPU (x-vga) is the display: Proxmox then defaults to no emulated VGA.
-    let default = if super::hostpci::gpu_passthrough(vm) {
-        "none"
-    } else if vm.windows_version() == 5 {
-        "cirrus"
-    } else {
-        defaults::VGA
-    };
-    let vga = props.and_then(|p| p.str("type")).unwrap_or(default).to_owned();
-    let memory_mib = props.and_then(|p| p.int("memory")).map(|m| m as u32);
+    let props = vm.keys().vga();
+    let kind = vm.vga_type();
+    let vga = kind.as_str().to_owned();
+    let memory_mib = props.and_then(|p| p.memory()).map(|m| m as u32);
     if props.is_some() {
         ctx.mapped("vga", "devices/video");
     }
 
-    let spice = vga.starts_with("qxl") || vga.starts_with("virtio");
-    let vnc_clipboard = props.and_then(|p| p.str("clipboard")) == Some("vnc");
+    let spice = kind.is_spice();
+    let vnc_clipboard = props.and_then(|p| p.clipboard()) == Some(Clipboard::Vnc);
     // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
-    let no_display = vga == "none" || vga.starts_with("serial");
-    if no_display && vm.text("bios") != Some("ovmf") && vm.text("arch") != Some("aarch64") {
+    let no_display = kind.no_display();
+    if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
     let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
@@ -209,11 +210,11 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
-    let keymap = vm.text("keyboard").map(str::to_owned);
+    let keymap = vm.keys().keyboard().map(|k| k.as_str().to_owned());
     let local =
         || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
-    let serial_console = vga.starts_with("serial");
+    let serial_console = kind.serial_console().is_some();
     if !serial_console {
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "vnc",
@@ -224,15 +225,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             ..Default::default()
         });
     }
-    let enhancements = vm.props("spice_enhancements");
+    let enhancements = vm.keys().spice_enhancements();
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
-    let spice_usb = vm.indexed("usb").any(|(_, e)| e.props().and_then(|p| p.str("host")) == Some("spice"));
+    let spice_usb = vm.keys().usb().any(|(_, e)| UsbOpts::of(e).and_then(|u| u.host()) == Some("spice"));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics" at define), while QEMU runs it with no client attached.
-    let spice_audio = vm.props("audio0").is_some_and(|p| p.str("driver") != Some("none"));
+    let spice_audio = vm.keys().audio0().is_some_and(|p| p.driver() != Some(AudioDriver::None));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
     if spice_audio && !spice && !spice_args {
@@ -257,9 +258,9 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if spice {
         let streaming = enhancements
-            .and_then(|e| e.str("videostreaming"))
-            .filter(|m| *m != "off")
-            .map(|m| DomainGraphicsStreaming { mode: m.to_owned() });
+            .and_then(|e| e.videostreaming())
+            .filter(|m| *m != VideoStreaming::Off)
+            .map(|m| DomainGraphicsStreaming { mode: m.as_str().to_owned() });
         domain.devices.graphics.push(DomainGraphics {
             graphics_type: "spice",
             autoport: Some("yes"),
@@ -282,7 +283,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
                 ..Default::default()
             });
         }
-        if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
+        if enhancements.and_then(|e| e.foldersharing()) == Some(true) {
             domain.devices.channels.push(DomainChardev {
                 chardev_type: "spiceport",
                 source: Some(DomainChardevSource {
@@ -326,7 +327,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if let Some(e) = enhancements {
         if spice {
             ctx.mapped("spice_enhancements", "devices/graphics[spice]");
-        } else if !e.props.is_empty() {
+        } else if !e.props.props.is_empty() {
             ctx.note_on(
                 "spice_enhancements",
                 Note::advice(
@@ -378,7 +379,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
                 format!("the target ({describe}) has no '{}' video model; using 'vga'", video.model_type),
             )
             .help("the guest sees a standard VGA card instead");
-            if ctx.vm.get("vga").is_some() {
+            if ctx.vm.keys().vga().is_some() {
                 ctx.note_on("vga", note);
             } else {
                 ctx.note(note);
@@ -415,7 +416,7 @@ fn fit_sound(ctx: &mut Ctx, domain: &Domain, model: &'static str) -> &'static st
 /// `serialN`, `parallelN` (docs/mapping.md#serial-parallel-agent).
 fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    for (i, entry) in vm.indexed("serial") {
+    for (i, entry) in vm.keys().serial() {
         let key = format!("serial{i}");
         let Some(value) = entry.text() else { continue };
         let port = Some(DomainChardevTarget { target_type: Some("isa-serial"), name: None, port: Some(u32::from(i)) });
@@ -440,7 +441,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped(&key, "devices/serial[dev]");
         }
     }
-    for (i, entry) in vm.indexed("parallel") {
+    for (i, entry) in vm.keys().parallel() {
         let key = format!("parallel{i}");
         let Some(path) = entry.text() else { continue };
         domain.devices.parallels.push(DomainChardev {
@@ -456,14 +457,14 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
 /// `agent` (Agent.pm): the QEMU guest agent channel. libvirt's own agent commands
 /// (`virsh domfsfreeze`, …) work only with the virtio channel named `org.qemu.guest_agent.0`.
 fn agent(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(agent) = ctx.vm.props("agent") else { return };
-    if agent.bool("enabled") != Some(true) {
+    let Some(agent) = ctx.vm.keys().agent() else { return };
+    if agent.enabled() != Some(true) {
         ctx.mapped("agent", "(disabled)");
         return;
     }
     let target =
         Some(DomainChardevTarget { target_type: Some("virtio"), name: Some("org.qemu.guest_agent.0"), port: None });
-    if agent.str("type") == Some("isa") {
+    if agent.kind() == Some(AgentType::Isa) {
         ctx.note_on(
             "agent",
             Note::warning(
@@ -477,7 +478,10 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     domain.devices.channels.push(DomainChardev { chardev_type: "unix", target, ..Default::default() });
     ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
-        ["fstrim_cloned_disks", "freeze-fs"].into_iter().filter(|k| agent.get(k).is_some()).collect();
+        [("fstrim_cloned_disks", agent.fstrim_cloned_disks()), ("freeze-fs", agent.freeze_fs())]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|_| k))
+            .collect();
     if !proxmox_side.is_empty() {
         ctx.note_on(
             "agent",
@@ -494,15 +498,15 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// `audio0` (docs/mapping.md#display-and-audio).
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("audio0") else { return };
-    let (model, codec) = match props.str("device") {
-        Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
-        Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
-        _ => ("ac97", None),
+    let Some(props) = ctx.vm.keys().audio0() else { return };
+    let (model, codec) = match props.device() {
+        Some(AudioDevice::Ich9IntelHda) => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some(AudioDevice::IntelHda) => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some(AudioDevice::Ac97) | None => ("ac97", None),
     };
     let model = fit_sound(ctx, domain, model);
     let codec = if model == "ac97" { None } else { codec };
-    let backend = if props.str("driver") == Some("none") { "none" } else { "spice" };
+    let backend = if props.driver() == Some(AudioDriver::None) { "none" } else { "spice" };
     let address = ctx.pci_address(PciDevice::Audio);
     domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });
     domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend });
@@ -511,10 +515,10 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// `watchdog` (docs/mapping.md#watchdog).
 fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("watchdog") else { return };
-    let model = props.str("model").unwrap_or("i6300esb").to_owned();
-    let mut action = props.str("action").map(str::to_owned);
-    if action.as_deref() == Some("debug") {
+    let Some(props) = ctx.vm.keys().watchdog() else { return };
+    let model = props.model().as_str().to_owned();
+    let mut action = props.action().map(|a| a.as_str().to_owned());
+    if props.action() == Some(WatchdogAction::Debug) {
         // libvirt rejects action='debug' ("unknown watchdog action").
         action = None;
         ctx.note_on(
@@ -523,7 +527,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
                 code::WATCHDOG_DEBUG,
                 "watchdog action 'debug' has no libvirt form; libvirt's default action (reset) applies",
             )
-            .at(props.span_of("action")),
+            .at(props.span_of(WatchdogOpts::SUB.action)),
         );
     }
     // ib700 is an ISA device: it has no PCI slot.
@@ -535,9 +539,9 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
 /// `ivshmem`: Proxmox backs it by `/dev/shm/pve-shm-<name or vmid>`; a libvirt shmem named N uses
 /// `/dev/shm/N`, so the same name keeps the same file.
 fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("ivshmem") else { return };
-    let name = format!("pve-shm-{}", props.str("name").map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
-    let size = props.int("size").unwrap_or(1).max(1) as u64;
+    let Some(props) = ctx.vm.keys().ivshmem() else { return };
+    let name = format!("pve-shm-{}", props.name().map_or_else(|| ctx.vm.vmid.to_string(), str::to_owned));
+    let size = props.size().unwrap_or(1).max(1) as u64;
     let address = ctx.pci_address(PciDevice::Ivshmem);
     domain.devices.shmems.push(DomainShmem {
         name,
@@ -555,13 +559,11 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
 fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
     let entries: Vec<_> = ctx
         .vm
-        .indexed("virtiofs")
+        .keys()
+        .virtiofs()
         .map(|(i, e)| {
-            (
-                i,
-                e.props().and_then(|p| p.str("dirid")).map(str::to_owned),
-                e.props().and_then(|p| p.str("cache")).map(str::to_owned),
-            )
+            let v = VirtiofsOpts::of(e);
+            (i, v.and_then(|v| v.dirid()).map(str::to_owned), v.and_then(|v| v.cache()).map(|c| c.as_str().to_owned()))
         })
         .collect();
     for (i, dirid, cache) in entries {
@@ -619,8 +621,8 @@ fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
     let cluster = &ctx.opts.cluster;
     let m = cluster.dir.get(dirid).ok_or("is not in mapping/directory.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
-    let path = entries[0].get("path").ok_or("has no path for this node")?;
-    let node = entries[0].get("node").map_or("?", String::as_str);
+    let path = entries[0].path().ok_or("has no path for this node")?;
+    let node = entries[0].node().unwrap_or("?");
     let mut note = Note::advice(
         code::MAPPING_RESOLVED,
         format!("directory mapping '{dirid}' is {path} on node {node} (mapping/directory.cfg); libvirt runs virtiofsd for it"),
@@ -628,14 +630,14 @@ fn resolve_dir(ctx: &Ctx, dirid: &str) -> Result<(String, Note), String> {
     if let Some(n) = node_note {
         note = note.help(n);
     }
-    Ok((path.clone(), note))
+    Ok((path.to_owned(), note))
 }
 
 /// `hookscript: STORAGE:snippets/NAME` with the cluster's files at hand: the script's path (the
 /// storage's `path` + `/snippets/NAME`, or under `--map-storage`) and the phases it handles, which
 /// Proxmox passes as its second argument (qemu-server `PVE/GuestHelpers.pm` `exec_hookscript`).
 fn hookscript(ctx: &Ctx) -> Note {
-    let volume = ctx.vm.text("hookscript").unwrap_or_default();
+    let volume = ctx.vm.keys().hookscript().unwrap_or_default();
     let (storage, name) = volume.split_once(':').unwrap_or(("", volume));
     let path = match ctx.opts.storage_map.get(storage) {
         Some(dir) => Some(dir.join(name)),
@@ -670,9 +672,8 @@ fn proxmox_only(ctx: &mut Ctx) {
     use code::*;
     let cloudinit: &[&str] =
         &["cicustom", "cipassword", "citype", "ciupgrade", "ciuser", "nameserver", "searchdomain", "sshkeys"];
-    let keys: Vec<String> = ctx.vm.entries.iter().map(|e| e.key.value.clone()).collect();
-    for key in keys {
-        let spec_name = ctx.vm.get(&key).map(|e| e.spec.name).unwrap_or_default();
+    let keys: Vec<(String, &str)> = ctx.vm.entries.iter().map(|e| (e.key.value.clone(), e.spec.name)).collect();
+    for (key, spec_name) in keys {
         let is_ci = cloudinit.contains(&key.as_str()) || spec_name == "ipconfig";
         let note = if let Some(drive) = ctx.cloudinit_seed.clone().filter(|_| is_ci) {
             Note::advice(
@@ -727,7 +728,7 @@ mod tests {
         for (i, a) in parsed.iter().enumerate() {
             assert!(!parsed[i + 1..].contains(a), "two types parse to {a:?}");
         }
-        assert_eq!(VgaType::parse(crate::pve::defaults::VGA), Some(VgaType::Std));
+        assert_eq!(VgaType::parse(super::Vga::Std.as_str()), Some(VgaType::Std));
         assert_eq!(VgaType::parse("qxl5"), None);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let errors = crate::convert("vga: qxl5\n", &opts).unwrap_err();

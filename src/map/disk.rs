@@ -17,40 +17,13 @@ use crate::libvirt::{
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
-use crate::pve::defaults;
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
+use crate::pve::schema::{Aio, Cache, Discard, IdeOpts, ScsiHw, ScsiOpts, UnusedOpts, Werror};
 use crate::pve::storage::{Resolver, Source, StorageType, Volume};
 use crate::report::{code, Note};
 
-/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ScsiHw {
-    Lsi,
-    Lsi53c810,
-    VirtioScsi,
-    VirtioScsiSingle,
-    Megasas,
-    Pvscsi,
-}
-
+/// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks): what libvirt makes of it.
 impl ScsiHw {
-    const ALL: [ScsiHw; 6] =
-        [ScsiHw::Lsi, ScsiHw::Lsi53c810, ScsiHw::VirtioScsi, ScsiHw::VirtioScsiSingle, ScsiHw::Megasas, ScsiHw::Pvscsi];
-    /// Proxmox's name, as in the schema's `scsihw` enum.
-    fn name(self) -> &'static str {
-        match self {
-            ScsiHw::Lsi => "lsi",
-            ScsiHw::Lsi53c810 => "lsi53c810",
-            ScsiHw::VirtioScsi => "virtio-scsi-pci",
-            ScsiHw::VirtioScsiSingle => "virtio-scsi-single",
-            ScsiHw::Megasas => "megasas",
-            ScsiHw::Pvscsi => "pvscsi",
-        }
-    }
-    /// `None` only for a name outside the schema's enum, which decode refuses before mapping.
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|h| h.name() == s)
-    }
     /// libvirt's model. lsi53c810 has none: the closest (lsi53c895a) stands in.
     fn model(self) -> &'static str {
         match self {
@@ -108,21 +81,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
 
-    let mut drives = Vec::new();
-    for bus in Bus::ALL {
-        for i in 0..bus.count() {
-            if let Some(props) = vm.props(&format!("{}{i}", bus.prefix())) {
-                drives.push(Drive::from_props(bus, i, props));
-            }
-        }
-    }
+    let drives = vm.drives();
 
-    let Some(scsihw) = ScsiHw::parse(vm.text("scsihw").unwrap_or(defaults::SCSIHW)) else {
-        // Not reached: every value the schema accepts parses (tests::scsihw_is_the_schema_enum).
-        // Should the two ever differ, an error, not a guessed controller.
-        ctx.note_on("scsihw", Note::error(code::BAD_VALUE, "this SCSI controller type is not translated"));
-        return;
-    };
+    let scsihw = vm.scsihw();
     let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
     let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
     for d in &scsi {
@@ -130,7 +91,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         layout.scsi_index.entry(d.index / scsihw.per_controller()).or_insert(n);
     }
     scsi_controllers(ctx, domain, &mut layout, &scsi);
-    if vm.get("scsihw").is_some() {
+    if vm.keys().scsihw().is_some() {
         if scsi.is_empty() {
             ctx.mapped("scsihw", "(no SCSI disks)");
         } else {
@@ -186,9 +147,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     let opts = ctx.opts;
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
-    for (_, entry) in vm.indexed("unused") {
+    for (_, entry) in vm.keys().unused() {
         let key = entry.key.value.clone();
-        let file = entry.props().and_then(|p| p.str("file")).unwrap_or_default().to_owned();
+        let file = UnusedOpts::of(entry).and_then(|u| u.file()).unwrap_or_default().to_owned();
         ctx.volumes.push(UsedVolume {
             key: key.clone(),
             role: VolumeRole::Unused,
@@ -205,7 +166,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("Proxmox keeps detached volumes as unusedN; copy it too if you still need it"),
         );
     }
-    if vm.get("vmstate").is_some() {
+    if vm.keys().vmstate().is_some() {
         ctx.note_on(
             "vmstate",
             Note::warning(code::VMSTATE_DROPPED, "the saved RAM state (hibernation or snapshot) is not carried over")
@@ -213,7 +174,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("the guest cold-boots; resume or shut it down on Proxmox first to keep its running state"),
         );
     }
-    if vm.get("vmstatestorage").is_some() {
+    if vm.keys().vmstatestorage().is_some() {
         ctx.note_on(
             "vmstatestorage",
             Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
@@ -246,9 +207,9 @@ fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scs
         let mut driver = DomainControllerDriver::default();
         if hw.is_virtio() {
             // Proxmox passes the first disk's `queues` to the controller it creates.
-            driver.queues = d.props.int("queues").filter(|q| *q > 1).map(|q| q as u32);
+            driver.queues = d.opts().scsi().and_then(|o| o.queues()).filter(|q| *q > 1).map(|q| q as u32);
         }
-        if hw == ScsiHw::VirtioScsiSingle && d.flag("iothread") {
+        if hw == ScsiHw::VirtioScsiSingle && d.iothread() {
             layout.next_iothread += 1;
             driver.iothread = Some(layout.next_iothread);
         }
@@ -307,7 +268,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, "a VirtIO drive cannot be a CD-ROM")
-                .at(d.props.span_of("media"))
+                .at(d.props.span_of(ScsiOpts::SUB.media))
                 .help("Proxmox refuses this too; put the CD-ROM on ide, sata or scsi"),
         );
         return None;
@@ -321,12 +282,12 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         VolumeRole::Disk
     };
     if cloudinit || d.file != "none" {
-        let resolved = resolver.resolve(d.file, d.str("format"), cdrom);
+        let resolved = resolver.resolve(d.file, d.format(), cdrom);
         ctx.volumes.push(UsedVolume {
             key: key.to_owned(),
             role,
             file: d.file.to_owned(),
-            size: d.props.size("size"),
+            size: d.opts().size(),
             volume: resolved,
             varstore: None,
             tpm_version: None,
@@ -350,14 +311,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
     let seed = if cloudinit && rebuilt.is_none() && relocated.is_none() {
-        resolver.resolve(d.file, d.str("format"), false).ok()
+        resolver.resolve(d.file, d.format(), false).ok()
     } else {
         None
     };
     let volume = if let Some(r) = relocated.filter(|_| d.file != "none" && d.file != "cdrom") {
         // `pve2virt migrate` copied this volume: the domain names the copy. The Proxmox storage
         // type still picks Proxmox's cache and aio defaults, as with --map-storage.
-        let storage = resolver.resolve(d.file, d.str("format"), cdrom).ok().and_then(|v| v.storage);
+        let storage = resolver.resolve(d.file, d.format(), cdrom).ok().and_then(|v| v.storage);
         if cloudinit {
             ctx.note_on(
                 key,
@@ -422,7 +383,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             notes: Vec::new(),
         }
     } else {
-        match resolver.resolve(d.file, d.str("format"), cdrom) {
+        match resolver.resolve(d.file, d.format(), cdrom) {
             Ok(v) => v,
             Err(n) => {
                 ctx.note_on(key, n.at(d.file_span).label("cannot resolve"));
@@ -443,7 +404,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         return None;
     }
     // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
-    if !cdrom && volume.vtype == "iso" && d.props.get("media").is_none() {
+    if !cdrom && volume.vtype == "iso" && d.opts().media().is_none() {
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
@@ -463,7 +424,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     let empty = volume.source == Source::Empty;
 
     // Cache: Proxmox uses direct I/O except for CD-ROMs and btrfs (no O_DIRECT on CoW files).
-    let cache = d.str("cache").map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
+    let cache = d.opts().cache().map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
         "writeback"
     } else {
         "none"
@@ -485,15 +446,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             _ if volume.krbd && !direct => Some("threads"),
             _ => Some("io_uring"),
         };
-        match d.str("aio") {
-            Some("native") if !direct => {
+        match d.opts().aio() {
+            Some(Aio::Native) if !direct => {
                 ctx.note_on(
                     key,
                     Note::warning(
                         code::DISK_OPTION_DROPPED,
                         format!("aio=native needs direct I/O, but cache is {cache}: threads used"),
                     )
-                    .at(d.props.span_of("aio"))
+                    .at(d.props.span_of(ScsiOpts::SUB.aio))
                     .help("QEMU refuses native AIO without O_DIRECT; set cache=none to keep native"),
                 );
                 Some("threads")
@@ -502,8 +463,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             None => default,
         }
     };
-    let discard_on = d.str("discard") == Some("on");
-    let detect_zeroes = match (d.props.bool("detect_zeroes"), discard_on) {
+    let discard_on = d.opts().discard() == Some(Discard::On);
+    let detect_zeroes = match (d.opts().detect_zeroes(), discard_on) {
         (Some(false), _) => "off",
         (_, true) => "unmap",
         _ => "on",
@@ -518,10 +479,10 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             driver.detect_zeroes = Some(detect_zeroes);
         }
         // libvirt spells QEMU's `enospc` as `enospace`.
-        driver.error_policy = d.str("werror").map(|w| if w == "enospc" { "enospace" } else { w }.to_owned());
-        driver.rerror_policy = d.str("rerror").map(str::to_owned);
+        driver.error_policy = d.opts().werror().map(|w| werror_name(w).to_owned());
+        driver.rerror_policy = d.opts().rerror().map(|r| r.as_str().to_owned());
     }
-    if d.flag("iothread") {
+    if d.iothread() {
         match d.bus {
             Bus::Virtio => {
                 layout.next_iothread += 1;
@@ -534,14 +495,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     "iothread is only valid with virtio disks or scsihw virtio-scsi-single: ignored",
                 )
-                .at(d.props.span_of("iothread"))
+                .at(d.props.span_of(ScsiOpts::SUB.iothread))
                 .help("Proxmox ignores it too"),
             ),
         }
     }
 
     let mut device = if cdrom { "cdrom" } else { "disk" };
-    if d.bus == Bus::Scsi && d.flag("scsiblock") && !cdrom {
+    if d.bus == Bus::Scsi && d.scsiblock() && !cdrom {
         if matches!(volume.source, Source::Block(_)) {
             device = "lun";
         } else {
@@ -551,7 +512,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     "scsiblock needs a host block device: the volume is attached as a plain disk",
                 )
-                .at(d.props.span_of("scsiblock")),
+                .at(d.props.span_of(ScsiOpts::SUB.scsiblock)),
             );
         }
     }
@@ -568,14 +529,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         Source::Empty => ("file", None, None),
     };
 
-    let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.flag("ro"));
+    let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.ro());
     let mut transient = None;
-    if d.flag("snapshot") {
+    if d.snapshot() {
         if readonly || empty {
             ctx.note_on(
                 key,
                 Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
-                    .at(d.props.span_of("snapshot")),
+                    .at(d.props.span_of(ScsiOpts::SUB.snapshot)),
             );
         } else if disk_type != "file" {
             // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
@@ -583,7 +544,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
             ctx.note_on(
                 key,
                 Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
-                    .at(d.props.span_of("snapshot"))
+                    .at(d.props.span_of(ScsiOpts::SUB.snapshot))
                     .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
             );
         } else {
@@ -591,7 +552,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
 
-    let serial = d.str("serial").map(url_decode).and_then(|s| {
+    let serial = d.opts().serial().map(url_decode).and_then(|s| {
         let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.+- ".contains(c));
         if ok {
             Some(s)
@@ -602,7 +563,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     format!("libvirt cannot express the disk serial '{s}': left out"),
                 )
-                .at(d.props.span_of("serial"))
+                .at(d.props.span_of(ScsiOpts::SUB.serial))
                 .help("libvirt serials may only contain letters, digits, '_', '.', '+', '-' and spaces"),
             );
             None
@@ -615,14 +576,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     // as it is, through <qemu:override> on the disk's alias.
     let lun = device == "lun";
     let alias = (serial.is_none() && d.bus == Bus::Scsi && !lun).then(|| DomainAlias { name: format!("ua-{key}") });
-    if let Some(model) = d.str("model") {
+    if let Some(model) = d.opts().model() {
         ctx.note_on(
             key,
             Note::warning(
                 code::DISK_OPTION_DROPPED,
                 format!("libvirt cannot set the IDE model string '{}'", url_decode(model)),
             )
-            .at(d.props.span_of("model"))
+            .at(d.props.span_of(IdeOpts::SUB.model))
             .help("the guest sees QEMU's default model (QEMU HARDDISK)"),
         );
     }
@@ -653,7 +614,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
 
     // libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which is
     // also what q35 IDE drives become).
-    let wwn = d.str("wwn").map(|w| w.trim_start_matches("0x").to_owned());
+    let wwn = d.opts().wwn().map(|w| w.trim_start_matches("0x").to_owned());
     let wwn = match wwn {
         // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
         // supported for lun device").
@@ -665,7 +626,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
                     code::DISK_OPTION_DROPPED,
                     format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
                 )
-                .at(d.props.span_of("wwn"))
+                .at(d.props.span_of(ScsiOpts::SUB.wwn))
                 .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
             );
             None
@@ -680,15 +641,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         auth,
         source,
         // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
-        target: DomainDiskTarget { dev, bus, rotation_rate: (d.flag("ssd") && device == "disk").then_some(1) },
+        target: DomainDiskTarget { dev, bus, rotation_rate: (d.ssd() && device == "disk").then_some(1) },
         iotune,
         boot: ctx.boot_order(key),
         readonly: readonly.then_some(Empty),
         transient,
         serial,
         wwn,
-        vendor: d.str("vendor").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
-        product: d.str("product").filter(|_| d.bus == Bus::Scsi).map(str::to_owned),
+        vendor: d.opts().scsi().and_then(|o| o.vendor()).map(str::to_owned),
+        product: d.opts().scsi().and_then(|o| o.product()).map(str::to_owned),
         alias,
         address: match d.bus {
             Bus::Virtio => ctx.pci_address(PciDevice::Virtio(d.index)),
@@ -698,21 +659,31 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     })
 }
 
-fn cache_name(c: &str) -> &'static str {
+fn cache_name(c: Cache) -> &'static str {
     match c {
-        "writethrough" => "writethrough",
-        "writeback" => "writeback",
-        "unsafe" => "unsafe",
-        "directsync" => "directsync",
-        _ => "none",
+        Cache::Writethrough => "writethrough",
+        Cache::Writeback => "writeback",
+        Cache::Unsafe => "unsafe",
+        Cache::Directsync => "directsync",
+        Cache::None => "none",
     }
 }
 
-fn aio_name(a: &str) -> &'static str {
+fn aio_name(a: Aio) -> &'static str {
     match a {
-        "native" => "native",
-        "threads" => "threads",
-        _ => "io_uring",
+        Aio::Native => "native",
+        Aio::Threads => "threads",
+        Aio::IoUring => "io_uring",
+    }
+}
+
+/// libvirt spells QEMU's `enospc` `enospace`.
+fn werror_name(w: Werror) -> &'static str {
+    match w {
+        Werror::Enospc => "enospace",
+        Werror::Ignore => "ignore",
+        Werror::Report => "report",
+        Werror::Stop => "stop",
     }
 }
 
@@ -790,21 +761,15 @@ pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDi
 
 #[cfg(test)]
 mod tests {
-    use super::ScsiHw;
-    use crate::pve::schema::{lookup, KeyType, ValueType};
+    use crate::pve::schema::{lookup, KeyType, ScsiHw, ValueType};
 
-    /// The schema's `scsihw` values are exactly the enum's, so `ScsiHw::parse` never fails on a
-    /// decoded config. The old `_ => Lsi` arm was dead for unknown values (decode refuses them,
-    /// below) and only ever caught "lsi" itself.
+    /// The schema's `scsihw` values are the enum's own spellings (`pve_enum!`), so `ScsiHw::parse`
+    /// never fails on a decoded config; decode refuses anything else.
     #[test]
     fn scsihw_is_the_schema_enum() {
         let Some((spec, None)) = lookup("scsihw") else { panic!("scsihw not in the schema") };
         let KeyType::Scalar(ValueType::Enum(values)) = spec.ty else { panic!("scsihw is not an enum") };
-        assert_eq!(values.len(), ScsiHw::ALL.len());
-        for v in values {
-            assert_eq!(ScsiHw::parse(v).map(ScsiHw::name), Some(*v), "{v}");
-        }
-        assert_eq!(ScsiHw::parse(crate::pve::defaults::SCSIHW), Some(ScsiHw::Lsi));
+        assert_eq!(values, ScsiHw::NAMES);
         assert_eq!(ScsiHw::parse("lsi53c895a"), None);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let errors = crate::convert("scsihw: lsi53c895a\n", &opts).unwrap_err();

@@ -11,7 +11,8 @@ use crate::libvirt::{
     DomainNvram, DomainTpm, DomainTpmBackend,
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
-use crate::pve::defaults;
+use crate::pve::model::drive::StateVolume;
+use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmVersion};
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
 
@@ -62,11 +63,11 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
 
 fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let ovmf = vm.text("bios") == Some("ovmf");
-    if vm.get("bios").is_some() {
+    let ovmf = vm.bios() == Bios::Ovmf;
+    if vm.keys().bios().is_some() {
         ctx.mapped("bios", if ovmf { "os/loader" } else { "os (SeaBIOS, libvirt's default)" });
     }
-    let efidisk = vm.props("efidisk0");
+    let efidisk = vm.keys().efidisk0();
     if !ovmf {
         if efidisk.is_some() {
             ctx.note_on(
@@ -77,16 +78,16 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         }
         return;
     }
-    if vm.get("acpi").is_some() && vm.bool("acpi") == Some(false) {
+    if vm.keys().acpi().is_some() && vm.keys().acpi() == Some(false) {
         ctx.note_on(
             "bios",
             Note::error(code::UEFI_WITHOUT_ACPI, "libvirt refuses UEFI without ACPI")
                 .help("remove `acpi: 0` or use SeaBIOS"),
         );
     }
-    let aarch64 = vm.text("arch") == Some("aarch64");
-    let efi4m = !aarch64 && efidisk.and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
-    let keys = efidisk.and_then(|e| e.bool("pre-enrolled-keys")).unwrap_or(false);
+    let aarch64 = vm.arch() == Arch::Aarch64;
+    let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efitype() == EfiType::Mib4);
+    let keys = efidisk.and_then(|e| e.pre_enrolled_keys()).unwrap_or(false);
     let dir = &ctx.opts.firmware_dir;
     let (code_file, vars_file, smm) = if aarch64 {
         // Debian's qemu-efi-aarch64 ships the enrolled variant as `.ms.fd`.
@@ -169,10 +170,12 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         );
         return;
     };
-    let file = efidisk.str("file").unwrap_or("none");
-    let span = efidisk.span_of("file");
+    let file = efidisk.volume().file;
+    let span = efidisk.volume().file_span;
     let varstore = if efi4m { VARS_4M } else { VARS_2M };
-    let Some(volume) = resolve(ctx, "efidisk0", efidisk, VolumeRole::Efidisk, Some(varstore), None) else { return };
+    let Some(volume) = resolve(ctx, "efidisk0", efidisk.volume(), VolumeRole::Efidisk, Some(varstore), None) else {
+        return;
+    };
     if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
         domain.os.nvram = Some(DomainNvram {
@@ -247,9 +250,9 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     let oversized = match &volume.source {
-        Source::File(_) => efidisk.size("size").is_some_and(|s| s > varstore),
+        Source::File(_) => efidisk.size().is_some_and(|s| s > varstore),
         // LVM, ZFS, RBD and iSCSI volumes are allocated in whole MiB (Proxmox: 4 MiB).
-        _ => efidisk.size("size") != Some(varstore),
+        _ => efidisk.size() != Some(varstore),
     };
     if oversized {
         ctx.note_on(
@@ -273,14 +276,14 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
                 .help(undefine_help),
         );
     }
-    if let Some(cert) = efidisk.str("ms-cert") {
+    if let Some(cert) = efidisk.ms_cert().map(MsCert::as_str) {
         ctx.note_on(
             "efidisk0",
             Note::advice(
                 code::EFIDISK_MS_CERT,
                 format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
             )
-            .at(efidisk.span_of("ms-cert"))
+            .at(efidisk.span_of(EfiDiskOpts::SUB.ms_cert))
             .label("informational"),
         );
     }
@@ -357,14 +360,14 @@ fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
 
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let Some(state) = vm.props("tpmstate0") else {
+    let Some(state) = vm.keys().tpmstate0() else {
         return;
     };
-    let v2 = state.str("version").unwrap_or(defaults::TPM_VERSION) == "v2.0";
+    let v2 = state.version() == TpmVersion::V2_0;
     let version = if v2 { "2.0" } else { "1.2" };
-    let span = state.span_of("file");
+    let span = state.volume().file_span;
     if ctx.opts.relocate.contains_key("tpmstate0") {
-        resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version));
+        resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
         // `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
         // own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
         // emulator libvirt starts finds it and does not run swtpm_setup.
@@ -381,14 +384,14 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         TpmBackend::Emulator => {
             // Recorded for `pve2virt plan`/`migrate` (which carry the state whatever this option
             // says); the domain itself starts fresh, so a resolution error is no error here.
-            let file = state.str("file").unwrap_or("none");
+            let file = state.volume().file;
             let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-            let volume = resolver.resolve(file, state.str("format"), false);
+            let volume = resolver.resolve(file, state.volume().format, false);
             ctx.volumes.push(UsedVolume {
                 key: "tpmstate0".into(),
                 role: VolumeRole::Tpmstate,
                 file: file.to_owned(),
-                size: state.size("size"),
+                size: state.size(),
                 volume,
                 varstore: None,
                 tpm_version: Some(version),
@@ -406,8 +409,9 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
         TpmBackend::External => {
-            let file = state.str("file").unwrap_or("none");
-            let Some(volume) = resolve(ctx, "tpmstate0", state, VolumeRole::Tpmstate, None, Some(version)) else {
+            let file = state.volume().file;
+            let Some(volume) = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))
+            else {
                 return;
             };
             let path = match &volume.source {
@@ -480,19 +484,19 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
 fn resolve(
     ctx: &mut Ctx,
     key: &str,
-    props: &crate::pve::props::Props,
+    volume: StateVolume,
     role: VolumeRole,
     varstore: Option<u64>,
     tpm_version: Option<&'static str>,
 ) -> Option<crate::pve::storage::Volume> {
-    let file = props.str("file").unwrap_or("none");
+    let file = volume.file;
     let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-    let resolved = resolver.resolve(file, props.str("format"), false);
+    let resolved = resolver.resolve(file, volume.format, false);
     ctx.volumes.push(UsedVolume {
         key: key.to_owned(),
         role,
         file: file.to_owned(),
-        size: props.size("size"),
+        size: volume.size,
         volume: resolved.clone(),
         varstore,
         tpm_version,
@@ -500,7 +504,7 @@ fn resolve(
     match resolved {
         Ok(volume) => Some(volume),
         Err(n) => {
-            ctx.note_on(key, n.at(props.span_of("file")).label("cannot resolve"));
+            ctx.note_on(key, n.at(volume.file_span).label("cannot resolve"));
             None
         }
     }

@@ -14,13 +14,14 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::hostpci::{mdev_uuid, HostPci, HostPciId};
+use crate::pve::schema::Bios;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
 /// Whether Proxmox treats the VM as doing GPU passthrough (a hostpci with `x-vga=1`): it then
 /// hides KVM (`kvm=off`), sets `hv_vendor_id`, and uses `vga: none` when `vga` is unset.
 pub fn gpu_passthrough(vm: &VmConfig) -> bool {
-    vm.indexed("hostpci").any(|(_, e)| e.props().and_then(|p| p.bool("x-vga")) == Some(true))
+    vm.gpu_passthrough()
 }
 
 /// Where Proxmox puts root port `ich9-pcie-port-<port>` on pcie.0 (PCI.pm `print_pcie_root_port`).
@@ -49,12 +50,12 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), Stri
     let m = cluster.pci.get(name).ok_or("is not in mapping/pci.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
     let entry = entries[0];
-    let path = entry.get("path").ok_or("has no path for this node")?;
+    let path = entry.path().ok_or("has no path for this node")?;
     let host: Option<Vec<HostPciId>> = path.split(';').map(HostPciId::parse).collect();
     let host = host.ok_or_else(|| format!("has path '{path}', which is not a PCI address"))?;
-    let node = entry.get("node").map_or("?", String::as_str);
+    let node = entry.node().unwrap_or("?");
     let mut msg = format!("PCI mapping '{name}' is {path} on node {node} (mapping/pci.cfg)");
-    if let Some(id) = entry.get("id") {
+    if let Some(id) = entry.id() {
         msg.push_str(&format!(", device id {id}"));
     }
     if entries.len() > 1 {
@@ -135,7 +136,7 @@ fn expand_functions(
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut root_ports: Vec<u32> = Vec::new();
-    for (index, entry) in vm.indexed("hostpci") {
+    for (index, entry) in vm.keys().hostpci() {
         let Some(props) = entry.props() else {
             continue;
         };
@@ -317,7 +318,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             .map(|(name, value)| DomainQemuProperty { name, property_type: "unsigned", value: value.to_string() })
             .collect();
         // Proxmox leaves x-vga off with OVMF (the GPU's UEFI GOP does the display).
-        if dev.x_vga && vm.text("bios") != Some("ovmf") {
+        if dev.x_vga && vm.bios() != Bios::Ovmf {
             overrides.insert(0, DomainQemuProperty { name: "x-vga", property_type: "bool", value: "true".into() });
         }
         let rom = (!dev.rombar || dev.romfile.is_some()).then(|| DomainRom {

@@ -15,7 +15,7 @@ const METADATA_KEYS: &[&str] =
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    domain.name = match vm.text("name") {
+    domain.name = match vm.keys().name() {
         Some(name) => {
             ctx.mapped("name", "name");
             name.to_owned()
@@ -27,16 +27,23 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.description = Some(description.value.clone());
     }
 
-    if let Some(smbios) = vm.props("smbios1") {
-        let base64 = smbios.bool("base64").unwrap_or(false);
-        if let Some(uuid) = smbios.str("uuid") {
+    if let Some(smbios) = vm.keys().smbios1() {
+        let base64 = smbios.base64().unwrap_or(false);
+        if let Some(uuid) = smbios.uuid() {
             domain.uuid = Some(uuid.to_ascii_lowercase());
             ctx.mapped("smbios1", "uuid");
         }
         let mut entries = Vec::new();
         // libvirt's order of type-1 entries.
-        for name in ["manufacturer", "product", "version", "serial", "sku", "family"] {
-            let Some(raw) = smbios.str(name) else {
+        for (name, raw) in [
+            ("manufacturer", smbios.manufacturer()),
+            ("product", smbios.product()),
+            ("version", smbios.version()),
+            ("serial", smbios.serial()),
+            ("sku", smbios.sku()),
+            ("family", smbios.family()),
+        ] {
+            let Some(raw) = raw else {
                 continue;
             };
             let value = if base64 {
@@ -93,15 +100,15 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
             ctx.mapped("smbios1", "sysinfo");
         }
-        if smbios.get("base64").is_some() {
+        if smbios.base64().is_some() {
             ctx.mapped("smbios1", "sysinfo");
         }
-        if smbios.props.is_empty() {
+        if smbios.props.props.is_empty() {
             ctx.mapped("smbios1", "(empty)");
         }
     }
 
-    if let Some(genid) = vm.text("vmgenid") {
+    if let Some(genid) = vm.keys().vmgenid() {
         match genid {
             // `0` turns the device off; `1` asks Proxmox to generate one on the next API write.
             "0" => ctx.mapped("vmgenid", "(none)"),
@@ -131,17 +138,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped(key, "metadata/pve:setting");
         }
     }
-    if let Some(lock) = vm.text("lock") {
+    if let Some(lock) = vm.keys().lock() {
         ctx.note_on(
             "lock",
             Note::warning(
                 code::VM_LOCKED,
-                format!("the VM is locked by a Proxmox '{lock}' operation: its disks or config may be mid-change"),
+                format!(
+                    "the VM is locked by a Proxmox '{}' operation: its disks or config may be mid-change",
+                    lock.as_str()
+                ),
             )
             .help("finish or clear the operation in Proxmox (qm unlock) before moving the VM"),
         );
     }
-    if vm.bool("template") == Some(true) {
+    if vm.keys().template() == Some(true) {
         ctx.note_on(
             "template",
             Note::warning(

@@ -7,7 +7,7 @@ use crate::libvirt::{
     DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
 };
 use crate::map::Ctx;
-use crate::pve::defaults;
+use crate::pve::schema::{Bios, EfiType, MachineOpts, OsType, Viommu};
 use crate::report::{code, Note};
 use crate::target::TargetCaps;
 
@@ -81,13 +81,13 @@ impl MachineType {
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let arch = vm.text("arch").unwrap_or(defaults::ARCH).to_owned();
-    if vm.get("arch").is_some() {
+    let arch = vm.arch().as_str().to_owned();
+    if vm.keys().arch().is_some() {
         ctx.mapped("arch", "os/type@arch");
     }
 
     // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
-    let kvm = vm.bool("kvm").unwrap_or(true);
+    let kvm = vm.kvm();
     domain.domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
         (Some(t), _) => t,
         (None, Some(target)) => target_domain_type(ctx, target, kvm, &arch),
@@ -99,7 +99,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
         }
     };
-    if vm.get("kvm").is_some() {
+    if vm.keys().kvm().is_some() {
         ctx.mapped("kvm", "domain@type");
     }
 
@@ -108,20 +108,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     ctx.machine = machine;
 
     // Without <acpi/> libvirt passes -no-acpi (docs/mapping.md#global-rules).
-    if vm.bool("acpi").unwrap_or(true) {
+    if vm.acpi() {
         domain.features.acpi = Some(Empty);
     }
-    if vm.get("acpi").is_some() {
+    if vm.keys().acpi().is_some() {
         ctx.mapped("acpi", "features/acpi");
     }
     domain.features.apic = Some(DomainFeatureApic::default());
 
     // `reboot: 0` makes QEMU exit instead of rebooting (-no-reboot).
     domain.on_poweroff = DomainLifecycleAction::Destroy;
-    domain.on_reboot =
-        if vm.bool("reboot").unwrap_or(true) { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
+    domain.on_reboot = if vm.reboot() { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
     domain.on_crash = DomainLifecycleAction::Destroy;
-    if vm.get("reboot").is_some() {
+    if vm.keys().reboot().is_some() {
         ctx.mapped("reboot", "on_reboot");
     }
 
@@ -130,7 +129,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     domain.clock = clock(ctx);
 
     // `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
-    if let Some(freeze) = vm.bool("freeze") {
+    if let Some(freeze) = vm.keys().freeze() {
         if freeze {
             ctx.note_on(
                 "freeze",
@@ -146,11 +145,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
 /// `machine: …,viommu=intel|virtio,aw-bits=N` (docs/mapping.md#machine-type).
 fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("machine") else {
+    let Some(props) = ctx.vm.keys().machine() else {
         return;
     };
-    let aw_bits = props.number("aw-bits").map(|n| n as u32);
-    match props.str("viommu") {
+    let aw_bits = props.aw_bits().map(|n| n as u32);
+    match props.viommu() {
         None => {
             if aw_bits.is_some() {
                 // Proxmox refuses it too (Machine.pm).
@@ -158,11 +157,11 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     "machine",
                     Note::error(code::BAD_VALUE, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)")
                         .label("aw-bits without viommu")
-                        .at(props.span_of("aw-bits")),
+                        .at(props.span_of(MachineOpts::SUB.aw_bits)),
                 );
             }
         }
-        Some("intel") if !ctx.is_q35() => {
+        Some(Viommu::Intel) if !ctx.is_q35() => {
             // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
             ctx.note_on(
                 "machine",
@@ -170,12 +169,12 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     code::VIOMMU_NEEDS_Q35,
                     "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)",
                 )
-                .at(props.span_of("viommu"))
+                .at(props.span_of(MachineOpts::SUB.viommu))
                 .label("not on i440fx")
                 .help("set the machine type to q35, or remove viommu"),
             );
         }
-        Some(_) if !ctx.is_q35() => {
+        Some(Viommu::Virtio) if !ctx.is_q35() => {
             // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM
             // Virt"). The VM is still useful without it: leave the IOMMU out and say so.
             ctx.note_on(
@@ -184,12 +183,12 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                     code::VIOMMU_VIRTIO_DROPPED,
                     "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
                 )
-                .at(props.span_of("viommu"))
+                .at(props.span_of(MachineOpts::SUB.viommu))
                 .label("not on i440fx")
                 .help("the guest loses its IOMMU (nested device assignment, DMA isolation); switch to q35 to keep it"),
             );
         }
-        Some("intel") => {
+        Some(Viommu::Intel) => {
             // Proxmox: intel-iommu,intremap=on,caching-mode=on + kernel-irqchip=split.
             domain.devices.iommu = Some(DomainIommu {
                 model: "intel",
@@ -198,7 +197,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu" });
             ctx.mapped("machine", "devices/iommu");
         }
-        Some(_) => {
+        Some(Viommu::Virtio) => {
             domain.devices.iommu = Some(DomainIommu { model: "virtio", driver: None });
             ctx.mapped("machine", "devices/iommu");
             if let Some(bits) = aw_bits {
@@ -212,7 +211,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                             "aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"
                         ),
                     )
-                    .at(props.span_of("aw-bits"))
+                    .at(props.span_of(MachineOpts::SUB.aw_bits))
                     .label("dropped"),
                 );
             }
@@ -226,14 +225,15 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
     if ctx.machine.family == "virt" {
         return None;
     }
-    let props = ctx.vm.props("machine");
+    let props = ctx.vm.keys().machine();
     let default = !ctx.machine.at_least(9, 2, 1);
-    let policy = |name: &str| {
-        let enabled = props.and_then(|p| p.bool(name)).unwrap_or(default);
+    let policy = |written: Option<bool>| {
+        let enabled = written.unwrap_or(default);
         (!enabled).then_some(DomainPmPolicy { enabled: "no" })
     };
-    let pm = DomainPm { suspend_to_mem: policy("enable-s3"), suspend_to_disk: policy("enable-s4") };
-    if props.is_some_and(|p| p.get("enable-s3").is_some() || p.get("enable-s4").is_some()) {
+    let (s3, s4) = (props.and_then(|p| p.enable_s3()), props.and_then(|p| p.enable_s4()));
+    let pm = DomainPm { suspend_to_mem: policy(s3), suspend_to_disk: policy(s4) };
+    if s3.is_some() || s4.is_some() {
         ctx.mapped("machine", "pm");
     }
     (pm.suspend_to_mem.is_some() || pm.suspend_to_disk.is_some()).then_some(pm)
@@ -243,8 +243,8 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
 /// `+pveN` and `.pxe` removed, and lowered to the target host's QEMU when asked.
 fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineType {
     let vm = ctx.vm;
-    let props = vm.props("machine");
-    let written = props.and_then(|p| p.str("type"));
+    let props = vm.keys().machine();
+    let written = props.and_then(|p| p.kind());
     let default = if arch == "aarch64" { "virt" } else { "pc" };
     let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType {
         family: default.into(),
@@ -254,14 +254,14 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
         proxmox: None,
         downstream: None,
     });
-    if vm.get("machine").is_some() {
+    if vm.keys().machine().is_some() {
         ctx.mapped("machine", "os/type@machine");
     }
 
     // Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
     // creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
     if machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64" {
-        let created = vm.props("meta").and_then(|m| m.str("creation-qemu")).and_then(|v| {
+        let created = vm.keys().meta().and_then(|m| m.creation_qemu()).and_then(|v| {
             let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
             Some((it.next()??, it.next()??))
         });
@@ -338,12 +338,13 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
     if !kvm {
         return DomainType::Qemu;
     }
-    let key = if ctx.vm.get("kvm").is_some() { "kvm" } else { "machine" };
-    let tcg = |ctx: &mut Ctx, why: String| {
+    let written = ctx.vm.keys().kvm().is_some() || ctx.vm.keys().machine().is_some();
+    let key = if ctx.vm.keys().kvm().is_some() { "kvm" } else { "machine" };
+    let tcg = move |ctx: &mut Ctx, why: String| {
         let note =
             Note::warning(code::TARGET_NO_KVM, format!("{why}: the domain runs under TCG emulation (type 'qemu')"))
                 .help("TCG is much slower than KVM; pass --domain-type kvm to insist");
-        if ctx.vm.get(key).is_some() {
+        if written {
             ctx.note_on(key, note);
         } else {
             ctx.note(note);
@@ -359,9 +360,9 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
     }
     let vm = ctx.vm;
     let Some(limits) = target.kvm_limits else { return DomainType::Kvm };
-    let ovmf = vm.text("bios") == Some("ovmf");
-    let q35 = vm.props("machine").and_then(|p| p.str("type")).is_some_and(|t| t.contains("q35"));
-    let efi4m = vm.props("efidisk0").and_then(|e| e.str("efitype")).unwrap_or(defaults::EFITYPE) == "4m";
+    let ovmf = vm.bios() == Bios::Ovmf;
+    let q35 = vm.keys().machine().and_then(|p| p.kind()).is_some_and(|t| t.contains("q35"));
+    let efi4m = vm.keys().efidisk0().is_some_and(|e| e.efitype() == EfiType::Mib4);
     // Proxmox runs the Secure Boot build, which needs SMM, for 4 MiB OVMF on q35 (OVMF.pm).
     if ovmf && q35 && efi4m && arch == "x86_64" && !limits.smm {
         return tcg(
@@ -412,7 +413,7 @@ fn fit_machine(
     }
     let name = machine.qemu_name();
     if available.is_empty() && target.caps.is_some() {
-        let key = if ctx.vm.get("arch").is_some() { "arch" } else { key };
+        let key = if ctx.vm.keys().arch().is_some() { "arch" } else { key };
         ctx.note_on(
             key,
             Note::warning(
@@ -499,32 +500,32 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
     let vm = ctx.vm;
     let mut clock = DomainClock { offset: "utc", ..Default::default() };
     let winversion = vm.windows_version();
-    if vm.get("ostype").is_some() {
+    if vm.keys().ostype().is_some() {
         ctx.mapped("ostype", "clock");
     }
     // `tdf` is `-rtc driftfix=slew`, which libvirt writes for an rtc timer with tickpolicy catchup.
-    let acpi = vm.bool("acpi").unwrap_or(true);
-    if vm.bool("tdf").unwrap_or(winversion >= 5 && acpi) {
+    let acpi = vm.acpi();
+    if vm.keys().tdf().unwrap_or(winversion >= 5 && acpi) {
         clock.timers.push(DomainTimer { name: "rtc", tickpolicy: Some("catchup"), present: None });
     }
-    if vm.get("tdf").is_some() {
+    if vm.keys().tdf().is_some() {
         ctx.mapped("tdf", "clock/timer[@name='rtc']@tickpolicy");
     }
     if winversion >= 6 {
         // `-global kvm-pit.lost_tick_policy=discard` and `hpet=off`.
         clock.timers.push(DomainTimer { name: "pit", tickpolicy: Some("discard"), present: None });
         clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
-    } else if vm.ostype() == "l26" && ctx.machine.at_least(10, 1, 0) {
+    } else if vm.ostype() == OsType::L26 && ctx.machine.at_least(10, 1, 0) {
         clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
     }
-    let localtime = vm.bool("localtime").unwrap_or(vm.windows_version() >= 5);
+    let localtime = vm.keys().localtime().unwrap_or(vm.windows_version() >= 5);
     if localtime {
         clock.offset = "localtime";
     }
-    if vm.get("localtime").is_some() {
+    if vm.keys().localtime().is_some() {
         ctx.mapped("localtime", "clock@offset");
     }
-    if let Some(start) = vm.text("startdate") {
+    if let Some(start) = vm.keys().startdate() {
         if start != "now" {
             match startdate_epoch(start) {
                 Some(epoch) => {

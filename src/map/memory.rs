@@ -9,16 +9,13 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::schema::{HotplugFeature, Hugepages, NumaOpts, NumaPolicy};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
 
-/// Whether `hotplug` has `feature` (`1` is Proxmox's default `network,disk,usb`, `0` none).
-pub(crate) fn hotplug_has(vm: &VmConfig, feature: &str) -> bool {
-    match vm.text("hotplug") {
-        None | Some("1") => matches!(feature, "network" | "disk" | "usb"),
-        Some("0") => false,
-        Some(list) => list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).any(|f| f == feature),
-    }
+/// Whether `hotplug` has `feature` (the model's rule, `VmConfig::hotplug_has`).
+pub(crate) fn hotplug_has(vm: &VmConfig, feature: HotplugFeature) -> bool {
+    vm.hotplug_has(feature)
 }
 
 /// Memory.pm `$STATICMEM`: the boot memory with memory hotplug; the rest is DIMMs.
@@ -26,16 +23,16 @@ const HOTPLUG_STATIC_MIB: u64 = 1024;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
-    let memory = vm.props("memory").and_then(|p| p.int("current")).map_or(defaults::MEMORY_MIB, |m| m as u64);
-    if vm.get("memory").is_some() {
+    let memory = vm.memory_mib();
+    if vm.keys().memory().is_some() {
         ctx.mapped("memory", "memory");
     }
-    let numa = vm.bool("numa").unwrap_or(false);
-    let sockets = vm.int("sockets").or_else(|| vm.int("smp")).map_or(defaults::SOCKETS, |v| v as u32).max(1);
-    let cores = vm.int("cores").map_or(defaults::CORES, |v| v as u32);
-    let hugepages = vm.text("hugepages");
-    let mem_hotplug = hotplug_has(vm, "memory");
-    if vm.get("hotplug").is_some() && !mem_hotplug && !hotplug_has(vm, "cpu") {
+    let numa = vm.numa();
+    let sockets = vm.sockets().max(1);
+    let cores = vm.cores();
+    let hugepages = vm.keys().hugepages();
+    let mem_hotplug = hotplug_has(vm, HotplugFeature::Memory);
+    if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, HotplugFeature::Cpu) {
         // Disks, NICs and USB devices are always hot-pluggable in libvirt.
         ctx.mapped("hotplug", "devices");
     }
@@ -44,7 +41,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut cells = Vec::new();
     if mem_hotplug {
         ctx.mapped("hotplug", "maxMemory");
-        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some("1024")) {
+        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some(Hugepages::Mib1024)) {
             Some((max, static_cells, dimms)) => {
                 total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
                 cells = static_cells;
@@ -62,11 +59,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     } else if numa {
         cells = numa_cells(ctx, domain, memory, sockets, cores);
     }
-    if vm.get("numa").is_some() {
+    if vm.keys().numa().is_some() {
         ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
     }
     if !numa {
-        for (i, _) in vm.indexed("numa") {
+        for (i, _) in vm.keys().numa_nodes() {
             ctx.note_on(
                 &format!("numa{i}"),
                 Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
@@ -109,10 +106,10 @@ fn hotplug_layout(
         );
         None
     };
-    if !vm.bool("numa").unwrap_or(false) {
+    if !vm.numa() {
         return fail(ctx, "memory hotplug needs `numa: 1`".into());
     }
-    if vm.indexed("numa").next().is_some() {
+    if vm.keys().numa_nodes().next().is_some() {
         return fail(ctx, "memory hotplug cannot be combined with custom NUMA nodes (numaN)".into());
     }
     let max = max_memory(ctx);
@@ -145,9 +142,9 @@ fn hotplug_layout(
 /// Memory.pm `get_max_mem`: `1 << (bits - 21)` MiB, at most 4 TiB, with bits from phys-bits, else
 /// the host's for `host`/`max`, else min(host, 40).
 fn max_memory(ctx: &mut Ctx) -> u64 {
-    let cpu = ctx.vm.props("cpu");
-    let model = cpu.and_then(|p| p.str("cputype")).unwrap_or(defaults::CPU_MODEL_KVM);
-    let bits = match cpu.and_then(|p| p.str("phys-bits")) {
+    let cpu = ctx.vm.keys().cpu();
+    let model = cpu.and_then(|p| p.cputype()).unwrap_or(defaults::CPU_MODEL_KVM);
+    let bits = match cpu.and_then(|p| p.phys_bits()) {
         Some(n) if n != "host" => n.parse().ok(),
         Some(_) => None,
         None if matches!(model, "host" | "max") => None,
@@ -177,7 +174,7 @@ fn socket_cell(i: u32, cores: u32, memory: u64) -> DomainCpuNumaCell {
 /// `numa: 1`: the numaN nodes, or one cell per socket with the memory split evenly (Memory.pm).
 fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cores: u32) -> Vec<DomainCpuNumaCell> {
     let vm = ctx.vm;
-    let nodes: Vec<_> = vm.indexed("numa").collect();
+    let nodes: Vec<_> = vm.keys().numa_nodes().collect();
     let error = |ctx: &mut Ctx, key: &str, message: String| {
         ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
     };
@@ -199,19 +196,19 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     let mut sum = 0.0;
     for (pos, (index, entry)) in nodes.iter().enumerate() {
         let key = format!("numa{index}");
-        let Some(props) = entry.props() else { continue };
+        let Some(props) = NumaOpts::of(entry) else { continue };
         if *index as usize != pos {
             // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
             error(ctx, &key, format!("libvirt needs NUMA nodes numbered from 0 without gaps; numa{pos} is missing"));
             continue;
         }
-        let cpus = props.str("cpus").unwrap_or_default().replace(';', ",");
+        let cpus = props.cpus().unwrap_or_default().replace(';', ",");
         let highest = cpus.split(',').filter_map(|r| r.rsplit('-').next()?.parse::<u32>().ok()).max();
         if highest.is_some_and(|h| h >= max_cpus) {
             error(ctx, &key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
             continue;
         }
-        let Some(mib) = props.number("memory") else {
+        let Some(mib) = props.memory() else {
             error(ctx, &key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
             continue;
         };
@@ -222,13 +219,13 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
         }
         cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB" });
         ctx.mapped(&key, "cpu/numa/cell");
-        match (props.str("hostnodes"), props.str("policy")) {
+        match (props.hostnodes(), props.policy()) {
             (Some(hostnodes), Some(policy)) => {
                 // QEMU's bind is libvirt's strict.
                 let mode = match policy {
-                    "bind" => "strict",
-                    "preferred" => "preferred",
-                    _ => "interleave",
+                    NumaPolicy::Bind => "strict",
+                    NumaPolicy::Preferred => "preferred",
+                    NumaPolicy::Interleave => "interleave",
                 };
                 memnodes.push(DomainNumatuneMemnode {
                     cellid: *index as u32,
@@ -243,7 +240,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
             (None, Some(_)) => ctx.note_on(
                 &key,
                 Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
-                    .at(props.span_of("policy"))
+                    .at(props.span_of(NumaOpts::SUB.policy))
                     .label("ignored"),
             ),
             (None, None) => {}
@@ -266,7 +263,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
 fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
     let vm = ctx.vm;
     let mut backing = DomainMemoryBacking::default();
-    if let Some(size) = vm.text("hugepages") {
+    if let Some(size) = vm.keys().hugepages() {
         if !numa {
             ctx.note_on(
                 "hugepages",
@@ -275,9 +272,9 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             );
         }
         let page = match size {
-            "2" => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
-            "1024" => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
-            _ => None,
+            Hugepages::Mib2 => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
+            Hugepages::Mib1024 => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
+            Hugepages::Any => None,
         };
         let help = if page.is_none() {
             "Proxmox picks 1 GiB pages when the host has them and the memory is a multiple of 1 GiB, else 2 MiB; libvirt uses the host's default hugepage size. Reserve pages on the target (hugetlbfs mounted before libvirtd starts)"
@@ -291,7 +288,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             Note::advice(code::HUGEPAGES, "the guest memory is backed by host hugepages").help(help),
         );
     }
-    match vm.bool("keephugepages") {
+    match vm.keys().keephugepages() {
         Some(true) => ctx.note_on(
             "keephugepages",
             Note::advice(code::KEEPHUGEPAGES, "libvirt has no setting to keep hugepages reserved after the VM stops")
@@ -300,7 +297,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
         Some(false) => ctx.mapped("keephugepages", "(default)"),
         None => {}
     }
-    match vm.bool("allow-ksm") {
+    match vm.keys().allow_ksm() {
         // `-machine mem-merge=off`.
         Some(false) => {
             backing.nosharepages = Some(Empty);
@@ -318,7 +315,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
 fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
     let vm = ctx.vm;
     let mut metadata = Vec::new();
-    match vm.int("balloon") {
+    match vm.keys().balloon() {
         Some(0) => {
             domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
             ctx.mapped("balloon", "devices/memballoon");
@@ -343,7 +340,7 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
             }
         }
     }
-    if let Some(shares) = vm.int("shares") {
+    if let Some(shares) = vm.keys().shares() {
         metadata.push(PveMetadataSetting { key: "shares".into(), value: shares.to_string() });
         ctx.note_on(
             "shares",

@@ -279,13 +279,13 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     // The machine decides the bus layout every device family places its devices on.
     machine::map(&mut ctx, &mut domain);
     ctx.pci = PciLayout::new(ctx.is_q35(), !opts.libvirt_addresses);
-    if vm.get("boot").is_some() {
+    if vm.keys().boot().is_some() {
         ctx.mapped("boot", "devices/*/boot@order");
     }
-    if vm.get("bootdisk").is_some() {
+    if vm.keys().bootdisk().is_some() {
         ctx.mapped("bootdisk", "devices/*/boot@order");
     }
-    let bootable = vm.entries.iter().any(|e| ["ide", "sata", "scsi", "virtio", "net"].contains(&e.spec.name));
+    let bootable = !vm.drives().is_empty() || vm.keys().net().next().is_some();
     if ctx.boot.is_empty() && bootable {
         // No device has a bootindex in Proxmox (the firmware's own order); libvirt cannot say
         // that: with no boot element it boots from the first disk (`<boot dev='hd'/>`).

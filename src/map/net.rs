@@ -15,13 +15,14 @@ use crate::map::vlan::Vlans;
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
+use crate::pve::schema::{NetModel, NetOpts};
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut vlans = Vlans::default();
     let mut firewalled: Vec<String> = Vec::new();
-    for (index, entry) in vm.indexed("net") {
+    for (index, entry) in vm.keys().net() {
         let Some(props) = entry.props() else {
             continue;
         };
@@ -63,7 +64,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     ctx.note_on(
                         &key,
                         Note::warning(code::NET_FIREWALL, format!("the Proxmox firewall rules (firewall/{}.fw) were not read; the NIC is unfiltered", vm.vmid))
-                            .at(span("firewall"))
+                            .at(span(NetOpts::SUB.firewall))
                             .label("firewall=1")
                             .help("pass --pve-root with the cluster's /etc/pve (or a copy) to turn them into an nwfilter, or recreate them on the target (host nftables on the tap device)"),
                     );
@@ -71,8 +72,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
             None => {
                 iface.interface_type = "user";
-                for opt in ["tag", "trunks", "firewall"] {
-                    if props.get(opt).is_some() {
+                let sub = NetOpts::SUB;
+                let opts = NetOpts { props };
+                let written = [opts.tag().is_some(), opts.trunks().is_some(), opts.is_set(sub.firewall)];
+                for (opt, written) in [sub.tag, sub.trunks, sub.firewall].into_iter().zip(written) {
+                    if written {
                         ignored(
                             ctx,
                             &key,
@@ -107,8 +111,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     tx_queue_size: sizes.then_some(defaults::NET_TX_QUEUE_SIZE),
                 });
             }
-        } else if props.get("queues").is_some() {
-            ignored(ctx, &key, span("queues"), "queues", "Proxmox only uses it for virtio NICs");
+        } else if net.queues.is_some() {
+            ignored(ctx, &key, span(NetOpts::SUB.queues), "queues", "Proxmox only uses it for virtio NICs");
         }
 
         if net.link_down {
@@ -132,11 +136,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             // 1: the bridge's MTU, which libvirt gives the tap by itself.
             None | Some(1) => {}
             Some(_) if !net.is_virtio() => {
-                ignored(ctx, &key, span("mtu"), "mtu", "Proxmox only sets the MTU of virtio NICs");
+                ignored(ctx, &key, span(NetOpts::SUB.mtu), "mtu", "Proxmox only sets the MTU of virtio NICs");
             }
             // libvirt refuses <mtu> on user networking, and Proxmox only sets it with a bridge.
             Some(_) if net.bridge.is_none() => {
-                ignored(ctx, &key, span("mtu"), "mtu", "Proxmox only sets the MTU of NICs on a bridge");
+                ignored(ctx, &key, span(NetOpts::SUB.mtu), "mtu", "Proxmox only sets the MTU of NICs on a bridge");
             }
             Some(mtu) if mtu < 576 => {
                 ctx.note_on(
@@ -145,7 +149,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                         code::NET_MTU_TOO_SMALL,
                         format!("MTU {mtu} is below 576; Proxmox refuses to start this VM"),
                     )
-                    .at(span("mtu"))
+                    .at(span(NetOpts::SUB.mtu))
                     .label("too small")
                     .help("use an MTU of at least 576, or mtu=1 for the bridge's MTU"),
                 );
@@ -162,7 +166,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             } else {
                 Note::advice(code::NET_HOST_TUNNEL_OFF, "host-tunnel=0 needs nothing: QEMU 7.2 has no tunnel offload")
             };
-            ctx.note_on(&key, note.at(span("host-tunnel")).label("host-tunnel"));
+            ctx.note_on(&key, note.at(span(NetOpts::SUB.host_tunnel)).label("host-tunnel"));
         }
 
         iface.boot = ctx.boot_order(&key);
@@ -261,7 +265,7 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
 /// name, and Proxmox's names are QEMU device names (`e1000-82540em`, `i82551`, `pcnet`, …); only
 /// `virtio` (→ virtio-net-pci) needs libvirt's own spelling, which is the same word.
 fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) -> String {
-    if net.model == "ne2k_isa" {
+    if net.model == NetModel::Ne2kIsa {
         // An ISA card: libvirt puts every NIC on PCI (it would try `-device ne2k_isa,bus=pci.0`).
         ctx.note_on(
             key,
@@ -269,13 +273,13 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &crate::pve::props::Props) 
                 code::NET_MODEL_SUBSTITUTED,
                 "ne2k_isa (an ISA card) cannot be attached by libvirt; using ne2k_pci",
             )
-            .at(props.span_of("model"))
+            .at(props.span_of(NetOpts::SUB.model))
             .label("ISA NIC")
             .help("ne2k_pci is the same NE2000 chip on PCI; the guest needs its ne2k-pci driver"),
         );
         return "ne2k_pci".to_owned();
     }
-    net.model.clone()
+    net.model.as_str().to_owned()
 }
 
 fn ignored(ctx: &mut Ctx, key: &str, span: crate::report::Span, opt: &str, why: &str) {

@@ -12,7 +12,7 @@ use crate::pve::model::rng::Rng;
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
-    let Some(props) = ctx.vm.props("rng0") else {
+    let Some(props) = ctx.vm.keys().rng0() else {
         return;
     };
     let Some(rng) = Rng::from_props(props) else {

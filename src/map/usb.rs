@@ -16,6 +16,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
+use crate::pve::schema::{OsType, UsbOpts, Vga};
 use crate::report::{code, Note};
 
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
@@ -37,13 +38,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let q35 = ctx.is_q35();
     let explicit = !ctx.opts.libvirt_addresses;
     let at = |a: DomainAddress| explicit.then_some(a);
-    let ostype = vm.text("ostype");
+    let ostype = vm.keys().ostype();
     // USB.pm: an unset ostype never gets qemu-xhci, although `other` is its default.
     let qemu_xhci =
-        machine_at_least(ctx, 7, 1) && ostype.is_some() && (ostype == Some("l26") || vm.windows_version() > 7);
+        machine_at_least(ctx, 7, 1) && ostype.is_some() && (ostype == Some(OsType::L26) || vm.windows_version() > 7);
 
     let devices: Vec<(u16, String, &Props, Usb)> = vm
-        .indexed("usb")
+        .keys()
+        .usb()
         .filter_map(|(i, e)| {
             let props = e.props()?;
             Some((i, e.key.value.clone(), props, Usb::from_props(props)))
@@ -148,7 +150,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         if let Some(mapping) = usb.mapping.clone().filter(|_| !ctx.opts.cluster.usb.is_empty()) {
             match resolve_mapping(ctx, &mapping) {
                 Ok((host, note)) => {
-                    ctx.note_on(&key, note.at(props.span_of("mapping")).label("cluster mapping"));
+                    ctx.note_on(&key, note.at(props.span_of(UsbOpts::SUB.mapping)).label("cluster mapping"));
                     usb.host = Some(host);
                     usb.mapping = None;
                 }
@@ -159,7 +161,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                             code::USB_MAPPING,
                             format!("the USB resource mapping '{mapping}' {why}; the device was left out"),
                         )
-                        .at(props.span_of("mapping"))
+                        .at(props.span_of(UsbOpts::SUB.mapping))
                         .label("cluster mapping")
                         .help("fix mapping/usb.cfg or --pve-node, or write `host=<vendor:product>` instead"),
                     );
@@ -171,7 +173,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.note_on(
                 &key,
                 Note::warning(code::USB_MAPPING, format!("the USB resource mapping '{mapping}' cannot be resolved outside the Proxmox cluster; the device was left out"))
-                    .at(props.span_of("mapping"))
+                    .at(props.span_of(UsbOpts::SUB.mapping))
                     .label("cluster mapping")
                     .help("pass --pve-root with the cluster's /etc/pve (or a copy) to resolve it from mapping/usb.cfg, or write `host=<vendor:product>` instead"),
             );
@@ -214,7 +216,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 ctx.note_on(
                     &key,
                     Note::warning(code::USB_BUS_PORT, format!("USB host bus {bus} port {port} cannot be expressed in libvirt; the device was left out"))
-                        .at(props.span_of("host"))
+                        .at(props.span_of(UsbOpts::SUB.host))
                         .label("bus-port")
                         .help("find the device's vendor:product with `lsusb` on the target and add <hostdev type='usb'> with <vendor>/<product>"),
                 );
@@ -226,16 +228,16 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     // Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
-    let vga = vm.props("vga").and_then(|p| p.str("type")).unwrap_or(defaults::VGA);
-    let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
-    if vm.bool("tablet").unwrap_or(tablet_default) {
+    let vga = vm.keys().vga().and_then(|p| p.kind()).unwrap_or(Vga::Std);
+    let tablet_default = !(vga.qxl_heads().is_some() || vga.serial_console().is_some());
+    if vm.keys().tablet().unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {
             input_type: "tablet",
             bus: "usb",
             address: at(usb_address(first_bus, Some(1))),
         });
     }
-    if vm.get("tablet").is_some() {
+    if vm.keys().tablet().is_some() {
         ctx.mapped("tablet", "devices/input");
     }
 }
@@ -248,12 +250,12 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(UsbHost, Note), String> {
     let m = cluster.usb.get(name).ok_or("is not in mapping/usb.cfg")?;
     let (entries, node_note) = cluster.node_entries(m)?;
     let entry = entries[0];
-    let id = entry.get("id").ok_or("has no id for this node")?;
+    let id = entry.id().ok_or("has no id for this node")?;
     let host = UsbHost::parse(id).filter(|h| matches!(h, UsbHost::VendorProduct { .. }));
     let host = host.ok_or_else(|| format!("has id '{id}', which is not vendor:product"))?;
-    let node = entry.get("node").map_or("?", String::as_str);
+    let node = entry.node().unwrap_or("?");
     let mut msg = format!("USB mapping '{name}' is device {id} on node {node} (mapping/usb.cfg)");
-    if let Some(path) = entry.get("path") {
+    if let Some(path) = entry.path() {
         msg.push_str(&format!("; its port {path} cannot be expressed in libvirt, so the device is selected by id"));
     }
     let mut note = Note::advice(code::MAPPING_RESOLVED, msg);

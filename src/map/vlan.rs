@@ -12,6 +12,7 @@ use crate::libvirt::{DomainInterface, DomainInterfaceVirtualport, DomainInterfac
 use crate::map::{Ctx, SideFile};
 use crate::pve::model::net::Net;
 use crate::pve::props::Props;
+use crate::pve::schema::NetOpts;
 use crate::report::{code, Note};
 
 /// How VLANs reach the target's bridge.
@@ -64,7 +65,7 @@ impl Vlans {
         if net.tag.is_none() && net.trunks.is_empty() {
             return;
         }
-        let span = props.get("tag").or_else(|| props.get("trunks")).map_or(props.span, |p| p.span());
+        let span = NetOpts { props }.vlan_span();
         // `--map-bridge vmbr0=vmbr0v20` already picked the per-VLAN bridge: it does the tagging.
         if let Some(tag) = net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) {
             if net.trunks.is_empty() {
@@ -93,7 +94,7 @@ impl Vlans {
                                 ranges(&net.trunks)
                             ),
                         )
-                        .at(props.span_of("trunks"))
+                        .at(props.span_of(NetOpts::SUB.trunks))
                         .label("trunks")
                         .help("use --vlan-mode hook (a VLAN-aware Linux bridge) or --vlan-mode ovs to keep the trunk"),
                     );

@@ -8,22 +8,14 @@ pub const CORES: u32 = 1;
 /// `cpu` with KVM; TCG guests get `qemu64` (CPUConfig.pm `get_cpu_options`).
 pub const CPU_MODEL_KVM: &str = "kvm64";
 pub const CPU_MODEL_TCG: &str = "qemu64";
-pub const OSTYPE: &str = "other";
 /// rng0: at most `RNG_MAX_BYTES` every `RNG_PERIOD_MS` (RNG.pm).
 pub const RNG_MAX_BYTES: u64 = 1024;
 pub const RNG_PERIOD_MS: u64 = 1000;
-pub const SCSIHW: &str = "lsi";
-pub const VGA: &str = "std";
-pub const ARCH: &str = "x86_64";
 /// virtio-net ring sizes Proxmox sets from machine version 7.1 (`print_netdevice_full`).
 pub const NET_RX_QUEUE_SIZE: u32 = 1024;
 pub const NET_TX_QUEUE_SIZE: u32 = 256;
 /// Ports on Proxmox's qemu-xhci (`p2=15,p3=15`).
 pub const XHCI_PORTS: u32 = 15;
-/// efidisk0 `efitype` (Drive.pm `$efidisk_fmt`): the old 2 MiB OVMF build.
-pub const EFITYPE: &str = "2m";
-/// tpmstate0 `version` (Drive.pm `$tpmstate_fmt`): v1.2, although the GUI creates v2.0.
-pub const TPM_VERSION: &str = "v1.2";
 /// rbd storage: pool and ceph user when storage.cfg names none (RBDPlugin, CephConfig.pm).
 pub const RBD_POOL: &str = "rbd";
 pub const RBD_USER: &str = "admin";

@@ -6,10 +6,13 @@
 //! (`pve::decode`) and every later stage sees only values that passed it.
 
 mod checks;
+#[macro_use]
+mod enums;
 mod formats;
 mod keys;
 
 pub use checks::*;
+pub use enums::*;
 pub use formats::*;
 pub use keys::KEYS;
 

@@ -2,7 +2,9 @@
 //! VMID. Device families read their typed view from here (`pve::model`).
 
 use crate::pve::decode::Entry;
+use crate::pve::defaults::{CORES, MEMORY_MIB, SOCKETS};
 use crate::pve::props::{Props, Scalar};
+use crate::pve::schema::{HostPciOpts, HotplugFeature, OsType, Vga};
 use crate::report::Spanned;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12,7 +14,17 @@ pub struct VmConfig {
     pub description: Option<Spanned<String>>,
 }
 
+/// Typed access to the top-level keys: one method per key of the schema, generated with `KEYS`
+/// (schema/keys.rs `pve_keys!`). `None` when the key is not set.
+#[derive(Clone, Copy)]
+pub struct Keys<'a> {
+    pub(crate) vm: &'a VmConfig,
+}
+
 impl VmConfig {
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { vm: self }
+    }
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.key.value == key)
     }
@@ -45,16 +57,57 @@ impl VmConfig {
         found.sort_by_key(|(i, _)| *i);
         found.into_iter()
     }
-    /// The guest OS type (`ostype`), `other` by default.
-    pub fn ostype(&self) -> &str {
-        self.text("ostype").unwrap_or(crate::pve::defaults::OSTYPE)
-    }
     /// Proxmox's `windows_version`: wxp/w2k/w2k3 → 5, w2k8/wvista → 6, winN → N, else 0.
     pub fn windows_version(&self) -> u32 {
         match self.ostype() {
-            "wxp" | "w2k" | "w2k3" => 5,
-            "w2k8" | "wvista" => 6,
-            other => other.strip_prefix("win").and_then(|n| n.parse().ok()).unwrap_or(0),
+            OsType::Wxp | OsType::W2k | OsType::W2k3 => 5,
+            OsType::W2k8 | OsType::WVista => 6,
+            OsType::Win7 => 7,
+            OsType::Win8 => 8,
+            OsType::Win10 => 10,
+            OsType::Win11 => 11,
+            OsType::Other | OsType::L24 | OsType::L26 | OsType::Solaris => 0,
         }
+    }
+    /// `sockets`, else the deprecated `smp`, else 1.
+    pub fn sockets(&self) -> u32 {
+        self.keys().sockets().or_else(|| self.keys().smp()).map_or(SOCKETS, |v| v as u32)
+    }
+    /// The display type (`vga: type`), with Proxmox's default (QemuServer.pm `get_default_vga`):
+    /// a passed-through GPU (x-vga) is the display, so no emulated VGA; Windows XP/2003 get cirrus;
+    /// everything else std.
+    pub fn vga_type(&self) -> Vga {
+        self.keys().vga().and_then(|v| v.kind()).unwrap_or_else(|| {
+            if self.gpu_passthrough() {
+                Vga::None
+            } else if self.windows_version() == 5 {
+                Vga::Cirrus
+            } else {
+                Vga::Std
+            }
+        })
+    }
+    /// Whether Proxmox treats the VM as doing GPU passthrough: a hostpci with `x-vga=1`.
+    pub fn gpu_passthrough(&self) -> bool {
+        self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).is_some_and(|p| p.x_vga()))
+    }
+    /// Whether `hotplug` has `feature`: `1` (and unset) is Proxmox's default `network,disk,usb`,
+    /// `0` none.
+    pub fn hotplug_has(&self, feature: HotplugFeature) -> bool {
+        match self.keys().hotplug() {
+            None | Some("1") => matches!(feature, HotplugFeature::Network | HotplugFeature::Disk | HotplugFeature::Usb),
+            Some("0") => false,
+            Some(list) => list
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .any(|f| HotplugFeature::parse(f) == Some(feature)),
+        }
+    }
+    /// `memory` in MiB, 512 by default.
+    pub fn memory_mib(&self) -> u64 {
+        self.keys().memory().and_then(|m| m.current()).map_or(MEMORY_MIB, |m| m as u64)
+    }
+    /// `cores` per socket, 1 by default.
+    pub fn cores(&self) -> u32 {
+        self.keys().cores().map_or(CORES, |v| v as u32)
     }
 }

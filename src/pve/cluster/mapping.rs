@@ -17,7 +17,7 @@ pub struct Mapping {
     /// Section-level `mdev 1` (PCI): the device may be split into mediated devices.
     pub mdev: bool,
     /// The `map` lines, each a property string (`node`, `path`, `id`, …).
-    pub maps: Vec<BTreeMap<String, String>>,
+    pub maps: Vec<super::MapEntry>,
 }
 
 pub fn parse(text: &str, _kind: MappingKind) -> BTreeMap<String, Mapping> {
@@ -26,7 +26,7 @@ pub fn parse(text: &str, _kind: MappingKind) -> BTreeMap<String, Mapping> {
         let mut m = Mapping { id: id.clone(), ..Default::default() };
         for (k, v) in props {
             match k.as_str() {
-                "map" => m.maps.push(super::property_string(&v)),
+                "map" => m.maps.push(super::MapEntry(super::property_string(&v))),
                 "mdev" => m.mdev = v == "1",
                 _ => {}
             }
@@ -45,7 +45,7 @@ mod tests {
         let text = "gpu\n\tmap node=pve1,path=0000:01:00,id=10de:2204,iommugroup=14\n\tmap node=pve2,path=0000:41:00.0;0000:41:00.1,id=10de:2204\n\tdescription RTX\n\nnic\n\tmap node=pve1,path=0000:05:00.0,id=8086:1521\n";
         let m = parse(text, MappingKind::Pci);
         assert_eq!(m.len(), 2);
-        assert_eq!(m["gpu"].maps[1]["path"], "0000:41:00.0;0000:41:00.1");
-        assert_eq!(m["nic"].maps[0]["node"], "pve1");
+        assert_eq!(m["gpu"].maps[1].path(), Some("0000:41:00.0;0000:41:00.1"));
+        assert_eq!(m["nic"].maps[0].node(), Some("pve1"));
     }
 }

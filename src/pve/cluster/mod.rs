@@ -127,10 +127,9 @@ impl Cluster {
     /// The entries of mapping `m` for this node, and a note on how the node was chosen when it
     /// was not certain. `Err`: why no entry applies.
     pub fn node_entries<'m>(&self, m: &'m Mapping) -> Result<(Vec<&'m MapEntry>, Option<String>), String> {
-        let nodes: std::collections::BTreeSet<&str> =
-            m.maps.iter().filter_map(|e| e.get("node").map(String::as_str)).collect();
+        let nodes: std::collections::BTreeSet<&str> = m.maps.iter().filter_map(MapEntry::node).collect();
         if let Some(node) = &self.node {
-            let here: Vec<_> = m.maps.iter().filter(|e| e.get("node") == Some(node)).collect();
+            let here: Vec<_> = m.maps.iter().filter(|e| e.node() == Some(node.as_str())).collect();
             if !here.is_empty() {
                 return Ok((here, None));
             }
@@ -142,7 +141,7 @@ impl Cluster {
             0 => Err("has no `map` entry".into()),
             1 => {
                 let only = nodes.iter().next().copied().unwrap_or_default();
-                let entries = m.maps.iter().filter(|e| e.get("node").map(String::as_str) == Some(only)).collect();
+                let entries = m.maps.iter().filter(|e| e.node() == Some(only)).collect();
                 Ok((
                     entries,
                     Some(format!(
@@ -168,8 +167,24 @@ pub fn short_host_name(name: &str) -> Option<String> {
     (!short.is_empty()).then_some(short)
 }
 
-/// One `map node=…,path=…` line of a mapping, as key → value.
-pub type MapEntry = BTreeMap<String, String>;
+/// One `map node=…,path=…` line of a mapping (pve-guest-common `PVE/Mapping/*.pm`
+/// `$map_fmt`), read through the keys the translation uses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MapEntry(pub BTreeMap<String, String>);
+
+impl MapEntry {
+    pub fn node(&self) -> Option<&str> {
+        self.0.get("node").map(String::as_str)
+    }
+    /// PCI: `;`-separated addresses; USB: the port; directory: the host path.
+    pub fn path(&self) -> Option<&str> {
+        self.0.get("path").map(String::as_str)
+    }
+    /// PCI: `vendor:device`; USB: `vendor:product`.
+    pub fn id(&self) -> Option<&str> {
+        self.0.get("id").map(String::as_str)
+    }
+}
 
 /// A section of a section-config file: type (empty for the bare-id mapping files), id, properties.
 pub(crate) type Section = (String, String, Vec<(String, String)>);

@@ -2,6 +2,11 @@
 //! extras, docs/proxmox-config.md#keys) read from checked property strings.
 
 use crate::pve::props::Props;
+use crate::pve::schema::{
+    Aio, Cache, Discard, EfiDiskOpts, IdeOpts, ImageFormat, Media, Rerror, SataOpts, ScsiOpts, TpmFormat, TpmStateOpts,
+    VirtioOpts, Werror,
+};
+use crate::pve::vm::VmConfig;
 use crate::report::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,6 +62,99 @@ pub struct Throttle {
 
 pub const DIRECTIONS: [&str; 3] = ["", "_rd", "_wr"];
 
+/// A drive's typed sub-keys: the bus's own format view (Drive.pm gives each bus its extras).
+#[derive(Debug, Clone, Copy)]
+pub enum DriveOpts<'a> {
+    Ide(IdeOpts<'a>),
+    Sata(SataOpts<'a>),
+    Scsi(ScsiOpts<'a>),
+    Virtio(VirtioOpts<'a>),
+}
+
+/// The sub-keys every bus has (`%drivedesc_base`), read through whichever view the drive has.
+macro_rules! common_subkeys {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        impl<'a> DriveOpts<'a> {
+            $(
+                pub fn $field(&self) -> $ty {
+                    match self {
+                        DriveOpts::Ide(o) => o.$field(),
+                        DriveOpts::Sata(o) => o.$field(),
+                        DriveOpts::Scsi(o) => o.$field(),
+                        DriveOpts::Virtio(o) => o.$field(),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+common_subkeys! {
+    file: Option<&'a str>,
+    media: Option<Media>,
+    snapshot: bool,
+    cache: Option<Cache>,
+    format: Option<ImageFormat>,
+    size: Option<u64>,
+    rerror: Option<Rerror>,
+    werror: Option<Werror>,
+    aio: Option<Aio>,
+    discard: Option<Discard>,
+    detect_zeroes: Option<bool>,
+    serial: Option<&'a str>,
+}
+
+impl<'a> DriveOpts<'a> {
+    /// scsi and virtio only.
+    pub fn iothread(&self) -> bool {
+        match self {
+            DriveOpts::Scsi(o) => o.iothread(),
+            DriveOpts::Virtio(o) => o.iothread(),
+            DriveOpts::Ide(_) | DriveOpts::Sata(_) => false,
+        }
+    }
+    /// scsi and virtio only.
+    pub fn ro(&self) -> bool {
+        match self {
+            DriveOpts::Scsi(o) => o.ro(),
+            DriveOpts::Virtio(o) => o.ro(),
+            DriveOpts::Ide(_) | DriveOpts::Sata(_) => false,
+        }
+    }
+    /// Not on virtio.
+    pub fn ssd(&self) -> bool {
+        match self {
+            DriveOpts::Ide(o) => o.ssd(),
+            DriveOpts::Sata(o) => o.ssd(),
+            DriveOpts::Scsi(o) => o.ssd(),
+            DriveOpts::Virtio(_) => false,
+        }
+    }
+    /// Not on virtio.
+    pub fn wwn(&self) -> Option<&'a str> {
+        match self {
+            DriveOpts::Ide(o) => o.wwn(),
+            DriveOpts::Sata(o) => o.wwn(),
+            DriveOpts::Scsi(o) => o.wwn(),
+            DriveOpts::Virtio(_) => None,
+        }
+    }
+    /// ide only.
+    pub fn model(&self) -> Option<&'a str> {
+        match self {
+            DriveOpts::Ide(o) => o.model(),
+            DriveOpts::Sata(_) | DriveOpts::Scsi(_) | DriveOpts::Virtio(_) => None,
+        }
+    }
+    /// The scsi view, for the scsi-only sub-keys (vendor, product, queues, scsiblock).
+    pub fn scsi(&self) -> Option<ScsiOpts<'a>> {
+        match self {
+            DriveOpts::Scsi(o) => Some(*o),
+            DriveOpts::Ide(_) | DriveOpts::Sata(_) | DriveOpts::Virtio(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drive<'a> {
     pub key: String,
@@ -70,22 +168,49 @@ pub struct Drive<'a> {
 
 impl<'a> Drive<'a> {
     pub fn from_props(bus: Bus, index: u32, props: &'a Props) -> Self {
-        Drive {
+        let drive = Drive {
             key: format!("{}{index}", bus.prefix()),
             bus,
             index,
-            file: props.str("file").unwrap_or("none"),
+            file: "none",
             file_span: props.span_of("file"),
             props,
-            cdrom: props.str("media") == Some("cdrom"),
+            cdrom: false,
+        };
+        let opts = drive.opts();
+        Drive { file: opts.file().unwrap_or("none"), cdrom: opts.media() == Some(Media::Cdrom), ..drive }
+    }
+
+    /// The typed sub-keys.
+    pub fn opts(&self) -> DriveOpts<'a> {
+        let props = self.props;
+        match self.bus {
+            Bus::Ide => DriveOpts::Ide(IdeOpts { props }),
+            Bus::Sata => DriveOpts::Sata(SataOpts { props }),
+            Bus::Scsi => DriveOpts::Scsi(ScsiOpts { props }),
+            Bus::Virtio => DriveOpts::Virtio(VirtioOpts { props }),
         }
     }
 
-    pub fn str(&self, name: &str) -> Option<&'a str> {
-        self.props.str(name)
+    pub fn iothread(&self) -> bool {
+        self.opts().iothread()
     }
-    pub fn flag(&self, name: &str) -> bool {
-        self.props.bool(name).unwrap_or(false)
+    pub fn ro(&self) -> bool {
+        self.opts().ro()
+    }
+    pub fn ssd(&self) -> bool {
+        self.opts().ssd()
+    }
+    pub fn snapshot(&self) -> bool {
+        self.opts().snapshot()
+    }
+    /// scsi only.
+    pub fn scsiblock(&self) -> bool {
+        self.opts().scsi().is_some_and(|o| o.scsiblock())
+    }
+    /// The image format's name, for the storage resolver.
+    pub fn format(&self) -> Option<&'static str> {
+        self.opts().format().map(ImageFormat::as_str)
     }
 
     /// The throttling limits. Proxmox MB are MiB (Blockdev.pm multiplies by 1024·1024). The legacy
@@ -110,6 +235,61 @@ impl<'a> Drive<'a> {
             };
         }
         t
+    }
+}
+
+impl VmConfig {
+    /// Every drive (`cdrom` is already `ide2`), bus by bus in [`Bus::ALL`] order, then by index:
+    /// Proxmox's drive order (Drive.pm `valid_drive_names`).
+    pub fn drives(&self) -> Vec<Drive<'_>> {
+        let keys = self.keys();
+        let mut out = Vec::new();
+        for bus in Bus::ALL {
+            let entries: Vec<_> = match bus {
+                Bus::Ide => keys.ide().collect(),
+                Bus::Sata => keys.sata().collect(),
+                Bus::Scsi => keys.scsi().collect(),
+                Bus::Virtio => keys.virtio().collect(),
+            };
+            for (index, entry) in entries {
+                if let Some(props) = entry.props() {
+                    out.push(Drive::from_props(bus, u32::from(index), props));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The volume of an `efidisk0` or `tpmstate0`: what resolving and carrying it needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StateVolume<'a> {
+    /// `none` when unset, as for drives (the schema requires it, so only in theory).
+    pub file: &'a str,
+    pub format: Option<&'static str>,
+    pub size: Option<u64>,
+    pub file_span: Span,
+}
+
+impl<'a> EfiDiskOpts<'a> {
+    pub fn volume(&self) -> StateVolume<'a> {
+        StateVolume {
+            file: self.file().unwrap_or("none"),
+            format: self.format().map(ImageFormat::as_str),
+            size: self.size(),
+            file_span: self.span_of("file"),
+        }
+    }
+}
+
+impl<'a> TpmStateOpts<'a> {
+    pub fn volume(&self) -> StateVolume<'a> {
+        StateVolume {
+            file: self.file().unwrap_or("none"),
+            format: self.format().map(TpmFormat::as_str),
+            size: self.size(),
+            file_span: self.span_of("file"),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `hostpciN` (PCI.pm `$hostpci_fmt`, `parse_hostpci`): host PCI devices passed through with VFIO.
 
 use crate::pve::props::Props;
+use crate::pve::schema::{HostPciDriver, HostPciOpts};
 
 /// One `[dddd:]bb:dd[.f]` of the `host` list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,31 +71,34 @@ pub const ID_OVERRIDES: [(&str, &str); 4] = [
 
 impl HostPci {
     /// `Err` names a `host` entry whose domain does not fit (the schema allows any length).
-    pub fn from_props(p: &Props) -> Result<HostPci, String> {
-        let host_text = p.str("host").map(str::to_owned);
+    pub fn from_props(props: &Props) -> Result<HostPci, String> {
+        let p = HostPciOpts { props };
+        let host_text = p.host().map(str::to_owned);
         let mut host = Vec::new();
         for id in host_text.as_deref().unwrap_or("").split(';').filter(|s| !s.is_empty()) {
             host.push(HostPciId::parse(id).ok_or_else(|| id.to_owned())?);
         }
+        let written = [p.vendor_id(), p.device_id(), p.sub_vendor_id(), p.sub_device_id()];
         let id_overrides = ID_OVERRIDES
             .iter()
-            .filter_map(|(key, prop)| {
-                let hex = p.str(key)?.strip_prefix("0x")?;
+            .zip(written)
+            .filter_map(|((_, prop), value)| {
+                let hex = value?.strip_prefix("0x")?;
                 Some((*prop, u32::from_str_radix(hex, 16).ok()?))
             })
             .collect();
         Ok(HostPci {
             host,
             host_text,
-            mapping: p.str("mapping").map(str::to_owned),
-            rombar: p.bool("rombar").unwrap_or(true),
-            romfile: p.str("romfile").map(str::to_owned),
-            pcie: p.bool("pcie").unwrap_or(false),
-            x_vga: p.bool("x-vga").unwrap_or(false),
-            legacy_igd: p.bool("legacy-igd").unwrap_or(false),
-            mdev: p.str("mdev").map(str::to_owned),
+            mapping: p.mapping().map(str::to_owned),
+            rombar: p.rombar(),
+            romfile: p.romfile().map(str::to_owned),
+            pcie: p.pcie(),
+            x_vga: p.x_vga(),
+            legacy_igd: p.legacy_igd(),
+            mdev: p.mdev().map(str::to_owned),
             id_overrides,
-            keep_driver: p.str("driver") == Some("keep"),
+            keep_driver: p.driver() == Some(HostPciDriver::Keep),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Typed views of Proxmox devices, read from checked property strings, with defaults applied.
 pub mod args;
+pub mod display;
 pub mod drive;
 pub mod hostpci;
 pub mod net;

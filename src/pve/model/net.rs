@@ -1,11 +1,13 @@
 //! `netN` (Network.pm `$net_fmt`): a NIC on a bridge or on user-mode networking.
 
 use crate::pve::props::Props;
+use crate::pve::schema::{NetModel, NetOpts};
+use crate::report::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Net {
-    /// One of Network.pm's model enum (`virtio`, `e1000`, `e1000-82540em`, …).
-    pub model: String,
+    /// Network.pm's `$nic_model_list` (`virtio`, `e1000`, `e1000-82540em`, …).
+    pub model: NetModel,
     /// As written (Proxmox writes it upper case); `None` if the config has none.
     pub macaddr: Option<String>,
     /// `None`: user-mode networking (SLIRP).
@@ -23,25 +25,34 @@ pub struct Net {
 }
 
 impl Net {
-    pub fn from_props(p: &Props) -> Net {
-        let uint = |name: &str| p.int(name).and_then(|v| u32::try_from(v).ok());
+    pub fn from_props(props: &Props) -> Net {
+        let p = NetOpts { props };
+        let uint = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
         Net {
-            model: p.str("model").unwrap_or("virtio").to_owned(),
-            macaddr: p.str("macaddr").map(str::to_owned),
-            bridge: p.str("bridge").map(str::to_owned),
-            queues: uint("queues"),
-            rate: p.number("rate"),
-            tag: uint("tag"),
-            trunks: p.str("trunks").map(parse_trunks).unwrap_or_default(),
-            firewall: p.bool("firewall").unwrap_or(false),
-            link_down: p.bool("link_down").unwrap_or(false),
-            mtu: uint("mtu"),
-            host_tunnel: p.bool("host-tunnel"),
+            // Required by the schema; virtio is Network.pm's default model.
+            model: p.model().unwrap_or(NetModel::Virtio),
+            macaddr: p.macaddr().map(str::to_owned),
+            bridge: p.bridge().map(str::to_owned),
+            queues: uint(p.queues()),
+            rate: p.rate(),
+            tag: uint(p.tag()),
+            trunks: p.trunks().map(parse_trunks).unwrap_or_default(),
+            firewall: p.firewall(),
+            link_down: p.link_down(),
+            mtu: uint(p.mtu()),
+            host_tunnel: p.host_tunnel(),
         }
     }
 
     pub fn is_virtio(&self) -> bool {
-        self.model == "virtio"
+        self.model == NetModel::Virtio
+    }
+}
+
+impl NetOpts<'_> {
+    /// Where to point a VLAN note: `tag`, else `trunks`, else the whole value.
+    pub fn vlan_span(&self) -> Span {
+        self.props.get("tag").or_else(|| self.props.get("trunks")).map_or(self.props.span, |p| p.span())
     }
 }
 

@@ -1,27 +1,14 @@
 //! `rng0` (RNG.pm): a VirtIO RNG fed from a host entropy source, optionally rate limited.
 
 use crate::pve::defaults;
-use crate::pve::props::Props;
+use crate::pve::schema::RngOpts;
 use crate::report::Spanned;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RngSource {
-    Urandom,
-    Random,
-    Hwrng,
-}
+pub use crate::pve::schema::RngSource;
 
 impl RngSource {
-    pub const ALL: [RngSource; 3] = [RngSource::Urandom, RngSource::Random, RngSource::Hwrng];
     pub fn path(self) -> &'static str {
-        match self {
-            RngSource::Urandom => "/dev/urandom",
-            RngSource::Random => "/dev/random",
-            RngSource::Hwrng => "/dev/hwrng",
-        }
-    }
-    fn from_path(path: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.path() == path)
+        self.as_str()
     }
 }
 
@@ -44,13 +31,10 @@ impl Rng {
     /// Reads a checked rng0 property string. The schema already guarantees that `source` is set
     /// and is one of the three paths (so `None` is not reached: tests::source_is_the_schema_enum),
     /// and that the numbers are non-negative (`period` ≥ 1).
-    pub fn from_props(props: &Props) -> Option<Rng> {
-        let source = props.get("source")?;
-        let source = Spanned::new(RngSource::from_path(source.value.as_str()?)?, source.span());
-        let number = |name: &str| {
-            props.get(name).and_then(|p| p.value.as_int().map(|v| Spanned::new(v.max(0) as u64, p.span())))
-        };
-        Some(Rng { source, max_bytes: number("max_bytes"), period: number("period") })
+    pub fn from_props(opts: RngOpts) -> Option<Rng> {
+        let source = Spanned::new(opts.source()?, opts.span_of("source"));
+        let number = |v: Option<i64>, name: &'static str| v.map(|v| Spanned::new(v.max(0) as u64, opts.span_of(name)));
+        Some(Rng { source, max_bytes: number(opts.max_bytes(), "max_bytes"), period: number(opts.period(), "period") })
     }
 
     /// The effective limiter: Proxmox's defaults (1024 bytes per 1000 ms) where a value is absent;
@@ -76,10 +60,7 @@ mod tests {
         let source = RNG.keys.iter().find(|k| k.name == "source").expect("rng0 has a source");
         let ValueType::Enum(paths) = source.ty else { panic!("source is not an enum") };
         assert!(source.required);
-        assert_eq!(paths.len(), RngSource::ALL.len());
-        for p in paths {
-            assert_eq!(RngSource::from_path(p).map(RngSource::path), Some(*p));
-        }
+        assert_eq!(paths, RngSource::NAMES);
         let opts = crate::Options { vmid: Some(100), ..Default::default() };
         let codes = |text: &str| crate::convert(text, &opts).unwrap_err().iter().map(|n| n.code).collect::<Vec<_>>();
         assert_eq!(codes("rng0: source=/dev/zero\n"), [code::BAD_VALUE]);

@@ -1,6 +1,7 @@
 //! `usbN` (USB.pm `$usb_fmt`, `parse_usb_device`): a host USB device or a SPICE redirection slot.
 
 use crate::pve::props::Props;
+use crate::pve::schema::UsbOpts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsbHost {
@@ -40,11 +41,8 @@ pub struct Usb {
 }
 
 impl Usb {
-    pub fn from_props(p: &Props) -> Usb {
-        Usb {
-            host: p.str("host").and_then(UsbHost::parse),
-            mapping: p.str("mapping").map(str::to_owned),
-            usb3: p.bool("usb3").unwrap_or(false),
-        }
+    pub fn from_props(props: &Props) -> Usb {
+        let p = UsbOpts { props };
+        Usb { host: p.host().and_then(UsbHost::parse), mapping: p.mapping().map(str::to_owned), usb3: p.usb3() }
     }
 }

@@ -269,9 +269,10 @@ pub fn hotplug(v: &str) -> CheckResult {
         return Ok(());
     }
     for f in split_list(v) {
-        if !matches!(f, "network" | "disk" | "cpu" | "memory" | "usb" | "cloudinit") {
+        if super::HotplugFeature::parse(f).is_none() {
             return Err(format!(
-                "has an invalid hotplug feature '{f}' (network, disk, cpu, memory, usb, cloudinit, or 0/1)"
+                "has an invalid hotplug feature '{f}' ({}, or 0/1)",
+                super::HotplugFeature::NAMES.join(", ")
             ));
         }
     }

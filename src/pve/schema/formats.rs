@@ -2,8 +2,150 @@
 //! one static per format.
 
 use super::checks;
+use super::enums::*;
 use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
 use super::{Format, KeyAlias, SubKey};
+use crate::pve::props::Props;
+
+/// Declares a property-string format once: the `Format` static the decoder checks against, and
+/// a typed view of a checked value with one accessor per sub-key, in the type the schema
+/// checked (`vm.keys().vga().and_then(|v| v.kind())` is an `Option<Vga>`).
+///
+/// `pub static VGA: VgaOpts, VgaSub = "vga", default_key: …, key_alias: …, { fields }` declares
+/// the static, the view `VgaOpts` and `VgaSub`, the sub-keys' names (`VgaOpts::SUB.memory`, for
+/// pointing a note at one). Each field is
+/// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
+/// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
+/// or `Text(check)`, optionally followed by `= default` (booleans and enums: the accessor then
+/// returns the value with Proxmox's default applied). An alias gets no accessor: the decoder
+/// stores it as its target.
+macro_rules! pve_format {
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident $name:literal) => { $name };
+
+    (@ty Bool ()) => { Bool };
+    (@ty Int ()) => { INT };
+    (@ty Int ($min:literal ..)) => { int($min) };
+    (@ty Int ($min:literal ..= $max:literal)) => { int_range($min, $max) };
+    (@ty Number ()) => { NUMBER };
+    (@ty Number ($min:literal ..)) => { Number { min: Some($min), max: None } };
+    (@ty Number ($min:literal ..= $max:literal)) => { Number { min: Some($min), max: Some($max) } };
+    (@ty Size ()) => { Size };
+    (@ty Enum ($e:ident)) => { Enum($e::NAMES) };
+    (@ty Text ($check:path)) => { Text($check) };
+
+    (@subkey $name:expr, $ty:expr, []) => { opt($name, $ty) };
+    (@subkey $name:expr, $ty:expr, [required]) => { req($name, $ty) };
+    (@subkey $name:expr, $ty:expr, [alias $target:literal]) => { alias($name, $target, $ty) };
+
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [alias $target:literal], $kind:ident $args:tt {}) => {};
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Bool () {$default:expr}) => {
+        $(#[$m])*
+        #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
+        pub fn $field(&self) -> bool {
+            self.props.bool($name).unwrap_or($default)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Enum ($e:ident) {$default:expr}) => {
+        $(#[$m])*
+        #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
+        pub fn $field(&self) -> $e {
+            self.props.str($name).and_then($e::parse).unwrap_or($default)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Bool () {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<bool> {
+            self.props.bool($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Int $args:tt {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<i64> {
+            self.props.int($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Number $args:tt {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<f64> {
+            self.props.number($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Size () {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<u64> {
+            self.props.size($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Enum ($e:ident) {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<$e> {
+            self.props.str($name).and_then($e::parse)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Text $args:tt {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a str> {
+            self.props.str($name)
+        }
+    };
+
+    (
+        $(#[$sm:meta])*
+        pub static $stat:ident: $view:ident, $sub:ident = $fname:literal, default_key: $dk:expr, key_alias: $ka:expr, {
+            $(
+                $(#[$m:meta])*
+                $field:ident $(= $name:literal)? $(@ $flag:ident $(($target:literal))?)? : $kind:ident $(($($args:tt)*))? $(= $default:expr)?;
+            )*
+        }
+    ) => {
+        $(#[$sm])*
+        pub static $stat: Format = Format {
+            name: $fname,
+            default_key: $dk,
+            key_alias: $ka,
+            keys: &[$(
+                pve_format!(@subkey pve_format!(@name $field $($name)?), pve_format!(@ty $kind ($($($args)*)?)), [$($flag $($target)?)?]),
+            )*],
+        };
+
+        #[doc = concat!("The sub-key names of `", $fname, "`, for pointing notes at one (`", stringify!($view), "::SUB`).")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $sub {
+            $(pub $field: &'static str,)*
+        }
+
+        #[doc = concat!("A checked `", $fname, "` value, read through its sub-keys (see [`", stringify!($stat), "`]).")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $view<'a> {
+            pub props: &'a Props,
+        }
+
+        impl<'a> $view<'a> {
+            pub const FORMAT: &'static Format = &$stat;
+            /// The sub-keys' names as the config spells them.
+            pub const SUB: $sub = $sub { $($field: pve_format!(@name $field $($name)?),)* };
+            /// The typed view of a key's value, if the key has this format (one entry of an
+            /// indexed family such as `numa3`).
+            pub fn of(entry: &'a crate::pve::decode::Entry) -> Option<Self> {
+                entry.props().filter(|p| std::ptr::eq(p.format, &$stat)).map(|props| Self { props })
+            }
+            /// The whole value.
+            pub fn span(&self) -> crate::report::Span {
+                self.props.span
+            }
+            /// Whether the sub-key is written (for sub-keys read with their default).
+            pub fn is_set(&self, name: &'static str) -> bool {
+                self.props.get(name).is_some()
+            }
+            /// Where to point a note about a sub-key: the sub-option if written, else the value.
+            pub fn span_of(&self, name: &'static str) -> crate::report::Span {
+                self.props.span_of(name)
+            }
+            $(pve_format!(@fn $(#[$m])* $field, pve_format!(@name $field $($name)?), [$($flag $($target)?)?], $kind ($($($args)*)?) {$($default)?});)*
+        }
+    };
+}
 
 const fn opt(name: &'static str, ty: ValueType) -> SubKey {
     SubKey { name, ty, required: false, alias_of: None }
@@ -30,9 +172,6 @@ const fn int_range(min: i64, max: i64) -> ValueType {
 const INT: ValueType = Int { min: None, max: None };
 const NUMBER: ValueType = Number { min: None, max: None };
 
-/// `pve-qm-image-format` (Drive.pm).
-const IMAGE_FORMATS: ValueType = Enum(&["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"]);
-
 /// Drive.pm `%drivedesc_base` plus the per-bus extras. The removed geometry keys
 /// `cyls heads secs trans` are left out: `parse_drive` skips them, but `parse_vm_config`'s
 /// `check_type` does not, so Proxmox rejects a config line that has them
@@ -40,424 +179,347 @@ const IMAGE_FORMATS: ValueType = Enum(&["raw", "qcow", "qed", "qcow2", "vmdk", "
 /// `import-from` is left out too: it exists only in the API's allocation schema
 /// (`$drivedesc_hash_with_alloc`), never in a saved config.
 macro_rules! drive_format {
-    ($name:literal, [$($extra:expr),* $(,)?]) => {
-        Format {
-            name: $name,
-            default_key: Some("file"),
-            key_alias: None,
-            keys: &[
-                req("file", Text(checks::drive_file)),
-                alias("volume", "file", Text(checks::drive_file)),
-                opt("media", Enum(&["cdrom", "disk"])),
-                opt("snapshot", Bool),
-                opt("cache", Enum(&["none", "writethrough", "writeback", "unsafe", "directsync"])),
-                opt("format", IMAGE_FORMATS),
-                opt("size", Size),
-                opt("backup", Bool),
-                opt("replicate", Bool),
-                opt("rerror", Enum(&["ignore", "report", "stop"])),
-                opt("werror", Enum(&["enospc", "ignore", "report", "stop"])),
-                opt("aio", Enum(&["native", "threads", "io_uring"])),
-                opt("discard", Enum(&["ignore", "on"])),
-                opt("detect_zeroes", Bool),
-                opt("serial", Text(checks::drive_serial)),
-                opt("shared", Bool),
-                opt("mbps", NUMBER),
-                opt("mbps_rd", NUMBER),
-                opt("mbps_wr", NUMBER),
-                opt("mbps_max", NUMBER),
-                opt("mbps_rd_max", NUMBER),
-                opt("mbps_wr_max", NUMBER),
-                opt("iops", INT),
-                opt("iops_rd", INT),
-                opt("iops_wr", INT),
-                opt("iops_max", INT),
-                opt("iops_rd_max", INT),
-                opt("iops_wr_max", INT),
-                opt("bps_max_length", int(1)),
-                opt("bps_rd_max_length", int(1)),
-                opt("bps_wr_max_length", int(1)),
-                opt("iops_max_length", int(1)),
-                opt("iops_rd_max_length", int(1)),
-                opt("iops_wr_max_length", int(1)),
-                opt("bps", INT),
-                opt("bps_rd", INT),
-                opt("bps_wr", INT),
-                alias("bps_rd_length", "bps_rd_max_length", int(1)),
-                alias("bps_wr_length", "bps_wr_max_length", int(1)),
-                alias("iops_rd_length", "iops_rd_max_length", int(1)),
-                alias("iops_wr_length", "iops_wr_max_length", int(1)),
-                $($extra,)*
-            ],
+    ($(#[$m:meta])* $stat:ident: $view:ident, $sub:ident = $name:literal, { $($extra:tt)* }) => {
+        pve_format! {
+            $(#[$m])*
+            pub static $stat: $view, $sub = $name, default_key: Some("file"), key_alias: None, {
+                file @required: Text(checks::drive_file);
+                volume @alias("file"): Text(checks::drive_file);
+                media: Enum(Media);
+                snapshot: Bool = false;
+                cache: Enum(Cache);
+                format: Enum(ImageFormat);
+                size: Size;
+                backup: Bool;
+                replicate: Bool;
+                rerror: Enum(Rerror);
+                werror: Enum(Werror);
+                aio: Enum(Aio);
+                discard: Enum(Discard);
+                detect_zeroes: Bool;
+                serial: Text(checks::drive_serial);
+                shared: Bool;
+                mbps: Number;
+                mbps_rd: Number;
+                mbps_wr: Number;
+                mbps_max: Number;
+                mbps_rd_max: Number;
+                mbps_wr_max: Number;
+                iops: Int;
+                iops_rd: Int;
+                iops_wr: Int;
+                iops_max: Int;
+                iops_rd_max: Int;
+                iops_wr_max: Int;
+                bps_max_length: Int(1..);
+                bps_rd_max_length: Int(1..);
+                bps_wr_max_length: Int(1..);
+                iops_max_length: Int(1..);
+                iops_rd_max_length: Int(1..);
+                iops_wr_max_length: Int(1..);
+                bps: Int;
+                bps_rd: Int;
+                bps_wr: Int;
+                bps_rd_length @alias("bps_rd_max_length"): Int(1..);
+                bps_wr_length @alias("bps_wr_max_length"): Int(1..);
+                iops_rd_length @alias("iops_rd_max_length"): Int(1..);
+                iops_wr_length @alias("iops_wr_max_length"): Int(1..);
+                $($extra)*
+            }
         }
     };
 }
 
-pub static DRIVE_IDE: Format =
-    drive_format!("ide", [opt("model", Text(checks::drive_model)), opt("ssd", Bool), opt("wwn", Text(checks::wwn)),]);
+drive_format!(DRIVE_IDE: IdeOpts, IdeSub = "ide", {
+    model: Text(checks::drive_model);
+    ssd: Bool = false;
+    wwn: Text(checks::wwn);
+});
 
-pub static DRIVE_SATA: Format = drive_format!("sata", [opt("ssd", Bool), opt("wwn", Text(checks::wwn))]);
+drive_format!(DRIVE_SATA: SataOpts, SataSub = "sata", {
+    ssd: Bool = false;
+    wwn: Text(checks::wwn);
+});
 
-pub static DRIVE_SCSI: Format = drive_format!(
-    "scsi",
-    [
-        opt("iothread", Bool),
-        opt("ro", Bool),
-        opt("ssd", Bool),
-        opt("wwn", Text(checks::wwn)),
-        opt("vendor", Text(checks::scsi_vendor)),
-        opt("product", Text(checks::scsi_product)),
-        opt("queues", int(2)),
-        opt("scsiblock", Bool),
-    ]
-);
+drive_format!(DRIVE_SCSI: ScsiOpts, ScsiSub = "scsi", {
+    iothread: Bool = false;
+    ro: Bool = false;
+    ssd: Bool = false;
+    wwn: Text(checks::wwn);
+    vendor: Text(checks::scsi_vendor);
+    product: Text(checks::scsi_product);
+    queues: Int(2..);
+    scsiblock: Bool = false;
+});
 
-pub static DRIVE_VIRTIO: Format = drive_format!("virtio", [opt("iothread", Bool), opt("ro", Bool)]);
+drive_format!(DRIVE_VIRTIO: VirtioOpts, VirtioSub = "virtio", {
+    iothread: Bool = false;
+    ro: Bool = false;
+});
 
-pub static EFIDISK: Format = Format {
-    name: "efidisk0",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
-        req("file", Text(checks::drive_file)),
-        alias("volume", "file", Text(checks::drive_file)),
-        opt("format", IMAGE_FORMATS),
-        opt("size", Size),
-        opt("efitype", Enum(&["2m", "4m"])),
-        opt("pre-enrolled-keys", Bool),
-        opt("ms-cert", Enum(&["2011", "2023", "2023w", "2023k"])),
-    ],
-};
+pve_format! {
+    pub static EFIDISK: EfiDiskOpts, EfiDiskSub = "efidisk0", default_key: Some("file"), key_alias: None, {
+        file @required: Text(checks::drive_file);
+        volume @alias("file"): Text(checks::drive_file);
+        format: Enum(ImageFormat);
+        size: Size;
+        /// Drive.pm `$efidisk_fmt` default: `2m`, the old 2 MiB OVMF build.
+        efitype: Enum(EfiType) = EfiType::Mib2;
+        pre_enrolled_keys = "pre-enrolled-keys": Bool;
+        ms_cert = "ms-cert": Enum(MsCert);
+    }
+}
 
-pub static TPMSTATE: Format = Format {
-    name: "tpmstate0",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
-        req("file", Text(checks::drive_file)),
+pve_format! {
+    pub static TPMSTATE: TpmStateOpts, TpmStateSub = "tpmstate0", default_key: Some("file"), key_alias: None, {
+        file @required: Text(checks::drive_file);
         // Drive.pm `$tpmstate_fmt` has the same `volume` alias as every other drive format.
-        alias("volume", "file", Text(checks::drive_file)),
-        opt("format", Enum(&["raw", "qcow2", "vmdk"])),
-        opt("size", Size),
-        opt("version", Enum(&["v1.2", "v2.0"])),
-    ],
-};
+        volume @alias("file"): Text(checks::drive_file);
+        format: Enum(TpmFormat);
+        size: Size;
+        /// Drive.pm `$tpmstate_fmt` default: v1.2, although the GUI creates v2.0.
+        version: Enum(TpmVersion) = TpmVersion::V1_2;
+    }
+}
 
-pub static UNUSED: Format = Format {
-    name: "unused",
-    default_key: Some("file"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static UNUSED: UnusedOpts, UnusedSub = "unused", default_key: Some("file"), key_alias: None, {
         // Unlike drives, `$unused_fmt` takes only a volume ID (`pve-volume-id`), no path.
-        req("file", Text(checks::volume_id)),
-        alias("volume", "file", Text(checks::volume_id)),
-    ],
-};
+        file @required: Text(checks::volume_id);
+        volume @alias("file"): Text(checks::volume_id);
+    }
+}
 
-pub static NET: Format = Format {
-    name: "net",
-    default_key: Some("model"),
-    keys: &[
-        req(
-            "model",
-            Enum(&[
-                "e1000",
-                "e1000-82540em",
-                "e1000-82544gc",
-                "e1000-82545em",
-                "e1000e",
-                "i82551",
-                "i82557b",
-                "i82559er",
-                "ne2k_isa",
-                "ne2k_pci",
-                "pcnet",
-                "rtl8139",
-                "virtio",
-                "vmxnet3",
-            ]),
-        ),
-        opt("macaddr", Text(checks::mac_addr)),
-        opt("bridge", Text(checks::bridge_id)),
-        opt("queues", int_range(0, 64)),
-        opt("rate", Number { min: Some(0.0), max: None }),
-        opt("tag", int_range(1, 4094)),
-        opt("trunks", Text(checks::id_range_list)),
-        opt("firewall", Bool),
-        opt("link_down", Bool),
-        opt("mtu", int_range(1, 65520)),
-        opt("host-tunnel", Bool),
-    ],
-    // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
-    key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }),
-};
+pve_format! {
+    pub static NET: NetOpts, NetSub = "net", default_key: Some("model"),
+        // Network.pm: every model name is also a key (`virtio=BC:24:…`) that sets model and MAC.
+        key_alias: Some(KeyAlias { model_key: "model", mac_key: "macaddr" }), {
+        model @required: Enum(NetModel);
+        macaddr: Text(checks::mac_addr);
+        bridge: Text(checks::bridge_id);
+        queues: Int(0..=64);
+        rate: Number(0.0..);
+        tag: Int(1..=4094);
+        trunks: Text(checks::id_range_list);
+        firewall: Bool = false;
+        link_down: Bool = false;
+        mtu: Int(1..=65520);
+        host_tunnel = "host-tunnel": Bool;
+    }
+}
 
-pub static HOSTPCI: Format = Format {
-    name: "hostpci",
-    default_key: Some("host"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static HOSTPCI: HostPciOpts, HostPciSub = "hostpci", default_key: Some("host"), key_alias: None, {
         // Optional since resource mappings: exactly one of host/mapping is checked at start.
-        opt("host", Text(checks::pci_host)),
-        opt("mapping", Text(checks::config_id)),
-        opt("rombar", Bool),
-        opt("romfile", Text(checks::romfile)),
-        opt("pcie", Bool),
-        opt("x-vga", Bool),
-        opt("legacy-igd", Bool),
-        opt("mdev", Text(checks::mdev)),
-        opt("vendor-id", Text(checks::pci_id)),
-        opt("device-id", Text(checks::pci_id)),
-        opt("sub-vendor-id", Text(checks::pci_id)),
-        opt("sub-device-id", Text(checks::pci_id)),
-        opt("driver", Enum(&["vfio", "keep"])),
-    ],
-};
+        host: Text(checks::pci_host);
+        mapping: Text(checks::config_id);
+        // PCI.pm `$hostpci_fmt`: the ROM BAR is on unless turned off.
+        rombar: Bool = true;
+        romfile: Text(checks::romfile);
+        pcie: Bool = false;
+        x_vga = "x-vga": Bool = false;
+        legacy_igd = "legacy-igd": Bool = false;
+        mdev: Text(checks::mdev);
+        vendor_id = "vendor-id": Text(checks::pci_id);
+        device_id = "device-id": Text(checks::pci_id);
+        sub_vendor_id = "sub-vendor-id": Text(checks::pci_id);
+        sub_device_id = "sub-device-id": Text(checks::pci_id);
+        driver: Enum(HostPciDriver);
+    }
+}
 
-pub static USB: Format = Format {
-    name: "usb",
-    default_key: Some("host"),
-    key_alias: None,
-    keys: &[opt("host", Text(checks::usb_host)), opt("mapping", Text(checks::config_id)), opt("usb3", Bool)],
-};
+pve_format! {
+    pub static USB: UsbOpts, UsbSub = "usb", default_key: Some("host"), key_alias: None, {
+        host: Text(checks::usb_host);
+        mapping: Text(checks::config_id);
+        usb3: Bool = false;
+    }
+}
 
-pub static VGA: Format = Format {
-    name: "vga",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
-        opt(
-            "type",
-            Enum(&[
-                "cirrus",
-                "qxl",
-                "qxl2",
-                "qxl3",
-                "qxl4",
-                "none",
-                "serial0",
-                "serial1",
-                "serial2",
-                "serial3",
-                "std",
-                "virtio",
-                "virtio-gl",
-                "vmware",
-            ]),
-        ),
-        opt("memory", int_range(4, 512)),
-        opt("clipboard", Enum(&["vnc"])),
-    ],
-};
+pve_format! {
+    pub static VGA: VgaOpts, VgaSub = "vga", default_key: Some("type"), key_alias: None, {
+        kind = "type": Enum(Vga);
+        memory: Int(4..=512);
+        clipboard: Enum(Clipboard);
+    }
+}
 
-/// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
-pub static MACHINE: Format = Format {
-    name: "machine",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
-        opt("type", Text(checks::machine_type)),
-        opt("viommu", Enum(&["intel", "virtio"])),
-        opt("aw-bits", Number { min: Some(32.0), max: Some(64.0) }),
-        opt("enable-s3", Bool),
-        opt("enable-s4", Bool),
-    ],
-};
+pve_format! {
+    /// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
+    pub static MACHINE: MachineOpts, MachineSub = "machine", default_key: Some("type"), key_alias: None, {
+        kind = "type": Text(checks::machine_type);
+        viommu: Enum(Viommu);
+        aw_bits = "aw-bits": Number(32.0..=64.0);
+        enable_s3 = "enable-s3": Bool;
+        enable_s4 = "enable-s4": Bool;
+    }
+}
 
-/// `pve-vm-cpu-conf` (CPUConfig.pm `$cpu_fmt` with the VM-config validator).
-pub static CPU: Format = Format {
-    name: "cpu",
-    default_key: Some("cputype"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    /// `pve-vm-cpu-conf` (CPUConfig.pm `$cpu_fmt` with the VM-config validator).
+    pub static CPU: CpuOpts, CpuSub = "cpu", default_key: Some("cputype"), key_alias: None, {
         // Optional in `$cpu_fmt`, but `validate_cpu_conf` dies "CPU is missing cputype".
-        req("cputype", Text(checks::cpu_type)),
+        cputype @required: Text(checks::cpu_type);
         // Kept as a key so the error says why, as `validate_vm_cpu_conf` does.
-        opt("reported-model", Text(checks::reported_model_forbidden)),
-        opt("hidden", Bool),
-        opt("hv-vendor-id", Text(checks::hv_vendor_id)),
-        opt("flags", Text(checks::cpu_flags)),
-        opt("guest-phys-bits", int_range(32, 64)),
-        opt("phys-bits", Text(checks::phys_bits)),
-        opt("level", int_range(0, 4_294_967_295)),
-    ],
-};
+        reported_model = "reported-model": Text(checks::reported_model_forbidden);
+        hidden: Bool;
+        hv_vendor_id = "hv-vendor-id": Text(checks::hv_vendor_id);
+        flags: Text(checks::cpu_flags);
+        guest_phys_bits = "guest-phys-bits": Int(32..=64);
+        phys_bits = "phys-bits": Text(checks::phys_bits);
+        level: Int(0..=4_294_967_295);
+    }
+}
 
-pub static MEMORY: Format =
-    Format { name: "memory", default_key: Some("current"), key_alias: None, keys: &[req("current", int(16))] };
+pve_format! {
+    pub static MEMORY: MemoryOpts, MemorySub = "memory", default_key: Some("current"), key_alias: None, {
+        current @required: Int(16..);
+    }
+}
 
-pub static NUMA: Format = Format {
-    name: "numa",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        req("cpus", Text(checks::id_range_list)),
-        opt("memory", NUMBER),
-        opt("hostnodes", Text(checks::id_range_list)),
-        opt("policy", Enum(&["preferred", "bind", "interleave"])),
-    ],
-};
+pve_format! {
+    pub static NUMA: NumaOpts, NumaSub = "numa", default_key: None, key_alias: None, {
+        cpus @required: Text(checks::id_range_list);
+        memory: Number;
+        hostnodes: Text(checks::id_range_list);
+        policy: Enum(NumaPolicy);
+    }
+}
 
-pub static BOOT: Format = Format {
-    name: "boot",
-    default_key: Some("legacy"),
-    key_alias: None,
-    keys: &[opt("legacy", Text(checks::boot_legacy)), opt("order", Text(checks::boot_order))],
-};
+pve_format! {
+    pub static BOOT: BootOpts, BootSub = "boot", default_key: Some("legacy"), key_alias: None, {
+        legacy: Text(checks::boot_legacy);
+        order: Text(checks::boot_order);
+    }
+}
 
-pub static AGENT: Format = Format {
-    name: "agent",
-    default_key: Some("enabled"),
-    key_alias: None,
-    keys: &[
-        req("enabled", Bool),
-        opt("fstrim_cloned_disks", Bool),
-        opt("freeze-fs", Bool),
-        alias("freeze-fs-on-backup", "freeze-fs", Bool),
-        alias("guest-fsfreeze", "freeze-fs", Bool),
-        opt("type", Enum(&["virtio", "isa"])),
-    ],
-};
+pve_format! {
+    pub static AGENT: AgentOpts, AgentSub = "agent", default_key: Some("enabled"), key_alias: None, {
+        enabled @required: Bool;
+        fstrim_cloned_disks: Bool;
+        freeze_fs = "freeze-fs": Bool;
+        freeze_fs_on_backup = "freeze-fs-on-backup" @alias("freeze-fs"): Bool;
+        guest_fsfreeze = "guest-fsfreeze" @alias("freeze-fs"): Bool;
+        kind = "type": Enum(AgentType);
+    }
+}
 
-pub static WATCHDOG: Format = Format {
-    name: "watchdog",
-    default_key: Some("model"),
-    key_alias: None,
-    keys: &[
-        opt("model", Enum(&["i6300esb", "ib700"])),
-        opt("action", Enum(&["reset", "shutdown", "poweroff", "pause", "debug", "none"])),
-    ],
-};
+pve_format! {
+    pub static WATCHDOG: WatchdogOpts, WatchdogSub = "watchdog", default_key: Some("model"), key_alias: None, {
+        model: Enum(WatchdogModel) = WatchdogModel::I6300esb;
+        action: Enum(WatchdogAction);
+    }
+}
 
-pub static RNG: Format = Format {
-    name: "rng0",
-    default_key: Some("source"),
-    key_alias: None,
-    keys: &[
-        req("source", Enum(&["/dev/urandom", "/dev/random", "/dev/hwrng"])),
-        opt("max_bytes", int(0)),
+pve_format! {
+    pub static RNG: RngOpts, RngSub = "rng0", default_key: Some("source"), key_alias: None, {
+        source @required: Enum(RngSource);
+        max_bytes: Int(0..);
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
-        opt("period", int(1)),
-    ],
-};
+        period: Int(1..);
+    }
+}
 
-pub static AUDIO: Format = Format {
-    name: "audio0",
-    default_key: None,
-    key_alias: None,
-    keys: &[req("device", Enum(&["ich9-intel-hda", "intel-hda", "AC97"])), opt("driver", Enum(&["spice", "none"]))],
-};
+pve_format! {
+    pub static AUDIO: AudioOpts, AudioSub = "audio0", default_key: None, key_alias: None, {
+        device @required: Enum(AudioDevice);
+        driver: Enum(AudioDriver);
+    }
+}
 
-pub static SPICE_ENHANCEMENTS: Format = Format {
-    name: "spice_enhancements",
-    default_key: None,
-    key_alias: None,
-    keys: &[opt("foldersharing", Bool), opt("videostreaming", Enum(&["off", "all", "filter"]))],
-};
+pve_format! {
+    pub static SPICE_ENHANCEMENTS: SpiceEnhancementsOpts, SpiceEnhancementsSub = "spice_enhancements", default_key: None, key_alias: None, {
+        foldersharing: Bool;
+        videostreaming: Enum(VideoStreaming);
+    }
+}
 
-pub static IVSHMEM: Format = Format {
-    name: "ivshmem",
-    default_key: None,
-    key_alias: None,
-    keys: &[req("size", int(1)), opt("name", Text(checks::ivshmem_name))],
-};
+pve_format! {
+    pub static IVSHMEM: IvshmemOpts, IvshmemSub = "ivshmem", default_key: None, key_alias: None, {
+        size @required: Int(1..);
+        name: Text(checks::ivshmem_name);
+    }
+}
 
-pub static SMBIOS1: Format = Format {
-    name: "smbios1",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("uuid", Text(checks::uuid)),
-        opt("version", Text(checks::smbios_text)),
-        opt("serial", Text(checks::smbios_text)),
-        opt("manufacturer", Text(checks::smbios_text)),
-        opt("product", Text(checks::smbios_text)),
-        opt("sku", Text(checks::smbios_text)),
-        opt("family", Text(checks::smbios_text)),
-        opt("base64", Bool),
-    ],
-};
+pve_format! {
+    pub static SMBIOS1: Smbios1Opts, Smbios1Sub = "smbios1", default_key: None, key_alias: None, {
+        uuid: Text(checks::uuid);
+        version: Text(checks::smbios_text);
+        serial: Text(checks::smbios_text);
+        manufacturer: Text(checks::smbios_text);
+        product: Text(checks::smbios_text);
+        sku: Text(checks::smbios_text);
+        family: Text(checks::smbios_text);
+        base64: Bool;
+    }
+}
 
-/// `pve-startup-order` is not a property string in Proxmox but a custom parser
-/// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
-/// format it reads the same.
-pub static STARTUP: Format = Format {
-    name: "startup",
-    default_key: Some("order"),
-    key_alias: None,
-    keys: &[opt("order", int(0)), opt("up", int(0)), opt("down", int(0))],
-};
+pve_format! {
+    /// `pve-startup-order` is not a property string in Proxmox but a custom parser
+    /// (JSONSchema.pm `pve_parse_startup_order`): `[order=]\d+`, `up=\d+`, `down=\d+`. Written as a
+    /// format it reads the same.
+    pub static STARTUP: StartupOpts, StartupSub = "startup", default_key: Some("order"), key_alias: None, {
+        order: Int(0..);
+        up: Int(0..);
+        down: Int(0..);
+    }
+}
 
-pub static META: Format = Format {
-    name: "meta",
-    default_key: None,
-    key_alias: None,
-    keys: &[opt("ctime", INT), opt("creation-qemu", Text(checks::qemu_version))],
-};
+pve_format! {
+    pub static META: MetaOpts, MetaSub = "meta", default_key: None, key_alias: None, {
+        ctime: Int;
+        creation_qemu = "creation-qemu": Text(checks::qemu_version);
+    }
+}
 
-pub static IPCONFIG: Format = Format {
-    name: "ipconfig",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("ip", Text(checks::ipv4_config)),
-        opt("gw", Text(checks::ipv4)),
-        opt("ip6", Text(checks::ipv6_config)),
-        opt("gw6", Text(checks::ipv6)),
-    ],
-};
+pve_format! {
+    pub static IPCONFIG: IpConfigOpts, IpConfigSub = "ipconfig", default_key: None, key_alias: None, {
+        ip: Text(checks::ipv4_config);
+        gw: Text(checks::ipv4);
+        ip6: Text(checks::ipv6_config);
+        gw6: Text(checks::ipv6);
+    }
+}
 
-pub static CICUSTOM: Format = Format {
-    name: "cicustom",
-    default_key: None,
-    key_alias: None,
-    keys: &[
-        opt("meta", Text(checks::volume_id)),
-        opt("network", Text(checks::volume_id)),
-        opt("user", Text(checks::volume_id)),
-        opt("vendor", Text(checks::volume_id)),
-    ],
-};
+pve_format! {
+    pub static CICUSTOM: CiCustomOpts, CiCustomSub = "cicustom", default_key: None, key_alias: None, {
+        meta: Text(checks::volume_id);
+        network: Text(checks::volume_id);
+        user: Text(checks::volume_id);
+        vendor: Text(checks::volume_id);
+    }
+}
 
-pub static VIRTIOFS: Format = Format {
-    name: "virtiofs",
-    default_key: Some("dirid"),
-    key_alias: None,
-    keys: &[
-        req("dirid", Text(checks::config_id)),
-        opt("cache", Enum(&["auto", "always", "metadata", "never"])),
-        opt("direct-io", Bool),
-        opt("expose-xattr", Bool),
-        opt("expose-acl", Bool),
-    ],
-};
+pve_format! {
+    pub static VIRTIOFS: VirtiofsOpts, VirtiofsSub = "virtiofs", default_key: Some("dirid"), key_alias: None, {
+        dirid @required: Text(checks::config_id);
+        cache: Enum(VirtiofsCache);
+        direct_io = "direct-io": Bool;
+        expose_xattr = "expose-xattr": Bool;
+        expose_acl = "expose-acl": Bool;
+    }
+}
 
-pub static AMD_SEV: Format = Format {
-    name: "amd-sev",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
-        req("type", Enum(&["std", "es", "snp"])),
-        opt("no-debug", Bool),
-        opt("no-key-sharing", Bool),
-        opt("allow-smt", Bool),
-        opt("kernel-hashes", Bool),
-    ],
-};
+pve_format! {
+    pub static AMD_SEV: AmdSevOpts, AmdSevSub = "amd-sev", default_key: Some("type"), key_alias: None, {
+        kind = "type" @required: Enum(SevType);
+        no_debug = "no-debug": Bool;
+        no_key_sharing = "no-key-sharing": Bool;
+        allow_smt = "allow-smt": Bool;
+        kernel_hashes = "kernel-hashes": Bool;
+    }
+}
 
-pub static INTEL_TDX: Format = Format {
-    name: "intel-tdx",
-    default_key: Some("type"),
-    key_alias: None,
-    keys: &[
+pve_format! {
+    pub static INTEL_TDX: IntelTdxOpts, IntelTdxSub = "intel-tdx", default_key: Some("type"), key_alias: None, {
         // CPUConfig.pm `$tdx_fmt` lacks `optional` on both `type` and `attestation` (despite
         // attestation's `default => 1`), so Proxmox requires both.
-        req("type", Enum(&["tdx"])),
-        req("attestation", Bool),
-        opt("vsock-cid", int(2)),
-        opt("vsock-port", int(0)),
-    ],
-};
+        kind = "type" @required: Enum(TdxType);
+        attestation @required: Bool;
+        vsock_cid = "vsock-cid": Int(2..);
+        vsock_port = "vsock-port": Int(0..);
+    }
+}
 
 #[cfg(test)]
 pub(super) mod tests {

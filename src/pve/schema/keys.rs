@@ -6,159 +6,232 @@
 //! schema gives them.
 
 use super::checks;
+use super::enums::*;
 use super::formats::*;
-use super::KeyType::{self, Props, Scalar, Verbatim};
-use super::ValueType::{self, Bool, Enum, Int, Number, Text};
-use super::{Format, KeySpec};
+use super::KeySpec;
+use super::KeyType::{Props, Scalar, Verbatim};
+use super::ValueType::{Bool, Enum, Int, Number, Text};
+use crate::pve::decode::Entry;
+use crate::pve::vm::Keys;
 
-const fn key(name: &'static str, ty: KeyType) -> KeySpec {
-    KeySpec { name, count: 0, ty }
+/// Declares every top-level key once: its schema entry in `KEYS`, and a typed accessor of the
+/// same name on [`Keys`](crate::pve::vm::Keys) (`vm.keys().kvm() -> Option<bool>`), so the map
+/// reads a key through a method the compiler checks and in the type the schema checked.
+///
+/// `field [= "name"] [[count]]: Kind[(args)] [= default];` where Kind is `Bool`, `Int(min..)`,
+/// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
+/// `Opts(View)` (a property string whose format is declared with `pve_format!`, read through
+/// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index. A
+/// default (booleans and enums) also gives `VmConfig` a method of the same name that applies it
+/// (`vm.kvm() -> bool`).
+macro_rules! pve_keys {
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident $name:literal) => { $name };
+    (@count) => { 0 };
+    (@count $count:literal) => { $count };
+
+    (@ty Bool ()) => { Scalar(Bool) };
+    (@ty Int ($min:literal ..)) => { Scalar(Int { min: Some($min), max: None }) };
+    (@ty Int ($min:literal ..= $max:literal)) => { Scalar(Int { min: Some($min), max: Some($max) }) };
+    (@ty Number ($min:literal ..)) => { Scalar(Number { min: Some($min), max: None }) };
+    (@ty Number ($min:literal ..= $max:literal)) => { Scalar(Number { min: Some($min), max: Some($max) }) };
+    (@ty Enum ($e:ident)) => { Scalar(Enum($e::NAMES)) };
+    (@ty Text ($check:path)) => { Scalar(Text($check)) };
+    (@ty Opts ($view:ident)) => { Props($view::FORMAT) };
+    (@ty Verbatim ()) => { Verbatim };
+
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$count:literal], $kind:ident $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> impl Iterator<Item = (u16, &'a Entry)> + 'a {
+            self.vm.indexed($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Bool ()) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<bool> {
+            self.vm.scalar($name).and_then(|s| s.as_bool())
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Int $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<i64> {
+            self.vm.scalar($name).and_then(|s| s.as_int())
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Number $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<f64> {
+            self.vm.scalar($name).and_then(|s| s.as_number())
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Enum ($e:ident)) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<$e> {
+            self.vm.scalar($name).and_then(|s| s.as_str()).and_then($e::parse)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Text $args:tt) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a str> {
+            self.vm.text($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Verbatim ()) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a Entry> {
+            self.vm.get($name)
+        }
+    };
+
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Opts ($view:ident)) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<$view<'a>> {
+            self.vm.props($name).map(|props| $view { props })
+        }
+    };
+
+    (@default $name:expr, $field:ident, Bool ()) => {};
+    (@default $name:expr, $field:ident, Bool (), $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> bool {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
+    (@default $name:expr, $field:ident, Enum ($e:ident)) => {};
+    (@default $name:expr, $field:ident, Enum ($e:ident), $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> $e {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
+    (@default $name:expr, $field:ident, $kind:ident $args:tt) => {};
+
+    ($(
+        $(#[$m:meta])*
+        $field:ident $(= $name:literal)? $([$count:literal])? : $kind:ident $(($($args:tt)*))? $(= $default:expr)?;
+    )*) => {
+        pub static KEYS: &[KeySpec] = &[$(
+            KeySpec {
+                name: pve_keys!(@name $field $($name)?),
+                count: pve_keys!(@count $($count)?),
+                ty: pve_keys!(@ty $kind ($($($args)*)?)),
+            },
+        )*];
+
+        impl<'a> Keys<'a> {
+            $(pve_keys!(@fn $(#[$m])* $field, pve_keys!(@name $field $($name)?), [$($count)?], $kind ($($($args)*)?));)*
+        }
+
+        /// Proxmox's defaults, for the keys declared with one (`kvm: Bool = true`).
+        impl crate::pve::vm::VmConfig {
+            $(pve_keys!(@default pve_keys!(@name $field $($name)?), $field, $kind ($($($args)*)?) $(, $default)?);)*
+        }
+    };
 }
 
-const fn indexed(name: &'static str, count: u16, ty: KeyType) -> KeySpec {
-    KeySpec { name, count, ty }
-}
-
-const fn scalar(ty: ValueType) -> KeyType {
-    Scalar(ty)
-}
-
-const fn props(format: &'static Format) -> KeyType {
-    Props(format)
-}
-
-const BOOL: KeyType = Scalar(Bool);
-
-const fn int_min(min: i64) -> KeyType {
-    Scalar(Int { min: Some(min), max: None })
-}
-
-const fn text(check: super::Check) -> KeyType {
-    Scalar(Text(check))
-}
-
-pub static KEYS: &[KeySpec] = &[
-    key("acpi", BOOL),
-    key("affinity", text(checks::cpuset)),
-    key("agent", props(&AGENT)),
-    key("allow-ksm", BOOL),
-    key("amd-sev", props(&AMD_SEV)),
-    key("args", Verbatim),
-    key("arch", scalar(Enum(&["x86_64", "aarch64"]))),
-    key("audio0", props(&AUDIO)),
-    key("autostart", BOOL),
-    key("balloon", int_min(0)),
-    key("bios", scalar(Enum(&["seabios", "ovmf"]))),
-    key("boot", props(&BOOT)),
-    key("bootdisk", text(checks::bootdisk)),
+pve_keys! {
+    /// `$confdesc` default 1.
+    acpi: Bool = true;
+    affinity: Text(checks::cpuset);
+    agent: Opts(AgentOpts);
+    allow_ksm = "allow-ksm": Bool;
+    amd_sev = "amd-sev": Opts(AmdSevOpts);
+    args: Verbatim;
+    /// The host's, which Proxmox assumes is x86_64 (`get_vm_arch`).
+    arch: Enum(Arch) = Arch::X86_64;
+    audio0: Opts(AudioOpts);
+    autostart: Bool;
+    balloon: Int(0..);
+    bios: Enum(Bios) = Bios::SeaBios;
+    boot: Opts(BootOpts);
+    bootdisk: Text(checks::bootdisk);
     // An alias of ide2 (QemuServer.pm `$confdesc->{cdrom}` has format `pve-qm-ide`); the decoder
     // renames it.
-    key("cdrom", props(&DRIVE_IDE)),
-    key("cicustom", props(&CICUSTOM)),
-    key("cipassword", text(checks::any)),
-    key("citype", scalar(Enum(&["configdrive2", "nocloud", "opennebula"]))),
-    key("ciupgrade", BOOL),
-    key("ciuser", text(checks::any)),
-    key("cores", int_min(1)),
-    key("cpu", props(&CPU)),
-    key("cpulimit", scalar(Number { min: Some(0.0), max: Some(128.0) })),
-    key("cpuunits", scalar(Int { min: Some(1), max: Some(262_144) })),
-    key("description", Verbatim),
-    key("efidisk0", props(&EFIDISK)),
-    key("freeze", BOOL),
-    key("hookscript", text(checks::volume_id)),
-    indexed("hostpci", 16, props(&HOSTPCI)),
-    key("hotplug", text(checks::hotplug)),
-    key("hugepages", scalar(Enum(&["any", "2", "1024"]))),
-    indexed("ide", 4, props(&DRIVE_IDE)),
-    key("intel-tdx", props(&INTEL_TDX)),
-    indexed("ipconfig", 32, props(&IPCONFIG)),
-    key("ivshmem", props(&IVSHMEM)),
-    key("keephugepages", BOOL),
-    key(
-        "keyboard",
-        scalar(Enum(&[
-            "de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja",
-            "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr",
-        ])),
-    ),
-    key("kvm", BOOL),
-    key("localtime", BOOL),
-    key(
-        "lock",
-        scalar(Enum(&[
-            "backup",
-            "clone",
-            "create",
-            "migrate",
-            "rollback",
-            "snapshot",
-            "snapshot-delete",
-            "suspending",
-            "suspended",
-        ])),
-    ),
-    key("machine", props(&MACHINE)),
-    key("memory", props(&MEMORY)),
-    key("meta", props(&META)),
-    key("migrate_downtime", scalar(Number { min: Some(0.0), max: None })),
-    key("migrate_speed", int_min(0)),
-    key("name", text(checks::dns_name)),
-    key("nameserver", text(checks::address_list)),
-    indexed("net", 32, props(&NET)),
-    key("numa", BOOL),
-    indexed("numa", 8, props(&NUMA)),
-    key("onboot", BOOL),
-    key(
-        "ostype",
-        scalar(Enum(&[
-            "other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris",
-        ])),
-    ),
-    indexed("parallel", 3, text(checks::parallel_port)),
-    key("parent", text(checks::snapshot_name)),
-    key("protection", BOOL),
-    key("reboot", BOOL),
-    key("rng0", props(&RNG)),
-    key("running-nets-host-mtu", text(checks::running_nets_host_mtu)),
-    key("runningcpu", text(checks::qemu_cpu_cmdline)),
-    key("runningmachine", props(&MACHINE)),
-    indexed("sata", 6, props(&DRIVE_SATA)),
-    indexed("scsi", 31, props(&DRIVE_SCSI)),
-    key("scsihw", scalar(Enum(&["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"]))),
-    key("searchdomain", text(checks::any)),
-    indexed("serial", 4, text(checks::serial_port)),
-    key("shares", scalar(Int { min: Some(0), max: Some(50_000) })),
-    key("smbios1", props(&SMBIOS1)),
-    key("smp", int_min(1)),
-    key("snaptime", int_min(0)),
+    cdrom: Opts(IdeOpts);
+    cicustom: Opts(CiCustomOpts);
+    cipassword: Text(checks::any);
+    citype: Enum(CiType);
+    ciupgrade: Bool;
+    ciuser: Text(checks::any);
+    cores: Int(1..);
+    cpu: Opts(CpuOpts);
+    cpulimit: Number(0.0..=128.0);
+    cpuunits: Int(1..=262_144);
+    description: Verbatim;
+    efidisk0: Opts(EfiDiskOpts);
+    freeze: Bool;
+    hookscript: Text(checks::volume_id);
+    hostpci[16]: Opts(HostPciOpts);
+    hotplug: Text(checks::hotplug);
+    hugepages: Enum(Hugepages);
+    ide[4]: Opts(IdeOpts);
+    intel_tdx = "intel-tdx": Opts(IntelTdxOpts);
+    ipconfig[32]: Opts(IpConfigOpts);
+    ivshmem: Opts(IvshmemOpts);
+    keephugepages: Bool;
+    keyboard: Enum(Keyboard);
+    /// Hardware virtualization, on unless turned off.
+    kvm: Bool = true;
+    localtime: Bool;
+    lock: Enum(Lock);
+    machine: Opts(MachineOpts);
+    memory: Opts(MemoryOpts);
+    meta: Opts(MetaOpts);
+    migrate_downtime: Number(0.0..);
+    migrate_speed: Int(0..);
+    name: Text(checks::dns_name);
+    nameserver: Text(checks::address_list);
+    net[32]: Opts(NetOpts);
+    numa: Bool = false;
+    /// `numa0`–`numa7`; `numa` itself is the boolean above.
+    numa_nodes = "numa"[8]: Opts(NumaOpts);
+    onboot: Bool;
+    ostype: Enum(OsType) = OsType::Other;
+    parallel[3]: Text(checks::parallel_port);
+    parent: Text(checks::snapshot_name);
+    protection: Bool;
+    /// A guest reboot restarts the VM unless turned off.
+    reboot: Bool = true;
+    rng0: Opts(RngOpts);
+    running_nets_host_mtu = "running-nets-host-mtu": Text(checks::running_nets_host_mtu);
+    runningcpu: Text(checks::qemu_cpu_cmdline);
+    runningmachine: Opts(MachineOpts);
+    sata[6]: Opts(SataOpts);
+    scsi[31]: Opts(ScsiOpts);
+    scsihw: Enum(ScsiHw) = ScsiHw::Lsi;
+    searchdomain: Text(checks::any);
+    serial[4]: Text(checks::serial_port);
+    shares: Int(0..=50_000);
+    smbios1: Opts(Smbios1Opts);
+    smp: Int(1..);
+    snaptime: Int(0..);
     // Not in `$confdesc`: parse_vm_config matches `snapstate:\s*(prepare|delete)\s*$` itself.
-    key("snapstate", scalar(Enum(&["prepare", "delete"]))),
-    key("sockets", int_min(1)),
-    key("spice_enhancements", props(&SPICE_ENHANCEMENTS)),
-    key("sshkeys", text(checks::urlencoded)),
-    key("startdate", text(checks::startdate)),
-    key("startup", props(&STARTUP)),
-    key("tablet", BOOL),
-    key("tags", text(checks::tag_list)),
-    key("tdf", BOOL),
-    key("template", BOOL),
-    key("tpmstate0", props(&TPMSTATE)),
-    indexed("unused", 256, props(&UNUSED)),
-    indexed("usb", 14, props(&USB)),
-    key("vcpus", int_min(1)),
-    key("vga", props(&VGA)),
-    indexed("virtio", 16, props(&DRIVE_VIRTIO)),
-    indexed("virtiofs", 10, props(&VIRTIOFS)),
-    key("vmgenid", text(checks::vmgenid)),
-    key("vmstate", text(checks::volume_id)),
-    key("vmstatestorage", text(checks::storage_id)),
-    key("watchdog", props(&WATCHDOG)),
-];
+    snapstate: Enum(SnapState);
+    sockets: Int(1..);
+    spice_enhancements: Opts(SpiceEnhancementsOpts);
+    sshkeys: Text(checks::urlencoded);
+    startdate: Text(checks::startdate);
+    startup: Opts(StartupOpts);
+    tablet: Bool;
+    tags: Text(checks::tag_list);
+    tdf: Bool;
+    template: Bool;
+    tpmstate0: Opts(TpmStateOpts);
+    unused[256]: Opts(UnusedOpts);
+    usb[14]: Opts(UsbOpts);
+    vcpus: Int(1..);
+    vga: Opts(VgaOpts);
+    virtio[16]: Opts(VirtioOpts);
+    virtiofs[10]: Opts(VirtiofsOpts);
+    vmgenid: Text(checks::vmgenid);
+    vmstate: Text(checks::volume_id);
+    vmstatestorage: Text(checks::storage_id);
+    watchdog: Opts(WatchdogOpts);
+}
 
 #[cfg(test)]
 mod tests {
-    use super::super::{formats, lookup};
+    use super::super::{formats, lookup, Format, ValueType};
     use super::*;
     use std::collections::HashSet;
     use std::path::PathBuf;
