@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(c.node.as_deref(), Some("pve2"));
         let (entries, note) = c.node_entries(&c.pci["gpu"]).unwrap();
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].get("path").map(String::as_str), Some("0000:41:00"));
+        assert_eq!(entries[0].path(), Some("0000:41:00"));
         assert_eq!(note, None);
         assert!(c.cpu_models.contains_key("lab"));
         assert_eq!(c.vm_fw.keys().copied().collect::<Vec<_>>(), [120]);
@@ -290,6 +290,6 @@ mod tests {
 
         // --pve-node wins over the node's own name.
         let c = Cluster::load_from(&node, Path::new("/etc/pve"), Some("pve1"));
-        assert_eq!(c.node_entries(&c.pci["gpu"]).unwrap().0[0].get("path").map(String::as_str), Some("0000:01:00"));
+        assert_eq!(c.node_entries(&c.pci["gpu"]).unwrap().0[0].path(), Some("0000:01:00"));
     }
 }
