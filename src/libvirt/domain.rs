@@ -2,10 +2,14 @@
 //! `<domain><devices><rng><rate>`); field order is libvirt's element order, so the output diffs
 //! cleanly against `virsh dumpxml`. Attributes are `@name`, text content is `$text`
 //! (quick-xml's serde conventions). `None` and empty lists are left out.
+//!
+//! The model reads too ([`from_xml`](super::from_xml)): fields it lacks are skipped, never
+//! refused. quick-xml's deserializer matches elements by local name (`vm` for `pve:vm`), hence
+//! the separate serialize and deserialize names of the namespaced elements.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum DomainType {
     #[default]
@@ -13,13 +17,13 @@ pub enum DomainType {
     Qemu,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename = "domain")]
 pub struct Domain {
     #[serde(rename = "@type")]
     pub domain_type: DomainType,
     #[serde(rename = "@xmlns:qemu", skip_serializing_if = "Option::is_none")]
-    pub xmlns_qemu: Option<&'static str>,
+    pub xmlns_qemu: Option<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
@@ -47,11 +51,9 @@ pub struct Domain {
     pub cputune: Option<DomainCputune>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numatune: Option<DomainNumatune>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sysinfo: Option<DomainSysinfo>,
-    /// A second `<sysinfo>`, of type fwcfg (QEMU `-fw_cfg` blobs).
-    #[serde(rename = "sysinfo", skip_serializing_if = "Option::is_none")]
-    pub sysinfo_fwcfg: Option<DomainSysinfoFwcfg>,
+    /// `<sysinfo type='smbios'>` and `<sysinfo type='fwcfg'>` (at most one of each, smbios first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sysinfo: Vec<DomainSysinfo>,
     pub os: DomainOs,
     pub features: DomainFeatures,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,9 +65,12 @@ pub struct Domain {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pm: Option<DomainPm>,
     pub devices: DomainDevices,
-    #[serde(rename = "qemu:commandline", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename(serialize = "qemu:commandline", deserialize = "commandline"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qemu_commandline: Option<DomainQemuCommandline>,
-    #[serde(rename = "qemu:override", skip_serializing_if = "Option::is_none")]
+    #[serde(rename(serialize = "qemu:override", deserialize = "override"), skip_serializing_if = "Option::is_none")]
     pub qemu_override: Option<DomainQemuOverride>,
 }
 
@@ -74,26 +79,30 @@ pub struct Domain {
 
 /// `<metadata><pve:vm xmlns:pve='urn:x-proxmox:qemu-server:1'>…</pve:vm></metadata>`: the Proxmox
 /// settings libvirt has no element for, kept where `virsh metadata` can read them.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainMetadata {
-    #[serde(rename = "pve:vm")]
+    #[serde(rename(serialize = "pve:vm", deserialize = "vm"))]
     pub pve: PveMetadata,
 }
 
 pub const PVE_METADATA_NS: &str = "urn:x-proxmox:qemu-server:1";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PveMetadata {
     #[serde(rename = "@xmlns:pve")]
-    pub xmlns: &'static str,
-    #[serde(rename = "pve:vmid")]
+    pub xmlns: String,
+    #[serde(rename(serialize = "pve:vmid", deserialize = "vmid"))]
     pub vmid: u32,
     /// `pve:key` elements, one per Proxmox setting kept as metadata, in config order.
-    #[serde(rename = "pve:setting", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename(serialize = "pve:setting", deserialize = "setting"),
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub settings: Vec<PveMetadataSetting>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PveMetadataSetting {
     #[serde(rename = "@key")]
     pub key: String,
@@ -104,17 +113,17 @@ pub struct PveMetadataSetting {
 // ---------------------------------------------------------------------------------------------
 // Memory and CPU resources
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemory {
     #[serde(rename = "@unit")]
-    pub unit: &'static str,
+    pub unit: String,
     #[serde(rename = "$text")]
     pub value: u64,
 }
 
 impl DomainMemory {
     pub fn mib(value: u64) -> Self {
-        DomainMemory { unit: "MiB", value }
+        DomainMemory { unit: "MiB".into(), value }
     }
 }
 
@@ -124,17 +133,17 @@ impl Default for DomainMemory {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMaxMemory {
     #[serde(rename = "@slots")]
     pub slots: u32,
     #[serde(rename = "@unit")]
-    pub unit: &'static str,
+    pub unit: String,
     #[serde(rename = "$text")]
     pub value: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainMemoryBacking {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hugepages: Option<DomainMemoryHugepages>,
@@ -146,40 +155,40 @@ pub struct DomainMemoryBacking {
     pub access: Option<DomainMemoryAccess>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainMemoryHugepages {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<DomainMemoryHugepage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemoryHugepage {
     #[serde(rename = "@size")]
     pub size: u64,
     #[serde(rename = "@unit")]
-    pub unit: &'static str,
+    pub unit: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemorySource {
     #[serde(rename = "@type")]
-    pub source_type: &'static str,
+    pub source_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemoryAccess {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
 }
 
 /// An empty element such as `<acpi/>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Empty;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainVcpu {
     #[serde(rename = "@placement")]
-    pub placement: &'static str,
+    pub placement: String,
     #[serde(rename = "@cpuset", skip_serializing_if = "Option::is_none")]
     pub cpuset: Option<String>,
     #[serde(rename = "@current", skip_serializing_if = "Option::is_none")]
@@ -189,23 +198,23 @@ pub struct DomainVcpu {
 }
 
 /// `<vcpus>`: per-vCPU state, for hotpluggable vCPUs.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainVcpus {
     #[serde(rename = "vcpu")]
     pub vcpus: Vec<DomainVcpusVcpu>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainVcpusVcpu {
     #[serde(rename = "@id")]
     pub id: u32,
     #[serde(rename = "@enabled")]
-    pub enabled: &'static str,
+    pub enabled: String,
     #[serde(rename = "@hotpluggable")]
-    pub hotpluggable: &'static str,
+    pub hotpluggable: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainCputune {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shares: Option<u64>,
@@ -215,18 +224,18 @@ pub struct DomainCputune {
     pub global_quota: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainNumatune {
-    #[serde(rename = "memnode", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "memnode", default, skip_serializing_if = "Vec::is_empty")]
     pub memnodes: Vec<DomainNumatuneMemnode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainNumatuneMemnode {
     #[serde(rename = "@cellid")]
     pub cellid: u32,
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
     #[serde(rename = "@nodeset")]
     pub nodeset: String,
 }
@@ -234,32 +243,124 @@ pub struct DomainNumatuneMemnode {
 // ---------------------------------------------------------------------------------------------
 // SMBIOS
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct DomainSysinfo {
-    #[serde(rename = "@type")]
-    pub sysinfo_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+/// `<sysinfo>`, one variant per `type` (libvirt `src/conf/domain_conf.c`
+/// `virSysinfoParseXML`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DomainSysinfoXml", into = "DomainSysinfoXml")]
+pub enum DomainSysinfo {
+    Smbios(DomainSysinfoSmbios),
+    /// Firmware configuration blobs (QEMU `-fw_cfg`).
+    Fwcfg(DomainSysinfoFwcfg),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainSysinfoSmbios {
     pub bios: Option<DomainSysinfoSystem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<DomainSysinfoSystem>,
-    #[serde(rename = "baseBoard", skip_serializing_if = "Option::is_none")]
     pub base_board: Option<DomainSysinfoSystem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chassis: Option<DomainSysinfoSystem>,
-    #[serde(rename = "oemStrings", skip_serializing_if = "Option::is_none")]
     pub oem_strings: Option<DomainSysinfoOemStrings>,
 }
 
-/// `<sysinfo type='fwcfg'>`: firmware configuration blobs, each a string or a file.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+/// `<sysinfo type='fwcfg'>`: each entry a string or a file.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DomainSysinfoFwcfg {
-    #[serde(rename = "@type")]
-    pub sysinfo_type: &'static str,
-    #[serde(rename = "entry")]
     pub entries: Vec<DomainSysinfoFwcfgEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The wire form of [`DomainSysinfo`]: every variant's children in libvirt's order.
+#[derive(Serialize, Deserialize)]
+struct DomainSysinfoXml {
+    #[serde(rename = "@type")]
+    sysinfo_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bios: Option<DomainSysinfoSystem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<DomainSysinfoSystem>,
+    #[serde(rename = "baseBoard", skip_serializing_if = "Option::is_none")]
+    base_board: Option<DomainSysinfoSystem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chassis: Option<DomainSysinfoSystem>,
+    #[serde(rename = "oemStrings", skip_serializing_if = "Option::is_none")]
+    oem_strings: Option<DomainSysinfoOemStrings>,
+    #[serde(rename = "entry", default, skip_serializing_if = "Vec::is_empty")]
+    entries: Vec<DomainSysinfoFwcfgEntry>,
+}
+
+impl TryFrom<DomainSysinfoXml> for DomainSysinfo {
+    type Error = String;
+    fn try_from(x: DomainSysinfoXml) -> Result<Self, String> {
+        match x.sysinfo_type.as_str() {
+            "smbios" => Ok(DomainSysinfo::Smbios(DomainSysinfoSmbios {
+                bios: x.bios,
+                system: x.system,
+                base_board: x.base_board,
+                chassis: x.chassis,
+                oem_strings: x.oem_strings,
+            })),
+            "fwcfg" => Ok(DomainSysinfo::Fwcfg(DomainSysinfoFwcfg { entries: x.entries })),
+            other => Err(format!("unknown sysinfo type '{other}'")),
+        }
+    }
+}
+
+impl From<DomainSysinfo> for DomainSysinfoXml {
+    fn from(s: DomainSysinfo) -> Self {
+        let mut x = DomainSysinfoXml {
+            sysinfo_type: String::new(),
+            bios: None,
+            system: None,
+            base_board: None,
+            chassis: None,
+            oem_strings: None,
+            entries: Vec::new(),
+        };
+        match s {
+            DomainSysinfo::Smbios(s) => {
+                x.sysinfo_type = "smbios".into();
+                (x.bios, x.system, x.base_board, x.chassis, x.oem_strings) =
+                    (s.bios, s.system, s.base_board, s.chassis, s.oem_strings);
+            }
+            DomainSysinfo::Fwcfg(f) => {
+                x.sysinfo_type = "fwcfg".into();
+                x.entries = f.entries;
+            }
+        }
+        x
+    }
+}
+
+impl Domain {
+    /// The `<sysinfo type='smbios'>`, added (before any fwcfg one) when missing.
+    pub fn sysinfo_smbios(&mut self) -> &mut DomainSysinfoSmbios {
+        if !self.sysinfo.iter().any(|s| matches!(s, DomainSysinfo::Smbios(_))) {
+            self.sysinfo.insert(0, DomainSysinfo::Smbios(DomainSysinfoSmbios::default()));
+        }
+        self.sysinfo
+            .iter_mut()
+            .find_map(|s| match s {
+                DomainSysinfo::Smbios(s) => Some(s),
+                _ => None,
+            })
+            .expect("just added")
+    }
+
+    /// The `<sysinfo type='fwcfg'>`, added (last) when missing.
+    pub fn sysinfo_fwcfg(&mut self) -> &mut DomainSysinfoFwcfg {
+        if !self.sysinfo.iter().any(|s| matches!(s, DomainSysinfo::Fwcfg(_))) {
+            self.sysinfo.push(DomainSysinfo::Fwcfg(DomainSysinfoFwcfg::default()));
+        }
+        self.sysinfo
+            .iter_mut()
+            .find_map(|s| match s {
+                DomainSysinfo::Fwcfg(f) => Some(f),
+                _ => None,
+            })
+            .expect("just added")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSysinfoFwcfgEntry {
     #[serde(rename = "@name")]
     pub name: String,
@@ -270,28 +371,28 @@ pub struct DomainSysinfoFwcfgEntry {
 }
 
 /// `<oemStrings>`: entries without a name (SMBIOS type 11).
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainSysinfoOemStrings {
     #[serde(rename = "entry")]
     pub entries: Vec<DomainSysinfoOemString>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSysinfoOemString {
     #[serde(rename = "$text")]
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainSysinfoSystem {
     #[serde(rename = "entry")]
     pub entries: Vec<DomainSysinfoEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSysinfoEntry {
     #[serde(rename = "@name")]
-    pub name: &'static str,
+    pub name: String,
     #[serde(rename = "$text")]
     pub value: String,
 }
@@ -299,7 +400,7 @@ pub struct DomainSysinfoEntry {
 // ---------------------------------------------------------------------------------------------
 // OS and firmware
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainOs {
     #[serde(rename = "type")]
     pub os_type: DomainOsType,
@@ -307,7 +408,7 @@ pub struct DomainOs {
     pub loader: Option<DomainLoader>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nvram: Option<DomainNvram>,
-    #[serde(rename = "boot", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "boot", default, skip_serializing_if = "Vec::is_empty")]
     pub boot: Vec<DomainOsBoot>,
     #[serde(rename = "bootmenu", skip_serializing_if = "Option::is_none")]
     pub boot_menu: Option<DomainBootMenu>,
@@ -315,62 +416,62 @@ pub struct DomainOs {
     pub smbios: Option<DomainOsSmbios>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainOsType {
     #[serde(rename = "@arch")]
     pub arch: String,
     #[serde(rename = "@machine")]
     pub machine: String,
     #[serde(rename = "$text")]
-    pub value: &'static str,
+    pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainLoader {
     #[serde(rename = "@readonly")]
-    pub readonly: &'static str,
+    pub readonly: String,
     #[serde(rename = "@secure", skip_serializing_if = "Option::is_none")]
-    pub secure: Option<&'static str>,
+    pub secure: Option<String>,
     #[serde(rename = "@type")]
-    pub loader_type: &'static str,
+    pub loader_type: String,
     #[serde(rename = "$text")]
     pub path: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainNvram {
     #[serde(rename = "@template", skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
     #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
-    pub nvram_type: Option<&'static str>,
+    pub nvram_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<DomainDiskSource>,
     #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainOsBoot {
     #[serde(rename = "@dev")]
-    pub dev: &'static str,
+    pub dev: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainBootMenu {
     #[serde(rename = "@enable")]
-    pub enable: &'static str,
+    pub enable: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainOsSmbios {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Features
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFeatures {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acpi: Option<Empty>,
@@ -388,40 +489,48 @@ pub struct DomainFeatures {
     pub ioapic: Option<DomainFeatureIoapic>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFeatureApic {
     #[serde(rename = "@eoi", skip_serializing_if = "Option::is_none")]
-    pub eoi: Option<&'static str>,
+    pub eoi: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureState {
     #[serde(rename = "@state")]
-    pub state: &'static str,
+    pub state: OnOff,
 }
 
 impl DomainFeatureState {
-    pub const ON: Self = DomainFeatureState { state: "on" };
-    pub const OFF: Self = DomainFeatureState { state: "off" };
+    pub const ON: Self = DomainFeatureState { state: OnOff::On };
+    pub const OFF: Self = DomainFeatureState { state: OnOff::Off };
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// libvirt's `virTristateSwitch` as written (`on`/`off`; absent is the third state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureIoapic {
     #[serde(rename = "@driver")]
-    pub driver: &'static str,
+    pub driver: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFeatureKvm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden: Option<DomainFeatureState>,
 }
 
 /// `<hyperv mode='custom'>`: the enlightenments, in libvirt's element order.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFeatureHyperV {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relaxed: Option<DomainFeatureState>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -452,18 +561,18 @@ pub struct DomainFeatureHyperV {
     pub evmcs: Option<DomainFeatureState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureHyperVSpinlocks {
     #[serde(rename = "@state")]
-    pub state: &'static str,
+    pub state: String,
     #[serde(rename = "@retries")]
     pub retries: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureHyperVVendorId {
     #[serde(rename = "@state")]
-    pub state: &'static str,
+    pub state: String,
     #[serde(rename = "@value")]
     pub value: String,
 }
@@ -471,39 +580,39 @@ pub struct DomainFeatureHyperVVendorId {
 // ---------------------------------------------------------------------------------------------
 // CPU
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainCpu {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
     #[serde(rename = "@match", skip_serializing_if = "Option::is_none")]
-    pub match_: Option<&'static str>,
+    pub match_: Option<String>,
     #[serde(rename = "@check", skip_serializing_if = "Option::is_none")]
-    pub check: Option<&'static str>,
+    pub check: Option<String>,
     #[serde(rename = "@migratable", skip_serializing_if = "Option::is_none")]
-    pub migratable: Option<&'static str>,
+    pub migratable: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<DomainCpuModel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology: Option<DomainCpuTopology>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maxphysaddr: Option<DomainCpuMaxPhysAddr>,
-    #[serde(rename = "feature", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "feature", default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<DomainCpuFeature>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numa: Option<DomainCpuNuma>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainCpuModel {
     #[serde(rename = "@fallback")]
-    pub fallback: &'static str,
+    pub fallback: String,
     #[serde(rename = "@vendor_id", skip_serializing_if = "Option::is_none")]
     pub vendor_id: Option<String>,
     #[serde(rename = "$text")]
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainCpuTopology {
     #[serde(rename = "@sockets")]
     pub sockets: u32,
@@ -515,29 +624,29 @@ pub struct DomainCpuTopology {
     pub threads: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainCpuMaxPhysAddr {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
     #[serde(rename = "@bits", skip_serializing_if = "Option::is_none")]
     pub bits: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainCpuFeature {
     #[serde(rename = "@policy")]
-    pub policy: &'static str,
+    pub policy: String,
     #[serde(rename = "@name")]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainCpuNuma {
     #[serde(rename = "cell")]
     pub cells: Vec<DomainCpuNumaCell>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainCpuNumaCell {
     #[serde(rename = "@id")]
     pub id: u32,
@@ -546,33 +655,33 @@ pub struct DomainCpuNumaCell {
     #[serde(rename = "@memory")]
     pub memory: u64,
     #[serde(rename = "@unit")]
-    pub unit: &'static str,
+    pub unit: String,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Clock, lifecycle, power management
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainClock {
     #[serde(rename = "@offset")]
-    pub offset: &'static str,
+    pub offset: String,
     #[serde(rename = "@start", skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
-    #[serde(rename = "timer", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "timer", default, skip_serializing_if = "Vec::is_empty")]
     pub timers: Vec<DomainTimer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainTimer {
     #[serde(rename = "@name")]
-    pub name: &'static str,
+    pub name: String,
     #[serde(rename = "@tickpolicy", skip_serializing_if = "Option::is_none")]
-    pub tickpolicy: Option<&'static str>,
+    pub tickpolicy: Option<String>,
     #[serde(rename = "@present", skip_serializing_if = "Option::is_none")]
-    pub present: Option<&'static str>,
+    pub present: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DomainLifecycleAction {
     #[default]
     #[serde(rename = "destroy")]
@@ -583,7 +692,7 @@ pub enum DomainLifecycleAction {
     Preserve,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainPm {
     #[serde(rename = "suspend-to-mem", skip_serializing_if = "Option::is_none")]
     pub suspend_to_mem: Option<DomainPmPolicy>,
@@ -591,71 +700,71 @@ pub struct DomainPm {
     pub suspend_to_disk: Option<DomainPmPolicy>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainPmPolicy {
     #[serde(rename = "@enabled")]
-    pub enabled: &'static str,
+    pub enabled: String,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Devices
 
 /// `<devices>`, in libvirt's element order.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDevices {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emulator: Option<String>,
-    #[serde(rename = "disk", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "disk", default, skip_serializing_if = "Vec::is_empty")]
     pub disks: Vec<DomainDisk>,
-    #[serde(rename = "controller", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "controller", default, skip_serializing_if = "Vec::is_empty")]
     pub controllers: Vec<DomainController>,
-    #[serde(rename = "filesystem", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "filesystem", default, skip_serializing_if = "Vec::is_empty")]
     pub filesystems: Vec<DomainFilesystem>,
-    #[serde(rename = "interface", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "interface", default, skip_serializing_if = "Vec::is_empty")]
     pub interfaces: Vec<DomainInterface>,
-    #[serde(rename = "serial", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "serial", default, skip_serializing_if = "Vec::is_empty")]
     pub serials: Vec<DomainChardev>,
-    #[serde(rename = "parallel", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "parallel", default, skip_serializing_if = "Vec::is_empty")]
     pub parallels: Vec<DomainChardev>,
-    #[serde(rename = "console", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "console", default, skip_serializing_if = "Vec::is_empty")]
     pub consoles: Vec<DomainChardev>,
-    #[serde(rename = "channel", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "channel", default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<DomainChardev>,
-    #[serde(rename = "input", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "input", default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<DomainInput>,
-    #[serde(rename = "tpm", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "tpm", default, skip_serializing_if = "Vec::is_empty")]
     pub tpms: Vec<DomainTpm>,
-    #[serde(rename = "graphics", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "graphics", default, skip_serializing_if = "Vec::is_empty")]
     pub graphics: Vec<DomainGraphics>,
-    #[serde(rename = "sound", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "sound", default, skip_serializing_if = "Vec::is_empty")]
     pub sounds: Vec<DomainSound>,
-    #[serde(rename = "audio", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "audio", default, skip_serializing_if = "Vec::is_empty")]
     pub audios: Vec<DomainAudio>,
-    #[serde(rename = "video", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "video", default, skip_serializing_if = "Vec::is_empty")]
     pub videos: Vec<DomainVideo>,
-    #[serde(rename = "hostdev", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "hostdev", default, skip_serializing_if = "Vec::is_empty")]
     pub hostdevs: Vec<DomainHostdev>,
-    #[serde(rename = "redirdev", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "redirdev", default, skip_serializing_if = "Vec::is_empty")]
     pub redirdevs: Vec<DomainRedirdev>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watchdog: Option<DomainWatchdog>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memballoon: Option<DomainMemballoon>,
-    #[serde(rename = "rng", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "rng", default, skip_serializing_if = "Vec::is_empty")]
     pub rngs: Vec<DomainRng>,
-    #[serde(rename = "shmem", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "shmem", default, skip_serializing_if = "Vec::is_empty")]
     pub shmems: Vec<DomainShmem>,
-    #[serde(rename = "memory", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "memory", default, skip_serializing_if = "Vec::is_empty")]
     pub memory_devices: Vec<DomainMemoryDevice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iommu: Option<DomainIommu>,
 }
 
 /// A guest PCI (or drive) address. `<address type='pci' domain='0x0000' bus='0x00' slot='0x12' function='0x0'/>`
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainAddress {
     #[serde(rename = "@type")]
-    pub address_type: &'static str,
+    pub address_type: String,
     #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     #[serde(rename = "@controller", skip_serializing_if = "Option::is_none")]
@@ -673,14 +782,14 @@ pub struct DomainAddress {
     #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
     #[serde(rename = "@multifunction", skip_serializing_if = "Option::is_none")]
-    pub multifunction: Option<&'static str>,
+    pub multifunction: Option<String>,
 }
 
 impl DomainAddress {
     /// A PCI address in libvirt's own formatting.
     pub fn pci(bus: u32, slot: u32, function: u32) -> Self {
         DomainAddress {
-            address_type: "pci",
+            address_type: "pci".into(),
             domain: Some("0x0000".into()),
             controller: None,
             bus: Some(format!("0x{bus:02x}")),
@@ -695,7 +804,7 @@ impl DomainAddress {
     /// A disk's position on its controller.
     pub fn drive(controller: u32, bus: u32, target: u32, unit: u32) -> Self {
         DomainAddress {
-            address_type: "drive",
+            address_type: "drive".into(),
             domain: None,
             controller: Some(controller),
             bus: Some(bus.to_string()),
@@ -709,26 +818,26 @@ impl DomainAddress {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainBootOrder {
     #[serde(rename = "@order")]
     pub order: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainAlias {
     #[serde(rename = "@name")]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDisk {
     #[serde(rename = "@type")]
-    pub disk_type: &'static str,
+    pub disk_type: String,
     #[serde(rename = "@device")]
-    pub device: &'static str,
+    pub device: String,
     #[serde(rename = "@sgio", skip_serializing_if = "Option::is_none")]
-    pub sgio: Option<&'static str>,
+    pub sgio: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainDiskDriver>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -758,55 +867,55 @@ pub struct DomainDisk {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDiskDriver {
     #[serde(rename = "@name")]
-    pub name: &'static str,
+    pub name: String,
     #[serde(rename = "@type")]
     pub format: String,
     #[serde(rename = "@cache", skip_serializing_if = "Option::is_none")]
-    pub cache: Option<&'static str>,
+    pub cache: Option<String>,
     #[serde(rename = "@error_policy", skip_serializing_if = "Option::is_none")]
     pub error_policy: Option<String>,
     #[serde(rename = "@rerror_policy", skip_serializing_if = "Option::is_none")]
     pub rerror_policy: Option<String>,
     #[serde(rename = "@io", skip_serializing_if = "Option::is_none")]
-    pub io: Option<&'static str>,
+    pub io: Option<String>,
     #[serde(rename = "@iothread", skip_serializing_if = "Option::is_none")]
     pub iothread: Option<u32>,
     #[serde(rename = "@discard", skip_serializing_if = "Option::is_none")]
-    pub discard: Option<&'static str>,
+    pub discard: Option<String>,
     #[serde(rename = "@detect_zeroes", skip_serializing_if = "Option::is_none")]
-    pub detect_zeroes: Option<&'static str>,
+    pub detect_zeroes: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskAuth {
     #[serde(rename = "@username")]
     pub username: String,
     pub secret: DomainDiskSecret,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSecret {
     #[serde(rename = "@type")]
-    pub secret_type: &'static str,
+    pub secret_type: String,
     #[serde(rename = "@usage")]
     pub usage: String,
 }
 
 /// `<source>` of a disk or nvram: a file, a block device, or a network volume.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDiskSource {
     #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
     #[serde(rename = "@protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<&'static str>,
+    pub protocol: Option<String>,
     #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "host", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "host", default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<DomainDiskSourceHost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<DomainDiskSourceConfig>,
@@ -816,7 +925,7 @@ pub struct DomainDiskSource {
     pub initiator: Option<DomainDiskSourceInitiator>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSourceHost {
     #[serde(rename = "@name")]
     pub name: String,
@@ -824,35 +933,35 @@ pub struct DomainDiskSourceHost {
     pub port: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSourceConfig {
     #[serde(rename = "@file")]
     pub file: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSourceInitiator {
     pub iqn: DomainDiskSourceIqn,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSourceIqn {
     #[serde(rename = "@name")]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDiskTarget {
     #[serde(rename = "@dev")]
     pub dev: String,
     #[serde(rename = "@bus")]
-    pub bus: &'static str,
+    pub bus: String,
     #[serde(rename = "@rotation_rate", skip_serializing_if = "Option::is_none")]
     pub rotation_rate: Option<u32>,
 }
 
 /// `<iotune>`: Proxmox MB/s limits become bytes per second (Proxmox MB = MiB).
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDiskIotune {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_bytes_sec: Option<u64>,
@@ -894,14 +1003,14 @@ pub struct DomainDiskIotune {
     pub write_iops_sec_max_length: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainController {
     #[serde(rename = "@type")]
-    pub controller_type: &'static str,
+    pub controller_type: String,
     #[serde(rename = "@index")]
     pub index: u32,
     #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
-    pub model: Option<&'static str>,
+    pub model: Option<String>,
     #[serde(rename = "@ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -914,7 +1023,7 @@ pub struct DomainController {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainControllerDriver {
     #[serde(rename = "@queues", skip_serializing_if = "Option::is_none")]
     pub queues: Option<u32>,
@@ -922,13 +1031,13 @@ pub struct DomainControllerDriver {
     pub iothread: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainControllerMaster {
     #[serde(rename = "@startport")]
     pub startport: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainControllerTarget {
     #[serde(rename = "@chassisNr", skip_serializing_if = "Option::is_none")]
     pub chassis_nr: Option<u32>,
@@ -937,44 +1046,44 @@ pub struct DomainControllerTarget {
     #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     #[serde(rename = "@hotplug", skip_serializing_if = "Option::is_none")]
-    pub hotplug: Option<&'static str>,
+    pub hotplug: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFilesystem {
     #[serde(rename = "@type")]
-    pub fs_type: &'static str,
+    pub fs_type: String,
     #[serde(rename = "@accessmode")]
-    pub accessmode: &'static str,
+    pub accessmode: String,
     pub driver: DomainFilesystemDriver,
     pub source: DomainFilesystemSource,
     pub target: DomainFilesystemTarget,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFilesystemDriver {
     #[serde(rename = "@type")]
-    pub driver_type: &'static str,
+    pub driver_type: String,
     #[serde(rename = "@queue", skip_serializing_if = "Option::is_none")]
     pub queue: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFilesystemSource {
     #[serde(rename = "@dir")]
     pub dir: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainFilesystemTarget {
     #[serde(rename = "@dir")]
     pub dir: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainInterface {
     #[serde(rename = "@type")]
-    pub interface_type: &'static str,
+    pub interface_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<DomainInterfaceMac>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1005,53 +1114,53 @@ pub struct DomainInterface {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceMac {
     #[serde(rename = "@address")]
     pub address: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceSource {
     #[serde(rename = "@bridge")]
     pub bridge: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceFilterref {
     #[serde(rename = "@filter")]
     pub filter: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceVirtualport {
     #[serde(rename = "@type")]
-    pub virtualport_type: &'static str,
+    pub virtualport_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainInterfaceVlan {
     #[serde(rename = "@trunk", skip_serializing_if = "Option::is_none")]
-    pub trunk: Option<&'static str>,
+    pub trunk: Option<String>,
     #[serde(rename = "tag")]
     pub tags: Vec<DomainInterfaceVlanTag>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceVlanTag {
     #[serde(rename = "@id")]
     pub id: u32,
     #[serde(rename = "@nativeMode", skip_serializing_if = "Option::is_none")]
-    pub native_mode: Option<&'static str>,
+    pub native_mode: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceBandwidth {
     pub inbound: DomainInterfaceBandwidthParams,
     pub outbound: DomainInterfaceBandwidthParams,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceBandwidthParams {
     #[serde(rename = "@average")]
     pub average: u64,
@@ -1059,22 +1168,22 @@ pub struct DomainInterfaceBandwidthParams {
     pub burst: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceTarget {
     #[serde(rename = "@dev")]
     pub dev: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceModel {
     #[serde(rename = "@type")]
     pub model_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainInterfaceDriver {
     #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<&'static str>,
+    pub name: Option<String>,
     #[serde(rename = "@queues", skip_serializing_if = "Option::is_none")]
     pub queues: Option<u32>,
     #[serde(rename = "@rx_queue_size", skip_serializing_if = "Option::is_none")]
@@ -1083,33 +1192,33 @@ pub struct DomainInterfaceDriver {
     pub tx_queue_size: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceLink {
     #[serde(rename = "@state")]
-    pub state: &'static str,
+    pub state: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInterfaceMtu {
     #[serde(rename = "@size")]
     pub size: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainRom {
     #[serde(rename = "@bar", skip_serializing_if = "Option::is_none")]
-    pub bar: Option<&'static str>,
+    pub bar: Option<String>,
     #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(rename = "@enabled", skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<&'static str>,
+    pub enabled: Option<String>,
 }
 
 /// `<serial>`, `<parallel>`, `<console>`, `<channel>`: a character device.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainChardev {
     #[serde(rename = "@type")]
-    pub chardev_type: &'static str,
+    pub chardev_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<DomainChardevSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1118,13 +1227,13 @@ pub struct DomainChardev {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainChardevSource {
     /// Only for a TPM's external backend (`<source type='unix' …>`).
     #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
-    pub source_type: Option<&'static str>,
+    pub source_type: Option<String>,
     #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    pub mode: Option<String>,
     #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     #[serde(rename = "@channel", skip_serializing_if = "Option::is_none")]
@@ -1135,65 +1244,65 @@ pub struct DomainChardevSource {
     pub mouse: Option<DomainChardevMouse>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainChardevClipboard {
     #[serde(rename = "@copypaste")]
-    pub copypaste: &'static str,
+    pub copypaste: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainChardevMouse {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainChardevTarget {
     #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<&'static str>,
+    pub target_type: Option<String>,
     #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<&'static str>,
+    pub name: Option<String>,
     #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
     pub port: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainInput {
     #[serde(rename = "@type")]
-    pub input_type: &'static str,
+    pub input_type: String,
     #[serde(rename = "@bus")]
-    pub bus: &'static str,
+    pub bus: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainTpm {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     pub backend: DomainTpmBackend,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainTpmBackend {
     #[serde(rename = "@type")]
-    pub backend_type: &'static str,
+    pub backend_type: String,
     #[serde(rename = "@version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<&'static str>,
+    pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<DomainChardevSource>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainGraphics {
     #[serde(rename = "@type")]
-    pub graphics_type: &'static str,
+    pub graphics_type: String,
     #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
     pub port: Option<u32>,
     #[serde(rename = "@tlsPort", skip_serializing_if = "Option::is_none")]
     pub tls_port: Option<u32>,
     #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
-    pub autoport: Option<&'static str>,
+    pub autoport: Option<String>,
     #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]
     pub keymap: Option<String>,
     #[serde(rename = "@passwd", skip_serializing_if = "Option::is_none")]
@@ -1217,40 +1326,40 @@ pub struct DomainGraphics {
 }
 
 /// `<image|jpeg|zlib|playback compression='…'/>` of a SPICE display.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainGraphicsCompression {
     #[serde(rename = "@compression")]
     pub compression: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainGraphicsGl {
     #[serde(rename = "@enable")]
-    pub enable: &'static str,
+    pub enable: String,
     #[serde(rename = "@rendernode", skip_serializing_if = "Option::is_none")]
     pub rendernode: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainGraphicsListen {
     #[serde(rename = "@type")]
-    pub listen_type: &'static str,
+    pub listen_type: String,
     #[serde(rename = "@address", skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     #[serde(rename = "@socket", skip_serializing_if = "Option::is_none")]
     pub socket: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainGraphicsStreaming {
     #[serde(rename = "@mode")]
     pub mode: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSound {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codec: Option<DomainSoundCodec>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1259,37 +1368,37 @@ pub struct DomainSound {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSoundCodec {
     #[serde(rename = "@type")]
-    pub codec_type: &'static str,
+    pub codec_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainSoundAudio {
     #[serde(rename = "@id")]
     pub id: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainAudio {
     #[serde(rename = "@id")]
     pub id: u32,
     #[serde(rename = "@type")]
-    pub audio_type: &'static str,
+    pub audio_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainVideo {
     pub model: DomainVideoModel,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainVideoModel {
     #[serde(rename = "@type")]
-    pub model_type: &'static str,
+    pub model_type: String,
     #[serde(rename = "@ram", skip_serializing_if = "Option::is_none")]
     pub ram: Option<u32>,
     #[serde(rename = "@vram", skip_serializing_if = "Option::is_none")]
@@ -1299,29 +1408,29 @@ pub struct DomainVideoModel {
     #[serde(rename = "@heads", skip_serializing_if = "Option::is_none")]
     pub heads: Option<u32>,
     #[serde(rename = "@primary", skip_serializing_if = "Option::is_none")]
-    pub primary: Option<&'static str>,
+    pub primary: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acceleration: Option<DomainVideoAcceleration>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainVideoAcceleration {
     #[serde(rename = "@accel3d")]
-    pub accel3d: &'static str,
+    pub accel3d: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainHostdev {
     #[serde(rename = "@mode")]
-    pub mode: &'static str,
+    pub mode: String,
     #[serde(rename = "@type")]
-    pub hostdev_type: &'static str,
+    pub hostdev_type: String,
     #[serde(rename = "@managed", skip_serializing_if = "Option::is_none")]
-    pub managed: Option<&'static str>,
+    pub managed: Option<String>,
     #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
-    pub model: Option<&'static str>,
+    pub model: Option<String>,
     #[serde(rename = "@display", skip_serializing_if = "Option::is_none")]
-    pub display: Option<&'static str>,
+    pub display: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainHostdevDriver>,
     pub source: DomainHostdevSource,
@@ -1335,16 +1444,16 @@ pub struct DomainHostdev {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainHostdevDriver {
     #[serde(rename = "@name")]
-    pub name: &'static str,
+    pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainHostdevSource {
     #[serde(rename = "@startupPolicy", skip_serializing_if = "Option::is_none")]
-    pub startup_policy: Option<&'static str>,
+    pub startup_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<DomainHostdevId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1353,13 +1462,13 @@ pub struct DomainHostdevSource {
     pub address: Option<DomainHostdevSourceAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainHostdevId {
     #[serde(rename = "@id")]
     pub id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainHostdevSourceAddress {
     #[serde(rename = "@uuid", skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
@@ -1375,17 +1484,17 @@ pub struct DomainHostdevSourceAddress {
     pub device: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainRedirdev {
     #[serde(rename = "@bus")]
-    pub bus: &'static str,
+    pub bus: String,
     #[serde(rename = "@type")]
-    pub redirdev_type: &'static str,
+    pub redirdev_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainWatchdog {
     #[serde(rename = "@model")]
     pub model: String,
@@ -1395,29 +1504,29 @@ pub struct DomainWatchdog {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainMemballoon {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     #[serde(rename = "@freePageReporting", skip_serializing_if = "Option::is_none")]
-    pub free_page_reporting: Option<&'static str>,
+    pub free_page_reporting: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<DomainMemballoonStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemballoonStats {
     #[serde(rename = "@period")]
     pub period: u32,
 }
 
 /// `<rng model='virtio'>`: the VirtIO RNG, Proxmox's `rng0`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainRng {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<DomainRngRate>,
     pub backend: DomainRngBackend,
@@ -1426,7 +1535,7 @@ pub struct DomainRng {
 }
 
 /// `<rate bytes='N' period='MS'/>`: at most `bytes` every `period` milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainRngRate {
     #[serde(rename = "@bytes")]
     pub bytes: u64,
@@ -1434,15 +1543,15 @@ pub struct DomainRngRate {
     pub period: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainRngBackend {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     #[serde(rename = "$text")]
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainShmem {
     #[serde(rename = "@name")]
     pub name: String,
@@ -1457,53 +1566,53 @@ pub struct DomainShmem {
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainShmemServer {
     #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainShmemMsi {
     #[serde(rename = "@vectors", skip_serializing_if = "Option::is_none")]
     pub vectors: Option<u32>,
     #[serde(rename = "@ioeventfd", skip_serializing_if = "Option::is_none")]
-    pub ioeventfd: Option<&'static str>,
+    pub ioeventfd: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainShmemModel {
     #[serde(rename = "@type")]
-    pub model_type: &'static str,
+    pub model_type: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemoryDevice {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     pub target: DomainMemoryDeviceTarget,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainMemoryDeviceTarget {
     pub size: DomainMemory,
     pub node: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainIommu {
     #[serde(rename = "@model")]
-    pub model: &'static str,
+    pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainIommuDriver>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainIommuDriver {
     #[serde(rename = "@intremap", skip_serializing_if = "Option::is_none")]
-    pub intremap: Option<&'static str>,
+    pub intremap: Option<String>,
     #[serde(rename = "@caching_mode", skip_serializing_if = "Option::is_none")]
-    pub caching_mode: Option<&'static str>,
+    pub caching_mode: Option<String>,
     #[serde(rename = "@aw_bits", skip_serializing_if = "Option::is_none")]
     pub aw_bits: Option<u32>,
 }
@@ -1517,7 +1626,7 @@ impl Domain {
     /// Sets QEMU frontend properties of the device with user alias `alias` (`ua-…`), through
     /// `<qemu:override>`: for properties libvirt has no element for.
     pub fn qemu_override(&mut self, alias: String, properties: Vec<DomainQemuProperty>) {
-        self.xmlns_qemu = Some(QEMU_NS);
+        self.xmlns_qemu = Some(QEMU_NS.into());
         self.qemu_override
             .get_or_insert_with(Default::default)
             .devices
@@ -1525,44 +1634,44 @@ impl Domain {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainQemuCommandline {
-    #[serde(rename = "qemu:arg")]
+    #[serde(rename(serialize = "qemu:arg", deserialize = "arg"))]
     pub args: Vec<DomainQemuArg>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainQemuArg {
     #[serde(rename = "@value")]
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainQemuOverride {
-    #[serde(rename = "qemu:device")]
+    #[serde(rename(serialize = "qemu:device", deserialize = "device"))]
     pub devices: Vec<DomainQemuOverrideDevice>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainQemuOverrideDevice {
     #[serde(rename = "@alias")]
     pub alias: String,
-    #[serde(rename = "qemu:frontend")]
+    #[serde(rename(serialize = "qemu:frontend", deserialize = "frontend"))]
     pub frontend: DomainQemuFrontend,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainQemuFrontend {
-    #[serde(rename = "qemu:property")]
+    #[serde(rename(serialize = "qemu:property", deserialize = "property"))]
     pub properties: Vec<DomainQemuProperty>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainQemuProperty {
     #[serde(rename = "@name")]
-    pub name: &'static str,
+    pub name: String,
     #[serde(rename = "@type")]
-    pub property_type: &'static str,
+    pub property_type: String,
     #[serde(rename = "@value")]
     pub value: String,
 }

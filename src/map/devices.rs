@@ -39,11 +39,11 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
     domain.devices.graphics.retain(|g| g.graphics_type != "spice");
-    domain.devices.channels.retain(|c| !matches!(c.chardev_type, "spicevmc" | "spiceport"));
+    domain.devices.channels.retain(|c| !matches!(c.chardev_type.as_str(), "spicevmc" | "spiceport"));
     domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
     let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
     for audio in domain.devices.audios.iter_mut().filter(|a| a.audio_type == "spice") {
-        audio.audio_type = "none";
+        audio.audio_type = "none".into();
     }
     let after = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
     if before == after && !spice_audio {
@@ -73,7 +73,7 @@ fn virtio_serial(ctx: &mut Ctx, domain: &mut Domain, slot: PciDevice) -> u32 {
     let index = domain.devices.controllers.iter().filter(|c| c.controller_type == "virtio-serial").count() as u32;
     let address = ctx.pci_address(slot);
     domain.devices.controllers.push(DomainController {
-        controller_type: "virtio-serial",
+        controller_type: "virtio-serial".into(),
         index,
         address,
         ..Default::default()
@@ -145,7 +145,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if no_display && vm.text("bios") != Some("ovmf") && vm.text("arch") != Some("aarch64") {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
-    let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
+    let model = |t: &'static str| DomainVideoModel { model_type: t.into(), ..Default::default() };
     let Some(vga_type) = VgaType::parse(&vga) else {
         // Not reached: every type the schema accepts parses (tests::vga_type_is_the_schema_enum).
         // Should the two ever differ, an error, not a guessed display.
@@ -160,7 +160,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         VgaType::Virtio => videos.push(model("virtio")),
         VgaType::VirtioGl => {
             videos.push(DomainVideoModel {
-                acceleration: Some(DomainVideoAcceleration { accel3d: "yes" }),
+                acceleration: Some(DomainVideoAcceleration { accel3d: "yes".into() }),
                 ..model("virtio")
             });
             ctx.note_on(
@@ -180,12 +180,12 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             };
             if vm.windows_version() > 0 {
                 // Windows gets one qxl device per monitor; other guests one device with several heads.
-                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes")) });
+                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes".into())) });
                 for _ in 1..heads {
                     videos.push(DomainVideoModel { heads: Some(1), ..sized(None) });
                 }
             } else {
-                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes")) });
+                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes".into())) });
             }
         }
         VgaType::NoDisplay => videos.push(model("none")),
@@ -200,7 +200,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     fit_video(ctx, domain, &mut videos);
     for (i, model) in videos.into_iter().enumerate() {
-        let address = match (i, model.model_type) {
+        let address = match (i, model.model_type.as_str()) {
             (_, "none") => None,
             (0, _) => ctx.pci_address(PciDevice::Vga),
             (n, _) => ctx.pci_address(PciDevice::VgaHead(n as u32)),
@@ -210,14 +210,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
 
     // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
     let keymap = vm.text("keyboard").map(str::to_owned);
-    let local =
-        || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
+    let local = || {
+        Some(DomainGraphicsListen { listen_type: "address".into(), address: Some("127.0.0.1".into()), socket: None })
+    };
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
     let serial_console = vga.starts_with("serial");
     if !serial_console {
         domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "vnc",
-            autoport: Some("yes"),
+            graphics_type: "vnc".into(),
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
             streaming: None,
@@ -247,8 +248,8 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if (spice_usb || spice_audio) && !spice && !spice_args {
         domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice",
-            autoport: Some("yes"),
+            graphics_type: "spice".into(),
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
             streaming: None,
@@ -261,8 +262,8 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             .filter(|m| *m != "off")
             .map(|m| DomainGraphicsStreaming { mode: m.to_owned() });
         domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice",
-            autoport: Some("yes"),
+            graphics_type: "spice".into(),
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
             streaming,
@@ -273,10 +274,10 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
         if !vnc_clipboard {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spicevmc",
+                chardev_type: "spicevmc".into(),
                 target: Some(DomainChardevTarget {
-                    target_type: Some("virtio"),
-                    name: Some("com.redhat.spice.0"),
+                    target_type: Some("virtio".into()),
+                    name: Some("com.redhat.spice.0".into()),
                     port: None,
                 }),
                 ..Default::default()
@@ -284,14 +285,14 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         }
         if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spiceport",
+                chardev_type: "spiceport".into(),
                 source: Some(DomainChardevSource {
                     channel: Some("org.spice-space.webdav.0".into()),
                     ..Default::default()
                 }),
                 target: Some(DomainChardevTarget {
-                    target_type: Some("virtio"),
-                    name: Some("org.spice-space.webdav.0"),
+                    target_type: Some("virtio".into()),
+                    name: Some("org.spice-space.webdav.0".into()),
                     port: None,
                 }),
                 address: None,
@@ -340,15 +341,15 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if vnc_clipboard {
         domain.devices.channels.push(DomainChardev {
-            chardev_type: "qemu-vdagent",
+            chardev_type: "qemu-vdagent".into(),
             source: Some(DomainChardevSource {
-                clipboard: Some(DomainChardevClipboard { copypaste: "yes" }),
-                mouse: Some(DomainChardevMouse { mode: "client" }),
+                clipboard: Some(DomainChardevClipboard { copypaste: "yes".into() }),
+                mouse: Some(DomainChardevMouse { mode: "client".into() }),
                 ..Default::default()
             }),
             target: Some(DomainChardevTarget {
-                target_type: Some("virtio"),
-                name: Some("com.redhat.spice.0"),
+                target_type: Some("virtio".into()),
+                name: Some("com.redhat.spice.0".into()),
                 port: None,
             }),
             address: None,
@@ -369,7 +370,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
     let describe = target.describe();
     let mut noted = false;
     for video in videos.iter_mut() {
-        if video.model_type == "none" || has(video.model_type) || !has("vga") {
+        if video.model_type == "none" || has(&video.model_type) || !has("vga") {
             continue;
         }
         if !noted {
@@ -385,7 +386,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
             }
             noted = true;
         }
-        *video = DomainVideoModel { model_type: "vga", vram: Some(16 * 1024), ..Default::default() };
+        *video = DomainVideoModel { model_type: "vga".into(), vram: Some(16 * 1024), ..Default::default() };
     }
 }
 
@@ -418,10 +419,15 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     for (i, entry) in vm.indexed("serial") {
         let key = format!("serial{i}");
         let Some(value) = entry.text() else { continue };
-        let port = Some(DomainChardevTarget { target_type: Some("isa-serial"), name: None, port: Some(u32::from(i)) });
+        let port =
+            Some(DomainChardevTarget { target_type: Some("isa-serial".into()), name: None, port: Some(u32::from(i)) });
         if value == "socket" {
             // Proxmox's socket serves `qm terminal`; libvirt's equivalent is a pty for `virsh console`.
-            domain.devices.serials.push(DomainChardev { chardev_type: "pty", target: port, ..Default::default() });
+            domain.devices.serials.push(DomainChardev {
+                chardev_type: "pty".into(),
+                target: port,
+                ..Default::default()
+            });
             ctx.mapped(&key, "devices/serial[pty]");
             ctx.note_on(
                 &key,
@@ -432,7 +438,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
             );
         } else {
             domain.devices.serials.push(DomainChardev {
-                chardev_type: "dev",
+                chardev_type: "dev".into(),
                 source: Some(DomainChardevSource { path: Some(value.to_owned()), ..Default::default() }),
                 target: port,
                 address: None,
@@ -444,7 +450,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
         let key = format!("parallel{i}");
         let Some(path) = entry.text() else { continue };
         domain.devices.parallels.push(DomainChardev {
-            chardev_type: "dev",
+            chardev_type: "dev".into(),
             source: Some(DomainChardevSource { path: Some(path.to_owned()), ..Default::default() }),
             target: Some(DomainChardevTarget { target_type: None, name: None, port: Some(u32::from(i)) }),
             address: None,
@@ -461,8 +467,11 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("agent", "(disabled)");
         return;
     }
-    let target =
-        Some(DomainChardevTarget { target_type: Some("virtio"), name: Some("org.qemu.guest_agent.0"), port: None });
+    let target = Some(DomainChardevTarget {
+        target_type: Some("virtio".into()),
+        name: Some("org.qemu.guest_agent.0".into()),
+        port: None,
+    });
     if agent.str("type") == Some("isa") {
         ctx.note_on(
             "agent",
@@ -474,7 +483,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     virtio_serial(ctx, domain, PciDevice::Qga);
-    domain.devices.channels.push(DomainChardev { chardev_type: "unix", target, ..Default::default() });
+    domain.devices.channels.push(DomainChardev { chardev_type: "unix".into(), target, ..Default::default() });
     ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
         ["fstrim_cloned_disks", "freeze-fs"].into_iter().filter(|k| agent.get(k).is_some()).collect();
@@ -496,16 +505,21 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.props("audio0") else { return };
     let (model, codec) = match props.str("device") {
-        Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
-        Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some("ich9-intel-hda") => ("ich9", Some(DomainSoundCodec { codec_type: "duplex".into() })),
+        Some("intel-hda") => ("ich6", Some(DomainSoundCodec { codec_type: "duplex".into() })),
         _ => ("ac97", None),
     };
     let model = fit_sound(ctx, domain, model);
     let codec = if model == "ac97" { None } else { codec };
     let backend = if props.str("driver") == Some("none") { "none" } else { "spice" };
     let address = ctx.pci_address(PciDevice::Audio);
-    domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });
-    domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend });
+    domain.devices.sounds.push(DomainSound {
+        model: model.into(),
+        codec,
+        audio: Some(DomainSoundAudio { id: 1 }),
+        address,
+    });
+    domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend.into() });
     ctx.mapped("audio0", "devices/sound");
 }
 
@@ -541,8 +555,8 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     let address = ctx.pci_address(PciDevice::Ivshmem);
     domain.devices.shmems.push(DomainShmem {
         name,
-        model: DomainShmemModel { model_type: "ivshmem-plain" },
-        size: Some(DomainMemory { unit: "M", value: size }),
+        model: DomainShmemModel { model_type: "ivshmem-plain".into() },
+        size: Some(DomainMemory { unit: "M".into(), value: size }),
         server: None,
         msi: None,
         address,
@@ -574,13 +588,13 @@ fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
                     // Proxmox backs RAM with a shared memfd for the same reason.
                     let backing = domain.memory_backing.get_or_insert_with(Default::default);
                     if backing.hugepages.is_none() && backing.source.is_none() {
-                        backing.source = Some(crate::libvirt::DomainMemorySource { source_type: "memfd" });
+                        backing.source = Some(crate::libvirt::DomainMemorySource { source_type: "memfd".into() });
                     }
-                    backing.access = Some(crate::libvirt::DomainMemoryAccess { mode: "shared" });
+                    backing.access = Some(crate::libvirt::DomainMemoryAccess { mode: "shared".into() });
                     domain.devices.filesystems.push(crate::libvirt::DomainFilesystem {
-                        fs_type: "mount",
-                        accessmode: "passthrough",
-                        driver: crate::libvirt::DomainFilesystemDriver { driver_type: "virtiofs", queue: None },
+                        fs_type: "mount".into(),
+                        accessmode: "passthrough".into(),
+                        driver: crate::libvirt::DomainFilesystemDriver { driver_type: "virtiofs".into(), queue: None },
                         source: crate::libvirt::DomainFilesystemSource { dir: path },
                         // The guest mounts the share by this tag, as under Proxmox (`tag=<dirid>`).
                         target: crate::libvirt::DomainFilesystemTarget { dir: dirid.clone() },

@@ -142,7 +142,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let index = u32::from(ctx.is_q35());
         let address = ctx.pci_address(PciDevice::Ahci(0));
         domain.devices.controllers.push(DomainController {
-            controller_type: "sata",
+            controller_type: "sata".into(),
             index,
             address,
             ..Default::default()
@@ -157,8 +157,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 domain.qemu_override(
                     alias.name.clone(),
                     vec![DomainQemuProperty {
-                        name: "device_id",
-                        property_type: "string",
+                        name: "device_id".into(),
+                        property_type: "string".into(),
                         value: format!("drive-{}", drive.key),
                     }],
                 );
@@ -258,9 +258,9 @@ fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scs
             PciDevice::ScsiHw(n)
         });
         domain.devices.controllers.push(DomainController {
-            controller_type: "scsi",
+            controller_type: "scsi".into(),
             index,
-            model: Some(hw.model()),
+            model: Some(hw.model().into()),
             driver: (driver != DomainControllerDriver::default()).then_some(driver),
             address,
             ..Default::default()
@@ -508,14 +508,14 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         (_, true) => "unmap",
         _ => "on",
     };
-    let mut driver = DomainDiskDriver { name: "qemu", format: volume.format.clone(), ..Default::default() };
+    let mut driver = DomainDiskDriver { name: "qemu".into(), format: volume.format.clone(), ..Default::default() };
     if !empty {
-        driver.cache = Some(cache);
-        driver.io = io;
+        driver.cache = Some(cache.into());
+        driver.io = io.map(Into::into);
         // Proxmox sets neither on read-only CD-ROM nodes.
         if !cdrom {
-            driver.discard = Some(if discard_on { "unmap" } else { "ignore" });
-            driver.detect_zeroes = Some(detect_zeroes);
+            driver.discard = Some(if discard_on { "unmap".into() } else { "ignore".into() });
+            driver.detect_zeroes = Some(detect_zeroes.into());
         }
         // libvirt spells QEMU's `enospc` as `enospace`.
         driver.error_policy = d.str("werror").map(|w| if w == "enospc" { "enospace" } else { w }.to_owned());
@@ -561,7 +561,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         Source::Network(n) => {
             let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                 username: user.clone(),
-                secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+                secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
             });
             ("network", Some(network_source(n)), auth)
         }
@@ -674,13 +674,17 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     };
     let iotune = if empty { None } else { iotune(ctx, d) };
     Some(DomainDisk {
-        disk_type,
-        device,
+        disk_type: disk_type.into(),
+        device: device.into(),
         driver: Some(driver),
         auth,
         source,
         // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
-        target: DomainDiskTarget { dev, bus, rotation_rate: (d.flag("ssd") && device == "disk").then_some(1) },
+        target: DomainDiskTarget {
+            dev,
+            bus: bus.into(),
+            rotation_rate: (d.flag("ssd") && device == "disk").then_some(1),
+        },
         iotune,
         boot: ctx.boot_order(key),
         readonly: readonly.then_some(Empty),
@@ -780,7 +784,7 @@ fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
 /// The `<source protocol=…>` of a network volume (disks and nvram alike; auth goes elsewhere).
 pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSource {
     DomainDiskSource {
-        protocol: Some(n.protocol),
+        protocol: Some(n.protocol.into()),
         name: Some(n.name.clone()),
         hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
         config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),

@@ -29,7 +29,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 /// domcapabilities: libvirt before 9.0 has no external backend).
 fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     let (Some(target), Some(tpm)) = (&ctx.opts.target, domain.devices.tpms.first()) else { return };
-    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type) {
+    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type.as_str()) {
         // libvirt 10.10 gave the emulator backend a `<source>` for its state: libvirt could then run
         // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
         if v >= (10, 10, 0) {
@@ -44,9 +44,9 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
         }
     }
     let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
-    let lacks = [("model", tpm.model), ("backendModel", tpm.backend.backend_type)]
+    let lacks = [("model", tpm.model.as_str()), ("backendModel", tpm.backend.backend_type.as_str())]
         .into_iter()
-        .chain(tpm.backend.version.map(|v| ("backendVersion", v)))
+        .chain(tpm.backend.version.as_deref().map(|v| ("backendVersion", v)))
         .filter(|(name, value)| crate::target::TargetCaps::tpm_allows(dc, name, value) == Some(false))
         .map(|(name, value)| format!("{name} '{value}'"))
         .collect::<Vec<_>>();
@@ -117,9 +117,9 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     // The SMM build needs SMM on; Proxmox does not mark the flash secure (no
     // `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
     domain.os.loader = Some(DomainLoader {
-        readonly: "yes",
+        readonly: "yes".into(),
         secure: None,
-        loader_type: "pflash",
+        loader_type: "pflash".into(),
         path: code_file.display().to_string(),
     });
     if smm {
@@ -202,18 +202,18 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         }
         Source::Block(b) => DomainNvram {
             template: None,
-            nvram_type: Some("block"),
+            nvram_type: Some("block".into()),
             source: Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }),
             path: None,
         },
         Source::Network(n) => DomainNvram {
             template: None,
-            nvram_type: Some("network"),
+            nvram_type: Some("network".into()),
             source: Some(DomainDiskSource {
                 // libvirt wants an nvram's auth inside <source>, a disk's beside it.
                 auth: n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                     username: user.clone(),
-                    secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+                    secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
                 }),
                 ..super::disk::network_source(n)
             }),
@@ -349,8 +349,8 @@ fn target_lacks_2m_build(ctx: &Ctx) -> bool {
 /// A TPM whose swtpm libvirt starts and manages itself (`<backend type='emulator'>`).
 fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
     domain.devices.tpms.push(DomainTpm {
-        model: "tpm-tis",
-        backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
+        model: "tpm-tis".into(),
+        backend: DomainTpmBackend { backend_type: "emulator".into(), version: Some(version.into()), source: None },
     });
     ctx.mapped("tpmstate0", "devices/tpm");
 }
@@ -443,13 +443,13 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
             }
             let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
             domain.devices.tpms.push(DomainTpm {
-                model: "tpm-tis",
+                model: "tpm-tis".into(),
                 backend: DomainTpmBackend {
-                    backend_type: "external",
+                    backend_type: "external".into(),
                     version: None,
                     source: Some(DomainChardevSource {
-                        source_type: Some("unix"),
-                        mode: Some("connect"),
+                        source_type: Some("unix".into()),
+                        mode: Some("connect".into()),
                         path: Some(socket.clone()),
                         ..Default::default()
                     }),

@@ -314,14 +314,21 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let mut overrides: Vec<DomainQemuProperty> = dev
             .id_overrides
             .iter()
-            .map(|(name, value)| DomainQemuProperty { name, property_type: "unsigned", value: value.to_string() })
+            .map(|(name, value)| DomainQemuProperty {
+                name: (*name).into(),
+                property_type: "unsigned".into(),
+                value: value.to_string(),
+            })
             .collect();
         // Proxmox leaves x-vga off with OVMF (the GPU's UEFI GOP does the display).
         if dev.x_vga && vm.text("bios") != Some("ovmf") {
-            overrides.insert(0, DomainQemuProperty { name: "x-vga", property_type: "bool", value: "true".into() });
+            overrides.insert(
+                0,
+                DomainQemuProperty { name: "x-vga".into(), property_type: "bool".into(), value: "true".into() },
+            );
         }
         let rom = (!dev.rombar || dev.romfile.is_some()).then(|| DomainRom {
-            bar: (!dev.rombar).then_some("off"),
+            bar: (!dev.rombar).then_some("off".into()),
             file: dev.romfile.as_ref().map(|f| format!("/usr/share/kvm/{f}")),
             enabled: None,
         });
@@ -330,10 +337,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             let uuid = mdev_uuid(vm.vmid, index);
             let parent = dev.host[0];
             domain.devices.hostdevs.push(DomainHostdev {
-                mode: "subsystem",
-                hostdev_type: "mdev",
-                model: Some("vfio-pci"),
-                display: Some("off"),
+                mode: "subsystem".into(),
+                hostdev_type: "mdev".into(),
+                model: Some("vfio-pci".into()),
+                display: Some("off".into()),
                 source: DomainHostdevSource {
                     address: Some(DomainHostdevSourceAddress { uuid: Some(uuid.clone()), ..Default::default() }),
                     ..Default::default()
@@ -354,7 +361,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         } else {
             let several = dev.host.len() > 1 || dev.host[0].function.is_none();
             if let Some(a) = address.as_mut().filter(|_| several) {
-                a.multifunction = Some("on");
+                a.multifunction = Some("on".into());
             }
             for (j, id) in dev.host.iter().enumerate() {
                 let j = j as u32;
@@ -367,11 +374,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     a
                 });
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem",
-                    hostdev_type: "pci",
+                    mode: "subsystem".into(),
+                    hostdev_type: "pci".into(),
                     // driver=keep: the host driver stays bound (e.g. a vendor VFIO variant driver).
-                    managed: Some(if dev.keep_driver { "no" } else { "yes" }),
-                    driver: Some(DomainHostdevDriver { name: "vfio" }),
+                    managed: Some(if dev.keep_driver { "no".into() } else { "yes".into() }),
+                    driver: Some(DomainHostdevDriver { name: "vfio".into() }),
                     source: DomainHostdevSource {
                         address: Some(DomainHostdevSourceAddress {
                             domain: Some(format!("0x{:04x}", id.domain)),
@@ -430,7 +437,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
         if !overrides.is_empty() {
-            let names: Vec<&str> = overrides.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = overrides.iter().map(|p| p.name.as_str()).collect();
             ctx.note_on(
                 &key,
                 Note::advice(
@@ -447,7 +454,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             // (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
             if let Some(hv) = domain.features.hyperv.as_mut() {
-                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId { state: "on", value: "proxmox".into() });
+                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId { state: "on".into(), value: "proxmox".into() });
             }
         }
         ctx.mapped(&key, "devices/hostdev");
@@ -469,11 +476,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let (slot, function) = root_port_slot(port);
         let mut address = DomainAddress::pci(0, slot, function);
         // Proxmox sets multifunction on every port; only function 0's bit counts.
-        address.multifunction = (function == 0).then_some("on");
+        address.multifunction = (function == 0).then_some("on".into());
         domain.devices.controllers.push(DomainController {
-            controller_type: "pci",
+            controller_type: "pci".into(),
             index,
-            model: Some("pcie-root-port"),
+            model: Some("pcie-root-port".into()),
             target: Some(DomainControllerTarget {
                 chassis: Some(port),
                 port: Some(format!("0x{port:x}")),

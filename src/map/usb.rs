@@ -23,7 +23,7 @@ const OLD_MAX_USB: u16 = 5;
 
 pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
     let mut a = DomainAddress::pci(0, 0, 0);
-    a.address_type = "usb";
+    a.address_type = "usb".into();
     a.domain = None;
     a.slot = None;
     a.function = None;
@@ -60,9 +60,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         next += 1;
         // libvirt's ich9-ehci1 with its three UHCI companions, as pve-q35-4.0.cfg / pve-usb.cfg.
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index,
-            model: Some("ich9-ehci1"),
+            model: Some("ich9-ehci1".into()),
             address: at(DomainAddress::pci(0, slot, 7)),
             ..Default::default()
         });
@@ -70,12 +70,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             let n = n as u32;
             let mut a = DomainAddress::pci(0, slot, n);
             if n == 0 {
-                a.multifunction = Some("on");
+                a.multifunction = Some("on".into());
             }
             controllers.push(DomainController {
-                controller_type: "usb",
+                controller_type: "usb".into(),
                 index,
-                model: Some(model),
+                model: Some(model.into()),
                 master: Some(DomainControllerMaster { startport: n * 2 }),
                 address: at(a),
                 ..Default::default()
@@ -101,9 +101,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         );
     } else {
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index: 0,
-            model: Some("piix3-uhci"),
+            model: Some("piix3-uhci".into()),
             address: at(DomainAddress::pci(0, 0x1, 2)),
             ..Default::default()
         });
@@ -116,9 +116,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let xhci = if (qemu_xhci && !devices.is_empty()) || any_usb3 {
         let index = next;
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index,
-            model: Some(if qemu_xhci { "qemu-xhci" } else { "nec-xhci" }),
+            model: Some(if qemu_xhci { "qemu-xhci".into() } else { "nec-xhci".into() }),
             ports: qemu_xhci.then_some(defaults::XHCI_PORTS),
             address: ctx.pci_address(PciDevice::Xhci),
             ..Default::default()
@@ -179,7 +179,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         match &usb.host {
             Some(UsbHost::Spice) => {
-                domain.devices.redirdevs.push(DomainRedirdev { bus: "usb", redirdev_type: "spicevmc", address });
+                domain.devices.redirdevs.push(DomainRedirdev {
+                    bus: "usb".into(),
+                    redirdev_type: "spicevmc".into(),
+                    address,
+                });
                 if ctx.boot_order(&key).is_some() {
                     ctx.note_on(
                         &key,
@@ -192,13 +196,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
             Some(UsbHost::VendorProduct { vendor, product }) => {
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem",
-                    hostdev_type: "usb",
-                    managed: Some("yes"),
+                    mode: "subsystem".into(),
+                    hostdev_type: "usb".into(),
+                    managed: Some("yes".into()),
                     source: DomainHostdevSource {
                         // QEMU waits for a missing device under Proxmox; libvirt resolves the
                         // device at start, and `optional` starts the domain without it.
-                        startup_policy: Some("optional"),
+                        startup_policy: Some("optional".into()),
                         vendor: Some(DomainHostdevId { id: format!("0x{vendor}") }),
                         product: Some(DomainHostdevId { id: format!("0x{product}") }),
                         address: None,
@@ -230,8 +234,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let tablet_default = !(vga.starts_with("qxl") || vga.starts_with("serial"));
     if vm.bool("tablet").unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {
-            input_type: "tablet",
-            bus: "usb",
+            input_type: "tablet".into(),
+            bus: "usb".into(),
             address: at(usb_address(first_bus, Some(1))),
         });
     }

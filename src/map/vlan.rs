@@ -194,13 +194,16 @@ impl Vlans {
 fn ovs(ctx: &mut Ctx, key: &str, net: &Net, span: crate::report::Span, iface: &mut DomainInterface) {
     let mut tags = Vec::new();
     if let Some(tag) = net.tag {
-        tags.push(DomainInterfaceVlanTag { id: tag, native_mode: (!net.trunks.is_empty()).then_some("untagged") });
+        tags.push(DomainInterfaceVlanTag {
+            id: tag,
+            native_mode: (!net.trunks.is_empty()).then_some("untagged".into()),
+        });
     }
     tags.extend(
         net.trunks.iter().filter(|t| Some(**t) != net.tag).map(|&id| DomainInterfaceVlanTag { id, native_mode: None }),
     );
-    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes"), tags });
-    iface.virtualport = Some(DomainInterfaceVirtualport { virtualport_type: "openvswitch" });
+    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes".into()), tags });
+    iface.virtualport = Some(DomainInterfaceVirtualport { virtualport_type: "openvswitch".into() });
     let what = match net.tag {
         Some(tag) => format!("VLAN tag {tag}"),
         None => "VLAN trunks".to_owned(),
