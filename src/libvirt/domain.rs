@@ -760,61 +760,207 @@ pub struct DomainDevices {
     pub iommu: Option<DomainIommu>,
 }
 
-/// A guest PCI (or drive) address. `<address type='pci' domain='0x0000' bus='0x00' slot='0x12' function='0x0'/>`
+/// A device's guest address, one variant per `type` (libvirt `src/conf/device_conf.c`
+/// `virDomainDeviceInfoParseXML`, formatted by `virDomainDeviceInfoFormat` in
+/// `src/conf/domain_conf.c`). Numbers that libvirt writes in hex (PCI) stay as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DomainAddress {
-    #[serde(rename = "@type")]
-    pub address_type: String,
-    #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
+#[serde(try_from = "DomainAddressXml", into = "DomainAddressXml")]
+pub enum DomainAddress {
+    /// `<address type='pci' domain='0x0000' bus='0x00' slot='0x12' function='0x0'/>`
+    Pci(DomainAddressPci),
+    /// A disk's position on its controller.
+    Drive(DomainAddressDrive),
+    Usb(DomainAddressUsb),
+    VirtioSerial(DomainAddressVirtioSerial),
+    Ccid(DomainAddressCcid),
+    Isa(DomainAddressIsa),
+    VirtioMmio,
+    Unassigned,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressPci {
     pub domain: Option<String>,
-    #[serde(rename = "@controller", skip_serializing_if = "Option::is_none")]
-    pub controller: Option<u32>,
-    #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
     pub bus: Option<String>,
-    #[serde(rename = "@target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<u32>,
-    #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
     pub slot: Option<String>,
-    #[serde(rename = "@unit", skip_serializing_if = "Option::is_none")]
-    pub unit: Option<u32>,
-    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<String>,
-    #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
-    #[serde(rename = "@multifunction", skip_serializing_if = "Option::is_none")]
     pub multifunction: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressDrive {
+    pub controller: Option<u32>,
+    pub bus: Option<u32>,
+    pub target: Option<u32>,
+    pub unit: Option<u32>,
+}
+
+/// `port` is a hub path such as `1.2`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressUsb {
+    pub bus: Option<u32>,
+    pub port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressVirtioSerial {
+    pub controller: Option<u32>,
+    pub bus: Option<u32>,
+    pub port: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressCcid {
+    pub controller: Option<u32>,
+    pub slot: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAddressIsa {
+    pub iobase: Option<String>,
+    pub irq: Option<String>,
+}
+
+/// The wire form of [`DomainAddress`]: every variant's attributes, in the order libvirt writes
+/// each type's.
+#[derive(Default, Serialize, Deserialize)]
+struct DomainAddressXml {
+    #[serde(rename = "@type")]
+    address_type: String,
+    #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
+    domain: Option<String>,
+    #[serde(rename = "@controller", skip_serializing_if = "Option::is_none")]
+    controller: Option<String>,
+    #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
+    bus: Option<String>,
+    #[serde(rename = "@target", skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
+    #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
+    slot: Option<String>,
+    #[serde(rename = "@unit", skip_serializing_if = "Option::is_none")]
+    unit: Option<String>,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    port: Option<String>,
+    #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
+    function: Option<String>,
+    #[serde(rename = "@multifunction", skip_serializing_if = "Option::is_none")]
+    multifunction: Option<String>,
+    #[serde(rename = "@iobase", skip_serializing_if = "Option::is_none")]
+    iobase: Option<String>,
+    #[serde(rename = "@irq", skip_serializing_if = "Option::is_none")]
+    irq: Option<String>,
+}
+
+/// An optional decimal attribute.
+fn parse_u32(what: &str, value: Option<String>) -> Result<Option<u32>, String> {
+    value.map(|v| v.parse().map_err(|_| format!("{what}='{v}' is not a number"))).transpose()
+}
+
+fn show(value: Option<u32>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
+impl TryFrom<DomainAddressXml> for DomainAddress {
+    type Error = String;
+    fn try_from(x: DomainAddressXml) -> Result<Self, String> {
+        Ok(match x.address_type.as_str() {
+            "pci" => DomainAddress::Pci(DomainAddressPci {
+                domain: x.domain,
+                bus: x.bus,
+                slot: x.slot,
+                function: x.function,
+                multifunction: x.multifunction,
+            }),
+            "drive" => DomainAddress::Drive(DomainAddressDrive {
+                controller: parse_u32("controller", x.controller)?,
+                bus: parse_u32("bus", x.bus)?,
+                target: parse_u32("target", x.target)?,
+                unit: parse_u32("unit", x.unit)?,
+            }),
+            "usb" => DomainAddress::Usb(DomainAddressUsb { bus: parse_u32("bus", x.bus)?, port: x.port }),
+            "virtio-serial" => DomainAddress::VirtioSerial(DomainAddressVirtioSerial {
+                controller: parse_u32("controller", x.controller)?,
+                bus: parse_u32("bus", x.bus)?,
+                port: parse_u32("port", x.port)?,
+            }),
+            "ccid" => DomainAddress::Ccid(DomainAddressCcid {
+                controller: parse_u32("controller", x.controller)?,
+                slot: parse_u32("slot", x.slot)?,
+            }),
+            "isa" => DomainAddress::Isa(DomainAddressIsa { iobase: x.iobase, irq: x.irq }),
+            "virtio-mmio" => DomainAddress::VirtioMmio,
+            "unassigned" => DomainAddress::Unassigned,
+            other => return Err(format!("unknown address type '{other}'")),
+        })
+    }
+}
+
+impl From<DomainAddress> for DomainAddressXml {
+    fn from(a: DomainAddress) -> Self {
+        let typed = |t: &str| DomainAddressXml { address_type: t.to_owned(), ..Default::default() };
+        match a {
+            DomainAddress::Pci(p) => DomainAddressXml {
+                domain: p.domain,
+                bus: p.bus,
+                slot: p.slot,
+                function: p.function,
+                multifunction: p.multifunction,
+                ..typed("pci")
+            },
+            DomainAddress::Drive(d) => DomainAddressXml {
+                controller: show(d.controller),
+                bus: show(d.bus),
+                target: show(d.target),
+                unit: show(d.unit),
+                ..typed("drive")
+            },
+            DomainAddress::Usb(u) => DomainAddressXml { bus: show(u.bus), port: u.port, ..typed("usb") },
+            DomainAddress::VirtioSerial(v) => DomainAddressXml {
+                controller: show(v.controller),
+                bus: show(v.bus),
+                port: show(v.port),
+                ..typed("virtio-serial")
+            },
+            DomainAddress::Ccid(c) => {
+                DomainAddressXml { controller: show(c.controller), slot: show(c.slot), ..typed("ccid") }
+            }
+            DomainAddress::Isa(i) => DomainAddressXml { iobase: i.iobase, irq: i.irq, ..typed("isa") },
+            DomainAddress::VirtioMmio => typed("virtio-mmio"),
+            DomainAddress::Unassigned => typed("unassigned"),
+        }
+    }
 }
 
 impl DomainAddress {
     /// A PCI address in libvirt's own formatting.
     pub fn pci(bus: u32, slot: u32, function: u32) -> Self {
-        DomainAddress {
-            address_type: "pci".into(),
+        DomainAddress::Pci(DomainAddressPci {
             domain: Some("0x0000".into()),
-            controller: None,
             bus: Some(format!("0x{bus:02x}")),
-            target: None,
             slot: Some(format!("0x{slot:02x}")),
-            unit: None,
-            port: None,
             function: Some(format!("0x{function:x}")),
             multifunction: None,
-        }
+        })
     }
     /// A disk's position on its controller.
     pub fn drive(controller: u32, bus: u32, target: u32, unit: u32) -> Self {
-        DomainAddress {
-            address_type: "drive".into(),
-            domain: None,
+        DomainAddress::Drive(DomainAddressDrive {
             controller: Some(controller),
-            bus: Some(bus.to_string()),
+            bus: Some(bus),
             target: Some(target),
-            slot: None,
             unit: Some(unit),
-            port: None,
-            function: None,
-            multifunction: None,
+        })
+    }
+    /// The PCI attributes, when this is a PCI address.
+    pub fn pci_mut(&mut self) -> Option<&mut DomainAddressPci> {
+        match self {
+            DomainAddress::Pci(p) => Some(p),
+            _ => None,
         }
+    }
+    /// A port on a USB controller (`port` absent: libvirt picks one).
+    pub fn usb(bus: u32, port: Option<u32>) -> Self {
+        DomainAddress::Usb(DomainAddressUsb { bus: Some(bus), port: port.map(|p| p.to_string()) })
     }
 }
 

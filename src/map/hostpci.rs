@@ -360,16 +360,18 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         } else {
             let several = dev.host.len() > 1 || dev.host[0].function.is_none();
-            if let Some(a) = address.as_mut().filter(|_| several) {
+            if let Some(a) = address.as_mut().filter(|_| several).and_then(DomainAddress::pci_mut) {
                 a.multifunction = Some("on".into());
             }
             for (j, id) in dev.host.iter().enumerate() {
                 let j = j as u32;
                 let first = j == 0;
                 let function_address = address.clone().map(|mut a| {
-                    a.function = Some(format!("0x{j:x}"));
-                    if !first {
-                        a.multifunction = None;
+                    if let Some(p) = a.pci_mut() {
+                        p.function = Some(format!("0x{j:x}"));
+                        if !first {
+                            p.multifunction = None;
+                        }
                     }
                     a
                 });
@@ -476,7 +478,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let (slot, function) = root_port_slot(port);
         let mut address = DomainAddress::pci(0, slot, function);
         // Proxmox sets multifunction on every port; only function 0's bit counts.
-        address.multifunction = (function == 0).then_some("on".into());
+        if let Some(p) = address.pci_mut() {
+            p.multifunction = (function == 0).then_some("on".into());
+        }
         domain.devices.controllers.push(DomainController {
             controller_type: "pci".into(),
             index,
@@ -491,8 +495,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         });
         let placeholder = format!("0x{:02x}", u32::MAX - port);
         for hd in domain.devices.hostdevs.iter_mut() {
-            if let Some(a) = hd.address.as_mut().filter(|a| a.bus.as_deref() == Some(placeholder.as_str())) {
-                a.bus = Some(format!("0x{index:02x}"));
+            if let Some(DomainAddress::Pci(a)) = hd.address.as_mut() {
+                if a.bus.as_deref() == Some(placeholder.as_str()) {
+                    a.bus = Some(format!("0x{index:02x}"));
+                }
             }
         }
     }

@@ -22,14 +22,7 @@ use crate::report::{code, Note};
 const OLD_MAX_USB: u16 = 5;
 
 pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
-    let mut a = DomainAddress::pci(0, 0, 0);
-    a.address_type = "usb".into();
-    a.domain = None;
-    a.slot = None;
-    a.function = None;
-    a.bus = Some(bus.to_string());
-    a.port = port.map(|p| p.to_string());
-    a
+    DomainAddress::usb(bus, port)
 }
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -69,8 +62,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         for (n, model) in ["ich9-uhci1", "ich9-uhci2", "ich9-uhci3"].into_iter().enumerate() {
             let n = n as u32;
             let mut a = DomainAddress::pci(0, slot, n);
-            if n == 0 {
-                a.multifunction = Some("on".into());
+            if let (0, DomainAddress::Pci(pci)) = (n, &mut a) {
+                pci.multifunction = Some("on".into());
             }
             controllers.push(DomainController {
                 controller_type: "usb".into(),
