@@ -1375,9 +1375,6 @@ pub struct DomainChardev {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainChardevSource {
-    /// Only for a TPM's external backend (`<source type='unix' …>`).
-    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
-    pub source_type: Option<String>,
     #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
@@ -1429,46 +1426,258 @@ pub struct DomainTpm {
     pub backend: DomainTpmBackend,
 }
 
+/// `<tpm><backend>`, one variant per `type` (libvirt `src/conf/domain_conf.c`
+/// `virDomainTPMDefParseXML`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DomainTpmBackend {
-    #[serde(rename = "@type")]
-    pub backend_type: String,
-    #[serde(rename = "@version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<DomainChardevSource>,
+#[serde(try_from = "DomainTpmBackendXml", into = "DomainTpmBackendXml")]
+pub enum DomainTpmBackend {
+    /// The host's TPM: `<device path='/dev/tpm0'/>`.
+    Passthrough { device: Option<String> },
+    /// A swtpm that libvirt starts.
+    Emulator { version: Option<String>, source: Option<DomainTpmSource> },
+    /// A swtpm started by someone else, reached over its socket.
+    External { source: Option<DomainTpmSource> },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DomainGraphics {
+impl DomainTpmBackend {
+    /// The `type` attribute.
+    pub fn backend_type(&self) -> &'static str {
+        match self {
+            DomainTpmBackend::Passthrough { .. } => "passthrough",
+            DomainTpmBackend::Emulator { .. } => "emulator",
+            DomainTpmBackend::External { .. } => "external",
+        }
+    }
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            DomainTpmBackend::Emulator { version, .. } => version.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// `<backend><source type='unix' mode='connect' path='…'/>` (external) or `<source
+/// type='file|dir' path='…'/>` (emulator state): unlike a chardev's, this source names its type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainTpmSource {
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    pub source_type: Option<String>,
+    #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct DomainTpmDevice {
+    #[serde(rename = "@path")]
+    path: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DomainTpmBackendXml {
     #[serde(rename = "@type")]
-    pub graphics_type: String,
-    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    backend_type: String,
+    #[serde(rename = "@version", skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<DomainTpmDevice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<DomainTpmSource>,
+}
+
+impl TryFrom<DomainTpmBackendXml> for DomainTpmBackend {
+    type Error = String;
+    fn try_from(x: DomainTpmBackendXml) -> Result<Self, String> {
+        Ok(match x.backend_type.as_str() {
+            "passthrough" => DomainTpmBackend::Passthrough { device: x.device.map(|d| d.path) },
+            "emulator" => DomainTpmBackend::Emulator { version: x.version, source: x.source },
+            "external" => DomainTpmBackend::External { source: x.source },
+            other => return Err(format!("unknown TPM backend type '{other}'")),
+        })
+    }
+}
+
+impl From<DomainTpmBackend> for DomainTpmBackendXml {
+    fn from(b: DomainTpmBackend) -> Self {
+        let backend_type = b.backend_type().to_owned();
+        let (version, device, source) = match b {
+            DomainTpmBackend::Passthrough { device } => (None, device.map(|path| DomainTpmDevice { path }), None),
+            DomainTpmBackend::Emulator { version, source } => (version, None, source),
+            DomainTpmBackend::External { source } => (None, None, source),
+        };
+        DomainTpmBackendXml { backend_type, version, device, source }
+    }
+}
+
+/// `<graphics>`, one variant per `type` (libvirt `src/conf/domain_conf.c`
+/// `virDomainGraphicsDefParseXML`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DomainGraphicsXml", into = "DomainGraphicsXml")]
+pub enum DomainGraphics {
+    Vnc(DomainGraphicsVnc),
+    Spice(DomainGraphicsSpice),
+    Sdl(DomainGraphicsSdl),
+    /// OpenGL rendering for a display without its own GL (`<gl rendernode='…'/>`).
+    EglHeadless {
+        gl: Option<DomainGraphicsGl>,
+    },
+    Dbus {
+        gl: Option<DomainGraphicsGl>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainGraphicsVnc {
     pub port: Option<u32>,
-    #[serde(rename = "@tlsPort", skip_serializing_if = "Option::is_none")]
-    pub tls_port: Option<u32>,
-    #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
     pub autoport: Option<String>,
-    #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]
     pub keymap: Option<String>,
-    #[serde(rename = "@passwd", skip_serializing_if = "Option::is_none")]
     pub passwd: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<DomainGraphicsListen>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainGraphicsSpice {
+    pub port: Option<u32>,
+    pub tls_port: Option<u32>,
+    pub autoport: Option<String>,
+    pub keymap: Option<String>,
+    pub passwd: Option<String>,
+    pub listen: Option<DomainGraphicsListen>,
     pub image: Option<DomainGraphicsCompression>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jpeg: Option<DomainGraphicsCompression>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zlib: Option<DomainGraphicsCompression>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub playback: Option<DomainGraphicsCompression>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub streaming: Option<DomainGraphicsStreaming>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mouse: Option<DomainChardevMouse>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gl: Option<DomainGraphicsGl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainGraphicsSdl {
+    pub display: Option<String>,
+    pub xauth: Option<String>,
+    pub fullscreen: Option<String>,
+    pub gl: Option<DomainGraphicsGl>,
+}
+
+/// The wire form of [`DomainGraphics`]: every variant's attributes and children.
+#[derive(Default, Serialize, Deserialize)]
+struct DomainGraphicsXml {
+    #[serde(rename = "@type")]
+    graphics_type: String,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    port: Option<u32>,
+    #[serde(rename = "@tlsPort", skip_serializing_if = "Option::is_none")]
+    tls_port: Option<u32>,
+    #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
+    autoport: Option<String>,
+    #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]
+    keymap: Option<String>,
+    #[serde(rename = "@passwd", skip_serializing_if = "Option::is_none")]
+    passwd: Option<String>,
+    #[serde(rename = "@display", skip_serializing_if = "Option::is_none")]
+    display: Option<String>,
+    #[serde(rename = "@xauth", skip_serializing_if = "Option::is_none")]
+    xauth: Option<String>,
+    #[serde(rename = "@fullscreen", skip_serializing_if = "Option::is_none")]
+    fullscreen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<DomainGraphicsListen>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jpeg: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zlib: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    playback: Option<DomainGraphicsCompression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    streaming: Option<DomainGraphicsStreaming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mouse: Option<DomainChardevMouse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gl: Option<DomainGraphicsGl>,
+}
+
+impl TryFrom<DomainGraphicsXml> for DomainGraphics {
+    type Error = String;
+    fn try_from(x: DomainGraphicsXml) -> Result<Self, String> {
+        Ok(match x.graphics_type.as_str() {
+            "vnc" => DomainGraphics::Vnc(DomainGraphicsVnc {
+                port: x.port,
+                autoport: x.autoport,
+                keymap: x.keymap,
+                passwd: x.passwd,
+                listen: x.listen,
+            }),
+            "spice" => DomainGraphics::Spice(DomainGraphicsSpice {
+                port: x.port,
+                tls_port: x.tls_port,
+                autoport: x.autoport,
+                keymap: x.keymap,
+                passwd: x.passwd,
+                listen: x.listen,
+                image: x.image,
+                jpeg: x.jpeg,
+                zlib: x.zlib,
+                playback: x.playback,
+                streaming: x.streaming,
+                mouse: x.mouse,
+                gl: x.gl,
+            }),
+            "sdl" => DomainGraphics::Sdl(DomainGraphicsSdl {
+                display: x.display,
+                xauth: x.xauth,
+                fullscreen: x.fullscreen,
+                gl: x.gl,
+            }),
+            "egl-headless" => DomainGraphics::EglHeadless { gl: x.gl },
+            "dbus" => DomainGraphics::Dbus { gl: x.gl },
+            other => return Err(format!("unknown graphics type '{other}'")),
+        })
+    }
+}
+
+impl From<DomainGraphics> for DomainGraphicsXml {
+    fn from(g: DomainGraphics) -> Self {
+        let typed = |t: &str| DomainGraphicsXml { graphics_type: t.to_owned(), ..Default::default() };
+        match g {
+            DomainGraphics::Vnc(v) => DomainGraphicsXml {
+                port: v.port,
+                autoport: v.autoport,
+                keymap: v.keymap,
+                passwd: v.passwd,
+                listen: v.listen,
+                ..typed("vnc")
+            },
+            DomainGraphics::Spice(s) => DomainGraphicsXml {
+                port: s.port,
+                tls_port: s.tls_port,
+                autoport: s.autoport,
+                keymap: s.keymap,
+                passwd: s.passwd,
+                listen: s.listen,
+                image: s.image,
+                jpeg: s.jpeg,
+                zlib: s.zlib,
+                playback: s.playback,
+                streaming: s.streaming,
+                mouse: s.mouse,
+                gl: s.gl,
+                ..typed("spice")
+            },
+            DomainGraphics::Sdl(s) => DomainGraphicsXml {
+                display: s.display,
+                xauth: s.xauth,
+                fullscreen: s.fullscreen,
+                gl: s.gl,
+                ..typed("sdl")
+            },
+            DomainGraphics::EglHeadless { gl } => DomainGraphicsXml { gl, ..typed("egl-headless") },
+            DomainGraphics::Dbus { gl } => DomainGraphicsXml { gl, ..typed("dbus") },
+        }
+    }
 }
 
 /// `<image|jpeg|zlib|playback compression='…'/>` of a SPICE display.

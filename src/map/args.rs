@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use crate::libvirt::{
     Domain, DomainChardevMouse, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainFeatureHyperV,
     DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainGraphics,
-    DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsStreaming, DomainInput,
-    DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline, DomainShmem,
-    DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfoEntry, DomainSysinfoFwcfgEntry,
+    DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsSpice, DomainGraphicsStreaming,
+    DomainInput, DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline,
+    DomainShmem, DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfoEntry, DomainSysinfoFwcfgEntry,
     DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer, DomainType, QEMU_NS,
 };
 use crate::map::{Ctx, KeyOutcome};
@@ -277,11 +277,10 @@ fn shown(o: &QemuOption) -> String {
 /// the same server, so it refines the SPICE display Proxmox itself gives qxl/virtio displays).
 fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), None);
-    let existing = domain.devices.graphics.iter().position(|g| g.graphics_type == "spice");
-    let mut g = match existing {
-        Some(at) => domain.devices.graphics.remove(at),
-        None => DomainGraphics {
-            graphics_type: "spice".into(),
+    let existing = domain.devices.graphics.iter().position(|g| matches!(g, DomainGraphics::Spice(_)));
+    let mut g = match existing.map(|at| domain.devices.graphics.remove(at)) {
+        Some(DomainGraphics::Spice(g)) => g,
+        _ => DomainGraphicsSpice {
             autoport: Some("yes".into()),
             keymap: ctx.vm.text("keyboard").map(str::to_owned),
             // QEMU listens on every address when -spice has no addr.
@@ -371,7 +370,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             .help("add passwd='…' to the SPICE <graphics> to keep clients out"),
         );
     }
-    domain.devices.graphics.push(g);
+    domain.devices.graphics.push(DomainGraphics::Spice(g));
     a.mapped(i, "devices/graphics[spice]");
 }
 

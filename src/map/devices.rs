@@ -6,9 +6,9 @@
 
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
-    DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsStreaming, DomainMemory,
-    DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio, DomainSoundCodec, DomainVideo,
-    DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
+    DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsSpice,
+    DomainGraphicsStreaming, DomainGraphicsVnc, DomainMemory, DomainShmem, DomainShmemModel, DomainSound,
+    DomainSoundAudio, DomainSoundCodec, DomainVideo, DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -38,7 +38,7 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
         return;
     }
     let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
-    domain.devices.graphics.retain(|g| g.graphics_type != "spice");
+    domain.devices.graphics.retain(|g| !matches!(g, DomainGraphics::Spice(_)));
     domain.devices.channels.retain(|c| !matches!(c.chardev_type.as_str(), "spicevmc" | "spiceport"));
     domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
     let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
@@ -216,14 +216,12 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
     let serial_console = vga.starts_with("serial");
     if !serial_console {
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "vnc".into(),
+        domain.devices.graphics.push(DomainGraphics::Vnc(DomainGraphicsVnc {
             autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
-            streaming: None,
             ..Default::default()
-        });
+        }));
     }
     let enhancements = vm.props("spice_enhancements");
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
@@ -247,28 +245,25 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     if (spice_usb || spice_audio) && !spice && !spice_args {
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice".into(),
+        domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
             autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
-            streaming: None,
             ..Default::default()
-        });
+        }));
     }
     if spice {
         let streaming = enhancements
             .and_then(|e| e.str("videostreaming"))
             .filter(|m| *m != "off")
             .map(|m| DomainGraphicsStreaming { mode: m.to_owned() });
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice".into(),
+        domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
             autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
             streaming,
             ..Default::default()
-        });
+        }));
         virtio_serial(ctx, domain, PciDevice::Spice);
         // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
         // spicevmc (QEMU refuses two ports named com.redhat.spice.0).

@@ -7,8 +7,8 @@
 //! pflash, which is what most of the notes below are about.
 
 use crate::libvirt::{
-    Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader,
-    DomainNvram, DomainTpm, DomainTpmBackend,
+    Domain, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader, DomainNvram,
+    DomainTpm, DomainTpmBackend, DomainTpmSource,
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::defaults;
@@ -29,7 +29,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 /// domcapabilities: libvirt before 9.0 has no external backend).
 fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     let (Some(target), Some(tpm)) = (&ctx.opts.target, domain.devices.tpms.first()) else { return };
-    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type.as_str()) {
+    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type()) {
         // libvirt 10.10 gave the emulator backend a `<source>` for its state: libvirt could then run
         // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
         if v >= (10, 10, 0) {
@@ -44,9 +44,9 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
         }
     }
     let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
-    let lacks = [("model", tpm.model.as_str()), ("backendModel", tpm.backend.backend_type.as_str())]
+    let lacks = [("model", tpm.model.as_str()), ("backendModel", tpm.backend.backend_type())]
         .into_iter()
-        .chain(tpm.backend.version.as_deref().map(|v| ("backendVersion", v)))
+        .chain(tpm.backend.version().map(|v| ("backendVersion", v)))
         .filter(|(name, value)| crate::target::TargetCaps::tpm_allows(dc, name, value) == Some(false))
         .map(|(name, value)| format!("{name} '{value}'"))
         .collect::<Vec<_>>();
@@ -350,7 +350,7 @@ fn target_lacks_2m_build(ctx: &Ctx) -> bool {
 fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
     domain.devices.tpms.push(DomainTpm {
         model: "tpm-tis".into(),
-        backend: DomainTpmBackend { backend_type: "emulator".into(), version: Some(version.into()), source: None },
+        backend: DomainTpmBackend::Emulator { version: Some(version.into()), source: None },
     });
     ctx.mapped("tpmstate0", "devices/tpm");
 }
@@ -444,14 +444,11 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
             let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
             domain.devices.tpms.push(DomainTpm {
                 model: "tpm-tis".into(),
-                backend: DomainTpmBackend {
-                    backend_type: "external".into(),
-                    version: None,
-                    source: Some(DomainChardevSource {
+                backend: DomainTpmBackend::External {
+                    source: Some(DomainTpmSource {
                         source_type: Some("unix".into()),
                         mode: Some("connect".into()),
                         path: Some(socket.clone()),
-                        ..Default::default()
                     }),
                 },
             });
