@@ -1360,31 +1360,147 @@ pub struct DomainRom {
     pub enabled: Option<String>,
 }
 
-/// `<serial>`, `<parallel>`, `<console>`, `<channel>`: a character device.
+/// `<serial>`, `<parallel>`, `<console>`, `<channel>`: a character device. Its `type` is the
+/// variant of its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(try_from = "DomainChardevXml", into = "DomainChardevXml")]
 pub struct DomainChardev {
-    #[serde(rename = "@type")]
-    pub chardev_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<DomainChardevSource>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: DomainChardevSource,
     pub target: Option<DomainChardevTarget>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DomainChardevSource {
+/// A chardev's backend, one variant per `type` (libvirt `src/conf/domain_conf.c`
+/// `virDomainChrSourceDefParseXML`); the `<source>` element is written only when it has
+/// something to say.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum DomainChardevSource {
+    #[default]
+    Null,
+    Vc,
+    /// `path` is the pty libvirt allocated, in live XML.
+    Pty {
+        path: Option<String>,
+    },
+    Dev {
+        path: Option<String>,
+    },
+    File {
+        path: Option<String>,
+    },
+    Pipe {
+        path: Option<String>,
+    },
+    Stdio,
+    Tcp {
+        mode: Option<String>,
+        host: Option<String>,
+        service: Option<String>,
+    },
+    /// `path` absent: libvirt picks one under its channel directory.
+    Unix {
+        mode: Option<String>,
+        path: Option<String>,
+    },
+    Spicevmc,
+    Spiceport {
+        channel: Option<String>,
+    },
+    QemuVdagent {
+        clipboard: Option<DomainChardevClipboard>,
+        mouse: Option<DomainChardevMouse>,
+    },
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainChardevXml {
+    #[serde(rename = "@type")]
+    chardev_type: String,
+    /// A list: `udp` has two sources (bind and connect); the model keeps the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    source: Vec<DomainChardevSourceXml>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<DomainChardevTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainAddress>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainChardevSourceXml {
     #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    mode: Option<String>,
+    #[serde(rename = "@host", skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    #[serde(rename = "@service", skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
     #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    path: Option<String>,
     #[serde(rename = "@channel", skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    channel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub clipboard: Option<DomainChardevClipboard>,
+    clipboard: Option<DomainChardevClipboard>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mouse: Option<DomainChardevMouse>,
+    mouse: Option<DomainChardevMouse>,
+}
+
+impl TryFrom<DomainChardevXml> for DomainChardev {
+    type Error = String;
+    fn try_from(x: DomainChardevXml) -> Result<Self, String> {
+        let s = x.source.into_iter().next().unwrap_or_default();
+        let source = match x.chardev_type.as_str() {
+            "null" => DomainChardevSource::Null,
+            "vc" => DomainChardevSource::Vc,
+            "pty" => DomainChardevSource::Pty { path: s.path },
+            "dev" => DomainChardevSource::Dev { path: s.path },
+            "file" => DomainChardevSource::File { path: s.path },
+            "pipe" => DomainChardevSource::Pipe { path: s.path },
+            "stdio" => DomainChardevSource::Stdio,
+            "tcp" => DomainChardevSource::Tcp { mode: s.mode, host: s.host, service: s.service },
+            "unix" => DomainChardevSource::Unix { mode: s.mode, path: s.path },
+            "spicevmc" => DomainChardevSource::Spicevmc,
+            "spiceport" => DomainChardevSource::Spiceport { channel: s.channel },
+            "qemu-vdagent" => DomainChardevSource::QemuVdagent { clipboard: s.clipboard, mouse: s.mouse },
+            other => return Err(format!("unknown chardev type '{other}'")),
+        };
+        Ok(DomainChardev { source, target: x.target, address: x.address })
+    }
+}
+
+impl From<DomainChardev> for DomainChardevXml {
+    fn from(c: DomainChardev) -> Self {
+        let none = DomainChardevSourceXml::default();
+        let (chardev_type, s) = match c.source {
+            DomainChardevSource::Null => ("null", none),
+            DomainChardevSource::Vc => ("vc", none),
+            DomainChardevSource::Pty { path } => ("pty", DomainChardevSourceXml { path, ..none }),
+            DomainChardevSource::Dev { path } => ("dev", DomainChardevSourceXml { path, ..none }),
+            DomainChardevSource::File { path } => ("file", DomainChardevSourceXml { path, ..none }),
+            DomainChardevSource::Pipe { path } => ("pipe", DomainChardevSourceXml { path, ..none }),
+            DomainChardevSource::Stdio => ("stdio", none),
+            DomainChardevSource::Tcp { mode, host, service } => {
+                ("tcp", DomainChardevSourceXml { mode, host, service, ..none })
+            }
+            DomainChardevSource::Unix { mode, path } => ("unix", DomainChardevSourceXml { mode, path, ..none }),
+            DomainChardevSource::Spicevmc => ("spicevmc", none),
+            DomainChardevSource::Spiceport { channel } => ("spiceport", DomainChardevSourceXml { channel, ..none }),
+            DomainChardevSource::QemuVdagent { clipboard, mouse } => {
+                ("qemu-vdagent", DomainChardevSourceXml { clipboard, mouse, ..none })
+            }
+        };
+        let empty = s.mode.is_none()
+            && s.host.is_none()
+            && s.service.is_none()
+            && s.path.is_none()
+            && s.channel.is_none()
+            && s.clipboard.is_none()
+            && s.mouse.is_none();
+        DomainChardevXml {
+            chardev_type: chardev_type.to_owned(),
+            source: if empty { Vec::new() } else { vec![s] },
+            target: c.target,
+            address: c.address,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -39,7 +39,10 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
     domain.devices.graphics.retain(|g| !matches!(g, DomainGraphics::Spice(_)));
-    domain.devices.channels.retain(|c| !matches!(c.chardev_type.as_str(), "spicevmc" | "spiceport"));
+    domain
+        .devices
+        .channels
+        .retain(|c| !matches!(c.source, DomainChardevSource::Spicevmc | DomainChardevSource::Spiceport { .. }));
     domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
     let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
     for audio in domain.devices.audios.iter_mut().filter(|a| a.audio_type == "spice") {
@@ -269,7 +272,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
         if !vnc_clipboard {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spicevmc".into(),
+                source: DomainChardevSource::Spicevmc,
                 target: Some(DomainChardevTarget {
                     target_type: Some("virtio".into()),
                     name: Some("com.redhat.spice.0".into()),
@@ -280,11 +283,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         }
         if enhancements.and_then(|e| e.bool("foldersharing")) == Some(true) {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spiceport".into(),
-                source: Some(DomainChardevSource {
-                    channel: Some("org.spice-space.webdav.0".into()),
-                    ..Default::default()
-                }),
+                source: DomainChardevSource::Spiceport { channel: Some("org.spice-space.webdav.0".into()) },
                 target: Some(DomainChardevTarget {
                     target_type: Some("virtio".into()),
                     name: Some("org.spice-space.webdav.0".into()),
@@ -336,12 +335,10 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if vnc_clipboard {
         domain.devices.channels.push(DomainChardev {
-            chardev_type: "qemu-vdagent".into(),
-            source: Some(DomainChardevSource {
+            source: DomainChardevSource::QemuVdagent {
                 clipboard: Some(DomainChardevClipboard { copypaste: "yes".into() }),
                 mouse: Some(DomainChardevMouse { mode: "client".into() }),
-                ..Default::default()
-            }),
+            },
             target: Some(DomainChardevTarget {
                 target_type: Some("virtio".into()),
                 name: Some("com.redhat.spice.0".into()),
@@ -419,9 +416,9 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
         if value == "socket" {
             // Proxmox's socket serves `qm terminal`; libvirt's equivalent is a pty for `virsh console`.
             domain.devices.serials.push(DomainChardev {
-                chardev_type: "pty".into(),
+                source: DomainChardevSource::Pty { path: None },
                 target: port,
-                ..Default::default()
+                address: None,
             });
             ctx.mapped(&key, "devices/serial[pty]");
             ctx.note_on(
@@ -433,8 +430,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
             );
         } else {
             domain.devices.serials.push(DomainChardev {
-                chardev_type: "dev".into(),
-                source: Some(DomainChardevSource { path: Some(value.to_owned()), ..Default::default() }),
+                source: DomainChardevSource::Dev { path: Some(value.to_owned()) },
                 target: port,
                 address: None,
             });
@@ -445,8 +441,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
         let key = format!("parallel{i}");
         let Some(path) = entry.text() else { continue };
         domain.devices.parallels.push(DomainChardev {
-            chardev_type: "dev".into(),
-            source: Some(DomainChardevSource { path: Some(path.to_owned()), ..Default::default() }),
+            source: DomainChardevSource::Dev { path: Some(path.to_owned()) },
             target: Some(DomainChardevTarget { target_type: None, name: None, port: Some(u32::from(i)) }),
             address: None,
         });
@@ -478,7 +473,11 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     virtio_serial(ctx, domain, PciDevice::Qga);
-    domain.devices.channels.push(DomainChardev { chardev_type: "unix".into(), target, ..Default::default() });
+    domain.devices.channels.push(DomainChardev {
+        source: DomainChardevSource::Unix { mode: None, path: None },
+        target,
+        address: None,
+    });
     ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
         ["fstrim_cloned_disks", "freeze-fs"].into_iter().filter(|k| agent.get(k).is_some()).collect();
