@@ -1226,37 +1226,23 @@ pub struct DomainFilesystemTarget {
     pub dir: String,
 }
 
+/// `<interface>`. Its `type` is the variant of its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(try_from = "DomainInterfaceXml", into = "DomainInterfaceXml")]
 pub struct DomainInterface {
-    #[serde(rename = "@type")]
-    pub interface_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<DomainInterfaceMac>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<DomainInterfaceSource>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: DomainInterfaceSource,
     pub virtualport: Option<DomainInterfaceVirtualport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<DomainInterfaceVlan>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<DomainInterfaceBandwidth>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<DomainInterfaceTarget>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<DomainInterfaceModel>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainInterfaceDriver>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filterref: Option<DomainInterfaceFilterref>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<DomainInterfaceLink>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<DomainInterfaceMtu>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub boot: Option<DomainBootOrder>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rom: Option<DomainRom>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
@@ -1266,10 +1252,203 @@ pub struct DomainInterfaceMac {
     pub address: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DomainInterfaceSource {
-    #[serde(rename = "@bridge")]
-    pub bridge: String,
+/// Where an interface connects, one variant per `type` (libvirt `src/conf/domain_conf.c`
+/// `virDomainNetDefParseXML`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum DomainInterfaceSource {
+    Bridge {
+        bridge: String,
+    },
+    Network {
+        network: String,
+        portgroup: Option<String>,
+    },
+    /// macvtap on a host device; `mode` is vepa, bridge, private or passthrough.
+    Direct {
+        dev: String,
+        mode: Option<String>,
+    },
+    /// QEMU's user-mode (slirp/passt) networking.
+    #[default]
+    User,
+    Ethernet,
+    Vhostuser {
+        source_type: Option<String>,
+        path: Option<String>,
+        mode: Option<String>,
+    },
+    Server {
+        address: Option<String>,
+        port: Option<u32>,
+    },
+    Client {
+        address: Option<String>,
+        port: Option<u32>,
+    },
+    Mcast {
+        address: Option<String>,
+        port: Option<u32>,
+    },
+    Udp {
+        address: Option<String>,
+        port: Option<u32>,
+    },
+    Vdpa {
+        dev: String,
+    },
+    Null,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainInterfaceXml {
+    #[serde(rename = "@type")]
+    interface_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac: Option<DomainInterfaceMac>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<DomainInterfaceSourceXml>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    virtualport: Option<DomainInterfaceVirtualport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vlan: Option<DomainInterfaceVlan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bandwidth: Option<DomainInterfaceBandwidth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<DomainInterfaceTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<DomainInterfaceModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver: Option<DomainInterfaceDriver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filterref: Option<DomainInterfaceFilterref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<DomainInterfaceLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mtu: Option<DomainInterfaceMtu>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rom: Option<DomainRom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainAddress>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainInterfaceSourceXml {
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    source_type: Option<String>,
+    #[serde(rename = "@network", skip_serializing_if = "Option::is_none")]
+    network: Option<String>,
+    #[serde(rename = "@portgroup", skip_serializing_if = "Option::is_none")]
+    portgroup: Option<String>,
+    #[serde(rename = "@bridge", skip_serializing_if = "Option::is_none")]
+    bridge: Option<String>,
+    #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
+    dev: Option<String>,
+    #[serde(rename = "@path", skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+    #[serde(rename = "@address", skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
+    port: Option<u32>,
+}
+
+impl TryFrom<DomainInterfaceXml> for DomainInterface {
+    type Error = String;
+    fn try_from(x: DomainInterfaceXml) -> Result<Self, String> {
+        let s = x.source.unwrap_or_default();
+        let need = |v: Option<String>, what: &str| {
+            v.ok_or_else(|| format!("<interface type='{}'> without source {what}", x.interface_type))
+        };
+        let source = match x.interface_type.as_str() {
+            "bridge" => DomainInterfaceSource::Bridge { bridge: need(s.bridge, "bridge")? },
+            "network" => {
+                DomainInterfaceSource::Network { network: need(s.network, "network")?, portgroup: s.portgroup }
+            }
+            "direct" => DomainInterfaceSource::Direct { dev: need(s.dev, "dev")?, mode: s.mode },
+            "user" => DomainInterfaceSource::User,
+            "ethernet" => DomainInterfaceSource::Ethernet,
+            "vhostuser" => DomainInterfaceSource::Vhostuser { source_type: s.source_type, path: s.path, mode: s.mode },
+            "server" => DomainInterfaceSource::Server { address: s.address, port: s.port },
+            "client" => DomainInterfaceSource::Client { address: s.address, port: s.port },
+            "mcast" => DomainInterfaceSource::Mcast { address: s.address, port: s.port },
+            "udp" => DomainInterfaceSource::Udp { address: s.address, port: s.port },
+            "vdpa" => DomainInterfaceSource::Vdpa { dev: need(s.dev, "dev")? },
+            "null" => DomainInterfaceSource::Null,
+            other => return Err(format!("unknown interface type '{other}'")),
+        };
+        Ok(DomainInterface {
+            source,
+            mac: x.mac,
+            virtualport: x.virtualport,
+            vlan: x.vlan,
+            bandwidth: x.bandwidth,
+            target: x.target,
+            model: x.model,
+            driver: x.driver,
+            filterref: x.filterref,
+            link: x.link,
+            mtu: x.mtu,
+            boot: x.boot,
+            rom: x.rom,
+            address: x.address,
+        })
+    }
+}
+
+impl From<DomainInterface> for DomainInterfaceXml {
+    fn from(i: DomainInterface) -> Self {
+        let none = DomainInterfaceSourceXml::default();
+        let (interface_type, source) = match i.source {
+            DomainInterfaceSource::Bridge { bridge } => {
+                ("bridge", Some(DomainInterfaceSourceXml { bridge: Some(bridge), ..none }))
+            }
+            DomainInterfaceSource::Network { network, portgroup } => {
+                ("network", Some(DomainInterfaceSourceXml { network: Some(network), portgroup, ..none }))
+            }
+            DomainInterfaceSource::Direct { dev, mode } => {
+                ("direct", Some(DomainInterfaceSourceXml { dev: Some(dev), mode, ..none }))
+            }
+            DomainInterfaceSource::User => ("user", None),
+            DomainInterfaceSource::Ethernet => ("ethernet", None),
+            DomainInterfaceSource::Vhostuser { source_type, path, mode } => {
+                ("vhostuser", Some(DomainInterfaceSourceXml { source_type, path, mode, ..none }))
+            }
+            DomainInterfaceSource::Server { address, port } => {
+                ("server", Some(DomainInterfaceSourceXml { address, port, ..none }))
+            }
+            DomainInterfaceSource::Client { address, port } => {
+                ("client", Some(DomainInterfaceSourceXml { address, port, ..none }))
+            }
+            DomainInterfaceSource::Mcast { address, port } => {
+                ("mcast", Some(DomainInterfaceSourceXml { address, port, ..none }))
+            }
+            DomainInterfaceSource::Udp { address, port } => {
+                ("udp", Some(DomainInterfaceSourceXml { address, port, ..none }))
+            }
+            DomainInterfaceSource::Vdpa { dev } => ("vdpa", Some(DomainInterfaceSourceXml { dev: Some(dev), ..none })),
+            DomainInterfaceSource::Null => ("null", None),
+        };
+        DomainInterfaceXml {
+            interface_type: interface_type.to_owned(),
+            source,
+            mac: i.mac,
+            virtualport: i.virtualport,
+            vlan: i.vlan,
+            bandwidth: i.bandwidth,
+            target: i.target,
+            model: i.model,
+            driver: i.driver,
+            filterref: i.filterref,
+            link: i.link,
+            mtu: i.mtu,
+            boot: i.boot,
+            rom: i.rom,
+            address: i.address,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

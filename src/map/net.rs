@@ -51,8 +51,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         match &net.bridge {
             Some(bridge) => {
                 let target = ctx.opts.bridge_map.get(bridge).cloned().unwrap_or_else(|| bridge.clone());
-                iface.interface_type = "bridge".into();
-                iface.source = Some(DomainInterfaceSource { bridge: target.clone() });
+                iface.source = DomainInterfaceSource::Bridge { bridge: target.clone() };
                 // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
                 // scripts often match it.
                 iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
@@ -70,7 +69,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 }
             }
             None => {
-                iface.interface_type = "user".into();
+                iface.source = DomainInterfaceSource::User;
                 for opt in ["tag", "trunks", "firewall"] {
                     if props.get(opt).is_some() {
                         ignored(

@@ -114,7 +114,7 @@ impl Vlans {
                             .help(format!("map the bridge to a shorter name: --map-bridge {bridge}=<short>")),
                         );
                     }
-                    iface.source = Some(crate::libvirt::DomainInterfaceSource { bridge: name.clone() });
+                    iface.source = crate::libvirt::DomainInterfaceSource::Bridge { bridge: name.clone() };
                     self.bridges.insert(name);
                     self.first.get_or_insert_with(|| key.to_owned());
                 }
