@@ -438,16 +438,47 @@ pub struct DomainLoader {
     pub path: String,
 }
 
+/// `<nvram>`: a path as text, or (libvirt 8.5+) a typed `<source>` like a disk's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DomainNvramXml", into = "DomainNvramXml")]
 pub struct DomainNvram {
-    #[serde(rename = "@template", skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
-    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
-    pub nvram_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `<source>` and the nvram's `type`.
     pub source: Option<DomainDiskSource>,
-    #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DomainNvramXml {
+    #[serde(rename = "@template", skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    nvram_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<DomainDiskSourceXml>,
+    #[serde(rename = "$text", skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+}
+
+impl TryFrom<DomainNvramXml> for DomainNvram {
+    type Error = String;
+    fn try_from(x: DomainNvramXml) -> Result<Self, String> {
+        let source = match x.nvram_type {
+            Some(t) => Some(DomainDiskSource::from_xml(&t, x.source)?),
+            None => None,
+        };
+        Ok(DomainNvram { template: x.template, source, path: x.path })
+    }
+}
+
+impl From<DomainNvram> for DomainNvramXml {
+    fn from(n: DomainNvram) -> Self {
+        let (nvram_type, source) = match n.source.map(DomainDiskSource::into_xml) {
+            Some((t, source)) => (Some(t.to_owned()), source),
+            None => (None, None),
+        };
+        DomainNvramXml { template: n.template, nvram_type, source, path: n.path }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -976,41 +1007,113 @@ pub struct DomainAlias {
     pub name: String,
 }
 
+/// `<disk>`. Its `type` is the variant of its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(try_from = "DomainDiskXml", into = "DomainDiskXml")]
 pub struct DomainDisk {
-    #[serde(rename = "@type")]
-    pub disk_type: String,
-    #[serde(rename = "@device")]
     pub device: String,
-    #[serde(rename = "@sgio", skip_serializing_if = "Option::is_none")]
     pub sgio: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainDiskDriver>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<DomainDiskAuth>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<DomainDiskSource>,
+    /// `<source>` and the disk's `type`.
+    pub source: DomainDiskSource,
     pub target: DomainDiskTarget,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub iotune: Option<DomainDiskIotune>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub boot: Option<DomainBootOrder>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub readonly: Option<Empty>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transient: Option<Empty>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wwn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<DomainAlias>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainDiskXml {
+    #[serde(rename = "@type")]
+    disk_type: String,
+    #[serde(rename = "@device")]
+    device: String,
+    #[serde(rename = "@sgio", skip_serializing_if = "Option::is_none")]
+    sgio: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver: Option<DomainDiskDriver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<DomainDiskAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<DomainDiskSourceXml>,
+    target: DomainDiskTarget,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iotune: Option<DomainDiskIotune>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    readonly: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transient: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wwn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<DomainAlias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainAddress>,
+}
+
+impl TryFrom<DomainDiskXml> for DomainDisk {
+    type Error = String;
+    fn try_from(x: DomainDiskXml) -> Result<Self, String> {
+        Ok(DomainDisk {
+            source: DomainDiskSource::from_xml(&x.disk_type, x.source)?,
+            device: x.device,
+            sgio: x.sgio,
+            driver: x.driver,
+            auth: x.auth,
+            target: x.target,
+            iotune: x.iotune,
+            boot: x.boot,
+            readonly: x.readonly,
+            transient: x.transient,
+            serial: x.serial,
+            wwn: x.wwn,
+            vendor: x.vendor,
+            product: x.product,
+            alias: x.alias,
+            address: x.address,
+        })
+    }
+}
+
+impl From<DomainDisk> for DomainDiskXml {
+    fn from(d: DomainDisk) -> Self {
+        let (disk_type, source) = d.source.into_xml();
+        DomainDiskXml {
+            disk_type: disk_type.to_owned(),
+            source,
+            device: d.device,
+            sgio: d.sgio,
+            driver: d.driver,
+            auth: d.auth,
+            target: d.target,
+            iotune: d.iotune,
+            boot: d.boot,
+            readonly: d.readonly,
+            transient: d.transient,
+            serial: d.serial,
+            wwn: d.wwn,
+            vendor: d.vendor,
+            product: d.product,
+            alias: d.alias,
+            address: d.address,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -1050,25 +1153,126 @@ pub struct DomainDiskSecret {
     pub usage: String,
 }
 
-/// `<source>` of a disk or nvram: a file, a block device, or a network volume.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DomainDiskSource {
-    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
-    pub dev: Option<String>,
-    #[serde(rename = "@protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+/// `<source>` of a disk or nvram, one variant per the parent's `type` (libvirt
+/// `src/conf/domain_conf.c` `virDomainStorageSourceParseBase`). The element is written only
+/// when it has something to say (an empty CD-ROM has none).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainDiskSource {
+    File {
+        file: Option<String>,
+    },
+    Block {
+        dev: Option<String>,
+    },
+    Dir {
+        dir: Option<String>,
+    },
+    Network(DomainDiskSourceNetwork),
+    /// A libvirt storage pool's volume.
+    Volume {
+        pool: Option<String>,
+        volume: Option<String>,
+        mode: Option<String>,
+    },
+}
+
+impl Default for DomainDiskSource {
+    fn default() -> Self {
+        DomainDiskSource::File { file: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainDiskSourceNetwork {
+    pub protocol: String,
     pub name: Option<String>,
-    #[serde(rename = "host", default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<DomainDiskSourceHost>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<DomainDiskSourceConfig>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// An nvram's auth (a disk's is beside its source).
     pub auth: Option<DomainDiskAuth>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initiator: Option<DomainDiskSourceInitiator>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainDiskSourceXml {
+    #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
+    dev: Option<String>,
+    #[serde(rename = "@dir", skip_serializing_if = "Option::is_none")]
+    dir: Option<String>,
+    #[serde(rename = "@pool", skip_serializing_if = "Option::is_none")]
+    pool: Option<String>,
+    #[serde(rename = "@volume", skip_serializing_if = "Option::is_none")]
+    volume: Option<String>,
+    #[serde(rename = "@mode", skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+    #[serde(rename = "@protocol", skip_serializing_if = "Option::is_none")]
+    protocol: Option<String>,
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(rename = "host", default, skip_serializing_if = "Vec::is_empty")]
+    hosts: Vec<DomainDiskSourceHost>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<DomainDiskSourceConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<DomainDiskAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initiator: Option<DomainDiskSourceInitiator>,
+}
+
+impl DomainDiskSource {
+    fn from_xml(source_type: &str, x: Option<DomainDiskSourceXml>) -> Result<Self, String> {
+        let x = x.unwrap_or_default();
+        Ok(match source_type {
+            "file" => DomainDiskSource::File { file: x.file },
+            "block" => DomainDiskSource::Block { dev: x.dev },
+            "dir" => DomainDiskSource::Dir { dir: x.dir },
+            "network" => DomainDiskSource::Network(DomainDiskSourceNetwork {
+                protocol: x.protocol.ok_or("a network <source> without protocol")?,
+                name: x.name,
+                hosts: x.hosts,
+                config: x.config,
+                auth: x.auth,
+                initiator: x.initiator,
+            }),
+            "volume" => DomainDiskSource::Volume { pool: x.pool, volume: x.volume, mode: x.mode },
+            other => return Err(format!("unknown disk source type '{other}'")),
+        })
+    }
+
+    /// The `type` attribute and the `<source>` element, if it has content.
+    fn into_xml(self) -> (&'static str, Option<DomainDiskSourceXml>) {
+        let none = DomainDiskSourceXml::default();
+        let (source_type, x) = match self {
+            DomainDiskSource::File { file } => ("file", DomainDiskSourceXml { file, ..none }),
+            DomainDiskSource::Block { dev } => ("block", DomainDiskSourceXml { dev, ..none }),
+            DomainDiskSource::Dir { dir } => ("dir", DomainDiskSourceXml { dir, ..none }),
+            DomainDiskSource::Network(n) => (
+                "network",
+                DomainDiskSourceXml {
+                    protocol: Some(n.protocol),
+                    name: n.name,
+                    hosts: n.hosts,
+                    config: n.config,
+                    auth: n.auth,
+                    initiator: n.initiator,
+                    ..none
+                },
+            ),
+            DomainDiskSource::Volume { pool, volume, mode } => {
+                ("volume", DomainDiskSourceXml { pool, volume, mode, ..none })
+            }
+        };
+        let empty = x.file.is_none()
+            && x.dev.is_none()
+            && x.dir.is_none()
+            && x.pool.is_none()
+            && x.volume.is_none()
+            && x.mode.is_none()
+            && x.protocol.is_none();
+        (source_type, (!empty).then_some(x))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

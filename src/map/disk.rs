@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::libvirt::{
     Domain, DomainAddress, DomainController, DomainControllerDriver, DomainDisk, DomainDiskAuth, DomainDiskDriver,
     DomainDiskIotune, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig, DomainDiskSourceHost,
-    DomainDiskTarget, Empty,
+    DomainDiskSourceNetwork, DomainDiskTarget, Empty,
 };
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
@@ -556,16 +556,16 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
     let (disk_type, source, auth) = match &volume.source {
-        Source::File(f) => ("file", Some(DomainDiskSource { file: Some(f.clone()), ..Default::default() }), None),
-        Source::Block(b) => ("block", Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }), None),
+        Source::File(f) => ("file", DomainDiskSource::File { file: Some(f.clone()) }, None),
+        Source::Block(b) => ("block", DomainDiskSource::Block { dev: Some(b.clone()) }, None),
         Source::Network(n) => {
             let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                 username: user.clone(),
                 secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
             });
-            ("network", Some(network_source(n)), auth)
+            ("network", DomainDiskSource::Network(network_source(n)), auth)
         }
-        Source::Empty => ("file", None, None),
+        Source::Empty => ("file", DomainDiskSource::File { file: None }, None),
     };
 
     let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.flag("ro"));
@@ -674,7 +674,6 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     };
     let iotune = if empty { None } else { iotune(ctx, d) };
     Some(DomainDisk {
-        disk_type: disk_type.into(),
         device: device.into(),
         driver: Some(driver),
         auth,
@@ -782,9 +781,9 @@ fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
 }
 
 /// The `<source protocol=…>` of a network volume (disks and nvram alike; auth goes elsewhere).
-pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSource {
-    DomainDiskSource {
-        protocol: Some(n.protocol.into()),
+pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSourceNetwork {
+    DomainDiskSourceNetwork {
+        protocol: n.protocol.into(),
         name: Some(n.name.clone()),
         hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
         config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),

@@ -7,8 +7,8 @@
 //! pflash, which is what most of the notes below are about.
 
 use crate::libvirt::{
-    Domain, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader, DomainNvram,
-    DomainTpm, DomainTpmBackend, DomainTpmSource,
+    Domain, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainDiskSourceNetwork, DomainFeatureState,
+    DomainLoader, DomainNvram, DomainTpm, DomainTpmBackend, DomainTpmSource,
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::defaults;
@@ -131,8 +131,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     if two_mib_on_4m {
         // A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
         // the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
         let key = if efidisk.is_some() { "efidisk0" } else { "bios" };
         ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
         ctx.note_on(
@@ -154,8 +153,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     let Some(efidisk) = efidisk else {
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
         ctx.note_on(
             "bios",
             Note::advice(
@@ -175,12 +173,8 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(volume) = resolve(ctx, "efidisk0", efidisk, VolumeRole::Efidisk, Some(varstore), None) else { return };
     if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
-        domain.os.nvram = Some(DomainNvram {
-            template: Some(template.clone()),
-            nvram_type: None,
-            source: None,
-            path: Some(copy.path.clone()),
-        });
+        domain.os.nvram =
+            Some(DomainNvram { template: Some(template.clone()), source: None, path: Some(copy.path.clone()) });
         ctx.mapped("efidisk0", "os/nvram");
         ctx.note_on(
             "efidisk0",
@@ -197,26 +191,20 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.note_on("efidisk0", n.clone().at(span));
     }
     let nvram = match &volume.source {
-        Source::File(f) => {
-            DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: Some(f.clone()) }
+        Source::File(f) => DomainNvram { template: Some(template.clone()), source: None, path: Some(f.clone()) },
+        Source::Block(b) => {
+            DomainNvram { template: None, source: Some(DomainDiskSource::Block { dev: Some(b.clone()) }), path: None }
         }
-        Source::Block(b) => DomainNvram {
-            template: None,
-            nvram_type: Some("block".into()),
-            source: Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }),
-            path: None,
-        },
         Source::Network(n) => DomainNvram {
             template: None,
-            nvram_type: Some("network".into()),
-            source: Some(DomainDiskSource {
+            source: Some(DomainDiskSource::Network(DomainDiskSourceNetwork {
                 // libvirt wants an nvram's auth inside <source>, a disk's beside it.
                 auth: n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                     username: user.clone(),
                     secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
                 }),
                 ..super::disk::network_source(n)
-            }),
+            })),
             path: None,
         },
         Source::Empty => {
