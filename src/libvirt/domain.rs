@@ -2273,28 +2273,16 @@ pub struct DomainVideoAcceleration {
     pub accel3d: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// `<hostdev mode='subsystem'>`. Its `type` is the variant of its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DomainHostdevXml", into = "DomainHostdevXml")]
 pub struct DomainHostdev {
-    #[serde(rename = "@mode")]
-    pub mode: String,
-    #[serde(rename = "@type")]
-    pub hostdev_type: String,
-    #[serde(rename = "@managed", skip_serializing_if = "Option::is_none")]
     pub managed: Option<String>,
-    #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(rename = "@display", skip_serializing_if = "Option::is_none")]
-    pub display: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<DomainHostdevDriver>,
     pub source: DomainHostdevSource,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub boot: Option<DomainBootOrder>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rom: Option<DomainRom>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<DomainAlias>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<DomainAddress>,
 }
 
@@ -2304,16 +2292,50 @@ pub struct DomainHostdevDriver {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DomainHostdevSource {
-    #[serde(rename = "@startupPolicy", skip_serializing_if = "Option::is_none")]
+/// The host device, one variant per subsystem `type` (libvirt `src/conf/domain_conf.c`
+/// `virDomainHostdevDefParseXMLSubsys`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainHostdevSource {
+    /// `<source><address domain bus slot function/></source>`
+    Pci(DomainHostdevPci),
+    Usb(DomainHostdevUsb),
+    /// A SCSI LUN on a host adapter.
+    Scsi(DomainHostdevScsi),
+    /// A mediated device (vGPU); `model` and `display` are attributes of the `<hostdev>`.
+    Mdev(DomainHostdevMdev),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainHostdevPci {
+    pub domain: Option<String>,
+    pub bus: Option<String>,
+    pub slot: Option<String>,
+    pub function: Option<String>,
+}
+
+/// By vendor and product, or by bus and device number.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainHostdevUsb {
     pub startup_policy: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<DomainHostdevId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<DomainHostdevId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<DomainHostdevSourceAddress>,
+    pub bus: Option<String>,
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainHostdevScsi {
+    pub adapter: Option<String>,
+    pub bus: Option<String>,
+    pub target: Option<String>,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainHostdevMdev {
+    pub model: Option<String>,
+    pub display: Option<String>,
+    pub uuid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2322,20 +2344,169 @@ pub struct DomainHostdevId {
     pub id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DomainHostdevSourceAddress {
+#[derive(Serialize, Deserialize)]
+struct DomainHostdevXml {
+    #[serde(rename = "@mode")]
+    mode: String,
+    #[serde(rename = "@type")]
+    hostdev_type: String,
+    #[serde(rename = "@managed", skip_serializing_if = "Option::is_none")]
+    managed: Option<String>,
+    #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(rename = "@display", skip_serializing_if = "Option::is_none")]
+    display: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver: Option<DomainHostdevDriver>,
+    #[serde(default)]
+    source: DomainHostdevSourceXml,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot: Option<DomainBootOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rom: Option<DomainRom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<DomainAlias>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainAddress>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainHostdevSourceXml {
+    #[serde(rename = "@startupPolicy", skip_serializing_if = "Option::is_none")]
+    startup_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor: Option<DomainHostdevId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<DomainHostdevId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adapter: Option<DomainHostdevAdapterXml>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainHostdevSourceAddressXml>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DomainHostdevAdapterXml {
+    #[serde(rename = "@name")]
+    name: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DomainHostdevSourceAddressXml {
     #[serde(rename = "@uuid", skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
+    uuid: Option<String>,
     #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    domain: Option<String>,
     #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
-    pub bus: Option<String>,
+    bus: Option<String>,
+    #[serde(rename = "@target", skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
     #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<String>,
+    slot: Option<String>,
+    #[serde(rename = "@unit", skip_serializing_if = "Option::is_none")]
+    unit: Option<String>,
     #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
+    function: Option<String>,
     #[serde(rename = "@device", skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
+    device: Option<String>,
+}
+
+impl TryFrom<DomainHostdevXml> for DomainHostdev {
+    type Error = String;
+    fn try_from(x: DomainHostdevXml) -> Result<Self, String> {
+        if x.mode != "subsystem" {
+            return Err(format!("<hostdev mode='{}'> is not modelled", x.mode));
+        }
+        let s = x.source;
+        let a = s.address.unwrap_or_default();
+        let source = match x.hostdev_type.as_str() {
+            "pci" => DomainHostdevSource::Pci(DomainHostdevPci {
+                domain: a.domain,
+                bus: a.bus,
+                slot: a.slot,
+                function: a.function,
+            }),
+            "usb" => DomainHostdevSource::Usb(DomainHostdevUsb {
+                startup_policy: s.startup_policy,
+                vendor: s.vendor,
+                product: s.product,
+                bus: a.bus,
+                device: a.device,
+            }),
+            "scsi" => DomainHostdevSource::Scsi(DomainHostdevScsi {
+                adapter: s.adapter.map(|a| a.name),
+                bus: a.bus,
+                target: a.target,
+                unit: a.unit,
+            }),
+            "mdev" => DomainHostdevSource::Mdev(DomainHostdevMdev { model: x.model, display: x.display, uuid: a.uuid }),
+            other => return Err(format!("unknown hostdev type '{other}'")),
+        };
+        Ok(DomainHostdev {
+            managed: x.managed,
+            driver: x.driver,
+            source,
+            boot: x.boot,
+            rom: x.rom,
+            alias: x.alias,
+            address: x.address,
+        })
+    }
+}
+
+impl From<DomainHostdev> for DomainHostdevXml {
+    fn from(h: DomainHostdev) -> Self {
+        let mut source = DomainHostdevSourceXml::default();
+        let (mut model, mut display) = (None, None);
+        let (hostdev_type, address) = match h.source {
+            DomainHostdevSource::Pci(p) => (
+                "pci",
+                DomainHostdevSourceAddressXml {
+                    domain: p.domain,
+                    bus: p.bus,
+                    slot: p.slot,
+                    function: p.function,
+                    ..Default::default()
+                },
+            ),
+            DomainHostdevSource::Usb(u) => {
+                (source.startup_policy, source.vendor, source.product) = (u.startup_policy, u.vendor, u.product);
+                ("usb", DomainHostdevSourceAddressXml { bus: u.bus, device: u.device, ..Default::default() })
+            }
+            DomainHostdevSource::Scsi(s) => {
+                source.adapter = s.adapter.map(|name| DomainHostdevAdapterXml { name });
+                (
+                    "scsi",
+                    DomainHostdevSourceAddressXml { bus: s.bus, target: s.target, unit: s.unit, ..Default::default() },
+                )
+            }
+            DomainHostdevSource::Mdev(m) => {
+                (model, display) = (m.model, m.display);
+                ("mdev", DomainHostdevSourceAddressXml { uuid: m.uuid, ..Default::default() })
+            }
+        };
+        let empty = address.uuid.is_none()
+            && address.domain.is_none()
+            && address.bus.is_none()
+            && address.target.is_none()
+            && address.slot.is_none()
+            && address.unit.is_none()
+            && address.function.is_none()
+            && address.device.is_none();
+        source.address = (!empty).then_some(address);
+        DomainHostdevXml {
+            mode: "subsystem".to_owned(),
+            hostdev_type: hostdev_type.to_owned(),
+            managed: h.managed,
+            model,
+            display,
+            driver: h.driver,
+            source,
+            boot: h.boot,
+            rom: h.rom,
+            alias: h.alias,
+            address: h.address,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -540,9 +540,7 @@ fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvi
 /// had its options) → `<hostdev type='pci' managed='yes'>`. `x-vga=on` and a relative ROM file
 /// (QEMU looks it up in its data directory) have no libvirt form: then the option is kept.
 fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
-    use crate::libvirt::{
-        DomainHostdev, DomainHostdevDriver, DomainHostdevSource, DomainHostdevSourceAddress, DomainRom,
-    };
+    use crate::libvirt::{DomainHostdev, DomainHostdevDriver, DomainHostdevPci, DomainHostdevSource, DomainRom};
     let Some(host) = get(opts, "host") else { return a.keep(i, "vfio-pci without host= (a sysfsdev?)") };
     let (dom, rest) = match host.matches(':').count() {
         2 => host.split_once(':').map_or(("0000", host), |(d, r)| (d, r)),
@@ -578,23 +576,18 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
         a.sub_dropped(ctx, i, o, "the property");
     }
     domain.devices.hostdevs.push(DomainHostdev {
-        mode: "subsystem".into(),
-        hostdev_type: "pci".into(),
         managed: Some("yes".into()),
         driver: Some(DomainHostdevDriver { name: "vfio".into() }),
-        source: DomainHostdevSource {
-            address: Some(DomainHostdevSourceAddress {
-                domain: Some(format!("0x{dom:04x}")),
-                bus: Some(format!("0x{bus:02x}")),
-                slot: Some(format!("0x{slot:02x}")),
-                function: Some(format!("0x{function:x}")),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
+        source: DomainHostdevSource::Pci(DomainHostdevPci {
+            domain: Some(format!("0x{dom:04x}")),
+            bus: Some(format!("0x{bus:02x}")),
+            slot: Some(format!("0x{slot:02x}")),
+            function: Some(format!("0x{function:x}")),
+        }),
         rom,
         address: root_address(ctx, domain, opts),
-        ..Default::default()
+        boot: None,
+        alias: None,
     });
     a.mapped(i, "devices/hostdev[pci]");
 }
@@ -602,7 +595,7 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
 /// `-device usb-host,vendorid=…,productid=…` or `hostbus=…,hostaddr=…` → `<hostdev type='usb'>`.
 /// A `hostport=` path has no libvirt form (libvirt 9.0 selects by ids or bus and device number).
 fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
-    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevSourceAddress};
+    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevUsb};
     let id = |k: &str| {
         get(opts, k).and_then(|v| {
             let n = match v.strip_prefix("0x") {
@@ -618,27 +611,26 @@ fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
         return a.keep(i, "usb-host with properties libvirt has no form for (hostport, …)");
     }
     let source = match (id("vendorid"), id("productid"), num("hostbus"), num("hostaddr")) {
-        (Some(vendor), Some(product), None, None) => DomainHostdevSource {
+        (Some(vendor), Some(product), None, None) => DomainHostdevSource::Usb(DomainHostdevUsb {
             vendor: Some(DomainHostdevId { id: vendor }),
             product: Some(DomainHostdevId { id: product }),
             ..Default::default()
-        },
-        (None, None, Some(bus), Some(device)) => DomainHostdevSource {
-            address: Some(DomainHostdevSourceAddress {
-                bus: Some(bus.to_string()),
-                device: Some(device.to_string()),
-                ..Default::default()
-            }),
+        }),
+        (None, None, Some(bus), Some(device)) => DomainHostdevSource::Usb(DomainHostdevUsb {
+            bus: Some(bus.to_string()),
+            device: Some(device.to_string()),
             ..Default::default()
-        },
+        }),
         _ => return a.keep(i, "usb-host needs vendorid and productid, or hostbus and hostaddr, for libvirt"),
     };
     domain.devices.hostdevs.push(DomainHostdev {
-        mode: "subsystem".into(),
-        hostdev_type: "usb".into(),
         managed: Some("yes".into()),
         source,
-        ..Default::default()
+        driver: None,
+        boot: None,
+        rom: None,
+        alias: None,
+        address: None,
     });
     a.mapped(i, "devices/hostdev[usb]");
 }

@@ -8,8 +8,8 @@
 
 use crate::libvirt::{
     Domain, DomainAddress, DomainAlias, DomainController, DomainControllerTarget, DomainFeatureHyperVVendorId,
-    DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver, DomainHostdevSource,
-    DomainHostdevSourceAddress, DomainQemuProperty, DomainRom,
+    DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver, DomainHostdevMdev, DomainHostdevPci,
+    DomainHostdevSource, DomainQemuProperty, DomainRom,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -337,19 +337,17 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             let uuid = mdev_uuid(vm.vmid, index);
             let parent = dev.host[0];
             domain.devices.hostdevs.push(DomainHostdev {
-                mode: "subsystem".into(),
-                hostdev_type: "mdev".into(),
-                model: Some("vfio-pci".into()),
-                display: Some("off".into()),
-                source: DomainHostdevSource {
-                    address: Some(DomainHostdevSourceAddress { uuid: Some(uuid.clone()), ..Default::default() }),
-                    ..Default::default()
-                },
+                source: DomainHostdevSource::Mdev(DomainHostdevMdev {
+                    model: Some("vfio-pci".into()),
+                    display: Some("off".into()),
+                    uuid: Some(uuid.clone()),
+                }),
                 boot,
                 rom,
                 alias: (!overrides.is_empty()).then(|| DomainAlias { name: alias.clone() }),
                 address,
-                ..Default::default()
+                managed: None,
+                driver: None,
             });
             ctx.note_on(
                 &key,
@@ -376,26 +374,19 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                     a
                 });
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem".into(),
-                    hostdev_type: "pci".into(),
                     // driver=keep: the host driver stays bound (e.g. a vendor VFIO variant driver).
                     managed: Some(if dev.keep_driver { "no".into() } else { "yes".into() }),
                     driver: Some(DomainHostdevDriver { name: "vfio".into() }),
-                    source: DomainHostdevSource {
-                        address: Some(DomainHostdevSourceAddress {
-                            domain: Some(format!("0x{:04x}", id.domain)),
-                            bus: Some(format!("0x{:02x}", id.bus)),
-                            slot: Some(format!("0x{:02x}", id.slot)),
-                            function: Some(format!("0x{:x}", id.function.unwrap_or(0))),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
+                    source: DomainHostdevSource::Pci(DomainHostdevPci {
+                        domain: Some(format!("0x{:04x}", id.domain)),
+                        bus: Some(format!("0x{:02x}", id.bus)),
+                        slot: Some(format!("0x{:02x}", id.slot)),
+                        function: Some(format!("0x{:x}", id.function.unwrap_or(0))),
+                    }),
                     boot: if first { boot.clone() } else { None },
                     rom: if first { rom.clone() } else { None },
                     alias: (first && !overrides.is_empty()).then(|| DomainAlias { name: alias.clone() }),
                     address: function_address,
-                    ..Default::default()
                 });
             }
             let whole: Vec<&HostPciId> = dev.host.iter().filter(|id| id.function.is_none()).collect();

@@ -8,7 +8,7 @@
 
 use crate::libvirt::{
     Domain, DomainAddress, DomainController, DomainControllerMaster, DomainHostdev, DomainHostdevId,
-    DomainHostdevSource, DomainInput, DomainRedirdev,
+    DomainHostdevSource, DomainHostdevUsb, DomainInput, DomainRedirdev,
 };
 use crate::map::net::machine_at_least;
 use crate::map::pci::PciDevice;
@@ -189,20 +189,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
             Some(UsbHost::VendorProduct { vendor, product }) => {
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem".into(),
-                    hostdev_type: "usb".into(),
                     managed: Some("yes".into()),
-                    source: DomainHostdevSource {
+                    source: DomainHostdevSource::Usb(DomainHostdevUsb {
                         // QEMU waits for a missing device under Proxmox; libvirt resolves the
                         // device at start, and `optional` starts the domain without it.
                         startup_policy: Some("optional".into()),
                         vendor: Some(DomainHostdevId { id: format!("0x{vendor}") }),
                         product: Some(DomainHostdevId { id: format!("0x{product}") }),
-                        address: None,
-                    },
+                        ..Default::default()
+                    }),
                     boot: ctx.boot_order(&key),
                     address,
-                    ..Default::default()
+                    driver: None,
+                    rom: None,
+                    alias: None,
                 });
             }
             Some(UsbHost::BusPort { bus, port }) => {
