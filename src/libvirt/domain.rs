@@ -42,6 +42,7 @@ pub struct Domain {
     pub current_memory: Option<DomainMemory>,
     #[serde(rename = "memoryBacking", skip_serializing_if = "Option::is_none")]
     pub memory_backing: Option<DomainMemoryBacking>,
+    #[serde(default)]
     pub vcpu: DomainVcpu,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vcpus: Option<DomainVcpus>,
@@ -55,15 +56,22 @@ pub struct Domain {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sysinfo: Vec<DomainSysinfo>,
     pub os: DomainOs,
+    // libvirt's input XML may leave these out (its defaults apply); written back, they appear.
+    #[serde(default)]
     pub features: DomainFeatures,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<DomainCpu>,
+    #[serde(default)]
     pub clock: DomainClock,
+    #[serde(default)]
     pub on_poweroff: DomainLifecycleAction,
+    #[serde(default = "DomainLifecycleAction::restart")]
     pub on_reboot: DomainLifecycleAction,
+    #[serde(default)]
     pub on_crash: DomainLifecycleAction,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pm: Option<DomainPm>,
+    #[serde(default)]
     pub devices: DomainDevices,
     #[serde(
         rename(serialize = "qemu:commandline", deserialize = "commandline"),
@@ -187,7 +195,7 @@ pub struct Empty;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainVcpu {
-    #[serde(rename = "@placement")]
+    #[serde(rename = "@placement", default = "static_placement")]
     pub placement: String,
     #[serde(rename = "@cpuset", skip_serializing_if = "Option::is_none")]
     pub cpuset: Option<String>,
@@ -195,6 +203,10 @@ pub struct DomainVcpu {
     pub current: Option<u32>,
     #[serde(rename = "$text")]
     pub value: u32,
+}
+
+fn static_placement() -> String {
+    "static".into()
 }
 
 /// `<vcpus>`: per-vCPU state, for hotpluggable vCPUs.
@@ -694,12 +706,16 @@ pub struct DomainCpuNumaCell {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainClock {
-    #[serde(rename = "@offset")]
+    #[serde(rename = "@offset", default = "utc")]
     pub offset: String,
     #[serde(rename = "@start", skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
     #[serde(rename = "timer", default, skip_serializing_if = "Vec::is_empty")]
     pub timers: Vec<DomainTimer>,
+}
+
+fn utc() -> String {
+    "utc".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -721,6 +737,13 @@ pub enum DomainLifecycleAction {
     Restart,
     #[serde(rename = "preserve")]
     Preserve,
+}
+
+impl DomainLifecycleAction {
+    /// libvirt's default `on_reboot` (`virDomainDefParseXML`).
+    fn restart() -> Self {
+        DomainLifecycleAction::Restart
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
