@@ -2051,7 +2051,9 @@ pub enum DomainGraphics {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DomainGraphicsVnc {
-    pub port: Option<u32>,
+    /// Signed: older XML writes `-1` for "pick one" (libvirt `src/conf/domain_conf.c`
+    /// `virDomainGraphicsDefParseXMLVNC`).
+    pub port: Option<i32>,
     pub autoport: Option<String>,
     pub keymap: Option<String>,
     pub passwd: Option<String>,
@@ -2060,8 +2062,8 @@ pub struct DomainGraphicsVnc {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DomainGraphicsSpice {
-    pub port: Option<u32>,
-    pub tls_port: Option<u32>,
+    pub port: Option<i32>,
+    pub tls_port: Option<i32>,
     pub autoport: Option<String>,
     pub keymap: Option<String>,
     pub passwd: Option<String>,
@@ -2089,9 +2091,9 @@ struct DomainGraphicsXml {
     #[serde(rename = "@type")]
     graphics_type: String,
     #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
-    port: Option<u32>,
+    port: Option<i32>,
     #[serde(rename = "@tlsPort", skip_serializing_if = "Option::is_none")]
-    tls_port: Option<u32>,
+    tls_port: Option<i32>,
     #[serde(rename = "@autoport", skip_serializing_if = "Option::is_none")]
     autoport: Option<String>,
     #[serde(rename = "@keymap", skip_serializing_if = "Option::is_none")]

@@ -298,8 +298,8 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         let v = o.value.as_str();
         let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
         match o.key.as_str() {
-            "port" | "tls-port" => match v.parse::<u32>() {
-                Ok(port) => {
+            "port" | "tls-port" => match v.parse::<u32>().ok().and_then(|p| i32::try_from(p).ok()) {
+                Some(port) => {
                     if o.key == "port" {
                         g.port = Some(port);
                     } else {
@@ -307,7 +307,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                     }
                     g.autoport = Some("no".into());
                 }
-                Err(_) => a.sub_dropped(ctx, i, o, "the port"),
+                None => a.sub_dropped(ctx, i, o, "the port"),
             },
             // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
             "addr" if unix && v.starts_with('/') => {
