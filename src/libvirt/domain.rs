@@ -1803,6 +1803,13 @@ pub enum DomainChardevSource {
         host: Option<String>,
         service: Option<String>,
     },
+    /// Two `<source>`s: `mode='bind'` and `mode='connect'`.
+    Udp {
+        bind_host: Option<String>,
+        bind_service: Option<String>,
+        connect_host: Option<String>,
+        connect_service: Option<String>,
+    },
     /// `path` absent: libvirt picks one under its channel directory.
     Unix {
         mode: Option<String>,
@@ -1852,6 +1859,23 @@ struct DomainChardevSourceXml {
 impl TryFrom<DomainChardevXml> for DomainChardev {
     type Error = String;
     fn try_from(x: DomainChardevXml) -> Result<Self, String> {
+        if x.chardev_type == "udp" {
+            let (mut bind, mut connect) = (None, None);
+            for s in x.source {
+                match s.mode.as_deref() {
+                    Some("bind") => bind = Some(s),
+                    _ => connect = Some(s),
+                }
+            }
+            let (bind, connect) = (bind.unwrap_or_default(), connect.unwrap_or_default());
+            let source = DomainChardevSource::Udp {
+                bind_host: bind.host,
+                bind_service: bind.service,
+                connect_host: connect.host,
+                connect_service: connect.service,
+            };
+            return Ok(DomainChardev { source, target: x.target, address: x.address });
+        }
         let s = x.source.into_iter().next().unwrap_or_default();
         let source = match x.chardev_type.as_str() {
             "null" => DomainChardevSource::Null,
@@ -1875,6 +1899,24 @@ impl TryFrom<DomainChardevXml> for DomainChardev {
 impl From<DomainChardev> for DomainChardevXml {
     fn from(c: DomainChardev) -> Self {
         let none = DomainChardevSourceXml::default();
+        if let DomainChardevSource::Udp { bind_host, bind_service, connect_host, connect_service } = c.source {
+            let mut source = Vec::new();
+            if bind_host.is_some() || bind_service.is_some() {
+                source.push(DomainChardevSourceXml {
+                    mode: Some("bind".into()),
+                    host: bind_host,
+                    service: bind_service,
+                    ..Default::default()
+                });
+            }
+            source.push(DomainChardevSourceXml {
+                mode: Some("connect".into()),
+                host: connect_host,
+                service: connect_service,
+                ..none
+            });
+            return DomainChardevXml { chardev_type: "udp".into(), source, target: c.target, address: c.address };
+        }
         let (chardev_type, s) = match c.source {
             DomainChardevSource::Null => ("null", none),
             DomainChardevSource::Vc => ("vc", none),
@@ -1887,6 +1929,7 @@ impl From<DomainChardev> for DomainChardevXml {
                 ("tcp", DomainChardevSourceXml { mode, host, service, ..none })
             }
             DomainChardevSource::Unix { mode, path } => ("unix", DomainChardevSourceXml { mode, path, ..none }),
+            DomainChardevSource::Udp { .. } => unreachable!("written above"),
             DomainChardevSource::Spicevmc => ("spicevmc", none),
             DomainChardevSource::Spiceport { channel } => ("spiceport", DomainChardevSourceXml { channel, ..none }),
             DomainChardevSource::QemuVdagent { clipboard, mouse } => {
@@ -2313,8 +2356,11 @@ pub struct DomainHostdev {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainHostdevDriver {
-    #[serde(rename = "@name")]
-    pub name: String,
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A vendor VFIO variant driver (`vfio-pci-igb`).
+    #[serde(rename = "@model", skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// The host device, one variant per subsystem `type` (libvirt `src/conf/domain_conf.c`

@@ -577,7 +577,7 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
     }
     domain.devices.hostdevs.push(DomainHostdev {
         managed: Some("yes".into()),
-        driver: Some(DomainHostdevDriver { name: "vfio".into() }),
+        driver: Some(DomainHostdevDriver { name: Some("vfio".into()), model: None }),
         source: DomainHostdevSource::Pci(DomainHostdevPci {
             domain: Some(format!("0x{dom:04x}")),
             bus: Some(format!("0x{bus:02x}")),

@@ -376,7 +376,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 domain.devices.hostdevs.push(DomainHostdev {
                     // driver=keep: the host driver stays bound (e.g. a vendor VFIO variant driver).
                     managed: Some(if dev.keep_driver { "no".into() } else { "yes".into() }),
-                    driver: Some(DomainHostdevDriver { name: "vfio".into() }),
+                    driver: Some(DomainHostdevDriver { name: Some("vfio".into()), model: None }),
                     source: DomainHostdevSource::Pci(DomainHostdevPci {
                         domain: Some(format!("0x{:04x}", id.domain)),
                         bus: Some(format!("0x{:02x}", id.bus)),
