@@ -1300,10 +1300,15 @@ impl DomainDiskSource {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainDiskSourceHost {
-    #[serde(rename = "@name")]
-    pub name: String,
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(rename = "@port", skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
+    /// `unix` with `socket` instead of a name (NBD over a Unix socket).
+    #[serde(rename = "@transport", skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    #[serde(rename = "@socket", skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -785,7 +785,16 @@ pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDi
     DomainDiskSourceNetwork {
         protocol: n.protocol.into(),
         name: Some(n.name.clone()),
-        hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
+        hosts: n
+            .hosts
+            .iter()
+            .map(|(h, p)| DomainDiskSourceHost {
+                name: Some(h.clone()),
+                port: Some(p.clone()),
+                transport: None,
+                socket: None,
+            })
+            .collect(),
         config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
         ..Default::default()
     }
