@@ -2287,8 +2287,9 @@ pub struct DomainGraphicsStreaming {
 pub struct DomainSound {
     #[serde(rename = "@model")]
     pub model: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub codec: Option<DomainSoundCodec>,
+    /// An HDA card has one codec per `<codec>` (libvirt's test `sound-device.xml` has three).
+    #[serde(rename = "codec", default, skip_serializing_if = "Vec::is_empty")]
+    pub codecs: Vec<DomainSoundCodec>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audio: Option<DomainSoundAudio>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -509,7 +509,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let address = ctx.pci_address(PciDevice::Audio);
     domain.devices.sounds.push(DomainSound {
         model: model.into(),
-        codec,
+        codecs: codec.into_iter().collect(),
         audio: Some(DomainSoundAudio { id: 1 }),
         address,
     });
