@@ -8,7 +8,11 @@ mod common;
 use common::root;
 
 /// Files the model cannot read yet, and why.
-const UNREAD: &[(&str, &str)] = &[];
+const UNREAD: &[(&str, &str)] = &[
+    // `<disk type='nvme'>` (a host NVMe namespace by PCI address) is not a variant of
+    // DomainDiskSource; pve2virt never writes one.
+    ("disk-nvme.xml", "unknown disk source type 'nvme'"),
+];
 
 #[test]
 fn libvirt_test_domains_read_and_rewrite_idempotently() {
@@ -27,7 +31,12 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
         let expected_failure = UNREAD.iter().find(|(n, _)| *n == name);
         let domain = match (pve2virt::libvirt::from_xml(&xml), expected_failure) {
             (Ok(d), None) => d,
-            (Err(_), Some(_)) => continue,
+            (Err(e), Some((_, why))) => {
+                if !e.to_string().contains(why) {
+                    problems.push(format!("{name}: fails otherwise than expected ({why}): {e}"));
+                }
+                continue;
+            }
             (Ok(_), Some(_)) => {
                 problems.push(format!("{name}: reads now; take it off UNREAD"));
                 continue;
