@@ -1141,10 +1141,11 @@ impl From<DomainDisk> for DomainDiskXml {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DomainDiskDriver {
-    #[serde(rename = "@name")]
-    pub name: String,
-    #[serde(rename = "@type")]
-    pub format: String,
+    // Both optional in libvirt (`<driver cache='default'/>`, `<driver name='qemu'/>` in its tests).
+    #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     #[serde(rename = "@cache", skip_serializing_if = "Option::is_none")]
     pub cache: Option<String>,
     #[serde(rename = "@error_policy", skip_serializing_if = "Option::is_none")]

@@ -508,7 +508,8 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         (_, true) => "unmap",
         _ => "on",
     };
-    let mut driver = DomainDiskDriver { name: "qemu".into(), format: volume.format.clone(), ..Default::default() };
+    let mut driver =
+        DomainDiskDriver { name: Some("qemu".into()), format: Some(volume.format.clone()), ..Default::default() };
     if !empty {
         driver.cache = Some(cache.into());
         driver.io = io.map(Into::into);

@@ -110,7 +110,7 @@ fn provide_disk(disk: &DomainDisk, scratch: &Path, provided: &mut Provided) -> R
             provided.define_only.push(format!("network disk {}:{name}", n.protocol));
         }
         DomainDiskSource::File { file: Some(file) } => {
-            let format = disk.driver.as_ref().map_or("raw", |d| d.format.as_str());
+            let format = disk.driver.as_ref().and_then(|d| d.format.as_deref()).unwrap_or("raw");
             ensure_image(Path::new(file), format, scratch, provided)?;
         }
         // An empty CD-ROM tray, or a source this host is never given.
