@@ -24,7 +24,7 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
         .filter(|p| p.extension().is_some_and(|e| e == "xml"))
         .collect();
     paths.sort();
-    let (mut read, mut problems) = (0, Vec::new());
+    let (mut read, mut identical, mut problems) = (0, 0, Vec::new());
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let xml = std::fs::read_to_string(path).unwrap();
@@ -54,6 +54,8 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
                 continue;
             }
         };
+        // Not required (the model leaves out what pve2virt never writes), only counted.
+        identical += usize::from(written == xml);
         match pve2virt::libvirt::from_xml(&written) {
             Ok(again) if again == domain => {}
             Ok(_) => problems.push(format!("{name}: written and read again, the model differs")),
@@ -61,7 +63,7 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
         }
     }
     eprintln!(
-        "{read}/{} libvirt test domains read and rewrite idempotently ({} known unread)",
+        "{read}/{} libvirt test domains read and rewrite idempotently ({} known unread); {identical} are written back byte for byte",
         paths.len(),
         UNREAD.len()
     );

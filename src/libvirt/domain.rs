@@ -61,7 +61,7 @@ pub struct Domain {
     pub features: DomainFeatures,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<DomainCpu>,
-    #[serde(default)]
+    #[serde(default = "DomainClock::utc")]
     pub clock: DomainClock,
     #[serde(default)]
     pub on_poweroff: DomainLifecycleAction,
@@ -716,6 +716,13 @@ pub struct DomainClock {
 
 fn utc() -> String {
     "utc".into()
+}
+
+impl DomainClock {
+    /// libvirt's clock when `<clock>` is left out.
+    fn utc() -> Self {
+        DomainClock { offset: utc(), ..Default::default() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
