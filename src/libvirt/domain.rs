@@ -836,6 +836,10 @@ pub enum DomainAddress {
     Ccid(DomainAddressCcid),
     Isa(DomainAddressIsa),
     VirtioMmio,
+    /// A PowerPC sPAPR VIO bus address (`reg='0x00002000'`).
+    SpaprVio {
+        reg: Option<String>,
+    },
     Unassigned,
 }
 
@@ -910,6 +914,8 @@ struct DomainAddressXml {
     iobase: Option<String>,
     #[serde(rename = "@irq", skip_serializing_if = "Option::is_none")]
     irq: Option<String>,
+    #[serde(rename = "@reg", skip_serializing_if = "Option::is_none")]
+    reg: Option<String>,
 }
 
 /// An optional decimal attribute.
@@ -950,6 +956,7 @@ impl TryFrom<DomainAddressXml> for DomainAddress {
             }),
             "isa" => DomainAddress::Isa(DomainAddressIsa { iobase: x.iobase, irq: x.irq }),
             "virtio-mmio" => DomainAddress::VirtioMmio,
+            "spapr-vio" => DomainAddress::SpaprVio { reg: x.reg },
             "unassigned" => DomainAddress::Unassigned,
             other => return Err(format!("unknown address type '{other}'")),
         })
@@ -987,6 +994,7 @@ impl From<DomainAddress> for DomainAddressXml {
             }
             DomainAddress::Isa(i) => DomainAddressXml { iobase: i.iobase, irq: i.irq, ..typed("isa") },
             DomainAddress::VirtioMmio => typed("virtio-mmio"),
+            DomainAddress::SpaprVio { reg } => DomainAddressXml { reg, ..typed("spapr-vio") },
             DomainAddress::Unassigned => typed("unassigned"),
         }
     }
