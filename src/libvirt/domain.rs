@@ -607,7 +607,7 @@ pub struct DomainFeatureHyperV {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureHyperVSpinlocks {
     #[serde(rename = "@state")]
-    pub state: String,
+    pub state: OnOff,
     #[serde(rename = "@retries")]
     pub retries: u32,
 }
@@ -615,7 +615,7 @@ pub struct DomainFeatureHyperVSpinlocks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainFeatureHyperVVendorId {
     #[serde(rename = "@state")]
-    pub state: String,
+    pub state: OnOff,
     #[serde(rename = "@value")]
     pub value: String,
 }

@@ -769,14 +769,15 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
                     };
                     match retries {
                         Some(retries) => {
-                            hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on".into(), retries })
+                            hv.spinlocks =
+                                Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries })
                         }
                         None => a.sub_dropped(ctx, i, &opt, "the Hyper-V setting"),
                     }
                 }
                 // libvirt: exactly 1–12 characters.
                 ("vendor-id", Some(v)) if !v.is_empty() && v.len() <= 12 => {
-                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: "on".into(), value: v })
+                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: crate::libvirt::OnOff::On, value: v })
                 }
                 _ => a.sub_dropped(ctx, i, &opt, "the Hyper-V enlightenment"),
             }

@@ -483,12 +483,14 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
     let m = ctx.machine.clone();
     let mut hv = DomainFeatureHyperV::default();
     if x_vga(ctx) || vendor_id.is_some() {
-        hv.vendor_id =
-            Some(DomainFeatureHyperVVendorId { state: "on".into(), value: vendor_id.unwrap_or("proxmox").to_owned() });
+        hv.vendor_id = Some(DomainFeatureHyperVVendorId {
+            state: crate::libvirt::OnOff::On,
+            value: vendor_id.unwrap_or("proxmox").to_owned(),
+        });
     }
     let on = || Some(DomainFeatureState::ON);
     if m.at_least(2, 3, 0) {
-        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on".into(), retries: 0x1fff });
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries: 0x1fff });
         hv.vapic = on();
         // hv_time is libvirt's hypervclock timer, not a <hyperv> child.
         domain.clock.timers.push(DomainTimer {
@@ -497,7 +499,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<&Props>, tcg: bool) 
             present: Some("yes".into()),
         });
     } else {
-        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on".into(), retries: 0xffff });
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries: 0xffff });
     }
     if m.at_least(2, 6, 0) {
         hv.reset = on();

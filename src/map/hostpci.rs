@@ -447,7 +447,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             // (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
             if let Some(hv) = domain.features.hyperv.as_mut() {
-                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId { state: "on".into(), value: "proxmox".into() });
+                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId {
+                    state: crate::libvirt::OnOff::On,
+                    value: "proxmox".into(),
+                });
             }
         }
         ctx.mapped(&key, "devices/hostdev");
