@@ -10,7 +10,18 @@ pub struct ReadError(#[from] quick_xml::DeError);
 
 /// Parses a `<domain>` document.
 pub fn from_xml(xml: &str) -> Result<Domain, ReadError> {
-    Ok(quick_xml::de::from_str(xml)?)
+    Ok(quick_xml::de::from_str(&xml10_line_ends(xml))?)
+}
+
+/// quick-xml's deserializer ends lines the XML 1.1 way, turning U+0085 and U+2028 in text into
+/// `\n` (`BytesText::xml_content`); libvirt's libxml2 reads XML 1.0, where both are ordinary
+/// characters. As character references they reach the model unchanged. (Inside CDATA, which
+/// libvirt never writes, the reference would stay literal.)
+fn xml10_line_ends(xml: &str) -> std::borrow::Cow<'_, str> {
+    if !xml.contains(['\u{85}', '\u{2028}']) {
+        return xml.into();
+    }
+    xml.replace('\u{85}', "&#x85;").replace('\u{2028}', "&#x2028;").into()
 }
 
 #[cfg(test)]
@@ -54,6 +65,14 @@ mod tests {
         );
         let again = from_xml(&to_xml(&d).unwrap()).unwrap();
         assert_eq!(again, d);
+    }
+
+    /// Found by tests/properties.rs: a description with U+0085 came back with a newline.
+    #[test]
+    fn next_line_and_line_separator_stay_characters() {
+        let xml = "<domain type='kvm'><name>v</name><description>a\u{85}b\u{2028}c\r\nd</description>
+            <memory unit='MiB'>1</memory><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>";
+        assert_eq!(from_xml(xml).unwrap().description.as_deref(), Some("a\u{85}b\u{2028}c\nd"));
     }
 
     #[test]
