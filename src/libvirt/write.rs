@@ -149,11 +149,11 @@ mod tests {
         Domain {
             name: "vm100".into(),
             os: DomainOs {
-                os_type: DomainOsType { arch: "x86_64".into(), machine: "pc".into(), value: "hvm" },
+                os_type: DomainOsType { arch: "x86_64".into(), machine: "pc".into(), value: "hvm".into() },
                 ..Default::default()
             },
-            vcpu: DomainVcpu { placement: "static", value: 1, ..Default::default() },
-            clock: DomainClock { offset: "utc", ..Default::default() },
+            vcpu: DomainVcpu { placement: "static".into(), value: 1, ..Default::default() },
+            clock: DomainClock { offset: "utc".into(), ..Default::default() },
             ..Default::default()
         }
     }
@@ -163,9 +163,9 @@ mod tests {
         let mut d = minimal();
         d.description = Some("a <b> & 'c' \"d\"".into());
         d.devices.rngs.push(DomainRng {
-            model: "virtio",
+            model: "virtio".into(),
             rate: Some(DomainRngRate { bytes: 1024, period: 1000 }),
-            backend: DomainRngBackend { model: "random", source: "/dev/urandom".into() },
+            backend: DomainRngBackend { model: "random".into(), source: "/dev/urandom".into() },
             address: None,
         });
         let xml = to_xml(&d).unwrap();

@@ -22,11 +22,10 @@ use std::collections::BTreeMap;
 use crate::libvirt::{
     Domain, DomainChardevMouse, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainFeatureHyperV,
     DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainGraphics,
-    DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsStreaming, DomainInput,
-    DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline, DomainShmem,
-    DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoFwcfg,
-    DomainSysinfoFwcfgEntry, DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer,
-    DomainType, QEMU_NS,
+    DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsSpice, DomainGraphicsStreaming,
+    DomainInput, DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline,
+    DomainShmem, DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfoEntry, DomainSysinfoFwcfgEntry,
+    DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer, DomainType, QEMU_NS,
 };
 use crate::map::{Ctx, KeyOutcome};
 use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, takes_argument, Opt, QemuOption};
@@ -234,7 +233,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
     if !passed.is_empty() {
-        domain.xmlns_qemu = Some(QEMU_NS);
+        domain.xmlns_qemu = Some(QEMU_NS.into());
         domain.qemu_commandline.get_or_insert_with(|| DomainQemuCommandline { args: Vec::new() }).args.extend(passed);
     }
 
@@ -278,16 +277,15 @@ fn shown(o: &QemuOption) -> String {
 /// the same server, so it refines the SPICE display Proxmox itself gives qxl/virtio displays).
 fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), None);
-    let existing = domain.devices.graphics.iter().position(|g| g.graphics_type == "spice");
-    let mut g = match existing {
-        Some(at) => domain.devices.graphics.remove(at),
-        None => DomainGraphics {
-            graphics_type: "spice",
-            autoport: Some("yes"),
+    let existing = domain.devices.graphics.iter().position(|g| matches!(g, DomainGraphics::Spice(_)));
+    let mut g = match existing.map(|at| domain.devices.graphics.remove(at)) {
+        Some(DomainGraphics::Spice(g)) => g,
+        _ => DomainGraphicsSpice {
+            autoport: Some("yes".into()),
             keymap: ctx.vm.keys().keyboard().map(|k| k.as_str().to_owned()),
             // QEMU listens on every address when -spice has no addr.
             listen: Some(DomainGraphicsListen {
-                listen_type: "address",
+                listen_type: "address".into(),
                 address: Some("0.0.0.0".into()),
                 socket: None,
             }),
@@ -300,27 +298,33 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         let v = o.value.as_str();
         let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
         match o.key.as_str() {
-            "port" | "tls-port" => match v.parse::<u32>() {
-                Ok(port) => {
+            "port" | "tls-port" => match v.parse::<u32>().ok().and_then(|p| i32::try_from(p).ok()) {
+                Some(port) => {
                     if o.key == "port" {
                         g.port = Some(port);
                     } else {
                         g.tls_port = Some(port);
                     }
-                    g.autoport = Some("no");
+                    g.autoport = Some("no".into());
                 }
-                Err(_) => a.sub_dropped(ctx, i, o, "the port"),
+                None => a.sub_dropped(ctx, i, o, "the port"),
             },
             // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
             "addr" if unix && v.starts_with('/') => {
-                g.listen =
-                    Some(DomainGraphicsListen { listen_type: "socket", address: None, socket: Some(v.to_owned()) });
+                g.listen = Some(DomainGraphicsListen {
+                    listen_type: "socket".into(),
+                    address: None,
+                    socket: Some(v.to_owned()),
+                });
                 g.autoport = None;
             }
             // libvirt's schema takes an IP address or a host name (`addrIPorName`).
             "addr" if !unix && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_%".contains(c)) => {
-                g.listen =
-                    Some(DomainGraphicsListen { listen_type: "address", address: Some(v.to_owned()), socket: None })
+                g.listen = Some(DomainGraphicsListen {
+                    listen_type: "address".into(),
+                    address: Some(v.to_owned()),
+                    socket: None,
+                })
             }
             "unix" if unix && get(&opts, "addr").is_some_and(|p| p.starts_with('/')) => {}
             "disable-ticketing" => ticketing_off = is_on(v),
@@ -336,14 +340,16 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             "streaming-video" if ["filter", "all", "off"].contains(&v) => {
                 g.streaming = Some(DomainGraphicsStreaming { mode: v.to_owned() })
             }
-            "agent-mouse" => g.mouse = Some(DomainChardevMouse { mode: if is_on(v) { "client" } else { "server" } }),
+            "agent-mouse" => {
+                g.mouse = Some(DomainChardevMouse { mode: if is_on(v) { "client".into() } else { "server".into() } })
+            }
             "gl" => {
                 let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
-                g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes" } else { "no" }, rendernode });
+                g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes".into() } else { "no".into() }, rendernode });
             }
             "rendernode" if under(v, "/dev/dri/") => {
-                let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable);
-                g.gl = Some(DomainGraphicsGl { enable, rendernode: Some(v.to_owned()) });
+                let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable.as_str());
+                g.gl = Some(DomainGraphicsGl { enable: enable.into(), rendernode: Some(v.to_owned()) });
             }
             _ => a.sub_dropped(ctx, i, o, "the setting"),
         }
@@ -364,7 +370,7 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             .help("add passwd='…' to the SPICE <graphics> to keep clients out"),
         );
     }
-    domain.devices.graphics.push(g);
+    domain.devices.graphics.push(DomainGraphics::Spice(g));
     a.mapped(i, "devices/graphics[spice]");
 }
 
@@ -399,7 +405,7 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str())) {
             a.sub_dropped(ctx, i, o, "the property");
         }
-        domain.devices.inputs.push(DomainInput { input_type, bus, address });
+        domain.devices.inputs.push(DomainInput { input_type: input_type.into(), bus: bus.into(), address });
         a.mapped(i, &format!("devices/input[{input_type},{bus}]"));
         return;
     }
@@ -437,7 +443,7 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             let address = root_address(ctx, domain, &opts);
             domain.devices.shmems.push(DomainShmem {
                 name: name.to_owned(),
-                model: DomainShmemModel { model_type: "ivshmem-plain" },
+                model: DomainShmemModel { model_type: "ivshmem-plain".into() },
                 size: Some(mebibytes(size)),
                 server: None,
                 msi: None,
@@ -470,10 +476,11 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             let address = root_address(ctx, domain, &opts);
             domain.devices.shmems.push(DomainShmem {
                 name: chardev.to_owned(),
-                model: DomainShmemModel { model_type: "ivshmem-doorbell" },
+                model: DomainShmemModel { model_type: "ivshmem-doorbell".into() },
                 size: None,
                 server: Some(DomainShmemServer { path: Some(path.to_owned()) }),
-                msi: (vectors.is_some() || ioeventfd.is_some()).then_some(DomainShmemMsi { vectors, ioeventfd }),
+                msi: (vectors.is_some() || ioeventfd.is_some())
+                    .then_some(DomainShmemMsi { vectors, ioeventfd: ioeventfd.map(Into::into) }),
                 address,
             });
             a.mapped(i, "devices/shmem[ivshmem-doorbell]");
@@ -533,9 +540,7 @@ fn root_address(ctx: &Ctx, domain: &Domain, opts: &[Opt]) -> Option<crate::libvi
 /// had its options) → `<hostdev type='pci' managed='yes'>`. `x-vga=on` and a relative ROM file
 /// (QEMU looks it up in its data directory) have no libvirt form: then the option is kept.
 fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
-    use crate::libvirt::{
-        DomainHostdev, DomainHostdevDriver, DomainHostdevSource, DomainHostdevSourceAddress, DomainRom,
-    };
+    use crate::libvirt::{DomainHostdev, DomainHostdevDriver, DomainHostdevPci, DomainHostdevSource, DomainRom};
     let Some(host) = get(opts, "host") else { return a.keep(i, "vfio-pci without host= (a sysfsdev?)") };
     let (dom, rest) = match host.matches(':').count() {
         2 => host.split_once(':').map_or(("0000", host), |(d, r)| (d, r)),
@@ -560,7 +565,7 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
     }
     let rombar = get(opts, "rombar").map(|v| v != "0");
     let rom = (romfile.is_some() || rombar.is_some()).then(|| DomainRom {
-        bar: rombar.map(|on| if on { "on" } else { "off" }),
+        bar: rombar.map(|on| if on { "on" } else { "off" }.into()),
         file: romfile.map(str::to_owned),
         enabled: None,
     });
@@ -571,23 +576,18 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
         a.sub_dropped(ctx, i, o, "the property");
     }
     domain.devices.hostdevs.push(DomainHostdev {
-        mode: "subsystem",
-        hostdev_type: "pci",
-        managed: Some("yes"),
-        driver: Some(DomainHostdevDriver { name: "vfio" }),
-        source: DomainHostdevSource {
-            address: Some(DomainHostdevSourceAddress {
-                domain: Some(format!("0x{dom:04x}")),
-                bus: Some(format!("0x{bus:02x}")),
-                slot: Some(format!("0x{slot:02x}")),
-                function: Some(format!("0x{function:x}")),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
+        managed: Some("yes".into()),
+        driver: Some(DomainHostdevDriver { name: Some("vfio".into()), model: None }),
+        source: DomainHostdevSource::Pci(DomainHostdevPci {
+            domain: Some(format!("0x{dom:04x}")),
+            bus: Some(format!("0x{bus:02x}")),
+            slot: Some(format!("0x{slot:02x}")),
+            function: Some(format!("0x{function:x}")),
+        }),
         rom,
         address: root_address(ctx, domain, opts),
-        ..Default::default()
+        boot: None,
+        alias: None,
     });
     a.mapped(i, "devices/hostdev[pci]");
 }
@@ -595,7 +595,7 @@ fn vfio_pci(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[
 /// `-device usb-host,vendorid=…,productid=…` or `hostbus=…,hostaddr=…` → `<hostdev type='usb'>`.
 /// A `hostport=` path has no libvirt form (libvirt 9.0 selects by ids or bus and device number).
 fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
-    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevSourceAddress};
+    use crate::libvirt::{DomainHostdev, DomainHostdevId, DomainHostdevSource, DomainHostdevUsb};
     let id = |k: &str| {
         get(opts, k).and_then(|v| {
             let n = match v.strip_prefix("0x") {
@@ -611,36 +611,35 @@ fn usb_host(domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
         return a.keep(i, "usb-host with properties libvirt has no form for (hostport, …)");
     }
     let source = match (id("vendorid"), id("productid"), num("hostbus"), num("hostaddr")) {
-        (Some(vendor), Some(product), None, None) => DomainHostdevSource {
+        (Some(vendor), Some(product), None, None) => DomainHostdevSource::Usb(DomainHostdevUsb {
             vendor: Some(DomainHostdevId { id: vendor }),
             product: Some(DomainHostdevId { id: product }),
             ..Default::default()
-        },
-        (None, None, Some(bus), Some(device)) => DomainHostdevSource {
-            address: Some(DomainHostdevSourceAddress {
-                bus: Some(bus.to_string()),
-                device: Some(device.to_string()),
-                ..Default::default()
-            }),
+        }),
+        (None, None, Some(bus), Some(device)) => DomainHostdevSource::Usb(DomainHostdevUsb {
+            bus: Some(bus.to_string()),
+            device: Some(device.to_string()),
             ..Default::default()
-        },
+        }),
         _ => return a.keep(i, "usb-host needs vendorid and productid, or hostbus and hostaddr, for libvirt"),
     };
     domain.devices.hostdevs.push(DomainHostdev {
-        mode: "subsystem",
-        hostdev_type: "usb",
-        managed: Some("yes"),
+        managed: Some("yes".into()),
         source,
-        ..Default::default()
+        driver: None,
+        boot: None,
+        rom: None,
+        alias: None,
+        address: None,
     });
     a.mapped(i, "devices/hostdev[usb]");
 }
 
 fn mebibytes(bytes: u64) -> DomainMemory {
     if bytes % (1 << 20) == 0 {
-        DomainMemory { unit: "M", value: bytes >> 20 }
+        DomainMemory { unit: "M".into(), value: bytes >> 20 }
     } else {
-        DomainMemory { unit: "b", value: bytes }
+        DomainMemory { unit: "b".into(), value: bytes }
     }
 }
 
@@ -684,7 +683,7 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
     let mut cpu = DomainCpu { check: old.check, topology: old.topology, numa: old.numa, ..Default::default() };
     match model.as_str() {
         "host" if tcg => {
-            cpu.mode = "maximum";
+            cpu.mode = "maximum".into();
             a.note(
                 ctx,
                 i,
@@ -696,14 +695,14 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
             );
         }
         "host" => {
-            cpu.mode = "host-passthrough";
-            cpu.migratable = Some("on");
+            cpu.mode = "host-passthrough".into();
+            cpu.migratable = Some("on".into());
         }
-        "max" => cpu.mode = "maximum",
+        "max" => cpu.mode = "maximum".into(),
         m => {
-            cpu.mode = "custom";
-            cpu.match_ = Some("exact");
-            cpu.model = Some(DomainCpuModel { fallback: "forbid", vendor_id: None, value: m.to_owned() });
+            cpu.mode = "custom".into();
+            cpu.match_ = Some("exact".into());
+            cpu.model = Some(DomainCpuModel { fallback: "forbid".into(), vendor_id: None, value: m.to_owned() });
         }
     }
     if first {
@@ -726,8 +725,8 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
     let mut hv = DomainFeatureHyperV::default();
     let mut features: Vec<DomainCpuFeature> = Vec::new();
     let mut set = |policy: &'static str, name: &str| match features.iter_mut().find(|f| f.name == name) {
-        Some(f) => f.policy = policy,
-        None => features.push(DomainCpuFeature { policy, name: name.to_owned() }),
+        Some(f) => f.policy = policy.into(),
+        None => features.push(DomainCpuFeature { policy: policy.into(), name: name.to_owned() }),
     };
     for (piece, range) in parts.iter().skip(1).filter(|p| !p.0.is_empty()) {
         let opt = Opt {
@@ -769,13 +768,16 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
                         None => v.parse().ok(),
                     };
                     match retries {
-                        Some(retries) => hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries }),
+                        Some(retries) => {
+                            hv.spinlocks =
+                                Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries })
+                        }
                         None => a.sub_dropped(ctx, i, &opt, "the Hyper-V setting"),
                     }
                 }
                 // libvirt: exactly 1–12 characters.
                 ("vendor-id", Some(v)) if !v.is_empty() && v.len() <= 12 => {
-                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: "on", value: v })
+                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: crate::libvirt::OnOff::On, value: v })
                 }
                 _ => a.sub_dropped(ctx, i, &opt, "the Hyper-V enlightenment"),
             }
@@ -788,18 +790,19 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
                 }
             }
             ("kvm_pv_eoi" | "kvm-pv-eoi", None) => {
-                domain.features.apic.get_or_insert_with(Default::default).eoi = Some(if on { "on" } else { "off" })
+                domain.features.apic.get_or_insert_with(Default::default).eoi =
+                    Some(if on { "on".into() } else { "off".into() })
             }
             ("kvm_pv_unhalt" | "kvm-pv-unhalt", None) => domain.features.pvspinlock = Some(state),
-            ("enforce", None) => cpu.check = Some(if on { "full" } else { "none" }),
+            ("enforce", None) => cpu.check = Some(if on { "full".into() } else { "none".into() }),
             ("migratable", None) if cpu.mode == "host-passthrough" => {
-                cpu.migratable = Some(if on { "on" } else { "off" })
+                cpu.migratable = Some(if on { "on".into() } else { "off".into() })
             }
             ("host-phys-bits", None) if cpu.mode != "custom" => {
-                cpu.maxphysaddr = on.then_some(DomainCpuMaxPhysAddr { mode: "passthrough", bits: None })
+                cpu.maxphysaddr = on.then_some(DomainCpuMaxPhysAddr { mode: "passthrough".into(), bits: None })
             }
             ("phys-bits", Some(v)) if v.parse::<u32>().is_ok() => {
-                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate", bits: v.parse().ok() })
+                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate".into(), bits: v.parse().ok() })
             }
             // libvirt: exactly 12 characters, custom models only.
             ("vendor", Some(v)) if v.len() == 12 && cpu.model.is_some() => {
@@ -816,7 +819,7 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
     }
     cpu.features = features;
     if hv != DomainFeatureHyperV::default() {
-        hv.mode = "custom";
+        hv.mode = "custom".into();
         domain.features.hyperv = Some(hv);
     }
     domain.cpu = Some(cpu);
@@ -826,10 +829,14 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
 fn set_timer(domain: &mut Domain, name: &'static str, tickpolicy: Option<&'static str>, present: Option<&'static str>) {
     match domain.clock.timers.iter_mut().find(|t| t.name == name) {
         Some(t) => {
-            t.tickpolicy = tickpolicy.or(t.tickpolicy);
-            t.present = present.or(t.present);
+            t.tickpolicy = tickpolicy.map(Into::into).or(t.tickpolicy.take());
+            t.present = present.map(Into::into).or(t.present.take());
         }
-        None => domain.clock.timers.push(DomainTimer { name, tickpolicy, present }),
+        None => domain.clock.timers.push(DomainTimer {
+            name: name.into(),
+            tickpolicy: tickpolicy.map(Into::into),
+            present: present.map(Into::into),
+        }),
     }
 }
 
@@ -877,7 +884,7 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         if kind == "11" && o.key == "value" {
             oem.push(DomainSysinfoOemString { value: o.value.clone() });
         } else if let Some((_, name)) = fields.iter().find(|(q, _)| *q == o.key) {
-            entries.push(DomainSysinfoEntry { name, value: o.value.clone() });
+            entries.push(DomainSysinfoEntry { name: (*name).into(), value: o.value.clone() });
         } else {
             a.sub_dropped(ctx, i, o, "the SMBIOS field");
         }
@@ -887,9 +894,8 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         // guides use it); libvirt writes a table only with entries.
         return a.keep(i, format!("an SMBIOS type {kind} table without fields has no libvirt form"));
     }
-    let sysinfo = domain.sysinfo.get_or_insert_with(|| DomainSysinfo { sysinfo_type: "smbios", ..Default::default() });
     if kind == "11" {
-        sysinfo.oem_strings.get_or_insert_with(DomainSysinfoOemStrings::default).entries.extend(oem);
+        domain.sysinfo_smbios().oem_strings.get_or_insert_with(DomainSysinfoOemStrings::default).entries.extend(oem);
     } else {
         if kind == "1" {
             if let Some(uuid) = entries.iter().find(|e| e.name == "uuid") {
@@ -901,6 +907,7 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 }
             }
         }
+        let sysinfo = domain.sysinfo_smbios();
         let table = match kind.as_str() {
             "0" => &mut sysinfo.bios,
             "1" => &mut sysinfo.system,
@@ -917,7 +924,7 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         // libvirt's order of entries within the table.
         table.entries.sort_by_key(|e| fields.iter().position(|(_, n)| *n == e.name));
     }
-    domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
+    domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
     let element = match kind.as_str() {
         "0" => "sysinfo/bios",
         "1" => "sysinfo/system",
@@ -943,8 +950,7 @@ fn fw_cfg(domain: &mut Domain, a: &mut Args, i: usize) {
     if file.is_some_and(|f| !f.starts_with('/') || !f.contains("/snippets/") || f.split('/').any(|c| c == "..")) {
         return a.keep(i, "-fw_cfg hands the guest a host file outside a snippets directory; not translated");
     }
-    let fwcfg =
-        domain.sysinfo_fwcfg.get_or_insert_with(|| DomainSysinfoFwcfg { sysinfo_type: "fwcfg", entries: Vec::new() });
+    let fwcfg = domain.sysinfo_fwcfg();
     fwcfg.entries.push(DomainSysinfoFwcfgEntry {
         name: name.to_owned(),
         file: file.map(str::to_owned),
@@ -959,16 +965,18 @@ fn rtc(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     for o in &opts {
         match (o.key.as_str(), o.value.as_str()) {
             ("base", "utc") => {
-                domain.clock.offset = "utc";
+                domain.clock.offset = "utc".into();
                 domain.clock.start = None;
             }
             ("base", "localtime") => {
-                domain.clock.offset = "localtime";
+                domain.clock.offset = "localtime".into();
                 domain.clock.start = None;
             }
             // libvirt writes driftfix=slew for <timer name='rtc' tickpolicy='catchup'/>.
             ("driftfix", "slew") => set_timer(domain, "rtc", Some("catchup"), None),
-            ("driftfix", "none") => domain.clock.timers.retain(|t| t.name != "rtc" || t.tickpolicy != Some("catchup")),
+            ("driftfix", "none") => {
+                domain.clock.timers.retain(|t| t.name != "rtc" || t.tickpolicy != Some("catchup".into()))
+            }
             ("clock", "host") => {}
             _ => a.sub_dropped(ctx, i, o, "the setting"),
         }
@@ -1018,7 +1026,7 @@ fn global(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
                 );
                 return;
             }
-            let policy = Some(DomainPmPolicy { enabled: if v == "0" { "yes" } else { "no" } });
+            let policy = Some(DomainPmPolicy { enabled: if v == "0" { "yes".into() } else { "no".into() } });
             let pm = domain.pm.get_or_insert_with(DomainPm::default);
             if prop == "disable_s3" {
                 pm.suspend_to_mem = policy;

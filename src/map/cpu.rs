@@ -41,8 +41,8 @@ struct Features(Vec<DomainCpuFeature>);
 impl Features {
     fn set(&mut self, policy: &'static str, name: &str) {
         match self.0.iter_mut().find(|f| f.name == name) {
-            Some(f) => f.policy = policy,
-            None => self.0.push(DomainCpuFeature { policy, name: name.to_owned() }),
+            Some(f) => f.policy = policy.into(),
+            None => self.0.push(DomainCpuFeature { policy: policy.into(), name: name.to_owned() }),
         }
     }
 }
@@ -72,7 +72,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
     let current = (vcpus < max).then_some(vcpus);
-    domain.vcpu = DomainVcpu { placement: "static", cpuset: None, current, value: max };
+    domain.vcpu = DomainVcpu { placement: "static".into(), cpuset: None, current, value: max };
 
     // With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
     // every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
@@ -80,8 +80,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let vcpus = (0..max)
             .map(|id| DomainVcpusVcpu {
                 id,
-                enabled: if id < vcpus { "yes" } else { "no" },
-                hotpluggable: if id == 0 { "no" } else { "yes" },
+                enabled: if id < vcpus { "yes".into() } else { "no".into() },
+                hotpluggable: if id == 0 { "no".into() } else { "yes".into() },
             })
             .collect();
         domain.vcpus = Some(DomainVcpus { vcpus });
@@ -112,7 +112,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     // memory.rs may have put the NUMA cells here already.
     let mut cpu = domain.cpu.take().unwrap_or_default();
-    cpu.check = Some("none");
+    cpu.check = Some("none".into());
     cpu.topology = Some(DomainCpuTopology { sockets, dies: 1, cores, threads: 1 });
     let mut features = Features::default();
     let mut builtin: &[&str] = &[];
@@ -172,10 +172,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let model: &str = fitted.as_deref().unwrap_or(model);
 
     match model {
-        "host-model" => cpu.mode = "host-model",
+        "host-model" => cpu.mode = "host-model".into(),
         "host" if tcg => {
             // libvirt refuses host-passthrough for type='qemu'; QEMU's `max` is the closest.
-            cpu.mode = "maximum";
+            cpu.mode = "maximum".into();
             ctx.note_on(
                 "cpu",
                 Note::warning(
@@ -186,14 +186,14 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
         "host" => {
-            cpu.mode = "host-passthrough";
-            cpu.migratable = Some("on");
+            cpu.mode = "host-passthrough".into();
+            cpu.migratable = Some("on".into());
         }
-        "max" => cpu.mode = "maximum",
+        "max" => cpu.mode = "maximum".into(),
         _ => {
-            cpu.mode = "custom";
-            cpu.match_ = Some("exact");
-            cpu.model = Some(DomainCpuModel { fallback: "forbid", vendor_id: None, value: model.to_owned() });
+            cpu.mode = "custom".into();
+            cpu.match_ = Some("exact".into());
+            cpu.model = Some(DomainCpuModel { fallback: "forbid".into(), vendor_id: None, value: model.to_owned() });
         }
     }
 
@@ -219,13 +219,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     if let Some(props) = props {
         if let Some(flags) = custom.and_then(|m| m.flags.as_deref()) {
-            vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
+            vm_flags(ctx, props, flags, &mut features, &mut hyperv, &cpu.mode);
         }
         if custom.and_then(|m| m.hidden) == Some(true) {
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
         }
         if let Some(flags) = props.flags() {
-            vm_flags(ctx, props, flags, &mut features, &mut hyperv, cpu.mode);
+            vm_flags(ctx, props, flags, &mut features, &mut hyperv, &cpu.mode);
         }
         let kvm_off = props.hidden() == Some(true);
         if kvm_off {
@@ -259,7 +259,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
     }
     if hyperv != DomainFeatureHyperV::default() {
-        hyperv.mode = "custom";
+        hyperv.mode = "custom".into();
         domain.features.hyperv = Some(hyperv);
     }
 
@@ -267,7 +267,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     // model (`get_pve_cpu_flags`); in libvirt they are domain features, not CPU features
     // (docs/mapping.md#cpu: libvirt refuses "unknown CPU feature: kvm_pv_eoi").
     if !tcg && x86 && ctx.machine.at_least(2, 3, 0) {
-        domain.features.apic = Some(DomainFeatureApic { eoi: Some("on") });
+        domain.features.apic = Some(DomainFeatureApic { eoi: Some("on".into()) });
         domain.features.pvspinlock = Some(DomainFeatureState::ON);
     }
     cpu.features = features.0;
@@ -428,10 +428,10 @@ fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
             .label("left out")
             .help("add <maxphysaddr mode='emulate' bits='N'/> with the host's address bits (`grep 'address sizes' /proc/cpuinfo`)"),
         ),
-        Some("host") => cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "passthrough", bits: None }),
+        Some("host") => cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "passthrough".into(), bits: None }),
         Some(n) => {
             if let Ok(bits) = n.parse() {
-                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate", bits: Some(bits) });
+                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate".into(), bits: Some(bits) });
             }
         }
     }
@@ -485,17 +485,23 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
     let m = ctx.machine.clone();
     let mut hv = DomainFeatureHyperV::default();
     if x_vga(ctx) || vendor_id.is_some() {
-        hv.vendor_id =
-            Some(DomainFeatureHyperVVendorId { state: "on", value: vendor_id.unwrap_or("proxmox").to_owned() });
+        hv.vendor_id = Some(DomainFeatureHyperVVendorId {
+            state: crate::libvirt::OnOff::On,
+            value: vendor_id.unwrap_or("proxmox").to_owned(),
+        });
     }
     let on = || Some(DomainFeatureState::ON);
     if m.at_least(2, 3, 0) {
-        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries: 0x1fff });
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries: 0x1fff });
         hv.vapic = on();
         // hv_time is libvirt's hypervclock timer, not a <hyperv> child.
-        domain.clock.timers.push(DomainTimer { name: "hypervclock", tickpolicy: None, present: Some("yes") });
+        domain.clock.timers.push(DomainTimer {
+            name: "hypervclock".into(),
+            tickpolicy: None,
+            present: Some("yes".into()),
+        });
     } else {
-        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: "on", retries: 0xffff });
+        hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries: 0xffff });
     }
     if m.at_least(2, 6, 0) {
         hv.reset = on();

@@ -6,9 +6,9 @@
 
 use crate::libvirt::{
     Domain, DomainAudio, DomainChardev, DomainChardevClipboard, DomainChardevMouse, DomainChardevSource,
-    DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsStreaming, DomainMemory,
-    DomainShmem, DomainShmemModel, DomainSound, DomainSoundAudio, DomainSoundCodec, DomainVideo,
-    DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
+    DomainChardevTarget, DomainController, DomainGraphics, DomainGraphicsListen, DomainGraphicsSpice,
+    DomainGraphicsStreaming, DomainGraphicsVnc, DomainMemory, DomainShmem, DomainShmemModel, DomainSound,
+    DomainSoundAudio, DomainSoundCodec, DomainVideo, DomainVideoAcceleration, DomainVideoModel, DomainWatchdog,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -41,12 +41,15 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
         return;
     }
     let before = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
-    domain.devices.graphics.retain(|g| g.graphics_type != "spice");
-    domain.devices.channels.retain(|c| !matches!(c.chardev_type, "spicevmc" | "spiceport"));
+    domain.devices.graphics.retain(|g| !matches!(g, DomainGraphics::Spice(_)));
+    domain
+        .devices
+        .channels
+        .retain(|c| !matches!(c.source, DomainChardevSource::Spicevmc | DomainChardevSource::Spiceport { .. }));
     domain.devices.redirdevs.retain(|r| r.redirdev_type != "spicevmc");
     let spice_audio = domain.devices.audios.iter().any(|a| a.audio_type == "spice");
     for audio in domain.devices.audios.iter_mut().filter(|a| a.audio_type == "spice") {
-        audio.audio_type = "none";
+        audio.audio_type = "none".into();
     }
     let after = (domain.devices.graphics.len(), domain.devices.channels.len(), domain.devices.redirdevs.len());
     if before == after && !spice_audio {
@@ -83,7 +86,7 @@ fn virtio_serial(ctx: &mut Ctx, domain: &mut Domain, slot: PciDevice) -> u32 {
     let index = domain.devices.controllers.iter().filter(|c| c.controller_type == "virtio-serial").count() as u32;
     let address = ctx.pci_address(slot);
     domain.devices.controllers.push(DomainController {
-        controller_type: "virtio-serial",
+        controller_type: "virtio-serial".into(),
         index,
         address,
         ..Default::default()
@@ -146,7 +149,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
-    let model = |t: &'static str| DomainVideoModel { model_type: t, ..Default::default() };
+    let model = |t: &'static str| DomainVideoModel { model_type: t.into(), ..Default::default() };
     let Some(vga_type) = VgaType::parse(&vga) else {
         // Not reached: every type the schema accepts parses (tests::vga_type_is_the_schema_enum).
         // Should the two ever differ, an error, not a guessed display.
@@ -161,7 +164,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         VgaType::Virtio => videos.push(model("virtio")),
         VgaType::VirtioGl => {
             videos.push(DomainVideoModel {
-                acceleration: Some(DomainVideoAcceleration { accel3d: "yes" }),
+                acceleration: Some(DomainVideoAcceleration { accel3d: "yes".into() }),
                 ..model("virtio")
             });
             ctx.note_on(
@@ -181,12 +184,12 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             };
             if vm.windows_version() > 0 {
                 // Windows gets one qxl device per monitor; other guests one device with several heads.
-                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes")) });
+                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes".into())) });
                 for _ in 1..heads {
                     videos.push(DomainVideoModel { heads: Some(1), ..sized(None) });
                 }
             } else {
-                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes")) });
+                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes".into())) });
             }
         }
         VgaType::NoDisplay => videos.push(model("none")),
@@ -201,7 +204,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     fit_video(ctx, domain, &mut videos);
     for (i, model) in videos.into_iter().enumerate() {
-        let address = match (i, model.model_type) {
+        let address = match (i, model.model_type.as_str()) {
             (_, "none") => None,
             (0, _) => ctx.pci_address(PciDevice::Vga),
             (n, _) => ctx.pci_address(PciDevice::VgaHead(n as u32)),
@@ -211,19 +214,18 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
 
     // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
     let keymap = vm.keys().keyboard().map(|k| k.as_str().to_owned());
-    let local =
-        || Some(DomainGraphicsListen { listen_type: "address", address: Some("127.0.0.1".into()), socket: None });
+    let local = || {
+        Some(DomainGraphicsListen { listen_type: "address".into(), address: Some("127.0.0.1".into()), socket: None })
+    };
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
     let serial_console = kind.serial_console().is_some();
     if !serial_console {
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "vnc",
-            autoport: Some("yes"),
+        domain.devices.graphics.push(DomainGraphics::Vnc(DomainGraphicsVnc {
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
-            streaming: None,
             ..Default::default()
-        });
+        }));
     }
     let enhancements = vm.keys().spice_enhancements();
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
@@ -247,37 +249,34 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     if (spice_usb || spice_audio) && !spice && !spice_args {
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice",
-            autoport: Some("yes"),
+        domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
-            streaming: None,
             ..Default::default()
-        });
+        }));
     }
     if spice {
         let streaming = enhancements
             .and_then(|e| e.videostreaming())
             .filter(|m| *m != VideoStreaming::Off)
             .map(|m| DomainGraphicsStreaming { mode: m.as_str().to_owned() });
-        domain.devices.graphics.push(DomainGraphics {
-            graphics_type: "spice",
-            autoport: Some("yes"),
+        domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
+            autoport: Some("yes".into()),
             keymap: keymap.clone(),
             listen: local(),
             streaming,
             ..Default::default()
-        });
+        }));
         virtio_serial(ctx, domain, PciDevice::Spice);
         // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
         // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
         if !vnc_clipboard {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spicevmc",
+                source: DomainChardevSource::Spicevmc,
                 target: Some(DomainChardevTarget {
-                    target_type: Some("virtio"),
-                    name: Some("com.redhat.spice.0"),
+                    target_type: Some("virtio".into()),
+                    name: Some("com.redhat.spice.0".into()),
                     port: None,
                 }),
                 ..Default::default()
@@ -285,14 +284,10 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         }
         if enhancements.and_then(|e| e.foldersharing()) == Some(true) {
             domain.devices.channels.push(DomainChardev {
-                chardev_type: "spiceport",
-                source: Some(DomainChardevSource {
-                    channel: Some("org.spice-space.webdav.0".into()),
-                    ..Default::default()
-                }),
+                source: DomainChardevSource::Spiceport { channel: Some("org.spice-space.webdav.0".into()) },
                 target: Some(DomainChardevTarget {
-                    target_type: Some("virtio"),
-                    name: Some("org.spice-space.webdav.0"),
+                    target_type: Some("virtio".into()),
+                    name: Some("org.spice-space.webdav.0".into()),
                     port: None,
                 }),
                 address: None,
@@ -341,15 +336,13 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if vnc_clipboard {
         domain.devices.channels.push(DomainChardev {
-            chardev_type: "qemu-vdagent",
-            source: Some(DomainChardevSource {
-                clipboard: Some(DomainChardevClipboard { copypaste: "yes" }),
-                mouse: Some(DomainChardevMouse { mode: "client" }),
-                ..Default::default()
-            }),
+            source: DomainChardevSource::QemuVdagent {
+                clipboard: Some(DomainChardevClipboard { copypaste: "yes".into() }),
+                mouse: Some(DomainChardevMouse { mode: "client".into() }),
+            },
             target: Some(DomainChardevTarget {
-                target_type: Some("virtio"),
-                name: Some("com.redhat.spice.0"),
+                target_type: Some("virtio".into()),
+                name: Some("com.redhat.spice.0".into()),
                 port: None,
             }),
             address: None,
@@ -370,7 +363,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
     let describe = target.describe();
     let mut noted = false;
     for video in videos.iter_mut() {
-        if video.model_type == "none" || has(video.model_type) || !has("vga") {
+        if video.model_type == "none" || has(&video.model_type) || !has("vga") {
             continue;
         }
         if !noted {
@@ -386,7 +379,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
             }
             noted = true;
         }
-        *video = DomainVideoModel { model_type: "vga", vram: Some(16 * 1024), ..Default::default() };
+        *video = DomainVideoModel { model_type: "vga".into(), vram: Some(16 * 1024), ..Default::default() };
     }
 }
 
@@ -419,10 +412,15 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
     for (i, entry) in vm.keys().serial() {
         let key = format!("serial{i}");
         let Some(value) = entry.text() else { continue };
-        let port = Some(DomainChardevTarget { target_type: Some("isa-serial"), name: None, port: Some(u32::from(i)) });
+        let port =
+            Some(DomainChardevTarget { target_type: Some("isa-serial".into()), name: None, port: Some(u32::from(i)) });
         if value == "socket" {
             // Proxmox's socket serves `qm terminal`; libvirt's equivalent is a pty for `virsh console`.
-            domain.devices.serials.push(DomainChardev { chardev_type: "pty", target: port, ..Default::default() });
+            domain.devices.serials.push(DomainChardev {
+                source: DomainChardevSource::Pty { path: None },
+                target: port,
+                address: None,
+            });
             ctx.mapped(&key, "devices/serial[pty]");
             ctx.note_on(
                 &key,
@@ -433,8 +431,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
             );
         } else {
             domain.devices.serials.push(DomainChardev {
-                chardev_type: "dev",
-                source: Some(DomainChardevSource { path: Some(value.to_owned()), ..Default::default() }),
+                source: DomainChardevSource::Dev { path: Some(value.to_owned()) },
                 target: port,
                 address: None,
             });
@@ -445,8 +442,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
         let key = format!("parallel{i}");
         let Some(path) = entry.text() else { continue };
         domain.devices.parallels.push(DomainChardev {
-            chardev_type: "dev",
-            source: Some(DomainChardevSource { path: Some(path.to_owned()), ..Default::default() }),
+            source: DomainChardevSource::Dev { path: Some(path.to_owned()) },
             target: Some(DomainChardevTarget { target_type: None, name: None, port: Some(u32::from(i)) }),
             address: None,
         });
@@ -462,8 +458,11 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("agent", "(disabled)");
         return;
     }
-    let target =
-        Some(DomainChardevTarget { target_type: Some("virtio"), name: Some("org.qemu.guest_agent.0"), port: None });
+    let target = Some(DomainChardevTarget {
+        target_type: Some("virtio".into()),
+        name: Some("org.qemu.guest_agent.0".into()),
+        port: None,
+    });
     if agent.kind() == Some(AgentType::Isa) {
         ctx.note_on(
             "agent",
@@ -475,7 +474,11 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         );
     }
     virtio_serial(ctx, domain, PciDevice::Qga);
-    domain.devices.channels.push(DomainChardev { chardev_type: "unix", target, ..Default::default() });
+    domain.devices.channels.push(DomainChardev {
+        source: DomainChardevSource::Unix { mode: None, path: None },
+        target,
+        address: None,
+    });
     ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
         [("fstrim_cloned_disks", agent.fstrim_cloned_disks()), ("freeze-fs", agent.freeze_fs())]
@@ -500,16 +503,21 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
 fn audio(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(props) = ctx.vm.keys().audio0() else { return };
     let (model, codec) = match props.device() {
-        Some(AudioDevice::Ich9IntelHda) => ("ich9", Some(DomainSoundCodec { codec_type: "duplex" })),
-        Some(AudioDevice::IntelHda) => ("ich6", Some(DomainSoundCodec { codec_type: "duplex" })),
+        Some(AudioDevice::Ich9IntelHda) => ("ich9", Some(DomainSoundCodec { codec_type: "duplex".into() })),
+        Some(AudioDevice::IntelHda) => ("ich6", Some(DomainSoundCodec { codec_type: "duplex".into() })),
         Some(AudioDevice::Ac97) | None => ("ac97", None),
     };
     let model = fit_sound(ctx, domain, model);
     let codec = if model == "ac97" { None } else { codec };
     let backend = if props.driver() == Some(AudioDriver::None) { "none" } else { "spice" };
     let address = ctx.pci_address(PciDevice::Audio);
-    domain.devices.sounds.push(DomainSound { model, codec, audio: Some(DomainSoundAudio { id: 1 }), address });
-    domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend });
+    domain.devices.sounds.push(DomainSound {
+        model: model.into(),
+        codecs: codec.into_iter().collect(),
+        audio: Some(DomainSoundAudio { id: 1 }),
+        address,
+    });
+    domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend.into() });
     ctx.mapped("audio0", "devices/sound");
 }
 
@@ -545,8 +553,8 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
     let address = ctx.pci_address(PciDevice::Ivshmem);
     domain.devices.shmems.push(DomainShmem {
         name,
-        model: DomainShmemModel { model_type: "ivshmem-plain" },
-        size: Some(DomainMemory { unit: "M", value: size }),
+        model: DomainShmemModel { model_type: "ivshmem-plain".into() },
+        size: Some(DomainMemory { unit: "M".into(), value: size }),
         server: None,
         msi: None,
         address,
@@ -576,13 +584,13 @@ fn virtiofs(ctx: &mut Ctx, domain: &mut Domain) {
                     // Proxmox backs RAM with a shared memfd for the same reason.
                     let backing = domain.memory_backing.get_or_insert_with(Default::default);
                     if backing.hugepages.is_none() && backing.source.is_none() {
-                        backing.source = Some(crate::libvirt::DomainMemorySource { source_type: "memfd" });
+                        backing.source = Some(crate::libvirt::DomainMemorySource { source_type: "memfd".into() });
                     }
-                    backing.access = Some(crate::libvirt::DomainMemoryAccess { mode: "shared" });
+                    backing.access = Some(crate::libvirt::DomainMemoryAccess { mode: "shared".into() });
                     domain.devices.filesystems.push(crate::libvirt::DomainFilesystem {
-                        fs_type: "mount",
-                        accessmode: "passthrough",
-                        driver: crate::libvirt::DomainFilesystemDriver { driver_type: "virtiofs", queue: None },
+                        fs_type: "mount".into(),
+                        accessmode: "passthrough".into(),
+                        driver: crate::libvirt::DomainFilesystemDriver { driver_type: "virtiofs".into(), queue: None },
                         source: crate::libvirt::DomainFilesystemSource { dir: path },
                         // The guest mounts the share by this tag, as under Proxmox (`tag=<dirid>`).
                         target: crate::libvirt::DomainFilesystemTarget { dir: dirid.clone() },

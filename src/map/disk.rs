@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::libvirt::{
     Domain, DomainAddress, DomainController, DomainControllerDriver, DomainDisk, DomainDiskAuth, DomainDiskDriver,
     DomainDiskIotune, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig, DomainDiskSourceHost,
-    DomainDiskTarget, Empty,
+    DomainDiskSourceNetwork, DomainDiskTarget, Empty,
 };
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
@@ -103,7 +103,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let index = u32::from(ctx.is_q35());
         let address = ctx.pci_address(PciDevice::Ahci(0));
         domain.devices.controllers.push(DomainController {
-            controller_type: "sata",
+            controller_type: "sata".into(),
             index,
             address,
             ..Default::default()
@@ -118,8 +118,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 domain.qemu_override(
                     alias.name.clone(),
                     vec![DomainQemuProperty {
-                        name: "device_id",
-                        property_type: "string",
+                        name: "device_id".into(),
+                        property_type: "string".into(),
                         value: format!("drive-{}", drive.key),
                     }],
                 );
@@ -219,9 +219,9 @@ fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scs
             PciDevice::ScsiHw(n)
         });
         domain.devices.controllers.push(DomainController {
-            controller_type: "scsi",
+            controller_type: "scsi".into(),
             index,
-            model: Some(hw.model()),
+            model: Some(hw.model().into()),
             driver: (driver != DomainControllerDriver::default()).then_some(driver),
             address,
             ..Default::default()
@@ -469,14 +469,15 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         (_, true) => "unmap",
         _ => "on",
     };
-    let mut driver = DomainDiskDriver { name: "qemu", format: volume.format.clone(), ..Default::default() };
+    let mut driver =
+        DomainDiskDriver { name: Some("qemu".into()), format: Some(volume.format.clone()), ..Default::default() };
     if !empty {
-        driver.cache = Some(cache);
-        driver.io = io;
+        driver.cache = Some(cache.into());
+        driver.io = io.map(Into::into);
         // Proxmox sets neither on read-only CD-ROM nodes.
         if !cdrom {
-            driver.discard = Some(if discard_on { "unmap" } else { "ignore" });
-            driver.detect_zeroes = Some(detect_zeroes);
+            driver.discard = Some(if discard_on { "unmap".into() } else { "ignore".into() });
+            driver.detect_zeroes = Some(detect_zeroes.into());
         }
         // libvirt spells QEMU's `enospc` as `enospace`.
         driver.error_policy = d.opts().werror().map(|w| werror_name(w).to_owned());
@@ -517,16 +518,16 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         }
     }
     let (disk_type, source, auth) = match &volume.source {
-        Source::File(f) => ("file", Some(DomainDiskSource { file: Some(f.clone()), ..Default::default() }), None),
-        Source::Block(b) => ("block", Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }), None),
+        Source::File(f) => ("file", DomainDiskSource::File { file: Some(f.clone()) }, None),
+        Source::Block(b) => ("block", DomainDiskSource::Block { dev: Some(b.clone()) }, None),
         Source::Network(n) => {
             let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                 username: user.clone(),
-                secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+                secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
             });
-            ("network", Some(network_source(n)), auth)
+            ("network", DomainDiskSource::Network(network_source(n)), auth)
         }
-        Source::Empty => ("file", None, None),
+        Source::Empty => ("file", DomainDiskSource::File { file: None }, None),
     };
 
     let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.ro());
@@ -635,13 +636,12 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     };
     let iotune = if empty { None } else { iotune(ctx, d) };
     Some(DomainDisk {
-        disk_type,
-        device,
+        device: device.into(),
         driver: Some(driver),
         auth,
         source,
         // Proxmox sets rotation_rate on hard disks only; libvirt refuses it elsewhere.
-        target: DomainDiskTarget { dev, bus, rotation_rate: (d.ssd() && device == "disk").then_some(1) },
+        target: DomainDiskTarget { dev, bus: bus.into(), rotation_rate: (d.ssd() && device == "disk").then_some(1) },
         iotune,
         boot: ctx.boot_order(key),
         readonly: readonly.then_some(Empty),
@@ -749,11 +749,20 @@ fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
 }
 
 /// The `<source protocol=…>` of a network volume (disks and nvram alike; auth goes elsewhere).
-pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSource {
-    DomainDiskSource {
-        protocol: Some(n.protocol),
+pub(super) fn network_source(n: &crate::pve::storage::NetworkVolume) -> DomainDiskSourceNetwork {
+    DomainDiskSourceNetwork {
+        protocol: n.protocol.into(),
         name: Some(n.name.clone()),
-        hosts: n.hosts.iter().map(|(h, p)| DomainDiskSourceHost { name: h.clone(), port: Some(p.clone()) }).collect(),
+        hosts: n
+            .hosts
+            .iter()
+            .map(|(h, p)| DomainDiskSourceHost {
+                name: Some(h.clone()),
+                port: Some(p.clone()),
+                transport: None,
+                socket: None,
+            })
+            .collect(),
         config: n.config.clone().map(|file| DomainDiskSourceConfig { file }),
         ..Default::default()
     }

@@ -7,8 +7,8 @@
 //! pflash, which is what most of the notes below are about.
 
 use crate::libvirt::{
-    Domain, DomainChardevSource, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainFeatureState, DomainLoader,
-    DomainNvram, DomainTpm, DomainTpmBackend,
+    Domain, DomainDiskAuth, DomainDiskSecret, DomainDiskSource, DomainDiskSourceNetwork, DomainFeatureState,
+    DomainLoader, DomainNvram, DomainTpm, DomainTpmBackend, DomainTpmSource,
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::model::drive::StateVolume;
@@ -30,7 +30,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 /// domcapabilities: libvirt before 9.0 has no external backend).
 fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     let (Some(target), Some(tpm)) = (&ctx.opts.target, domain.devices.tpms.first()) else { return };
-    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type) {
+    if let (Some(v), "external") = (target.libvirt_version, tpm.backend.backend_type()) {
         // libvirt 10.10 gave the emulator backend a `<source>` for its state: libvirt could then run
         // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
         if v >= (10, 10, 0) {
@@ -45,9 +45,9 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
         }
     }
     let Some(dc) = target.domcaps_for(&domain.os.os_type.arch, ctx.is_q35(), domain.domain_type) else { return };
-    let lacks = [("model", tpm.model), ("backendModel", tpm.backend.backend_type)]
+    let lacks = [("model", tpm.model.as_str()), ("backendModel", tpm.backend.backend_type())]
         .into_iter()
-        .chain(tpm.backend.version.map(|v| ("backendVersion", v)))
+        .chain(tpm.backend.version().map(|v| ("backendVersion", v)))
         .filter(|(name, value)| crate::target::TargetCaps::tpm_allows(dc, name, value) == Some(false))
         .map(|(name, value)| format!("{name} '{value}'"))
         .collect::<Vec<_>>();
@@ -118,9 +118,9 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     // The SMM build needs SMM on; Proxmox does not mark the flash secure (no
     // `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
     domain.os.loader = Some(DomainLoader {
-        readonly: "yes",
+        readonly: "yes".into(),
         secure: None,
-        loader_type: "pflash",
+        loader_type: "pflash".into(),
         path: code_file.display().to_string(),
     });
     if smm {
@@ -132,8 +132,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     if two_mib_on_4m {
         // A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
         // the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
         let key = if efidisk.is_some() { "efidisk0" } else { "bios" };
         ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
         ctx.note_on(
@@ -155,8 +154,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     let Some(efidisk) = efidisk else {
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: None });
+        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
         ctx.note_on(
             "bios",
             Note::advice(
@@ -178,12 +176,8 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     };
     if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
-        domain.os.nvram = Some(DomainNvram {
-            template: Some(template.clone()),
-            nvram_type: None,
-            source: None,
-            path: Some(copy.path.clone()),
-        });
+        domain.os.nvram =
+            Some(DomainNvram { template: Some(template.clone()), source: None, path: Some(copy.path.clone()) });
         ctx.mapped("efidisk0", "os/nvram");
         ctx.note_on(
             "efidisk0",
@@ -200,26 +194,20 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.note_on("efidisk0", n.clone().at(span));
     }
     let nvram = match &volume.source {
-        Source::File(f) => {
-            DomainNvram { template: Some(template.clone()), nvram_type: None, source: None, path: Some(f.clone()) }
+        Source::File(f) => DomainNvram { template: Some(template.clone()), source: None, path: Some(f.clone()) },
+        Source::Block(b) => {
+            DomainNvram { template: None, source: Some(DomainDiskSource::Block { dev: Some(b.clone()) }), path: None }
         }
-        Source::Block(b) => DomainNvram {
-            template: None,
-            nvram_type: Some("block"),
-            source: Some(DomainDiskSource { dev: Some(b.clone()), ..Default::default() }),
-            path: None,
-        },
         Source::Network(n) => DomainNvram {
             template: None,
-            nvram_type: Some("network"),
-            source: Some(DomainDiskSource {
+            source: Some(DomainDiskSource::Network(DomainDiskSourceNetwork {
                 // libvirt wants an nvram's auth inside <source>, a disk's beside it.
                 auth: n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
                     username: user.clone(),
-                    secret: DomainDiskSecret { secret_type: "ceph", usage: usage.clone() },
+                    secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
                 }),
                 ..super::disk::network_source(n)
-            }),
+            })),
             path: None,
         },
         Source::Empty => {
@@ -352,8 +340,8 @@ fn target_lacks_2m_build(ctx: &Ctx) -> bool {
 /// A TPM whose swtpm libvirt starts and manages itself (`<backend type='emulator'>`).
 fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
     domain.devices.tpms.push(DomainTpm {
-        model: "tpm-tis",
-        backend: DomainTpmBackend { backend_type: "emulator", version: Some(version), source: None },
+        model: "tpm-tis".into(),
+        backend: DomainTpmBackend::Emulator { version: Some(version.into()), source: None },
     });
     ctx.mapped("tpmstate0", "devices/tpm");
 }
@@ -447,15 +435,12 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
             }
             let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
             domain.devices.tpms.push(DomainTpm {
-                model: "tpm-tis",
-                backend: DomainTpmBackend {
-                    backend_type: "external",
-                    version: None,
-                    source: Some(DomainChardevSource {
-                        source_type: Some("unix"),
-                        mode: Some("connect"),
+                model: "tpm-tis".into(),
+                backend: DomainTpmBackend::External {
+                    source: Some(DomainTpmSource {
+                        source_type: Some("unix".into()),
+                        mode: Some("connect".into()),
                         path: Some(socket.clone()),
-                        ..Default::default()
                     }),
                 },
             });

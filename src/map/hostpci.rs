@@ -8,8 +8,8 @@
 
 use crate::libvirt::{
     Domain, DomainAddress, DomainAlias, DomainController, DomainControllerTarget, DomainFeatureHyperVVendorId,
-    DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver, DomainHostdevSource,
-    DomainHostdevSourceAddress, DomainQemuProperty, DomainRom,
+    DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver, DomainHostdevMdev, DomainHostdevPci,
+    DomainHostdevSource, DomainQemuProperty, DomainRom,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -315,14 +315,21 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let mut overrides: Vec<DomainQemuProperty> = dev
             .id_overrides
             .iter()
-            .map(|(name, value)| DomainQemuProperty { name, property_type: "unsigned", value: value.to_string() })
+            .map(|(name, value)| DomainQemuProperty {
+                name: (*name).into(),
+                property_type: "unsigned".into(),
+                value: value.to_string(),
+            })
             .collect();
         // Proxmox leaves x-vga off with OVMF (the GPU's UEFI GOP does the display).
         if dev.x_vga && vm.bios() != Bios::Ovmf {
-            overrides.insert(0, DomainQemuProperty { name: "x-vga", property_type: "bool", value: "true".into() });
+            overrides.insert(
+                0,
+                DomainQemuProperty { name: "x-vga".into(), property_type: "bool".into(), value: "true".into() },
+            );
         }
         let rom = (!dev.rombar || dev.romfile.is_some()).then(|| DomainRom {
-            bar: (!dev.rombar).then_some("off"),
+            bar: (!dev.rombar).then_some("off".into()),
             file: dev.romfile.as_ref().map(|f| format!("/usr/share/kvm/{f}")),
             enabled: None,
         });
@@ -331,19 +338,17 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             let uuid = mdev_uuid(vm.vmid, index);
             let parent = dev.host[0];
             domain.devices.hostdevs.push(DomainHostdev {
-                mode: "subsystem",
-                hostdev_type: "mdev",
-                model: Some("vfio-pci"),
-                display: Some("off"),
-                source: DomainHostdevSource {
-                    address: Some(DomainHostdevSourceAddress { uuid: Some(uuid.clone()), ..Default::default() }),
-                    ..Default::default()
-                },
+                source: DomainHostdevSource::Mdev(DomainHostdevMdev {
+                    model: Some("vfio-pci".into()),
+                    display: Some("off".into()),
+                    uuid: Some(uuid.clone()),
+                }),
                 boot,
                 rom,
                 alias: (!overrides.is_empty()).then(|| DomainAlias { name: alias.clone() }),
                 address,
-                ..Default::default()
+                managed: None,
+                driver: None,
             });
             ctx.note_on(
                 &key,
@@ -354,40 +359,35 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         } else {
             let several = dev.host.len() > 1 || dev.host[0].function.is_none();
-            if let Some(a) = address.as_mut().filter(|_| several) {
-                a.multifunction = Some("on");
+            if let Some(a) = address.as_mut().filter(|_| several).and_then(DomainAddress::pci_mut) {
+                a.multifunction = Some("on".into());
             }
             for (j, id) in dev.host.iter().enumerate() {
                 let j = j as u32;
                 let first = j == 0;
                 let function_address = address.clone().map(|mut a| {
-                    a.function = Some(format!("0x{j:x}"));
-                    if !first {
-                        a.multifunction = None;
+                    if let Some(p) = a.pci_mut() {
+                        p.function = Some(format!("0x{j:x}"));
+                        if !first {
+                            p.multifunction = None;
+                        }
                     }
                     a
                 });
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem",
-                    hostdev_type: "pci",
                     // driver=keep: the host driver stays bound (e.g. a vendor VFIO variant driver).
-                    managed: Some(if dev.keep_driver { "no" } else { "yes" }),
-                    driver: Some(DomainHostdevDriver { name: "vfio" }),
-                    source: DomainHostdevSource {
-                        address: Some(DomainHostdevSourceAddress {
-                            domain: Some(format!("0x{:04x}", id.domain)),
-                            bus: Some(format!("0x{:02x}", id.bus)),
-                            slot: Some(format!("0x{:02x}", id.slot)),
-                            function: Some(format!("0x{:x}", id.function.unwrap_or(0))),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
+                    managed: Some(if dev.keep_driver { "no".into() } else { "yes".into() }),
+                    driver: Some(DomainHostdevDriver { name: Some("vfio".into()), model: None }),
+                    source: DomainHostdevSource::Pci(DomainHostdevPci {
+                        domain: Some(format!("0x{:04x}", id.domain)),
+                        bus: Some(format!("0x{:02x}", id.bus)),
+                        slot: Some(format!("0x{:02x}", id.slot)),
+                        function: Some(format!("0x{:x}", id.function.unwrap_or(0))),
+                    }),
                     boot: if first { boot.clone() } else { None },
                     rom: if first { rom.clone() } else { None },
                     alias: (first && !overrides.is_empty()).then(|| DomainAlias { name: alias.clone() }),
                     address: function_address,
-                    ..Default::default()
                 });
             }
             let whole: Vec<&HostPciId> = dev.host.iter().filter(|id| id.function.is_none()).collect();
@@ -431,7 +431,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             );
         }
         if !overrides.is_empty() {
-            let names: Vec<&str> = overrides.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = overrides.iter().map(|p| p.name.as_str()).collect();
             ctx.note_on(
                 &key,
                 Note::advice(
@@ -448,7 +448,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             // (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
             domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
             if let Some(hv) = domain.features.hyperv.as_mut() {
-                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId { state: "on", value: "proxmox".into() });
+                hv.vendor_id.get_or_insert(DomainFeatureHyperVVendorId {
+                    state: crate::libvirt::OnOff::On,
+                    value: "proxmox".into(),
+                });
             }
         }
         ctx.mapped(&key, "devices/hostdev");
@@ -470,11 +473,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         let (slot, function) = root_port_slot(port);
         let mut address = DomainAddress::pci(0, slot, function);
         // Proxmox sets multifunction on every port; only function 0's bit counts.
-        address.multifunction = (function == 0).then_some("on");
+        if let Some(p) = address.pci_mut() {
+            p.multifunction = (function == 0).then_some("on".into());
+        }
         domain.devices.controllers.push(DomainController {
-            controller_type: "pci",
+            controller_type: "pci".into(),
             index,
-            model: Some("pcie-root-port"),
+            model: Some("pcie-root-port".into()),
             target: Some(DomainControllerTarget {
                 chassis: Some(port),
                 port: Some(format!("0x{port:x}")),
@@ -485,8 +490,10 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         });
         let placeholder = format!("0x{:02x}", u32::MAX - port);
         for hd in domain.devices.hostdevs.iter_mut() {
-            if let Some(a) = hd.address.as_mut().filter(|a| a.bus.as_deref() == Some(placeholder.as_str())) {
-                a.bus = Some(format!("0x{index:02x}"));
+            if let Some(DomainAddress::Pci(a)) = hd.address.as_mut() {
+                if a.bus.as_deref() == Some(placeholder.as_str()) {
+                    a.bus = Some(format!("0x{index:02x}"));
+                }
             }
         }
     }

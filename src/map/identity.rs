@@ -3,7 +3,7 @@
 //! #no-libvirt-form).
 
 use crate::libvirt::{
-    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfo, DomainSysinfoEntry, DomainSysinfoSystem, PveMetadata,
+    Domain, DomainMetadata, DomainOsSmbios, DomainSysinfoEntry, DomainSysinfoSmbios, DomainSysinfoSystem, PveMetadata,
     PveMetadataSetting, PVE_METADATA_NS,
 };
 use crate::map::Ctx;
@@ -85,19 +85,16 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             } else {
                 raw.to_owned()
             };
-            entries.push(DomainSysinfoEntry { name, value });
+            entries.push(DomainSysinfoEntry { name: name.into(), value });
         }
         if !entries.is_empty() {
             if let Some(uuid) = &domain.uuid {
                 // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
-                entries.push(DomainSysinfoEntry { name: "uuid", value: uuid.clone() });
+                entries.push(DomainSysinfoEntry { name: "uuid".into(), value: uuid.clone() });
             }
-            domain.sysinfo = Some(DomainSysinfo {
-                sysinfo_type: "smbios",
-                system: Some(DomainSysinfoSystem { entries }),
-                ..Default::default()
-            });
-            domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo" });
+            *domain.sysinfo_smbios() =
+                DomainSysinfoSmbios { system: Some(DomainSysinfoSystem { entries }), ..Default::default() };
+            domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
             ctx.mapped("smbios1", "sysinfo");
         }
         if smbios.base64().is_some() {
@@ -161,7 +158,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             .help("Proxmox never starts templates; clone the disks before starting this domain"),
         );
     }
-    domain.metadata = Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS, vmid: vm.vmid, settings } });
+    domain.metadata =
+        Some(DomainMetadata { pve: PveMetadata { xmlns: PVE_METADATA_NS.into(), vmid: vm.vmid, settings } });
 }
 
 /// Standard base64 (with or without padding) to UTF-8 text; `None` when either fails.

@@ -104,7 +104,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
 
     let machine = machine_type(ctx, &arch, domain.domain_type);
-    domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm" };
+    domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm".into() };
     ctx.machine = machine;
 
     // Without <acpi/> libvirt passes -no-acpi (docs/mapping.md#global-rules).
@@ -191,14 +191,18 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
         Some(Viommu::Intel) => {
             // Proxmox: intel-iommu,intremap=on,caching-mode=on + kernel-irqchip=split.
             domain.devices.iommu = Some(DomainIommu {
-                model: "intel",
-                driver: Some(DomainIommuDriver { intremap: Some("on"), caching_mode: Some("on"), aw_bits }),
+                model: "intel".into(),
+                driver: Some(DomainIommuDriver {
+                    intremap: Some("on".into()),
+                    caching_mode: Some("on".into()),
+                    aw_bits,
+                }),
             });
-            domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu" });
+            domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu".into() });
             ctx.mapped("machine", "devices/iommu");
         }
         Some(Viommu::Virtio) => {
-            domain.devices.iommu = Some(DomainIommu { model: "virtio", driver: None });
+            domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
             ctx.mapped("machine", "devices/iommu");
             if let Some(bits) = aw_bits {
                 // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
@@ -229,7 +233,7 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
     let default = !ctx.machine.at_least(9, 2, 1);
     let policy = |written: Option<bool>| {
         let enabled = written.unwrap_or(default);
-        (!enabled).then_some(DomainPmPolicy { enabled: "no" })
+        (!enabled).then_some(DomainPmPolicy { enabled: "no".into() })
     };
     let (s3, s4) = (props.and_then(|p| p.enable_s3()), props.and_then(|p| p.enable_s4()));
     let pm = DomainPm { suspend_to_mem: policy(s3), suspend_to_disk: policy(s4) };
@@ -498,7 +502,7 @@ fn fit_machine(
 /// (Cfg2Cmd/Timer.pm, docs/proxmox-config.md#time-and-ostype; docs/mapping.md#windows).
 fn clock(ctx: &mut Ctx) -> DomainClock {
     let vm = ctx.vm;
-    let mut clock = DomainClock { offset: "utc", ..Default::default() };
+    let mut clock = DomainClock { offset: "utc".into(), ..Default::default() };
     let winversion = vm.windows_version();
     if vm.keys().ostype().is_some() {
         ctx.mapped("ostype", "clock");
@@ -506,21 +510,21 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
     // `tdf` is `-rtc driftfix=slew`, which libvirt writes for an rtc timer with tickpolicy catchup.
     let acpi = vm.acpi();
     if vm.keys().tdf().unwrap_or(winversion >= 5 && acpi) {
-        clock.timers.push(DomainTimer { name: "rtc", tickpolicy: Some("catchup"), present: None });
+        clock.timers.push(DomainTimer { name: "rtc".into(), tickpolicy: Some("catchup".into()), present: None });
     }
     if vm.keys().tdf().is_some() {
         ctx.mapped("tdf", "clock/timer[@name='rtc']@tickpolicy");
     }
     if winversion >= 6 {
         // `-global kvm-pit.lost_tick_policy=discard` and `hpet=off`.
-        clock.timers.push(DomainTimer { name: "pit", tickpolicy: Some("discard"), present: None });
-        clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
+        clock.timers.push(DomainTimer { name: "pit".into(), tickpolicy: Some("discard".into()), present: None });
+        clock.timers.push(DomainTimer { name: "hpet".into(), tickpolicy: None, present: Some("no".into()) });
     } else if vm.ostype() == OsType::L26 && ctx.machine.at_least(10, 1, 0) {
-        clock.timers.push(DomainTimer { name: "hpet", tickpolicy: None, present: Some("no") });
+        clock.timers.push(DomainTimer { name: "hpet".into(), tickpolicy: None, present: Some("no".into()) });
     }
     let localtime = vm.keys().localtime().unwrap_or(vm.windows_version() >= 5);
     if localtime {
-        clock.offset = "localtime";
+        clock.offset = "localtime".into();
     }
     if vm.keys().localtime().is_some() {
         ctx.mapped("localtime", "clock@offset");
@@ -530,7 +534,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
             match startdate_epoch(start) {
                 Some(epoch) => {
                     // QEMU reads the date as UTC; Proxmox ignores localtime when startdate is set.
-                    clock.offset = "absolute";
+                    clock.offset = "absolute".into();
                     clock.start = Some(epoch);
                 }
                 None => ctx.note_on(

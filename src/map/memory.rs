@@ -45,11 +45,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             Some((max, static_cells, dimms)) => {
                 total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
                 cells = static_cells;
-                domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB", value: max });
+                domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB".into(), value: max });
                 domain.devices.memory_devices = dimms
                     .into_iter()
                     .map(|(size, node)| DomainMemoryDevice {
-                        model: "dimm",
+                        model: "dimm".into(),
                         target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
                     })
                     .collect();
@@ -168,7 +168,7 @@ fn max_memory(ctx: &mut Ctx) -> u64 {
 fn socket_cell(i: u32, cores: u32, memory: u64) -> DomainCpuNumaCell {
     let first = i * cores;
     let cpus = if cores > 1 { format!("{first}-{}", first + cores - 1) } else { first.to_string() };
-    DomainCpuNumaCell { id: i, cpus, memory, unit: "MiB" }
+    DomainCpuNumaCell { id: i, cpus, memory, unit: "MiB".into() }
 }
 
 /// `numa: 1`: the numaN nodes, or one cell per socket with the memory split evenly (Memory.pm).
@@ -217,7 +217,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
             error(ctx, &key, format!("libvirt takes NUMA node memory in whole MiB, not {mib}"));
             continue;
         }
-        cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB" });
+        cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB".into() });
         ctx.mapped(&key, "cpu/numa/cell");
         match (props.hostnodes(), props.policy()) {
             (Some(hostnodes), Some(policy)) => {
@@ -229,7 +229,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
                 };
                 memnodes.push(DomainNumatuneMemnode {
                     cellid: *index as u32,
-                    mode,
+                    mode: mode.into(),
                     nodeset: hostnodes.replace(';', ","),
                 });
                 ctx.mapped(&key, "numatune/memnode");
@@ -272,8 +272,8 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             );
         }
         let page = match size {
-            Hugepages::Mib2 => Some(DomainMemoryHugepage { size: 2048, unit: "KiB" }),
-            Hugepages::Mib1024 => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB" }),
+            Hugepages::Mib2 => Some(DomainMemoryHugepage { size: 2048, unit: "KiB".into() }),
+            Hugepages::Mib1024 => Some(DomainMemoryHugepage { size: 1_048_576, unit: "KiB".into() }),
             Hugepages::Any => None,
         };
         let help = if page.is_none() {
@@ -317,15 +317,15 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
     let mut metadata = Vec::new();
     match vm.keys().balloon() {
         Some(0) => {
-            domain.devices.memballoon = Some(DomainMemballoon { model: "none", ..Default::default() });
+            domain.devices.memballoon = Some(DomainMemballoon { model: "none".into(), ..Default::default() });
             ctx.mapped("balloon", "devices/memballoon");
         }
         balloon => {
             let address = ctx.pci_address(PciDevice::Balloon);
             // Proxmox adds free-page-reporting=on from machine 6.2.
-            let free_page_reporting = ctx.machine.at_least(6, 2, 0).then_some("on");
+            let free_page_reporting = ctx.machine.at_least(6, 2, 0).then_some("on".into());
             domain.devices.memballoon =
-                Some(DomainMemballoon { model: "virtio", free_page_reporting, address, ..Default::default() });
+                Some(DomainMemballoon { model: "virtio".into(), free_page_reporting, address, ..Default::default() });
             if let Some(min) = balloon {
                 ctx.mapped("balloon", "devices/memballoon");
                 metadata.push(PveMetadataSetting { key: "balloon".into(), value: min.to_string() });

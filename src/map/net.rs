@@ -52,8 +52,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         match &net.bridge {
             Some(bridge) => {
                 let target = ctx.opts.bridge_map.get(bridge).cloned().unwrap_or_else(|| bridge.clone());
-                iface.interface_type = "bridge";
-                iface.source = Some(DomainInterfaceSource { bridge: target.clone() });
+                iface.source = DomainInterfaceSource::Bridge { bridge: target.clone() };
                 // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
                 // scripts often match it.
                 iface.target = Some(DomainInterfaceTarget { dev: format!("tap{}i{index}", vm.vmid) });
@@ -71,7 +70,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 }
             }
             None => {
-                iface.interface_type = "user";
+                iface.source = DomainInterfaceSource::User;
                 let sub = NetOpts::SUB;
                 let opts = NetOpts { props };
                 let written = [opts.tag().is_some(), opts.trunks().is_some(), opts.is_set(sub.firewall)];
@@ -105,7 +104,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             let sizes = machine_at_least(ctx, 7, 1);
             if queues.is_some() || sizes {
                 iface.driver = Some(DomainInterfaceDriver {
-                    name: queues.filter(|_| net.bridge.is_some()).map(|_| "vhost"),
+                    name: queues.filter(|_| net.bridge.is_some()).map(|_| "vhost".into()),
                     queues,
                     rx_queue_size: sizes.then_some(defaults::NET_RX_QUEUE_SIZE),
                     tx_queue_size: sizes.then_some(defaults::NET_TX_QUEUE_SIZE),
@@ -116,7 +115,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
 
         if net.link_down {
-            iface.link = Some(DomainInterfaceLink { state: "down" });
+            iface.link = Some(DomainInterfaceLink { state: "down".into() });
         }
 
         match net.mtu {

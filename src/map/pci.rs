@@ -148,9 +148,9 @@ impl PciLayout {
         let mut out = Vec::new();
         if let Some(dmi) = self.dmi_index {
             out.push(DomainController {
-                controller_type: "pci",
+                controller_type: "pci".into(),
                 index: dmi,
-                model: Some("dmi-to-pci-bridge"),
+                model: Some("dmi-to-pci-bridge".into()),
                 address: Some(DomainAddress::pci(0, 0x1e, 0)),
                 ..Default::default()
             });
@@ -165,9 +165,9 @@ impl PciLayout {
                 None => self.dmi_index.unwrap_or(0),
             };
             out.push(DomainController {
-                controller_type: "pci",
+                controller_type: "pci".into(),
                 index,
-                model: Some("pci-bridge"),
+                model: Some("pci-bridge".into()),
                 target: Some(DomainControllerTarget { chassis_nr: Some(index), ..Default::default() }),
                 address: Some(DomainAddress::pci(parent_index, slot, 0)),
                 ..Default::default()
@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(layout.address(PciDevice::Vga), Some(DomainAddress::pci(0, 1, 0)));
         assert_eq!(layout.address(PciDevice::Net(0)), Some(DomainAddress::pci(2, 0x12, 0)));
         let c = layout.controllers();
-        assert_eq!(c[0].model, Some("dmi-to-pci-bridge"));
+        assert_eq!(c[0].model.as_deref(), Some("dmi-to-pci-bridge"));
         assert_eq!(c[1].address, Some(DomainAddress::pci(1, 1, 0)));
     }
 

@@ -23,9 +23,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     };
     // RNG first: the address borrows the context mutably.
     domain.devices.rngs.push(DomainRng {
-        model: "virtio",
+        model: "virtio".into(),
         rate: rng.limit().map(|limit| DomainRngRate { bytes: limit.bytes, period: limit.period_ms }),
-        backend: DomainRngBackend { model: "random", source: rng.source.path().to_owned() },
+        backend: DomainRngBackend { model: "random".into(), source: rng.source.path().to_owned() },
         address: ctx.pci_address(PciDevice::Rng),
     });
     ctx.mapped("rng0", "devices/rng");

@@ -8,7 +8,7 @@
 
 use crate::libvirt::{
     Domain, DomainAddress, DomainController, DomainControllerMaster, DomainHostdev, DomainHostdevId,
-    DomainHostdevSource, DomainInput, DomainRedirdev,
+    DomainHostdevSource, DomainHostdevUsb, DomainInput, DomainRedirdev,
 };
 use crate::map::net::machine_at_least;
 use crate::map::pci::PciDevice;
@@ -23,14 +23,7 @@ use crate::report::{code, Note};
 const OLD_MAX_USB: u16 = 5;
 
 pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
-    let mut a = DomainAddress::pci(0, 0, 0);
-    a.address_type = "usb";
-    a.domain = None;
-    a.slot = None;
-    a.function = None;
-    a.bus = Some(bus.to_string());
-    a.port = port.map(|p| p.to_string());
-    a
+    DomainAddress::usb(bus, port)
 }
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -62,22 +55,22 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         next += 1;
         // libvirt's ich9-ehci1 with its three UHCI companions, as pve-q35-4.0.cfg / pve-usb.cfg.
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index,
-            model: Some("ich9-ehci1"),
+            model: Some("ich9-ehci1".into()),
             address: at(DomainAddress::pci(0, slot, 7)),
             ..Default::default()
         });
         for (n, model) in ["ich9-uhci1", "ich9-uhci2", "ich9-uhci3"].into_iter().enumerate() {
             let n = n as u32;
             let mut a = DomainAddress::pci(0, slot, n);
-            if n == 0 {
-                a.multifunction = Some("on");
+            if let (0, DomainAddress::Pci(pci)) = (n, &mut a) {
+                pci.multifunction = Some("on".into());
             }
             controllers.push(DomainController {
-                controller_type: "usb",
+                controller_type: "usb".into(),
                 index,
-                model: Some(model),
+                model: Some(model.into()),
                 master: Some(DomainControllerMaster { startport: n * 2 }),
                 address: at(a),
                 ..Default::default()
@@ -103,9 +96,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         );
     } else {
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index: 0,
-            model: Some("piix3-uhci"),
+            model: Some("piix3-uhci".into()),
             address: at(DomainAddress::pci(0, 0x1, 2)),
             ..Default::default()
         });
@@ -118,9 +111,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let xhci = if (qemu_xhci && !devices.is_empty()) || any_usb3 {
         let index = next;
         controllers.push(DomainController {
-            controller_type: "usb",
+            controller_type: "usb".into(),
             index,
-            model: Some(if qemu_xhci { "qemu-xhci" } else { "nec-xhci" }),
+            model: Some(if qemu_xhci { "qemu-xhci".into() } else { "nec-xhci".into() }),
             ports: qemu_xhci.then_some(defaults::XHCI_PORTS),
             address: ctx.pci_address(PciDevice::Xhci),
             ..Default::default()
@@ -181,7 +174,11 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         }
         match &usb.host {
             Some(UsbHost::Spice) => {
-                domain.devices.redirdevs.push(DomainRedirdev { bus: "usb", redirdev_type: "spicevmc", address });
+                domain.devices.redirdevs.push(DomainRedirdev {
+                    bus: "usb".into(),
+                    redirdev_type: "spicevmc".into(),
+                    address,
+                });
                 if ctx.boot_order(&key).is_some() {
                     ctx.note_on(
                         &key,
@@ -194,20 +191,20 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             }
             Some(UsbHost::VendorProduct { vendor, product }) => {
                 domain.devices.hostdevs.push(DomainHostdev {
-                    mode: "subsystem",
-                    hostdev_type: "usb",
-                    managed: Some("yes"),
-                    source: DomainHostdevSource {
+                    managed: Some("yes".into()),
+                    source: DomainHostdevSource::Usb(DomainHostdevUsb {
                         // QEMU waits for a missing device under Proxmox; libvirt resolves the
                         // device at start, and `optional` starts the domain without it.
-                        startup_policy: Some("optional"),
+                        startup_policy: Some("optional".into()),
                         vendor: Some(DomainHostdevId { id: format!("0x{vendor}") }),
                         product: Some(DomainHostdevId { id: format!("0x{product}") }),
-                        address: None,
-                    },
+                        ..Default::default()
+                    }),
                     boot: ctx.boot_order(&key),
                     address,
-                    ..Default::default()
+                    driver: None,
+                    rom: None,
+                    alias: None,
                 });
             }
             Some(UsbHost::BusPort { bus, port }) => {
@@ -232,8 +229,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let tablet_default = !(vga.qxl_heads().is_some() || vga.serial_console().is_some());
     if vm.keys().tablet().unwrap_or(tablet_default) {
         domain.devices.inputs.push(DomainInput {
-            input_type: "tablet",
-            bus: "usb",
+            input_type: "tablet".into(),
+            bus: "usb".into(),
             address: at(usb_address(first_bus, Some(1))),
         });
     }

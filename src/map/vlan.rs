@@ -115,7 +115,7 @@ impl Vlans {
                             .help(format!("map the bridge to a shorter name: --map-bridge {bridge}=<short>")),
                         );
                     }
-                    iface.source = Some(crate::libvirt::DomainInterfaceSource { bridge: name.clone() });
+                    iface.source = crate::libvirt::DomainInterfaceSource::Bridge { bridge: name.clone() };
                     self.bridges.insert(name);
                     self.first.get_or_insert_with(|| key.to_owned());
                 }
@@ -195,13 +195,16 @@ impl Vlans {
 fn ovs(ctx: &mut Ctx, key: &str, net: &Net, span: crate::report::Span, iface: &mut DomainInterface) {
     let mut tags = Vec::new();
     if let Some(tag) = net.tag {
-        tags.push(DomainInterfaceVlanTag { id: tag, native_mode: (!net.trunks.is_empty()).then_some("untagged") });
+        tags.push(DomainInterfaceVlanTag {
+            id: tag,
+            native_mode: (!net.trunks.is_empty()).then_some("untagged".into()),
+        });
     }
     tags.extend(
         net.trunks.iter().filter(|t| Some(**t) != net.tag).map(|&id| DomainInterfaceVlanTag { id, native_mode: None }),
     );
-    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes"), tags });
-    iface.virtualport = Some(DomainInterfaceVirtualport { virtualport_type: "openvswitch" });
+    iface.vlan = Some(DomainInterfaceVlan { trunk: (!net.trunks.is_empty()).then_some("yes".into()), tags });
+    iface.virtualport = Some(DomainInterfaceVirtualport { virtualport_type: "openvswitch".into() });
     let what = match net.tag {
         Some(tag) => format!("VLAN tag {tag}"),
         None => "VLAN trunks".to_owned(),

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::domain_xml::{elements, Element};
+use pve2virt::libvirt::{
+    from_xml, DomainDisk, DomainDiskSource, DomainHostdevSource, DomainNvram, DomainSysinfo, DomainTpmBackend,
+    DomainTpmSource,
+};
+
 use crate::process;
 
 /// Where OVMF lives inside the target (Debian's ovmf package on both targets).
@@ -40,81 +44,77 @@ impl Drop for ExternalSwtpm {
 /// Creates what `xml` refers to. Only paths under `scratch` are ever created;
 /// anything else must already exist. `tpm2`: the config's TPM is version 2.0.
 pub fn provide(xml: &str, scratch: &Path, efidisk_conf: Option<&str>, tpm2: bool) -> Result<Provided, String> {
+    // The converter's own XML, which its libvirt model reads back exactly (tests/roundtrip.rs).
+    let domain = from_xml(xml).map_err(|e| e.to_string())?;
     let mut provided = Provided::default();
-    for loader in elements(xml, "loader") {
+    if let Some(loader) = &domain.os.loader {
         // A loader outside the target's firmware directory names another distribution's
         // firmware (`--firmware-dir /usr/share/edk2/ovmf` for a RHEL target): correct for that
         // target, not startable on this one. A missing file inside it is a real failure.
-        let path = loader.text();
-        if !path.is_empty() && !path.starts_with(OVMF_DIR) && !crate::target::get().host_path(&path).exists() {
+        let path = &loader.path;
+        if !path.is_empty() && !path.starts_with(OVMF_DIR) && !crate::target::get().host_path(path).exists() {
             provided.define_only.push(format!("firmware {path} is another target's (not on this one)"));
         }
     }
     // Host files and services a Proxmox host has and a test host does not: an Ignition config in
     // the Proxmox storage's snippets (`-fw_cfg file=`), the ivshmem-server of an ivshmem-doorbell.
-    for entry in elements(xml, "entry") {
-        if let Some(file) = entry.attr("file").filter(|f| !crate::target::get().host_path(f).exists()) {
+    let fwcfg = domain.sysinfo.iter().filter_map(|s| match s {
+        DomainSysinfo::Fwcfg(f) => Some(f),
+        _ => None,
+    });
+    for entry in fwcfg.flat_map(|f| &f.entries) {
+        if let Some(file) = entry.file.as_ref().filter(|f| !crate::target::get().host_path(f).exists()) {
             provided.define_only.push(format!("the Proxmox host's file {file} (fw_cfg)"));
         }
     }
-    for shmem in elements(xml, "shmem") {
-        let server = shmem.child("server").and_then(|s| s.attr("path").map(str::to_owned));
+    for shmem in &domain.devices.shmems {
+        let server = shmem.server.as_ref().and_then(|s| s.path.as_ref());
         if let Some(socket) = server.filter(|p| !crate::target::get().host_path(p).exists()) {
             provided.define_only.push(format!("an ivshmem-server listening on {socket}"));
         }
     }
-    for tpm in elements(xml, "tpm") {
-        let Some(backend) = tpm.child("backend").filter(|b| b.attr("type") == Some("external")) else {
+    for tpm in &domain.devices.tpms {
+        let DomainTpmBackend::External { source: Some(DomainTpmSource { path: Some(socket), .. }) } = &tpm.backend
+        else {
             continue;
         };
-        let Some(socket) = backend.child("source").and_then(|s| s.attr("path").map(str::to_owned)) else {
-            continue;
-        };
-        provided.swtpm = Some(start_swtpm(&socket, scratch, tpm2)?);
+        provided.swtpm = Some(start_swtpm(socket, scratch, tpm2)?);
     }
-    for hostdev in elements(xml, "hostdev") {
-        let what = match hostdev.attr("type") {
-            Some("pci") => "host PCI device (hostpci)",
-            Some("usb") => "host USB device",
-            Some("mdev") => "mediated device (mdev)",
+    for hostdev in &domain.devices.hostdevs {
+        let what = match hostdev.source {
+            DomainHostdevSource::Pci(_) => "host PCI device (hostpci)",
+            DomainHostdevSource::Usb(_) => "host USB device",
+            DomainHostdevSource::Mdev(_) => "mediated device (mdev)",
             _ => "host device",
         };
         provided.define_only.push(format!("needs a {what}"));
     }
-    for disk in elements(xml, "disk") {
-        provide_disk(&disk, scratch, &mut provided)?;
+    for disk in &domain.devices.disks {
+        provide_disk(disk, scratch, &mut provided)?;
     }
-    for nvram in elements(xml, "nvram") {
-        provide_nvram(xml, &nvram, scratch, efidisk_conf, &mut provided)?;
+    if let Some(nvram) = &domain.os.nvram {
+        let loader = domain.os.loader.as_ref().map(|l| l.path.as_str());
+        provide_nvram(loader, nvram, scratch, efidisk_conf, &mut provided)?;
     }
     provided.define_only.dedup();
     Ok(provided)
 }
 
-fn provide_disk(disk: &Element, scratch: &Path, provided: &mut Provided) -> Result<(), String> {
-    let Some(source) = disk.child("source") else {
-        return Ok(()); // empty cdrom tray
-    };
-    match disk.attr("type") {
-        Some("block") => {
-            let dev = source.attr("dev").unwrap_or("?");
+fn provide_disk(disk: &DomainDisk, scratch: &Path, provided: &mut Provided) -> Result<(), String> {
+    match &disk.source {
+        DomainDiskSource::Block { dev: Some(dev) } => {
             provided.define_only.push(format!("block device {dev}"));
         }
-        Some("network") => {
-            let protocol = source.attr("protocol").unwrap_or("?");
-            let name = source.attr("name").unwrap_or("?");
-            provided.define_only.push(format!("network disk {protocol}:{name}"));
+        DomainDiskSource::Network(n) => {
+            let name = n.name.as_deref().unwrap_or("?");
+            provided.define_only.push(format!("network disk {}:{name}", n.protocol));
         }
-        _ => {
-            let Some(file) = source.attr("file") else {
-                return Ok(());
-            };
-            let format = disk
-                .child("driver")
-                .and_then(|d| d.attr("type").map(str::to_owned))
-                .unwrap_or_else(|| "raw".to_owned());
-            ensure_image(Path::new(file), &format, scratch, provided)?;
+        DomainDiskSource::File { file: Some(file) } => {
+            let format = disk.driver.as_ref().and_then(|d| d.format.as_deref()).unwrap_or("raw");
+            ensure_image(Path::new(file), format, scratch, provided)?;
         }
+        // An empty CD-ROM tray, or a source this host is never given.
+        _ => {}
     }
     Ok(())
 }
@@ -143,26 +143,25 @@ fn ensure_image(path: &Path, format: &str, scratch: &Path, provided: &mut Provid
 }
 
 fn provide_nvram(
-    xml: &str,
-    nvram: &Element,
+    loader: Option<&str>,
+    nvram: &DomainNvram,
     scratch: &Path,
     efidisk_conf: Option<&str>,
     provided: &mut Provided,
 ) -> Result<(), String> {
-    let template = nvram.attr("template").map(basename);
+    let template = nvram.template.as_deref().map(basename);
     provided.vars_template = template.clone();
-    let path = match nvram.attr("type") {
-        Some("block") => {
-            let dev = nvram.child("source").and_then(|s| s.attr("dev").map(str::to_owned));
-            provided.define_only.push(format!("NVRAM on block device {}", dev.unwrap_or_default()));
+    let path = match &nvram.source {
+        Some(DomainDiskSource::Block { dev }) => {
+            provided.define_only.push(format!("NVRAM on block device {}", dev.clone().unwrap_or_default()));
             return Ok(());
         }
-        Some("network") => {
+        Some(DomainDiskSource::Network(_)) => {
             provided.define_only.push("NVRAM on a network disk".to_owned());
             return Ok(());
         }
-        Some("file") => nvram.child("source").and_then(|s| s.attr("file").map(PathBuf::from)),
-        _ => Some(PathBuf::from(nvram.text())).filter(|p| !p.as_os_str().is_empty()),
+        Some(DomainDiskSource::File { file }) => file.as_ref().map(PathBuf::from),
+        _ => nvram.path.as_ref().map(PathBuf::from).filter(|p| !p.as_os_str().is_empty()),
     };
     // No path: libvirt makes its own from the template at start.
     let Some(path) = path else { return Ok(()) };
@@ -173,8 +172,7 @@ fn provide_nvram(
         provided.define_only.push(format!("NVRAM {} is outside the mapped storage", path.display()));
         return Ok(());
     }
-    let loader = elements(xml, "loader").into_iter().next().map(|l| l.text());
-    let source = template.unwrap_or_else(|| vars_for(loader.as_deref(), efidisk_conf));
+    let source = template.unwrap_or_else(|| vars_for(loader, efidisk_conf));
     provided.vars_template.get_or_insert(source.clone());
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -182,7 +180,7 @@ fn provide_nvram(
     let from = crate::target::get().host_path(OVMF_DIR).join(&source);
     // A template of another target's firmware (already made define-only by its loader) has no file
     // here to copy: the define still judges the XML.
-    let foreign = nvram.attr("template").is_some_and(|t| !t.starts_with(OVMF_DIR));
+    let foreign = nvram.template.as_ref().is_some_and(|t| !t.starts_with(OVMF_DIR));
     if foreign && !from.exists() {
         return Ok(());
     }
@@ -258,9 +256,11 @@ mod tests {
 
     #[test]
     fn block_and_network_disks_make_a_domain_define_only() {
-        let xml = "<domain><devices>
-            <disk type='block' device='disk'><source dev='/dev/veegee/vm-8006-disk-0'/></disk>
-            <disk type='network' device='disk'><source protocol='rbd' name='cpool/vm-8006-disk-0'/></disk>
+        // What libvirt itself requires (name, memory, os, a disk's target) is required by the model.
+        let xml = "<domain type='kvm'><name>vm8006</name><memory unit='MiB'>512</memory>
+            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>
+            <disk type='block' device='disk'><source dev='/dev/veegee/vm-8006-disk-0'/><target dev='sda' bus='scsi'/></disk>
+            <disk type='network' device='disk'><source protocol='rbd' name='cpool/vm-8006-disk-0'/><target dev='sdb' bus='scsi'/></disk>
             <hostdev mode='subsystem' type='pci'/></devices></domain>";
         let p = provide(xml, Path::new("/nonexistent-scratch"), None, false).unwrap();
         assert_eq!(p.define_only.len(), 3);

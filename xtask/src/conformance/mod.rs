@@ -827,9 +827,9 @@ fn mac_to_net(proxmox: &Facts) -> std::collections::BTreeMap<String, String> {
 }
 
 fn xml_tpm_version(xml: &str) -> Option<String> {
-    let tpm = domain_xml::elements(xml, "tpm").into_iter().next()?;
-    let version = tpm.child("backend")?.attr("version").unwrap_or("1.2").to_owned();
-    Some(format!("v{version}"))
+    let domain = pve2virt::libvirt::from_xml(xml).ok()?;
+    let tpm = domain.devices.tpms.first()?;
+    Some(format!("v{}", tpm.backend.version().unwrap_or("1.2")))
 }
 
 /// `--report json` writes a JSON array of notes on stderr; anything else
