@@ -15,6 +15,7 @@ pub mod machine;
 mod memory;
 mod net;
 pub mod nwfilter;
+mod order;
 pub mod pci;
 mod rng;
 mod usb;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::libvirt::{Domain, DomainAddress, DomainBootOrder, DomainType};
+use crate::pve::schema::Key;
 use crate::pve::storage::StorageConfig;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
@@ -223,8 +225,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records that `key` was translated into `element` (an XML path such as `devices/rng`).
-    pub fn mapped(&mut self, key: &str, element: &str) {
-        let entry = self.outcomes.entry(key.to_owned()).or_default();
+    pub fn mapped(&mut self, key: impl Into<Key>, element: &str) {
+        let entry = self.outcomes.entry(key.into().into()).or_default();
         if !entry.0.iter().any(|e| e == element) {
             entry.0.push(element.to_owned());
         }
@@ -239,8 +241,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// A note about `key`, pointing at the key's line when it is set.
-    pub fn note_on(&mut self, key: &str, note: Note) {
-        let span = self.vm.get(key).map(|e| e.span());
+    pub fn note_on(&mut self, key: impl Into<Key>, note: Note) {
+        let key = key.into();
+        let span = self.vm.get(key.as_str()).map(|e| e.span());
         let mut note = note.key(key);
         if note.span.is_none() {
             if let Some(span) = span {
@@ -253,6 +256,41 @@ impl<'a> Ctx<'a> {
     fn is_accounted(&self, key: &str) -> bool {
         self.outcomes.contains_key(key)
     }
+}
+
+/// The machine type, and with it the PCI layout (PCIe on q35) the other families place devices in.
+fn machine_and_layout(ctx: &mut Ctx, domain: &mut Domain) {
+    machine::map(ctx, domain);
+    ctx.pci = PciLayout::new(ctx.is_q35(), !ctx.opts.libvirt_addresses);
+}
+
+/// `boot`/`bootdisk` become each device's `<boot order>`, which the families set as they place it.
+fn boot_accounting(ctx: &mut Ctx, _: &mut Domain) {
+    let vm = ctx.vm;
+    if vm.keys().boot().is_some() {
+        ctx.mapped(Key::boot, "devices/*/boot@order");
+    }
+    if vm.keys().bootdisk().is_some() {
+        ctx.mapped(Key::bootdisk, "devices/*/boot@order");
+    }
+    let bootable = !vm.drives().is_empty() || vm.keys().net().next().is_some();
+    if ctx.boot.is_empty() && bootable {
+        // No device has a bootindex in Proxmox (the firmware's own order); libvirt cannot say
+        // that: with no boot element it boots from the first disk (`<boot dev='hd'/>`).
+        ctx.note_on(
+            Key::boot,
+            Note::advice(
+                code::BOOT_LIBVIRT_DEFAULT,
+                "no device is marked bootable; libvirt will boot from the first disk",
+            )
+            .help("Proxmox leaves the order to the firmware here; add <boot order='1'/> to a device to choose"),
+        );
+    }
+}
+
+/// The PCI bridges (`pci-bridge`, `pcie-root-port`) the devices were placed behind.
+fn pci_bridges(ctx: &mut Ctx, domain: &mut Domain) {
+    domain.devices.controllers.extend(ctx.pci.controllers());
 }
 
 /// The result of the map stage.
@@ -276,45 +314,7 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
         ctx.note(note.clone());
     }
 
-    // The machine decides the bus layout every device family places its devices on.
-    machine::map(&mut ctx, &mut domain);
-    ctx.pci = PciLayout::new(ctx.is_q35(), !opts.libvirt_addresses);
-    if vm.keys().boot().is_some() {
-        ctx.mapped("boot", "devices/*/boot@order");
-    }
-    if vm.keys().bootdisk().is_some() {
-        ctx.mapped("bootdisk", "devices/*/boot@order");
-    }
-    let bootable = !vm.drives().is_empty() || vm.keys().net().next().is_some();
-    if ctx.boot.is_empty() && bootable {
-        // No device has a bootindex in Proxmox (the firmware's own order); libvirt cannot say
-        // that: with no boot element it boots from the first disk (`<boot dev='hd'/>`).
-        ctx.note_on(
-            "boot",
-            Note::advice(
-                code::BOOT_LIBVIRT_DEFAULT,
-                "no device is marked bootable; libvirt will boot from the first disk",
-            )
-            .help("Proxmox leaves the order to the firmware here; add <boot order='1'/> to a device to choose"),
-        );
-    }
-
-    identity::map(&mut ctx, &mut domain);
-    memory::map(&mut ctx, &mut domain);
-    cpu::map(&mut ctx, &mut domain);
-    firmware::map(&mut ctx, &mut domain);
-    disk::map(&mut ctx, &mut domain);
-    net::map(&mut ctx, &mut domain);
-    hostpci::map(&mut ctx, &mut domain);
-    usb::map(&mut ctx, &mut domain);
-    devices::map(&mut ctx, &mut domain);
-    rng::map(&mut ctx, &mut domain);
-
-    // The Proxmox bridges the devices were placed behind.
-    domain.devices.controllers.extend(ctx.pci.controllers());
-    // Last: QEMU reads `args` after Proxmox's own options, so they refine or replace them. It
-    // adds no controllers; it sees every slot taken, the bridges' too.
-    args::map(&mut ctx, &mut domain);
+    order::run(&mut ctx, &mut domain);
 
     // Anything no family claimed is reported, never dropped silently.
     for entry in &vm.entries {

@@ -14,7 +14,7 @@ mod keys;
 pub use checks::*;
 pub use enums::*;
 pub use formats::*;
-pub use keys::KEYS;
+pub use keys::{Key, KEYS};
 
 /// A format check for a string value: `Err(reason)` when the value does not match.
 /// `reason` finishes the sentence "value '<v>' …", e.g. "is not a MAC address".

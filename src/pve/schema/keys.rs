@@ -13,6 +13,83 @@ use super::KeyType::{Props, Scalar, Verbatim};
 use super::ValueType::{Bool, Enum, Int, Number, Text};
 use crate::pve::decode::Entry;
 use crate::pve::vm::Keys;
+use std::borrow::Cow;
+use std::fmt;
+
+/// The name of a top-level key, as the map hands it to the key accounting
+/// ([`Ctx::mapped`](crate::map::Ctx::mapped), [`Ctx::note_on`](crate::map::Ctx::note_on)).
+///
+/// Made only by the constants and functions `pve_keys!` declares (`Key::kvm`, `Key::net(0)`) or
+/// from a name the config itself carried (an entry's key, a drive's key), never from a string
+/// literal: a misspelt key is a compile error, not a key silently reported as untranslated.
+///
+/// ```ignore (TRANSITION: compile_fail once From<&str> is gone)
+/// let _: pve2virt::pve::schema::Key = "kvm".into();
+/// ```
+/// ```
+/// use pve2virt::pve::schema::Key;
+/// assert_eq!(Key::kvm.as_str(), "kvm");
+/// assert_eq!(Key::net(3).as_str(), "net3");
+/// assert_eq!(Key::allow_ksm.as_str(), "allow-ksm");
+/// assert_eq!(Key::numa_nodes(1).as_str(), "numa1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(Cow<'static, str>);
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Entry `index` of an indexed family (`net` and 3: `net3`).
+    fn indexed(family: &'static str, index: u16) -> Key {
+        Key(Cow::Owned(format!("{family}{index}")))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Key> for String {
+    fn from(key: Key) -> String {
+        key.0.into_owned()
+    }
+}
+
+impl From<&Key> for Key {
+    fn from(key: &Key) -> Key {
+        key.clone()
+    }
+}
+
+/// A key name the config carried (a decoded entry's or a drive's), which the decoder checked
+/// against [`KEYS`].
+impl From<&String> for Key {
+    fn from(name: &String) -> Key {
+        Key(Cow::Owned(name.clone()))
+    }
+}
+
+impl From<&Entry> for Key {
+    fn from(entry: &Entry) -> Key {
+        Key(Cow::Owned(entry.key.value.clone()))
+    }
+}
+
+// TRANSITION: removed once src/map names every key through `Key`.
+impl From<&str> for Key {
+    fn from(name: &str) -> Key {
+        Key(Cow::Owned(name.to_owned()))
+    }
+}
+impl From<&&str> for Key {
+    fn from(name: &&str) -> Key {
+        Key(Cow::Owned((*name).to_owned()))
+    }
+}
 
 /// Declares every top-level key once: its schema entry in `KEYS`, and a typed accessor of the
 /// same name on [`Keys`](crate::pve::vm::Keys) (`vm.keys().kvm() -> Option<bool>`), so the map
@@ -90,6 +167,17 @@ macro_rules! pve_keys {
         }
     };
 
+    (@key $field:ident, $name:expr, [$count:literal]) => {
+        #[doc = concat!("`", $name, "N`, entry `N` of the family.")]
+        pub fn $field(index: u16) -> Key {
+            Key::indexed($name, index)
+        }
+    };
+    (@key $field:ident, $name:expr, []) => {
+        #[doc = concat!("`", $name, "`")]
+        pub const $field: Key = Key(Cow::Borrowed($name));
+    };
+
     (@default $name:expr, $field:ident, Bool ()) => {};
     (@default $name:expr, $field:ident, Bool (), $default:expr) => {
         #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
@@ -117,6 +205,12 @@ macro_rules! pve_keys {
                 ty: pve_keys!(@ty $kind ($($($args)*)?)),
             },
         )*];
+
+        /// One name per key, so that the map names a key the compiler checks.
+        #[allow(non_upper_case_globals)]
+        impl Key {
+            $(pve_keys!(@key $field, pve_keys!(@name $field $($name)?), [$($count)?]);)*
+        }
 
         impl<'a> Keys<'a> {
             $(pve_keys!(@fn $(#[$m])* $field, pve_keys!(@name $field $($name)?), [$($count)?], $kind ($($($args)*)?));)*
