@@ -86,22 +86,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("arch", "os/type@arch");
     }
 
-    // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
-    let kvm = vm.kvm();
-    domain.domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
-        (Some(t), _) => t,
-        (None, Some(target)) => target_domain_type(ctx, target, kvm, &arch),
-        (None, None) => {
-            if kvm {
-                DomainType::Kvm
-            } else {
-                DomainType::Qemu
-            }
-        }
-    };
-    if vm.keys().kvm().is_some() {
-        ctx.mapped("kvm", "domain@type");
-    }
+    domain.domain_type = domain_type(ctx, &arch);
 
     let machine = machine_type(ctx, &arch, domain.domain_type);
     domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm".into() };
@@ -127,9 +112,32 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     viommu(ctx, domain);
     domain.pm = power_management(ctx);
     domain.clock = clock(ctx);
+    freeze(ctx);
+}
 
-    // `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
-    if let Some(freeze) = vm.keys().freeze() {
+/// Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
+fn domain_type(ctx: &mut Ctx, arch: &str) -> DomainType {
+    let kvm = ctx.vm.kvm();
+    let domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
+        (Some(t), _) => t,
+        (None, Some(target)) => target_domain_type(ctx, target, kvm, arch),
+        (None, None) => {
+            if kvm {
+                DomainType::Kvm
+            } else {
+                DomainType::Qemu
+            }
+        }
+    };
+    if ctx.vm.keys().kvm().is_some() {
+        ctx.mapped("kvm", "domain@type");
+    }
+    domain_type
+}
+
+/// `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
+fn freeze(ctx: &mut Ctx) {
+    if let Some(freeze) = ctx.vm.keys().freeze() {
         if freeze {
             ctx.note_on(
                 "freeze",
@@ -201,25 +209,26 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu".into() });
             ctx.mapped("machine", "devices/iommu");
         }
-        Some(Viommu::Virtio) => {
-            domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
-            ctx.mapped("machine", "devices/iommu");
-            if let Some(bits) = aw_bits {
-                // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
-                // virtio-iommu-pci has no aw-bits property.
-                ctx.note_on(
-                    "machine",
-                    Note::warning(
-                        code::VIOMMU_AW_BITS,
-                        format!(
-                            "aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"
-                        ),
-                    )
-                    .at(props.span_of(MachineOpts::SUB.aw_bits))
-                    .label("dropped"),
-                );
-            }
-        }
+        Some(Viommu::Virtio) => virtio_iommu(ctx, domain, props, aw_bits),
+    }
+}
+
+/// `viommu=virtio` on q35 → `<iommu model='virtio'>`, without the aw-bits it cannot carry.
+fn virtio_iommu(ctx: &mut Ctx, domain: &mut Domain, props: MachineOpts, aw_bits: Option<u32>) {
+    domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
+    ctx.mapped("machine", "devices/iommu");
+    if let Some(bits) = aw_bits {
+        // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
+        // virtio-iommu-pci has no aw-bits property.
+        ctx.note_on(
+            "machine",
+            Note::warning(
+                code::VIOMMU_AW_BITS,
+                format!("aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"),
+            )
+            .at(props.span_of(MachineOpts::SUB.aw_bits))
+            .label("dropped"),
+        );
     }
 }
 
