@@ -41,21 +41,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut cells = Vec::new();
     if mem_hotplug {
         ctx.mapped("hotplug", "maxMemory");
-        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some(Hugepages::Mib1024)) {
-            Some((max, static_cells, dimms)) => {
-                total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
-                cells = static_cells;
-                domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB".into(), value: max });
-                domain.devices.memory_devices = dimms
-                    .into_iter()
-                    .map(|(size, node)| DomainMemoryDevice {
-                        model: "dimm".into(),
-                        target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
-                    })
-                    .collect();
-            }
-            None => return,
-        }
+        let huge_1g = hugepages == Some(Hugepages::Mib1024);
+        let Some((static_cells, hotplug_total)) = hotplug_memory(ctx, domain, memory, sockets, cores, huge_1g) else {
+            return;
+        };
+        total = hotplug_total;
+        cells = static_cells;
     } else if numa {
         cells = numa_cells(ctx, domain, memory, sockets, cores);
     }
@@ -63,13 +54,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
     }
     if !numa {
-        for (i, _) in vm.keys().numa_nodes() {
-            ctx.note_on(
-                &format!("numa{i}"),
-                Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
-                    .label("ignored"),
-            );
-        }
+        ignored_numa_nodes(ctx);
     }
     if !cells.is_empty() {
         domain.cpu.get_or_insert_with(DomainCpu::default).numa = Some(DomainCpuNuma { cells });
@@ -82,6 +67,41 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     backing(ctx, domain, numa);
     balloon(ctx, domain, total);
+}
+
+/// `hotplug: memory` → `<maxMemory>` and the DIMMs of [`hotplug_layout`]; the boot cells and the
+/// memory the guest starts with (boot memory plus DIMMs), or `None` where no layout fits.
+fn hotplug_memory(
+    ctx: &mut Ctx,
+    domain: &mut Domain,
+    memory: u64,
+    sockets: u32,
+    cores: u32,
+    huge_1g: bool,
+) -> Option<(Vec<DomainCpuNumaCell>, u64)> {
+    let (max, static_cells, dimms) = hotplug_layout(ctx, memory, sockets, cores, huge_1g)?;
+    let total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
+    domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB".into(), value: max });
+    domain.devices.memory_devices = dimms
+        .into_iter()
+        .map(|(size, node)| DomainMemoryDevice {
+            model: "dimm".into(),
+            target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
+        })
+        .collect();
+    Some((static_cells, total))
+}
+
+/// Proxmox reads numaN only with `numa: 1`.
+fn ignored_numa_nodes(ctx: &mut Ctx) {
+    let vm = ctx.vm;
+    for (i, _) in vm.keys().numa_nodes() {
+        ctx.note_on(
+            &format!("numa{i}"),
+            Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
+                .label("ignored"),
+        );
+    }
 }
 
 /// Memory hotplug (Memory.pm `config`, `foreach_dimm`, `get_max_mem`): 1024 MiB (per socket with
