@@ -20,13 +20,14 @@
 use std::collections::BTreeMap;
 
 use crate::libvirt::{
-    Domain, DomainChardevMouse, DomainCpu, DomainCpuFeature, DomainCpuMaxPhysAddr, DomainCpuModel, DomainFeatureHyperV,
+    Domain, DomainChardevMouse, DomainCpu, DomainCpuMaxPhysAddr, DomainCpuModel, DomainFeatureHyperV,
     DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainGraphics,
     DomainGraphicsCompression, DomainGraphicsGl, DomainGraphicsListen, DomainGraphicsSpice, DomainGraphicsStreaming,
     DomainInput, DomainMemory, DomainOsSmbios, DomainPm, DomainPmPolicy, DomainQemuArg, DomainQemuCommandline,
     DomainShmem, DomainShmemModel, DomainShmemMsi, DomainShmemServer, DomainSysinfoEntry, DomainSysinfoFwcfgEntry,
     DomainSysinfoOemString, DomainSysinfoOemStrings, DomainSysinfoSystem, DomainTimer, DomainType, QEMU_NS,
 };
+use crate::map::cpu::Features;
 use crate::map::{Ctx, KeyOutcome};
 use crate::pve::model::args::{options, parse_opts, parse_size, shell_words, takes_argument, Opt, QemuOption};
 use crate::pve::vm::VmConfig;
@@ -151,91 +152,9 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let mut a =
         Args { opts: &opts, rows: vec![Row::default(); opts.len()], keep: Vec::new(), consumed: BTreeMap::new() };
-    let mut cpu_seen = false;
-    for (i, o) in opts.iter().enumerate() {
-        if o.arg.is_none() && !o.name.is_empty() && takes_argument(&o.name) {
-            // QEMU refuses to start ("requires an argument"): nothing to translate.
-            a.keep(i, format!("-{} without its argument", o.name));
-            continue;
-        }
-        match o.name.as_str() {
-            "spice" => spice(ctx, domain, &mut a, i),
-            "device" => device(ctx, domain, &mut a, i),
-            "cpu" => {
-                cpu(ctx, domain, &mut a, i, !cpu_seen);
-                cpu_seen = true;
-            }
-            "smbios" => smbios(ctx, domain, &mut a, i),
-            "fw_cfg" => fw_cfg(domain, &mut a, i),
-            "rtc" => rtc(ctx, domain, &mut a, i),
-            "global" => global(ctx, domain, &mut a, i),
-            "no-hpet" => {
-                set_timer(domain, "hpet", None, Some("no"));
-                a.mapped(i, "clock/timer[hpet]@present");
-            }
-            // Backends are judged once the devices that use them are.
-            "object" | "chardev" => {}
-            "" => a.keep(i, format!("`{}` is not an option (QEMU would open it as a disk image)", o.flag.text)),
-            "machine" | "M" => a.keep(i, "machine properties in args have no libvirt element"),
-            name => a.keep(i, format!("-{name} has no libvirt form here")),
-        }
-    }
-    for (i, o) in opts.iter().enumerate() {
-        if (o.name != "object" && o.name != "chardev") || o.arg.is_none() {
-            continue;
-        }
-        let implied = if o.name == "object" { "qom-type" } else { "backend" };
-        let parsed = parse_opts(o.arg_text(), Some(implied));
-        match get(&parsed, "id").and_then(|id| a.consumed.get(id).copied()) {
-            Some(user) => a.mapped(i, &format!("devices/shmem (backend of args[{user}])")),
-            None => a.keep(i, format!("-{} with no translated device using it", o.name)),
-        }
-    }
-
-    // What has no libvirt form: passed through when allowed, otherwise reported, one by one.
-    let mut keep = std::mem::take(&mut a.keep);
-    // In the order written, as Proxmox passes them.
-    keep.sort_by_key(|(i, _)| *i);
-    let mut passed = Vec::new();
-    let mut pci_slots_passed = Vec::new();
-    for (i, reason) in keep {
-        let o = &opts[i];
-        if ctx.opts.allow_qemu_args {
-            let mut words = o.words();
-            // QEMU realizes `-device` options written as key=value (these) before the JSON ones
-            // libvirt writes, so a PCI device without addr= would take the first free slot before
-            // libvirt's own devices claim theirs ("slot 2 function 0 not available for VGA"). It
-            // gets the slot QEMU gave it under Proxmox, where it came after Proxmox's devices.
-            if let Some(slot) = pass_pci_slot(ctx, domain, o, &pci_slots_passed) {
-                let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
-                if let Some(last) = words.last_mut() {
-                    last.push_str(&format!(",bus={root},addr=0x{slot:02x}"));
-                }
-                pci_slots_passed.push(slot);
-            }
-            passed.extend(words.into_iter().map(|value| DomainQemuArg { value }));
-            a.mapped(i, "qemu:commandline");
-            a.note(
-                ctx,
-                i,
-                Note::advice(code::QEMU_ARGS_PASSED, format!("{reason}: passed to QEMU through <qemu:commandline>"))
-                    .label("passed through")
-                    .help("its ids and buses may clash with the devices libvirt creates; check with `virsh start`"),
-            );
-        } else {
-            a.note(
-                ctx,
-                i,
-                Note::warning(code::QEMU_ARGS_DROPPED, format!("{reason}; the option was not passed on"))
-                    .label("left out")
-                    .help("review it, then convert with --allow-qemu-args to pass it through <qemu:commandline>"),
-            );
-        }
-    }
-    if !passed.is_empty() {
-        domain.xmlns_qemu = Some(QEMU_NS.into());
-        domain.qemu_commandline.get_or_insert_with(|| DomainQemuCommandline { args: Vec::new() }).args.extend(passed);
-    }
+    translate(ctx, domain, &mut a);
+    judge_backends(&mut a);
+    pass_or_report(ctx, domain, &mut a);
 
     // The `args` row points at its options' rows; each says what it became.
     ctx.mapped("args", &format!("args[0]–args[{}]", opts.len() - 1));
@@ -250,6 +169,104 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             notes: row.notes,
         })
         .collect();
+}
+
+/// Each option to its libvirt element, one function per QEMU option; the rest is kept.
+fn translate(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args) {
+    let opts = a.opts;
+    let mut cpu_seen = false;
+    for (i, o) in opts.iter().enumerate() {
+        if o.arg.is_none() && !o.name.is_empty() && takes_argument(&o.name) {
+            // QEMU refuses to start ("requires an argument"): nothing to translate.
+            a.keep(i, format!("-{} without its argument", o.name));
+            continue;
+        }
+        match o.name.as_str() {
+            "spice" => spice(ctx, domain, a, i),
+            "device" => device(ctx, domain, a, i),
+            "cpu" => {
+                cpu(ctx, domain, a, i, !cpu_seen);
+                cpu_seen = true;
+            }
+            "smbios" => smbios(ctx, domain, a, i),
+            "fw_cfg" => fw_cfg(domain, a, i),
+            "rtc" => rtc(ctx, domain, a, i),
+            "global" => global(ctx, domain, a, i),
+            "no-hpet" => {
+                set_timer(domain, "hpet", None, Some("no"));
+                a.mapped(i, "clock/timer[hpet]@present");
+            }
+            // Backends are judged once the devices that use them are.
+            "object" | "chardev" => {}
+            "" => a.keep(i, format!("`{}` is not an option (QEMU would open it as a disk image)", o.flag.text)),
+            "machine" | "M" => a.keep(i, "machine properties in args have no libvirt element"),
+            name => a.keep(i, format!("-{name} has no libvirt form here")),
+        }
+    }
+}
+
+/// A `-object`/`-chardev` is translated with the device that uses it, or kept with the rest.
+fn judge_backends(a: &mut Args) {
+    let opts = a.opts;
+    for (i, o) in opts.iter().enumerate() {
+        if (o.name != "object" && o.name != "chardev") || o.arg.is_none() {
+            continue;
+        }
+        let implied = if o.name == "object" { "qom-type" } else { "backend" };
+        let parsed = parse_opts(o.arg_text(), Some(implied));
+        match get(&parsed, "id").and_then(|id| a.consumed.get(id).copied()) {
+            Some(user) => a.mapped(i, &format!("devices/shmem (backend of args[{user}])")),
+            None => a.keep(i, format!("-{} with no translated device using it", o.name)),
+        }
+    }
+}
+
+/// What has no libvirt form: passed through when allowed, otherwise reported, one by one.
+fn pass_or_report(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args) {
+    let opts = a.opts;
+    let mut keep = std::mem::take(&mut a.keep);
+    // In the order written, as Proxmox passes them.
+    keep.sort_by_key(|(i, _)| *i);
+    let mut passed = Vec::new();
+    let mut pci_slots_passed = Vec::new();
+    for (i, reason) in keep {
+        if !ctx.opts.allow_qemu_args {
+            a.note(
+                ctx,
+                i,
+                Note::warning(code::QEMU_ARGS_DROPPED, format!("{reason}; the option was not passed on"))
+                    .label("left out")
+                    .help("review it, then convert with --allow-qemu-args to pass it through <qemu:commandline>"),
+            );
+            continue;
+        }
+        let o = &opts[i];
+        let mut words = o.words();
+        // QEMU realizes `-device` options written as key=value (these) before the JSON ones
+        // libvirt writes, so a PCI device without addr= would take the first free slot before
+        // libvirt's own devices claim theirs ("slot 2 function 0 not available for VGA"). It
+        // gets the slot QEMU gave it under Proxmox, where it came after Proxmox's devices.
+        if let Some(slot) = pass_pci_slot(ctx, domain, o, &pci_slots_passed) {
+            let root = if ctx.is_q35() { "pcie.0" } else { "pci.0" };
+            if let Some(last) = words.last_mut() {
+                last.push_str(&format!(",bus={root},addr=0x{slot:02x}"));
+            }
+            pci_slots_passed.push(slot);
+        }
+        passed.extend(words.into_iter().map(|value| DomainQemuArg { value }));
+        a.mapped(i, "qemu:commandline");
+        a.note(
+            ctx,
+            i,
+            Note::advice(code::QEMU_ARGS_PASSED, format!("{reason}: passed to QEMU through <qemu:commandline>"))
+                .label("passed through")
+                .help("its ids and buses may clash with the devices libvirt creates; check with `virsh start`"),
+        );
+    }
+    if !passed.is_empty() {
+        domain.xmlns_qemu = Some(QEMU_NS.into());
+        domain.qemu_commandline.get_or_insert_with(|| DomainQemuCommandline { args: Vec::new() }).args.extend(passed);
+    }
 }
 
 /// The option as `explain` shows it, with a SPICE password hidden.
@@ -277,81 +294,15 @@ fn shown(o: &QemuOption) -> String {
 /// the same server, so it refines the SPICE display Proxmox itself gives qxl/virtio displays).
 fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), None);
-    let existing = domain.devices.graphics.iter().position(|g| matches!(g, DomainGraphics::Spice(_)));
-    let mut g = match existing.map(|at| domain.devices.graphics.remove(at)) {
-        Some(DomainGraphics::Spice(g)) => g,
-        _ => DomainGraphicsSpice {
-            autoport: Some("yes".into()),
-            keymap: ctx.vm.keys().keyboard().map(|k| k.as_str().to_owned()),
-            // QEMU listens on every address when -spice has no addr.
-            listen: Some(DomainGraphicsListen {
-                listen_type: "address".into(),
-                address: Some("0.0.0.0".into()),
-                socket: None,
-            }),
-            ..Default::default()
-        },
-    };
+    let mut g = spice_graphics(ctx, domain);
     let mut ticketing_off = false;
     let unix = get(&opts, "unix").is_some_and(is_on);
+    let socket_path = get(&opts, "addr").is_some_and(|p| p.starts_with('/'));
     for o in &opts {
-        let v = o.value.as_str();
-        let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
-        match o.key.as_str() {
-            "port" | "tls-port" => match v.parse::<u32>().ok().and_then(|p| i32::try_from(p).ok()) {
-                Some(port) => {
-                    if o.key == "port" {
-                        g.port = Some(port);
-                    } else {
-                        g.tls_port = Some(port);
-                    }
-                    g.autoport = Some("no".into());
-                }
-                None => a.sub_dropped(ctx, i, o, "the port"),
-            },
-            // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
-            "addr" if unix && v.starts_with('/') => {
-                g.listen = Some(DomainGraphicsListen {
-                    listen_type: "socket".into(),
-                    address: None,
-                    socket: Some(v.to_owned()),
-                });
-                g.autoport = None;
-            }
-            // libvirt's schema takes an IP address or a host name (`addrIPorName`).
-            "addr" if !unix && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_%".contains(c)) => {
-                g.listen = Some(DomainGraphicsListen {
-                    listen_type: "address".into(),
-                    address: Some(v.to_owned()),
-                    socket: None,
-                })
-            }
-            "unix" if unix && get(&opts, "addr").is_some_and(|p| p.starts_with('/')) => {}
-            "disable-ticketing" => ticketing_off = is_on(v),
-            "password" => g.passwd = Some(v.to_owned()),
-            "image-compression" if ["auto_glz", "auto_lz", "quic", "glz", "lz", "off"].contains(&v) => {
-                g.image = compression()
-            }
-            "jpeg-wan-compression" if ["auto", "never", "always"].contains(&v) => g.jpeg = compression(),
-            "zlib-glz-wan-compression" if ["auto", "never", "always"].contains(&v) => g.zlib = compression(),
-            "playback-compression" => {
-                g.playback = Some(DomainGraphicsCompression { compression: if is_on(v) { "on" } else { "off" }.into() })
-            }
-            "streaming-video" if ["filter", "all", "off"].contains(&v) => {
-                g.streaming = Some(DomainGraphicsStreaming { mode: v.to_owned() })
-            }
-            "agent-mouse" => {
-                g.mouse = Some(DomainChardevMouse { mode: if is_on(v) { "client".into() } else { "server".into() } })
-            }
-            "gl" => {
-                let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
-                g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes".into() } else { "no".into() }, rendernode });
-            }
-            "rendernode" if under(v, "/dev/dri/") => {
-                let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable.as_str());
-                g.gl = Some(DomainGraphicsGl { enable: enable.into(), rendernode: Some(v.to_owned()) });
-            }
-            _ => a.sub_dropped(ctx, i, o, "the setting"),
+        if o.key == "disable-ticketing" {
+            ticketing_off = is_on(&o.value);
+        } else if let Err(what) = spice_setting(&mut g, o, unix, socket_path) {
+            a.sub_dropped(ctx, i, o, what);
         }
     }
     if g.passwd.is_some() {
@@ -374,122 +325,212 @@ fn spice(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     a.mapped(i, "devices/graphics[spice]");
 }
 
+/// The SPICE display Proxmox gave (taken out, to be refined), or a new server as QEMU starts it.
+fn spice_graphics(ctx: &Ctx, domain: &mut Domain) -> DomainGraphicsSpice {
+    let existing = domain.devices.graphics.iter().position(|g| matches!(g, DomainGraphics::Spice(_)));
+    match existing.map(|at| domain.devices.graphics.remove(at)) {
+        Some(DomainGraphics::Spice(g)) => g,
+        _ => DomainGraphicsSpice {
+            autoport: Some("yes".into()),
+            keymap: ctx.vm.keys().keyboard().map(|k| k.as_str().to_owned()),
+            // QEMU listens on every address when -spice has no addr.
+            listen: Some(DomainGraphicsListen {
+                listen_type: "address".into(),
+                address: Some("0.0.0.0".into()),
+                socket: None,
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+/// One `-spice` setting onto `<graphics>`; `Err(what)` for one libvirt cannot express.
+/// `socket_path`: `addr` is an absolute path, which with `unix=on` makes a socket.
+fn spice_setting(g: &mut DomainGraphicsSpice, o: &Opt, unix: bool, socket_path: bool) -> Result<(), &'static str> {
+    let v = o.value.as_str();
+    let compression = || Some(DomainGraphicsCompression { compression: v.to_owned() });
+    match o.key.as_str() {
+        "port" | "tls-port" => {
+            let port = v.parse::<u32>().ok().and_then(|p| i32::try_from(p).ok()).ok_or("the port")?;
+            if o.key == "port" {
+                g.port = Some(port);
+            } else {
+                g.tls_port = Some(port);
+            }
+            g.autoport = Some("no".into());
+        }
+        // With unix=on, addr is the socket's path (QEMU `ui/spice-core.c` `qemu_spice_init`).
+        "addr" if unix && v.starts_with('/') => {
+            g.listen =
+                Some(DomainGraphicsListen { listen_type: "socket".into(), address: None, socket: Some(v.to_owned()) });
+            g.autoport = None;
+        }
+        // libvirt's schema takes an IP address or a host name (`addrIPorName`).
+        "addr" if !unix && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || ".:-_%".contains(c)) => {
+            g.listen =
+                Some(DomainGraphicsListen { listen_type: "address".into(), address: Some(v.to_owned()), socket: None })
+        }
+        "unix" if unix && socket_path => {}
+        "password" => g.passwd = Some(v.to_owned()),
+        "image-compression" if ["auto_glz", "auto_lz", "quic", "glz", "lz", "off"].contains(&v) => {
+            g.image = compression()
+        }
+        "jpeg-wan-compression" if ["auto", "never", "always"].contains(&v) => g.jpeg = compression(),
+        "zlib-glz-wan-compression" if ["auto", "never", "always"].contains(&v) => g.zlib = compression(),
+        "playback-compression" => {
+            g.playback = Some(DomainGraphicsCompression { compression: if is_on(v) { "on" } else { "off" }.into() })
+        }
+        "streaming-video" if ["filter", "all", "off"].contains(&v) => {
+            g.streaming = Some(DomainGraphicsStreaming { mode: v.to_owned() })
+        }
+        "agent-mouse" => {
+            g.mouse = Some(DomainChardevMouse { mode: if is_on(v) { "client".into() } else { "server".into() } })
+        }
+        "gl" => {
+            let rendernode = g.gl.take().and_then(|gl| gl.rendernode);
+            g.gl = Some(DomainGraphicsGl { enable: if is_on(v) { "yes".into() } else { "no".into() }, rendernode });
+        }
+        "rendernode" if under(v, "/dev/dri/") => {
+            let enable = g.gl.as_ref().map_or("yes", |gl| gl.enable.as_str());
+            g.gl = Some(DomainGraphicsGl { enable: enable.into(), rendernode: Some(v.to_owned()) });
+        }
+        _ => return Err("the setting"),
+    }
+    Ok(())
+}
+
+/// The `-device` properties that say where the device goes, not what it is: PCI devices go where
+/// QEMU put them on the root bus (`root_address`), USB ones to a port of Proxmox's first USB
+/// controller; anything else is left to libvirt.
+const PLACEMENT: [&str; 6] = ["driver", "id", "bus", "addr", "multifunction", "port"];
+
 /// `-device DRIVER,…` (implied key `driver`).
 fn device(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
     let opts = parse_opts(a.opts[i].arg_text(), Some("driver"));
     let driver = get(&opts, "driver").unwrap_or_default().to_owned();
-    // PCI devices go where QEMU put them on the root bus (`root_address`), USB ones to a port of
-    // Proxmox's first USB controller; anything else is left to libvirt.
-    let placement = ["driver", "id", "bus", "addr", "multifunction", "port"];
-    let input = match driver.strip_suffix("-pci").unwrap_or(&driver) {
-        "virtio-mouse" => Some(("mouse", "virtio")),
-        "virtio-keyboard" => Some(("keyboard", "virtio")),
-        "virtio-tablet" => Some(("tablet", "virtio")),
-        _ => match driver.as_str() {
-            "usb-kbd" => Some(("keyboard", "usb")),
-            "usb-mouse" => Some(("mouse", "usb")),
-            "usb-tablet" => Some(("tablet", "usb")),
-            _ => None,
-        },
-    };
-    if let Some((input_type, bus)) = input {
-        let mut address = if bus == "virtio" { root_address(ctx, domain, &opts) } else { None };
-        if bus == "usb" && !ctx.opts.libvirt_addresses {
-            // Proxmox's first USB controller (uhci on i440fx, ehci on q35) is libvirt's usb 0.
-            if let (Some("uhci.0" | "ehci.0"), Some(port)) = (get(&opts, "bus"), get(&opts, "port")) {
-                if port.parse::<u32>().is_ok() {
-                    address = Some(super::usb::usb_address(0, port.parse().ok()));
-                }
-            }
-        }
-        for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str())) {
-            a.sub_dropped(ctx, i, o, "the property");
-        }
-        domain.devices.inputs.push(DomainInput { input_type: input_type.into(), bus: bus.into(), address });
-        a.mapped(i, &format!("devices/input[{input_type},{bus}]"));
-        return;
+    if let Some(kind) = input_kind(&driver) {
+        return input(ctx, domain, a, i, &opts, kind);
     }
     match driver.as_str() {
-        "ivshmem-plain" => {
-            let Some(memdev) = get(&opts, "memdev") else {
-                return a.keep(i, "ivshmem-plain without memdev");
-            };
-            let Some((_, backend)) = a.backend("object", memdev) else {
-                return a.keep(i, format!("ivshmem-plain: no -object with id={memdev}"));
-            };
-            let path = get(&backend, "mem-path").unwrap_or_default();
-            // libvirt's shmem is always /dev/shm/<name>, shared (libvirt `src/qemu/qemu_command.c`
-            // `qemuBuildShmemBackendMemProps`).
-            let name = path.strip_prefix("/dev/shm/").filter(|n| !n.is_empty() && !n.contains('/'));
-            let shared = get(&backend, "share").is_some_and(is_on);
-            let size = get(&backend, "size").and_then(parse_size);
-            let (Some("memory-backend-file"), Some(name), true, Some(size)) =
-                (get(&backend, "qom-type"), name, shared, size)
-            else {
-                return a.keep(
-                    i,
-                    format!("ivshmem-plain on {memdev}: libvirt's <shmem> needs a shared memory-backend-file under /dev/shm with a size"),
-                );
-            };
-            if !size.is_power_of_two() {
-                // libvirt refuses it at start ("shmem size must be a power of two"); the PCI BAR
-                // QEMU maps the memory through has the same rule.
-                return a.keep(i, format!("ivshmem-plain on {memdev}: its size ({size} bytes) is not a power of two"));
-            }
-            a.consumed.insert(memdev.to_owned(), i);
-            for o in opts.iter().filter(|o| !placement.contains(&o.key.as_str()) && o.key != "memdev") {
-                a.sub_dropped(ctx, i, o, "the property");
-            }
-            let address = root_address(ctx, domain, &opts);
-            domain.devices.shmems.push(DomainShmem {
-                name: name.to_owned(),
-                model: DomainShmemModel { model_type: "ivshmem-plain".into() },
-                size: Some(mebibytes(size)),
-                server: None,
-                msi: None,
-                address,
-            });
-            a.mapped(i, "devices/shmem[ivshmem-plain]");
-        }
-        "ivshmem-doorbell" => {
-            let Some(chardev) = get(&opts, "chardev") else {
-                return a.keep(i, "ivshmem-doorbell without chardev");
-            };
-            let Some((_, backend)) = a.backend("chardev", chardev) else {
-                return a.keep(i, format!("ivshmem-doorbell: no -chardev with id={chardev}"));
-            };
-            let (Some("socket"), Some(path)) = (get(&backend, "backend"), get(&backend, "path")) else {
-                return a
-                    .keep(i, format!("ivshmem-doorbell on {chardev}: libvirt's <shmem> needs a unix socket chardev"));
-            };
-            if chardev.contains('/') || !path.starts_with('/') {
-                return a.keep(i, format!("ivshmem-doorbell on {chardev}: no libvirt name or absolute path for it"));
-            }
-            a.consumed.insert(chardev.to_owned(), i);
-            let vectors = get(&opts, "vectors").and_then(|v| v.parse().ok());
-            let ioeventfd = get(&opts, "ioeventfd").map(|v| if is_on(v) { "on" } else { "off" });
-            for o in opts.iter().filter(|o| {
-                !placement.contains(&o.key.as_str()) && !["chardev", "vectors", "ioeventfd"].contains(&o.key.as_str())
-            }) {
-                a.sub_dropped(ctx, i, o, "the property");
-            }
-            let address = root_address(ctx, domain, &opts);
-            domain.devices.shmems.push(DomainShmem {
-                name: chardev.to_owned(),
-                model: DomainShmemModel { model_type: "ivshmem-doorbell".into() },
-                size: None,
-                server: Some(DomainShmemServer { path: Some(path.to_owned()) }),
-                msi: (vectors.is_some() || ioeventfd.is_some())
-                    .then_some(DomainShmemMsi { vectors, ioeventfd: ioeventfd.map(Into::into) }),
-                address,
-            });
-            a.mapped(i, "devices/shmem[ivshmem-doorbell]");
-        }
+        "ivshmem-plain" => ivshmem_plain(ctx, domain, a, i, &opts),
+        "ivshmem-doorbell" => ivshmem_doorbell(ctx, domain, a, i, &opts),
         "vfio-pci" => vfio_pci(ctx, domain, a, i, &opts),
         "usb-host" => usb_host(domain, a, i, &opts),
         "" => a.keep(i, "-device without a driver"),
         other => a.keep(i, format!("QEMU device {other} has no libvirt element")),
     }
+}
+
+/// The `<input>` (type, bus) of a QEMU input device driver; virtio ones with or without `-pci`.
+fn input_kind(driver: &str) -> Option<(&'static str, &'static str)> {
+    match driver.strip_suffix("-pci").unwrap_or(driver) {
+        "virtio-mouse" => Some(("mouse", "virtio")),
+        "virtio-keyboard" => Some(("keyboard", "virtio")),
+        "virtio-tablet" => Some(("tablet", "virtio")),
+        _ => match driver {
+            "usb-kbd" => Some(("keyboard", "usb")),
+            "usb-mouse" => Some(("mouse", "usb")),
+            "usb-tablet" => Some(("tablet", "usb")),
+            _ => None,
+        },
+    }
+}
+
+/// `-device virtio-{mouse,keyboard,tablet}[-pci]` / `usb-{kbd,mouse,tablet}` → `<input>`.
+fn input(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt], kind: (&str, &str)) {
+    let (input_type, bus) = kind;
+    let mut address = if bus == "virtio" { root_address(ctx, domain, opts) } else { None };
+    if bus == "usb" && !ctx.opts.libvirt_addresses {
+        // Proxmox's first USB controller (uhci on i440fx, ehci on q35) is libvirt's usb 0.
+        if let (Some("uhci.0" | "ehci.0"), Some(port)) = (get(opts, "bus"), get(opts, "port")) {
+            if port.parse::<u32>().is_ok() {
+                address = Some(super::usb::usb_address(0, port.parse().ok()));
+            }
+        }
+    }
+    for o in opts.iter().filter(|o| !PLACEMENT.contains(&o.key.as_str())) {
+        a.sub_dropped(ctx, i, o, "the property");
+    }
+    domain.devices.inputs.push(DomainInput { input_type: input_type.into(), bus: bus.into(), address });
+    a.mapped(i, &format!("devices/input[{input_type},{bus}]"));
+}
+
+/// `-device ivshmem-plain,memdev=ID` with its `-object memory-backend-file,id=ID` → `<shmem>`.
+fn ivshmem_plain(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    let Some(memdev) = get(opts, "memdev") else {
+        return a.keep(i, "ivshmem-plain without memdev");
+    };
+    let Some((_, backend)) = a.backend("object", memdev) else {
+        return a.keep(i, format!("ivshmem-plain: no -object with id={memdev}"));
+    };
+    let path = get(&backend, "mem-path").unwrap_or_default();
+    // libvirt's shmem is always /dev/shm/<name>, shared (libvirt `src/qemu/qemu_command.c`
+    // `qemuBuildShmemBackendMemProps`).
+    let name = path.strip_prefix("/dev/shm/").filter(|n| !n.is_empty() && !n.contains('/'));
+    let shared = get(&backend, "share").is_some_and(is_on);
+    let size = get(&backend, "size").and_then(parse_size);
+    let (Some("memory-backend-file"), Some(name), true, Some(size)) = (get(&backend, "qom-type"), name, shared, size)
+    else {
+        return a.keep(
+            i,
+            format!("ivshmem-plain on {memdev}: libvirt's <shmem> needs a shared memory-backend-file under /dev/shm with a size"),
+        );
+    };
+    if !size.is_power_of_two() {
+        // libvirt refuses it at start ("shmem size must be a power of two"); the PCI BAR
+        // QEMU maps the memory through has the same rule.
+        return a.keep(i, format!("ivshmem-plain on {memdev}: its size ({size} bytes) is not a power of two"));
+    }
+    a.consumed.insert(memdev.to_owned(), i);
+    for o in opts.iter().filter(|o| !PLACEMENT.contains(&o.key.as_str()) && o.key != "memdev") {
+        a.sub_dropped(ctx, i, o, "the property");
+    }
+    let address = root_address(ctx, domain, opts);
+    domain.devices.shmems.push(DomainShmem {
+        name: name.to_owned(),
+        model: DomainShmemModel { model_type: "ivshmem-plain".into() },
+        size: Some(mebibytes(size)),
+        server: None,
+        msi: None,
+        address,
+    });
+    a.mapped(i, "devices/shmem[ivshmem-plain]");
+}
+
+/// `-device ivshmem-doorbell,chardev=ID` with its `-chardev socket,id=ID,path=…` → `<shmem>`
+/// with a `<server>`.
+fn ivshmem_doorbell(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, opts: &[Opt]) {
+    let Some(chardev) = get(opts, "chardev") else {
+        return a.keep(i, "ivshmem-doorbell without chardev");
+    };
+    let Some((_, backend)) = a.backend("chardev", chardev) else {
+        return a.keep(i, format!("ivshmem-doorbell: no -chardev with id={chardev}"));
+    };
+    let (Some("socket"), Some(path)) = (get(&backend, "backend"), get(&backend, "path")) else {
+        return a.keep(i, format!("ivshmem-doorbell on {chardev}: libvirt's <shmem> needs a unix socket chardev"));
+    };
+    if chardev.contains('/') || !path.starts_with('/') {
+        return a.keep(i, format!("ivshmem-doorbell on {chardev}: no libvirt name or absolute path for it"));
+    }
+    a.consumed.insert(chardev.to_owned(), i);
+    let vectors = get(opts, "vectors").and_then(|v| v.parse().ok());
+    let ioeventfd = get(opts, "ioeventfd").map(|v| if is_on(v) { "on" } else { "off" });
+    for o in opts.iter().filter(|o| {
+        !PLACEMENT.contains(&o.key.as_str()) && !["chardev", "vectors", "ioeventfd"].contains(&o.key.as_str())
+    }) {
+        a.sub_dropped(ctx, i, o, "the property");
+    }
+    let address = root_address(ctx, domain, opts);
+    domain.devices.shmems.push(DomainShmem {
+        name: chardev.to_owned(),
+        model: DomainShmemModel { model_type: "ivshmem-doorbell".into() },
+        size: None,
+        server: Some(DomainShmemServer { path: Some(path.to_owned()) }),
+        msi: (vectors.is_some() || ioeventfd.is_some())
+            .then_some(DomainShmemMsi { vectors, ioeventfd: ioeventfd.map(Into::into) }),
+        address,
+    });
+    a.mapped(i, "devices/shmem[ivshmem-doorbell]");
 }
 
 /// The root-bus slot for a `-device …-pci` passed through without `bus=`/`addr=`: the lowest one
@@ -677,11 +718,44 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
     if model.is_empty() {
         return a.keep(i, "-cpu without a model");
     }
-    let tcg = domain.domain_type == DomainType::Qemu;
+    let mut cpu = cpu_model(ctx, domain, a, i, &model);
+    if first {
+        a.note(
+            ctx,
+            i,
+            Note::advice(
+                code::ARGS_CPU_REPLACES,
+                "QEMU keeps the last -cpu: this one replaces the model, flags and Hyper-V settings Proxmox derives from cpu and ostype",
+            ),
+        );
+    }
+    forget_proxmox_cpu(domain);
+    let mut hv = DomainFeatureHyperV::default();
+    let mut features = Features::default();
+    for (piece, range) in parts.iter().skip(1).filter(|p| !p.0.is_empty()) {
+        let flag = CpuFlag::parse(piece, *range);
+        if let Some(h) = flag.name.strip_prefix("hv_").or_else(|| flag.name.strip_prefix("hv-")) {
+            let h = h.replace('_', "-");
+            hyperv_flag(ctx, domain, a, i, &flag, &h, &mut hv);
+        } else {
+            cpu_flag(ctx, domain, a, i, flag, &mut cpu, &mut features);
+        }
+    }
+    cpu.features = features.0;
+    if hv != DomainFeatureHyperV::default() {
+        hv.mode = "custom".into();
+        domain.features.hyperv = Some(hv);
+    }
+    domain.cpu = Some(cpu);
+    a.mapped(i, "cpu");
+}
 
+/// The `-cpu` model → `<cpu mode>`, keeping the topology and NUMA cells of `sockets`/`numa`.
+fn cpu_model(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, model: &str) -> DomainCpu {
+    let tcg = domain.domain_type == DomainType::Qemu;
     let old = domain.cpu.take().unwrap_or_default();
     let mut cpu = DomainCpu { check: old.check, topology: old.topology, numa: old.numa, ..Default::default() };
-    match model.as_str() {
+    match model {
         "host" if tcg => {
             cpu.mode = "maximum".into();
             a.note(
@@ -705,16 +779,12 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
             cpu.model = Some(DomainCpuModel { fallback: "forbid".into(), vendor_id: None, value: m.to_owned() });
         }
     }
-    if first {
-        a.note(
-            ctx,
-            i,
-            Note::advice(
-                code::ARGS_CPU_REPLACES,
-                "QEMU keeps the last -cpu: this one replaces the model, flags and Hyper-V settings Proxmox derives from cpu and ostype",
-            ),
-        );
-    }
+    cpu
+}
+
+/// What Proxmox's own `-cpu` gave beyond the model (Hyper-V, `kvm=off`, kvm_pv_eoi/unhalt,
+/// hv_time) is gone once a later `-cpu` replaces it.
+fn forget_proxmox_cpu(domain: &mut Domain) {
     domain.features.hyperv = None;
     domain.features.kvm = None;
     domain.features.pvspinlock = None;
@@ -722,17 +792,25 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
         apic.eoi = None;
     }
     domain.clock.timers.retain(|t| t.name != "hypervclock");
-    let mut hv = DomainFeatureHyperV::default();
-    let mut features: Vec<DomainCpuFeature> = Vec::new();
-    let mut set = |policy: &'static str, name: &str| match features.iter_mut().find(|f| f.name == name) {
-        Some(f) => f.policy = policy.into(),
-        None => features.push(DomainCpuFeature { policy: policy.into(), name: name.to_owned() }),
-    };
-    for (piece, range) in parts.iter().skip(1).filter(|p| !p.0.is_empty()) {
+}
+
+/// One comma-separated piece of `-cpu` after the model.
+struct CpuFlag {
+    /// The piece as an option, for pointing notes at it.
+    opt: Opt,
+    name: String,
+    on: bool,
+    /// The value of a `prop=value` that is not an on/off switch.
+    value: Option<String>,
+}
+
+impl CpuFlag {
+    /// QEMU reads `+f`/`-f`, `f=on|off` (and its boolean spellings), `prop=value` and a bare `f`.
+    fn parse(piece: &str, range: (usize, usize)) -> CpuFlag {
         let opt = Opt {
             key: piece.split('=').next().unwrap_or_default().to_owned(),
             value: piece.split_once('=').map_or_else(String::new, |(_, v)| v.to_owned()),
-            range: *range,
+            range,
         };
         let (name, on, value) = match (piece.strip_prefix('+'), piece.strip_prefix('-')) {
             (Some(n), _) => (n.to_owned(), true, None),
@@ -742,88 +820,111 @@ fn cpu(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize, first: bool) 
                     (k.to_owned(), is_on(v), None)
                 }
                 Some((k, v)) => (k.to_owned(), true, Some(v.to_owned())),
-                None => (piece.clone(), true, None),
+                None => (piece.to_owned(), true, None),
             },
         };
-        let state = if on { DomainFeatureState::ON } else { DomainFeatureState::OFF };
-        if let Some(h) = name.strip_prefix("hv_").or_else(|| name.strip_prefix("hv-")) {
-            let st = Some(state);
-            match (h.replace('_', "-").as_str(), value) {
-                ("relaxed", None) => hv.relaxed = st,
-                ("vapic", None) => hv.vapic = st,
-                ("vpindex", None) => hv.vpindex = st,
-                ("runtime", None) => hv.runtime = st,
-                ("synic", None) => hv.synic = st,
-                ("stimer", None) => hv.stimer = st,
-                ("reset", None) => hv.reset = st,
-                ("frequencies", None) => hv.frequencies = st,
-                ("reenlightenment", None) => hv.reenlightenment = st,
-                ("tlbflush", None) => hv.tlbflush = st,
-                ("ipi", None) => hv.ipi = st,
-                ("evmcs", None) => hv.evmcs = st,
-                ("time", None) => set_timer(domain, "hypervclock", None, Some(if on { "yes" } else { "no" })),
-                ("spinlocks", Some(v)) => {
-                    let retries = match v.strip_prefix("0x") {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                        None => v.parse().ok(),
-                    };
-                    match retries {
-                        Some(retries) => {
-                            hv.spinlocks =
-                                Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries })
-                        }
-                        None => a.sub_dropped(ctx, i, &opt, "the Hyper-V setting"),
-                    }
-                }
-                // libvirt: exactly 1–12 characters.
-                ("vendor-id", Some(v)) if !v.is_empty() && v.len() <= 12 => {
-                    hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: crate::libvirt::OnOff::On, value: v })
-                }
-                _ => a.sub_dropped(ctx, i, &opt, "the Hyper-V enlightenment"),
-            }
-            continue;
-        }
-        match (name.as_str(), value) {
-            ("kvm", None) => {
-                if !on {
-                    domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
-                }
-            }
-            ("kvm_pv_eoi" | "kvm-pv-eoi", None) => {
-                domain.features.apic.get_or_insert_with(Default::default).eoi =
-                    Some(if on { "on".into() } else { "off".into() })
-            }
-            ("kvm_pv_unhalt" | "kvm-pv-unhalt", None) => domain.features.pvspinlock = Some(state),
-            ("enforce", None) => cpu.check = Some(if on { "full".into() } else { "none".into() }),
-            ("migratable", None) if cpu.mode == "host-passthrough" => {
-                cpu.migratable = Some(if on { "on".into() } else { "off".into() })
-            }
-            ("host-phys-bits", None) if cpu.mode != "custom" => {
-                cpu.maxphysaddr = on.then_some(DomainCpuMaxPhysAddr { mode: "passthrough".into(), bits: None })
-            }
-            ("phys-bits", Some(v)) if v.parse::<u32>().is_ok() => {
-                cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate".into(), bits: v.parse().ok() })
-            }
-            // libvirt: exactly 12 characters, custom models only.
-            ("vendor", Some(v)) if v.len() == 12 && cpu.model.is_some() => {
-                if let Some(m) = &mut cpu.model {
-                    m.vendor_id = Some(v);
-                }
-            }
-            (_, Some(_)) => a.sub_dropped(ctx, i, &opt, "the CPU property"),
-            (feature, None) => match libvirt_feature(feature) {
-                Some(f) => set(if on { "require" } else { "disable" }, f),
-                None => a.sub_dropped(ctx, i, &opt, "the CPU feature (unknown to libvirt)"),
-            },
+        CpuFlag { opt, name, on, value }
+    }
+
+    fn state(&self) -> DomainFeatureState {
+        if self.on {
+            DomainFeatureState::ON
+        } else {
+            DomainFeatureState::OFF
         }
     }
-    cpu.features = features;
-    if hv != DomainFeatureHyperV::default() {
-        hv.mode = "custom".into();
-        domain.features.hyperv = Some(hv);
+}
+
+/// `hv-NAME` / `hv_NAME` (`h`, with `-`) → `<hyperv>`; hv-time is libvirt's hypervclock timer.
+fn hyperv_flag(
+    ctx: &mut Ctx,
+    domain: &mut Domain,
+    a: &mut Args,
+    i: usize,
+    flag: &CpuFlag,
+    h: &str,
+    hv: &mut DomainFeatureHyperV,
+) {
+    let st = Some(flag.state());
+    match (h, flag.value.clone()) {
+        ("relaxed", None) => hv.relaxed = st,
+        ("vapic", None) => hv.vapic = st,
+        ("vpindex", None) => hv.vpindex = st,
+        ("runtime", None) => hv.runtime = st,
+        ("synic", None) => hv.synic = st,
+        ("stimer", None) => hv.stimer = st,
+        ("reset", None) => hv.reset = st,
+        ("frequencies", None) => hv.frequencies = st,
+        ("reenlightenment", None) => hv.reenlightenment = st,
+        ("tlbflush", None) => hv.tlbflush = st,
+        ("ipi", None) => hv.ipi = st,
+        ("evmcs", None) => hv.evmcs = st,
+        ("time", None) => set_timer(domain, "hypervclock", None, Some(if flag.on { "yes" } else { "no" })),
+        ("spinlocks", Some(v)) => {
+            let retries = match v.strip_prefix("0x") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => v.parse().ok(),
+            };
+            match retries {
+                Some(retries) => {
+                    hv.spinlocks = Some(DomainFeatureHyperVSpinlocks { state: crate::libvirt::OnOff::On, retries })
+                }
+                None => a.sub_dropped(ctx, i, &flag.opt, "the Hyper-V setting"),
+            }
+        }
+        // libvirt: exactly 1–12 characters.
+        ("vendor-id", Some(v)) if !v.is_empty() && v.len() <= 12 => {
+            hv.vendor_id = Some(DomainFeatureHyperVVendorId { state: crate::libvirt::OnOff::On, value: v })
+        }
+        _ => a.sub_dropped(ctx, i, &flag.opt, "the Hyper-V enlightenment"),
     }
-    domain.cpu = Some(cpu);
-    a.mapped(i, "cpu");
+}
+
+/// A `-cpu` feature or property that is not Hyper-V: KVM's paravirt switches are domain
+/// features in libvirt, a few properties are `<cpu>` attributes, the rest CPU features.
+fn cpu_flag(
+    ctx: &mut Ctx,
+    domain: &mut Domain,
+    a: &mut Args,
+    i: usize,
+    flag: CpuFlag,
+    cpu: &mut DomainCpu,
+    features: &mut Features,
+) {
+    let (on, state) = (flag.on, flag.state());
+    match (flag.name.as_str(), flag.value) {
+        ("kvm", None) => {
+            if !on {
+                domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+            }
+        }
+        ("kvm_pv_eoi" | "kvm-pv-eoi", None) => {
+            domain.features.apic.get_or_insert_with(Default::default).eoi =
+                Some(if on { "on".into() } else { "off".into() })
+        }
+        ("kvm_pv_unhalt" | "kvm-pv-unhalt", None) => domain.features.pvspinlock = Some(state),
+        ("enforce", None) => cpu.check = Some(if on { "full".into() } else { "none".into() }),
+        ("migratable", None) if cpu.mode == "host-passthrough" => {
+            cpu.migratable = Some(if on { "on".into() } else { "off".into() })
+        }
+        ("host-phys-bits", None) if cpu.mode != "custom" => {
+            cpu.maxphysaddr = on.then_some(DomainCpuMaxPhysAddr { mode: "passthrough".into(), bits: None })
+        }
+        ("phys-bits", Some(v)) if v.parse::<u32>().is_ok() => {
+            cpu.maxphysaddr = Some(DomainCpuMaxPhysAddr { mode: "emulate".into(), bits: v.parse().ok() })
+        }
+        // libvirt: exactly 12 characters, custom models only.
+        ("vendor", Some(v)) if v.len() == 12 && cpu.model.is_some() => {
+            if let Some(m) = &mut cpu.model {
+                m.vendor_id = Some(v);
+            }
+        }
+        (_, Some(_)) => a.sub_dropped(ctx, i, &flag.opt, "the CPU property"),
+        (feature, None) => match libvirt_feature(feature) {
+            Some(f) => features.set(if on { "require" } else { "disable" }, f),
+            None => a.sub_dropped(ctx, i, &flag.opt, "the CPU feature (unknown to libvirt)"),
+        },
+    }
 }
 
 fn set_timer(domain: &mut Domain, name: &'static str, tickpolicy: Option<&'static str>, present: Option<&'static str>) {
@@ -848,8 +949,45 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
         return a.keep(i, "an SMBIOS table from a file has no libvirt form");
     }
     let kind = get(&opts, "type").unwrap_or_default().to_owned();
-    // (QEMU field, libvirt entry name) per table, in libvirt's order.
-    let fields: &[(&str, &'static str)] = match kind.as_str() {
+    let Some(fields) = smbios_fields(&kind) else {
+        return a.keep(i, format!("SMBIOS type {kind} has no libvirt form"));
+    };
+    let mut entries = Vec::new();
+    let mut oem = Vec::new();
+    for o in opts.iter().filter(|o| o.key != "type") {
+        if kind == "11" && o.key == "value" {
+            oem.push(DomainSysinfoOemString { value: o.value.clone() });
+        } else if let Some((_, name)) = fields.iter().find(|(q, _)| *q == o.key) {
+            entries.push(DomainSysinfoEntry { name: (*name).into(), value: o.value.clone() });
+        } else {
+            a.sub_dropped(ctx, i, o, "the SMBIOS field");
+        }
+    }
+    if entries.is_empty() && oem.is_empty() {
+        // e.g. `-smbios type=2` alone, which makes QEMU write an empty baseboard table (macOS
+        // guides use it); libvirt writes a table only with entries.
+        return a.keep(i, format!("an SMBIOS type {kind} table without fields has no libvirt form"));
+    }
+    if kind == "11" {
+        domain.sysinfo_smbios().oem_strings.get_or_insert_with(DomainSysinfoOemStrings::default).entries.extend(oem);
+    } else {
+        smbios_table(domain, &kind, entries, fields);
+    }
+    domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
+    let element = match kind.as_str() {
+        "0" => "sysinfo/bios",
+        "1" => "sysinfo/system",
+        "2" => "sysinfo/baseBoard",
+        "3" => "sysinfo/chassis",
+        _ => "sysinfo/oemStrings",
+    };
+    a.mapped(i, element);
+}
+
+/// (QEMU field, libvirt entry name) per table, in libvirt's order; `None` for a table libvirt
+/// cannot write (type 11 has values, not fields).
+fn smbios_fields(kind: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match kind {
         "0" => &[("vendor", "vendor"), ("version", "version"), ("date", "date"), ("release", "release")],
         "1" => &[
             ("manufacturer", "manufacturer"),
@@ -876,63 +1014,38 @@ fn smbios(ctx: &mut Ctx, domain: &mut Domain, a: &mut Args, i: usize) {
             ("sku", "sku"),
         ],
         "11" => &[],
-        _ => return a.keep(i, format!("SMBIOS type {kind} has no libvirt form")),
-    };
-    let mut entries = Vec::new();
-    let mut oem = Vec::new();
-    for o in opts.iter().filter(|o| o.key != "type") {
-        if kind == "11" && o.key == "value" {
-            oem.push(DomainSysinfoOemString { value: o.value.clone() });
-        } else if let Some((_, name)) = fields.iter().find(|(q, _)| *q == o.key) {
-            entries.push(DomainSysinfoEntry { name: (*name).into(), value: o.value.clone() });
-        } else {
-            a.sub_dropped(ctx, i, o, "the SMBIOS field");
-        }
-    }
-    if entries.is_empty() && oem.is_empty() {
-        // e.g. `-smbios type=2` alone, which makes QEMU write an empty baseboard table (macOS
-        // guides use it); libvirt writes a table only with entries.
-        return a.keep(i, format!("an SMBIOS type {kind} table without fields has no libvirt form"));
-    }
-    if kind == "11" {
-        domain.sysinfo_smbios().oem_strings.get_or_insert_with(DomainSysinfoOemStrings::default).entries.extend(oem);
-    } else {
-        if kind == "1" {
-            if let Some(uuid) = entries.iter().find(|e| e.name == "uuid") {
-                // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
-                let uuid = uuid.value.to_ascii_lowercase();
-                domain.uuid = Some(uuid.clone());
-                for e in entries.iter_mut().filter(|e| e.name == "uuid") {
-                    e.value = uuid.clone();
-                }
+        _ => return None,
+    })
+}
+
+/// Merges `entries` into the sysinfo table of SMBIOS type `kind` (0–3), later values winning.
+fn smbios_table(domain: &mut Domain, kind: &str, mut entries: Vec<DomainSysinfoEntry>, fields: &[(&str, &str)]) {
+    if kind == "1" {
+        if let Some(uuid) = entries.iter().find(|e| e.name == "uuid") {
+            // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
+            let uuid = uuid.value.to_ascii_lowercase();
+            domain.uuid = Some(uuid.clone());
+            for e in entries.iter_mut().filter(|e| e.name == "uuid") {
+                e.value = uuid.clone();
             }
         }
-        let sysinfo = domain.sysinfo_smbios();
-        let table = match kind.as_str() {
-            "0" => &mut sysinfo.bios,
-            "1" => &mut sysinfo.system,
-            "2" => &mut sysinfo.base_board,
-            _ => &mut sysinfo.chassis,
-        };
-        let table = table.get_or_insert_with(DomainSysinfoSystem::default);
-        for e in entries {
-            match table.entries.iter_mut().find(|x| x.name == e.name) {
-                Some(x) => x.value = e.value,
-                None => table.entries.push(e),
-            }
-        }
-        // libvirt's order of entries within the table.
-        table.entries.sort_by_key(|e| fields.iter().position(|(_, n)| *n == e.name));
     }
-    domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
-    let element = match kind.as_str() {
-        "0" => "sysinfo/bios",
-        "1" => "sysinfo/system",
-        "2" => "sysinfo/baseBoard",
-        "3" => "sysinfo/chassis",
-        _ => "sysinfo/oemStrings",
+    let sysinfo = domain.sysinfo_smbios();
+    let table = match kind {
+        "0" => &mut sysinfo.bios,
+        "1" => &mut sysinfo.system,
+        "2" => &mut sysinfo.base_board,
+        _ => &mut sysinfo.chassis,
     };
-    a.mapped(i, element);
+    let table = table.get_or_insert_with(DomainSysinfoSystem::default);
+    for e in entries {
+        match table.entries.iter_mut().find(|x| x.name == e.name) {
+            Some(x) => x.value = e.value,
+            None => table.entries.push(e),
+        }
+    }
+    // libvirt's order of entries within the table.
+    table.entries.sort_by_key(|e| fields.iter().position(|(_, n)| *n == e.name));
 }
 
 /// `-fw_cfg [name=]opt/NAME,string=…|file=…` (QEMU `vl.c` `parse_fw_cfg`) → `<sysinfo

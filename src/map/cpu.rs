@@ -8,6 +8,7 @@ use crate::libvirt::{
 };
 use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
+use crate::pve::cluster::CpuModel;
 use crate::pve::defaults;
 use crate::pve::schema::{Bios, CpuOpts, HotplugFeature, OsType};
 use crate::report::{code, Note};
@@ -36,10 +37,10 @@ fn builtin_model_flags(model: &str) -> Option<&'static [&'static str]> {
 /// CPU features by name, later settings replacing earlier ones (CPUConfig.pm resolves PVE <
 /// Hyper-V < built-in < custom < VM flags the same way).
 #[derive(Default)]
-struct Features(Vec<DomainCpuFeature>);
+pub(super) struct Features(pub(super) Vec<DomainCpuFeature>);
 
 impl Features {
-    fn set(&mut self, policy: &'static str, name: &str) {
+    pub(super) fn set(&mut self, policy: &'static str, name: &str) {
         match self.0.iter_mut().find(|f| f.name == name) {
             Some(f) => f.policy = policy.into(),
             None => self.0.push(DomainCpuFeature { policy: policy.into(), name: name.to_owned() }),
@@ -48,8 +49,57 @@ impl Features {
 }
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    let topology = vcpus(ctx, domain);
+    cputune(ctx, domain);
+
+    let tcg = domain.domain_type == DomainType::Qemu;
+    let x86 = domain.os.os_type.arch == "x86_64";
+    let props = ctx.vm.keys().cpu();
+    if props.is_some() {
+        ctx.mapped("cpu", "cpu");
+    }
+
+    // memory.rs may have put the NUMA cells here already.
+    let mut cpu = domain.cpu.take().unwrap_or_default();
+    cpu.check = Some("none".into());
+    cpu.topology = Some(topology);
+    let mut features = Features::default();
+
+    let chosen = choose_model(ctx, props, x86);
+    let fitted = fit_cpu_model(ctx, domain, chosen.model);
+    let model: &str = fitted.as_deref().unwrap_or(chosen.model);
+    cpu_mode(ctx, &mut cpu, model, tcg);
+    pve_flags(ctx, model, x86, chosen.builtin, &mut features);
+
+    let hyperv = hyperv(ctx, domain, props, tcg);
+    let mut hyperv = hyperv.unwrap_or_default();
+    if let Some(props) = props {
+        cpu_options(ctx, domain, props, chosen.custom, &mut features, &mut hyperv, &mut cpu);
+    }
+    // A GPU passed through with x-vga forces `kvm=off` as hidden=1 does (PCI.pm).
+    if x_vga(ctx) {
+        domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+    }
+    if hyperv != DomainFeatureHyperV::default() {
+        hyperv.mode = "custom".into();
+        domain.features.hyperv = Some(hyperv);
+    }
+
+    // Proxmox adds +kvm_pv_eoi,+kvm_pv_unhalt for KVM x86_64 guests on machine ≥ 2.3, whatever the
+    // model (`get_pve_cpu_flags`); in libvirt they are domain features, not CPU features
+    // (docs/mapping.md#cpu: libvirt refuses "unknown CPU feature: kvm_pv_eoi").
+    if !tcg && x86 && ctx.machine.at_least(2, 3, 0) {
+        domain.features.apic = Some(DomainFeatureApic { eoi: Some("on".into()) });
+        domain.features.pvspinlock = Some(DomainFeatureState::ON);
+    }
+    cpu.features = features.0;
+    domain.cpu = Some(cpu);
+}
+
+/// `sockets`/`cores`/`vcpus`/`affinity` → `<vcpu>`, `<vcpus>`; the topology for `<cpu>`.
+/// `smp` is the legacy name of `sockets`.
+fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
     let vm = ctx.vm;
-    // `smp` is the legacy name of `sockets`.
     let sockets = vm.sockets();
     let cores = vm.cores();
     let max = sockets.saturating_mul(cores);
@@ -73,20 +123,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let current = (vcpus < max).then_some(vcpus);
     domain.vcpu = DomainVcpu { placement: "static".into(), cpuset: None, current, value: max };
-
-    // With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
-    // every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
-    if hotplug_has(vm, HotplugFeature::Cpu) && max > 1 {
-        let vcpus = (0..max)
-            .map(|id| DomainVcpusVcpu {
-                id,
-                enabled: if id < vcpus { "yes".into() } else { "no".into() },
-                hotpluggable: if id == 0 { "no".into() } else { "yes".into() },
-            })
-            .collect();
-        domain.vcpus = Some(DomainVcpus { vcpus });
-        ctx.mapped("hotplug", "vcpus/vcpu@hotpluggable");
-    }
+    hotplug_vcpus(ctx, domain, max, vcpus);
 
     // `affinity` is Proxmox's `taskset --cpu-list` around QEMU: all of its threads, as
     // `<vcpu cpuset>` is for libvirt.
@@ -94,83 +131,107 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.vcpu.cpuset = Some(affinity.chars().filter(|c| !c.is_whitespace()).collect());
         ctx.mapped("affinity", "vcpu@cpuset");
     }
-    cputune(ctx, domain);
+    DomainCpuTopology { sockets, dies: 1, cores, threads: 1 }
+}
 
-    let tcg = domain.domain_type == DomainType::Qemu;
-    let x86 = domain.os.os_type.arch == "x86_64";
-    let props = vm.keys().cpu();
-    if props.is_some() {
-        ctx.mapped("cpu", "cpu");
+/// With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
+/// every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
+fn hotplug_vcpus(ctx: &mut Ctx, domain: &mut Domain, max: u32, enabled: u32) {
+    if !(hotplug_has(ctx.vm, HotplugFeature::Cpu) && max > 1) {
+        return;
     }
-    let default_model = match (x86, vm.kvm()) {
+    let vcpus = (0..max)
+        .map(|id| DomainVcpusVcpu {
+            id,
+            enabled: if id < enabled { "yes".into() } else { "no".into() },
+            hotpluggable: if id == 0 { "no".into() } else { "yes".into() },
+        })
+        .collect();
+    domain.vcpus = Some(DomainVcpus { vcpus });
+    ctx.mapped("hotplug", "vcpus/vcpu@hotpluggable");
+}
+
+/// The QEMU model a `cputype` stands for, with what it brings along.
+struct ChosenModel<'a> {
+    /// The QEMU model name (or `host`/`max`/`host-model`), before fitting to the target.
+    model: &'a str,
+    /// A built-in model's flags on top of qemu64.
+    builtin: &'static [&'static str],
+    /// The cluster's custom model, when `custom-NAME` was found in cpu-models.conf.
+    custom: Option<&'a CpuModel>,
+}
+
+/// `cputype` → the QEMU model: Proxmox's default differs with KVM and by architecture, and its
+/// `custom-`, built-in and deprecated names are not QEMU models themselves.
+fn choose_model<'a>(ctx: &mut Ctx<'a>, props: Option<CpuOpts<'a>>, x86: bool) -> ChosenModel<'a> {
+    let default_model = match (x86, ctx.vm.kvm()) {
         (true, true) => defaults::CPU_MODEL_KVM,
         (true, false) => defaults::CPU_MODEL_TCG,
         (false, true) => "host",
         (false, false) => "max",
     };
     let written = props.and_then(|p| p.cputype()).unwrap_or(default_model);
-
-    // memory.rs may have put the NUMA cells here already.
-    let mut cpu = domain.cpu.take().unwrap_or_default();
-    cpu.check = Some("none".into());
-    cpu.topology = Some(DomainCpuTopology { sockets, dies: 1, cores, threads: 1 });
-    let mut features = Features::default();
-    let mut builtin: &[&str] = &[];
-
+    let chosen = |model| ChosenModel { model, builtin: &[], custom: None };
     let opts = ctx.opts;
-    let mut custom: Option<&crate::pve::cluster::CpuModel> = None;
-    let model = if let Some((name, m)) =
+    if let Some((name, m)) =
         written.strip_prefix("custom-").and_then(|n| opts.cluster.cpu_models.get(n).map(|m| (n, m)))
     {
-        // virtual-guest/cpu-models.conf (CPUConfig.pm): the guest sees `reported-model` (default
-        // kvm64) with the model's flags, which the VM's own flags override.
-        custom = Some(m);
-        let reported = m.reported_model.as_deref().unwrap_or("kvm64");
-        let mut msg = format!("custom CPU model '{name}' (virtual-guest/cpu-models.conf) is {reported}");
-        if let Some(flags) = &m.flags {
-            msg.push_str(&format!(" with flags {flags}"));
-        }
-        let mut left: Vec<String> = m.other.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        if let Some(v) = &m.phys_bits {
-            left.push(format!("phys-bits {v}"));
-        }
-        if let Some(v) = &m.hv_vendor_id {
-            left.push(format!("hv-vendor-id {v}"));
-        }
-        if !left.is_empty() {
-            msg.push_str(&format!("; not carried: {}", left.join(", ")));
-        }
-        ctx.note_on("cpu", Note::advice(code::CPU_MODEL_FROM_CLUSTER, msg));
-        reported
+        let model = cluster_model(ctx, name, m);
+        ChosenModel { custom: Some(m), ..chosen(model) }
     } else if let Some(name) = written.strip_prefix("custom-") {
-        // The model is defined in the cluster file /etc/pve/virtual-guest/cpu-models.conf, which a
-        // single VM config does not carry; a custom model without reported-model is kvm64.
-        ctx.note_on(
-            "cpu",
-            Note::warning(
-                code::CPU_CUSTOM_MODEL,
-                format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
-            )
-            .at(props.map_or_else(Default::default, |p| p.span_of(CpuOpts::SUB.cputype)))
-            .label("custom model")
-            .help("pass --pve-root with the cluster's /etc/pve (or a copy) to read virtual-guest/cpu-models.conf, or replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
-        );
-        "kvm64"
+        missing_cluster_model(ctx, props, name);
+        chosen("kvm64")
     } else if let Some(flags) = builtin_model_flags(written) {
-        builtin = flags;
-        "qemu64"
+        ChosenModel { builtin: flags, ..chosen("qemu64") }
     } else {
-        match written {
+        chosen(match written {
             // Proxmox renames deprecated models (CPUConfig.pm `$depreacated_cpu_map`).
             "Icelake-Client" => "Icelake-Server",
             "Icelake-Client-noTSX" => "Icelake-Server-noTSX",
             other => other,
-        }
-    };
+        })
+    }
+}
 
-    let fitted = fit_cpu_model(ctx, domain, model);
-    let model: &str = fitted.as_deref().unwrap_or(model);
+/// virtual-guest/cpu-models.conf (CPUConfig.pm): the guest sees `reported-model` (default
+/// kvm64) with the model's flags, which the VM's own flags override. Returns the reported model.
+fn cluster_model<'a>(ctx: &mut Ctx, name: &str, m: &'a CpuModel) -> &'a str {
+    let reported = m.reported_model.as_deref().unwrap_or("kvm64");
+    let mut msg = format!("custom CPU model '{name}' (virtual-guest/cpu-models.conf) is {reported}");
+    if let Some(flags) = &m.flags {
+        msg.push_str(&format!(" with flags {flags}"));
+    }
+    let mut left: Vec<String> = m.other.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    if let Some(v) = &m.phys_bits {
+        left.push(format!("phys-bits {v}"));
+    }
+    if let Some(v) = &m.hv_vendor_id {
+        left.push(format!("hv-vendor-id {v}"));
+    }
+    if !left.is_empty() {
+        msg.push_str(&format!("; not carried: {}", left.join(", ")));
+    }
+    ctx.note_on("cpu", Note::advice(code::CPU_MODEL_FROM_CLUSTER, msg));
+    reported
+}
 
+/// The model is defined in the cluster file /etc/pve/virtual-guest/cpu-models.conf, which a
+/// single VM config does not carry; a custom model without reported-model is kvm64.
+fn missing_cluster_model(ctx: &mut Ctx, props: Option<CpuOpts>, name: &str) {
+    ctx.note_on(
+        "cpu",
+        Note::warning(
+            code::CPU_CUSTOM_MODEL,
+            format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
+        )
+        .at(props.map_or_else(Default::default, |p| p.span_of(CpuOpts::SUB.cputype)))
+        .label("custom model")
+        .help("pass --pve-root with the cluster's /etc/pve (or a copy) to read virtual-guest/cpu-models.conf, or replace the <cpu> model with the custom model's reported-model and add its flags as <feature> elements"),
+    );
+}
+
+/// The model → `<cpu mode>`: `host` and `max` are modes in libvirt, not model names.
+fn cpu_mode(ctx: &mut Ctx, cpu: &mut DomainCpu, model: &str, tcg: bool) {
     match model {
         "host-model" => cpu.mode = "host-model".into(),
         "host" if tcg => {
@@ -196,12 +257,15 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             cpu.model = Some(DomainCpuModel { fallback: "forbid".into(), vendor_id: None, value: model.to_owned() });
         }
     }
+}
 
-    // Proxmox's own flags (CPUConfig.pm `get_pve_cpu_flags`), keyed on the QEMU model.
+/// Proxmox's own flags (CPUConfig.pm `get_pve_cpu_flags`), keyed on the QEMU model, then a
+/// built-in model's flags.
+fn pve_flags(ctx: &Ctx, model: &str, x86: bool, builtin: &[&str], features: &mut Features) {
     if model == "kvm64" && x86 {
         features.set("require", "lahf_lm");
     }
-    if vm.ostype() == OsType::Solaris {
+    if ctx.vm.ostype() == OsType::Solaris {
         features.set("disable", "x2apic");
     }
     if matches!(model, "kvm64" | "kvm32") {
@@ -213,65 +277,58 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     for flag in builtin {
         features.set("require", flag);
     }
+}
 
-    let hyperv = hyperv(ctx, domain, props, tcg);
-    let mut hyperv = hyperv.unwrap_or_default();
-
-    if let Some(props) = props {
-        if let Some(flags) = custom.and_then(|m| m.flags.as_deref()) {
-            vm_flags(ctx, props, flags, &mut features, &mut hyperv, &cpu.mode);
-        }
-        if custom.and_then(|m| m.hidden) == Some(true) {
-            domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
-        }
-        if let Some(flags) = props.flags() {
-            vm_flags(ctx, props, flags, &mut features, &mut hyperv, &cpu.mode);
-        }
-        let kvm_off = props.hidden() == Some(true);
-        if kvm_off {
-            domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
-        }
-        phys_bits(ctx, props, &mut cpu);
-        for (name, value, what) in [
-            ("level", props.level(), "the CPUID level"),
-            ("guest-phys-bits", props.guest_phys_bits(), "the guest physical address bits"),
-        ] {
-            if let Some(value) = value {
-                ctx.note_on(
-                    "cpu",
-                    Note::warning(
-                        code::CPU_OPTION_DROPPED,
-                        format!("{name}={value} ({what}) has no libvirt element and was left out"),
-                    )
-                    .at(props.span_of(name))
-                    .label("left out")
-                    .help(if name == "level" {
-                        "QEMU's default for the model is used; add `<qemu:commandline>` with `-global <model>-x86_64-cpu.level=N` by hand if the guest needs it"
-                    } else {
-                        "QEMU 7.2 has no guest-phys-bits property; QEMU's default is used"
-                    }),
-                );
-            }
-        }
+/// The `cpu` options past the model: a custom model's flags and `hidden` come before the VM's
+/// own, which override them (CPUConfig.pm).
+fn cpu_options(
+    ctx: &mut Ctx,
+    domain: &mut Domain,
+    props: CpuOpts,
+    custom: Option<&CpuModel>,
+    features: &mut Features,
+    hyperv: &mut DomainFeatureHyperV,
+    cpu: &mut DomainCpu,
+) {
+    if let Some(flags) = custom.and_then(|m| m.flags.as_deref()) {
+        vm_flags(ctx, props, flags, features, hyperv, &cpu.mode);
     }
-    // A GPU passed through with x-vga forces `kvm=off` as hidden=1 does (PCI.pm).
-    if x_vga(ctx) {
+    if custom.and_then(|m| m.hidden) == Some(true) {
         domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
     }
-    if hyperv != DomainFeatureHyperV::default() {
-        hyperv.mode = "custom".into();
-        domain.features.hyperv = Some(hyperv);
+    if let Some(flags) = props.flags() {
+        vm_flags(ctx, props, flags, features, hyperv, &cpu.mode);
     }
+    if props.hidden() == Some(true) {
+        domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
+    }
+    phys_bits(ctx, props, cpu);
+    dropped_options(ctx, props);
+}
 
-    // Proxmox adds +kvm_pv_eoi,+kvm_pv_unhalt for KVM x86_64 guests on machine ≥ 2.3, whatever the
-    // model (`get_pve_cpu_flags`); in libvirt they are domain features, not CPU features
-    // (docs/mapping.md#cpu: libvirt refuses "unknown CPU feature: kvm_pv_eoi").
-    if !tcg && x86 && ctx.machine.at_least(2, 3, 0) {
-        domain.features.apic = Some(DomainFeatureApic { eoi: Some("on".into()) });
-        domain.features.pvspinlock = Some(DomainFeatureState::ON);
+/// `level` and `guest-phys-bits` have no libvirt element (and QEMU 7.2 lacks the latter).
+fn dropped_options(ctx: &mut Ctx, props: CpuOpts) {
+    for (name, value, what) in [
+        ("level", props.level(), "the CPUID level"),
+        ("guest-phys-bits", props.guest_phys_bits(), "the guest physical address bits"),
+    ] {
+        if let Some(value) = value {
+            ctx.note_on(
+                "cpu",
+                Note::warning(
+                    code::CPU_OPTION_DROPPED,
+                    format!("{name}={value} ({what}) has no libvirt element and was left out"),
+                )
+                .at(props.span_of(name))
+                .label("left out")
+                .help(if name == "level" {
+                    "QEMU's default for the model is used; add `<qemu:commandline>` with `-global <model>-x86_64-cpu.level=N` by hand if the guest needs it"
+                } else {
+                    "QEMU 7.2 has no guest-phys-bits property; QEMU's default is used"
+                }),
+            );
+        }
     }
-    cpu.features = features.0;
-    domain.cpu = Some(cpu);
 }
 
 /// Fits a named CPU model to the target's libvirt: a model it does not know (libvirt 9.0 has no
@@ -444,41 +501,12 @@ fn x_vga(ctx: &Ctx) -> bool {
 
 /// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; docs/mapping.md#windows).
 fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool) -> Option<DomainFeatureHyperV> {
+    if !hyperv_enlightened(ctx, domain, props, tcg) {
+        return None;
+    }
     let vm = ctx.vm;
     let winversion = vm.windows_version();
     let vendor_id = props.and_then(|p| p.hv_vendor_id());
-    let enlightened =
-        !tcg && domain.os.os_type.arch == "x86_64" && winversion >= 6 && !(vm.bios() == Bios::Ovmf && winversion < 8);
-    let proxmox_would = vm.kvm()
-        && domain.os.os_type.arch == "x86_64"
-        && winversion >= 6
-        && !(vm.bios() == Bios::Ovmf && winversion < 8);
-    if tcg && proxmox_would {
-        ctx.note_on(
-            "ostype",
-            Note::warning(
-                code::CPU_HYPERV_TCG,
-                "the Hyper-V enlightenments Proxmox gives Windows guests were left out: the domain type is qemu (TCG), which cannot start them",
-            )
-            .help("convert with --domain-type kvm on a KVM host to keep them"),
-        );
-    }
-    if !enlightened {
-        if vendor_id.is_some() {
-            if let Some(props) = props {
-                ctx.note_on(
-                    "cpu",
-                    Note::advice(
-                        code::IGNORED_BY_PROXMOX,
-                        "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
-                    )
-                    .at(props.span_of(CpuOpts::SUB.hv_vendor_id))
-                    .label("no effect"),
-                );
-            }
-        }
-        return None;
-    }
     if vm.keys().ostype().is_some() {
         ctx.mapped("ostype", "features/hyperv");
     }
@@ -518,6 +546,51 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
             hv.ipi = on();
         }
     }
+    windows11_notes(ctx, winversion);
+    Some(hv)
+}
+
+/// Whether Proxmox would enlighten this guest (KVM, x86_64, Windows Vista or later, and not
+/// OVMF before Windows 8), and whether it can be under the chosen domain type; notes what is lost.
+fn hyperv_enlightened(ctx: &mut Ctx, domain: &Domain, props: Option<CpuOpts>, tcg: bool) -> bool {
+    let vm = ctx.vm;
+    let winversion = vm.windows_version();
+    let vendor_id = props.and_then(|p| p.hv_vendor_id());
+    let enlightened =
+        !tcg && domain.os.os_type.arch == "x86_64" && winversion >= 6 && !(vm.bios() == Bios::Ovmf && winversion < 8);
+    let proxmox_would = vm.kvm()
+        && domain.os.os_type.arch == "x86_64"
+        && winversion >= 6
+        && !(vm.bios() == Bios::Ovmf && winversion < 8);
+    if tcg && proxmox_would {
+        ctx.note_on(
+            "ostype",
+            Note::warning(
+                code::CPU_HYPERV_TCG,
+                "the Hyper-V enlightenments Proxmox gives Windows guests were left out: the domain type is qemu (TCG), which cannot start them",
+            )
+            .help("convert with --domain-type kvm on a KVM host to keep them"),
+        );
+    }
+    if !enlightened && vendor_id.is_some() {
+        if let Some(props) = props {
+            ctx.note_on(
+                "cpu",
+                Note::advice(
+                    code::IGNORED_BY_PROXMOX,
+                    "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
+                )
+                .at(props.span_of(CpuOpts::SUB.hv_vendor_id))
+                .label("no effect"),
+            );
+        }
+    }
+    enlightened
+}
+
+/// What Proxmox adds for Windows 11 on newer QEMU and that libvirt 9.0 or an unknown host vendor
+/// cannot carry.
+fn windows11_notes(ctx: &mut Ctx, winversion: u32) {
     if winversion >= 11 {
         // CPUConfig.pm: `-cet-ibt,-cet-ss` for Windows 11 with QEMU 11 and newer. QEMU 7.2 knows
         // neither feature (libvirt refuses unknown names); its named models have no CET anyway.
@@ -530,7 +603,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
             .help("with cpu: host on a CET-capable host, add <feature policy='disable' name='cet-ibt'/> (and cet-ss) once libvirt knows them"),
         );
     }
-    if winversion >= 11 && m.at_least(11, 0, 2) {
+    if winversion >= 11 && ctx.machine.at_least(11, 0, 2) {
         // Proxmox adds hv_evmcs only on Intel hosts; it fails to start on AMD.
         ctx.note_on(
             "ostype",
@@ -541,5 +614,4 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
             .help("on an Intel host add <evmcs state='on'/> to <hyperv>"),
         );
     }
-    Some(hv)
 }

@@ -86,22 +86,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("arch", "os/type@arch");
     }
 
-    // Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
-    let kvm = vm.kvm();
-    domain.domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
-        (Some(t), _) => t,
-        (None, Some(target)) => target_domain_type(ctx, target, kvm, &arch),
-        (None, None) => {
-            if kvm {
-                DomainType::Kvm
-            } else {
-                DomainType::Qemu
-            }
-        }
-    };
-    if vm.keys().kvm().is_some() {
-        ctx.mapped("kvm", "domain@type");
-    }
+    domain.domain_type = domain_type(ctx, &arch);
 
     let machine = machine_type(ctx, &arch, domain.domain_type);
     domain.os.os_type = DomainOsType { arch, machine: machine.qemu_name(), value: "hvm".into() };
@@ -127,9 +112,32 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     viommu(ctx, domain);
     domain.pm = power_management(ctx);
     domain.clock = clock(ctx);
+    freeze(ctx);
+}
 
-    // `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
-    if let Some(freeze) = vm.keys().freeze() {
+/// Accelerator: `kvm: 0` means TCG. `--domain-type` overrides it for the target host.
+fn domain_type(ctx: &mut Ctx, arch: &str) -> DomainType {
+    let kvm = ctx.vm.kvm();
+    let domain_type = match (ctx.opts.domain_type, &ctx.opts.target) {
+        (Some(t), _) => t,
+        (None, Some(target)) => target_domain_type(ctx, target, kvm, arch),
+        (None, None) => {
+            if kvm {
+                DomainType::Kvm
+            } else {
+                DomainType::Qemu
+            }
+        }
+    };
+    if ctx.vm.keys().kvm().is_some() {
+        ctx.mapped("kvm", "domain@type");
+    }
+    domain_type
+}
+
+/// `freeze: 1` is Proxmox's `-S`: a start option, not part of the machine.
+fn freeze(ctx: &mut Ctx) {
+    if let Some(freeze) = ctx.vm.keys().freeze() {
         if freeze {
             ctx.note_on(
                 "freeze",
@@ -201,25 +209,26 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu".into() });
             ctx.mapped("machine", "devices/iommu");
         }
-        Some(Viommu::Virtio) => {
-            domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
-            ctx.mapped("machine", "devices/iommu");
-            if let Some(bits) = aw_bits {
-                // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
-                // virtio-iommu-pci has no aw-bits property.
-                ctx.note_on(
-                    "machine",
-                    Note::warning(
-                        code::VIOMMU_AW_BITS,
-                        format!(
-                            "aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"
-                        ),
-                    )
-                    .at(props.span_of(MachineOpts::SUB.aw_bits))
-                    .label("dropped"),
-                );
-            }
-        }
+        Some(Viommu::Virtio) => virtio_iommu(ctx, domain, props, aw_bits),
+    }
+}
+
+/// `viommu=virtio` on q35 → `<iommu model='virtio'>`, without the aw-bits it cannot carry.
+fn virtio_iommu(ctx: &mut Ctx, domain: &mut Domain, props: MachineOpts, aw_bits: Option<u32>) {
+    domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
+    ctx.mapped("machine", "devices/iommu");
+    if let Some(bits) = aw_bits {
+        // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
+        // virtio-iommu-pci has no aw-bits property.
+        ctx.note_on(
+            "machine",
+            Note::warning(
+                code::VIOMMU_AW_BITS,
+                format!("aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"),
+            )
+            .at(props.span_of(MachineOpts::SUB.aw_bits))
+            .label("dropped"),
+        );
     }
 }
 
@@ -247,8 +256,7 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
 /// `+pveN` and `.pxe` removed, and lowered to the target host's QEMU when asked.
 fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineType {
     let vm = ctx.vm;
-    let props = vm.keys().machine();
-    let written = props.and_then(|p| p.kind());
+    let written = vm.keys().machine().and_then(|p| p.kind());
     let default = if arch == "aarch64" { "virt" } else { "pc" };
     let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType {
         family: default.into(),
@@ -261,28 +269,46 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
     if vm.keys().machine().is_some() {
         ctx.mapped("machine", "os/type@machine");
     }
+    // Notes on a machine Proxmox chose itself point at `ostype`, which made the choice.
+    let key = if written.is_some() { "machine" } else { "ostype" };
+    pin_windows(ctx, &mut machine, arch, key);
+    strip_proxmox_suffixes(ctx, &mut machine);
 
-    // Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
-    // creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
-    if machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64" {
-        let created = vm.keys().meta().and_then(|m| m.creation_qemu()).and_then(|v| {
-            let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
-            Some((it.next()??, it.next()??))
-        });
-        let (major, minor) = created.filter(|&v| v >= (9, 1)).unwrap_or((5, 1));
-        machine.family = if machine.is_q35() { "pc-q35".into() } else { "pc-i440fx".into() };
-        machine.version = Some((major, minor, None));
-        machine.proxmox = Some((major, minor, 0));
-        ctx.note_on(
-            if written.is_some() { "machine" } else { "ostype" },
-            Note::advice(
-                code::MACHINE_PINNED,
-                format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()),
-            )
-            .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
-        );
+    if let (None, Some(target)) = (ctx.opts.host_qemu, &ctx.opts.target) {
+        fit_machine(ctx, target, &mut machine, arch, domain_type, key);
+        return machine;
     }
+    lower_to_host_qemu(ctx, &mut machine, key);
+    machine
+}
 
+/// Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
+/// creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
+fn pin_windows(ctx: &mut Ctx, machine: &mut MachineType, arch: &str, key: &str) {
+    let vm = ctx.vm;
+    if !(machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64") {
+        return;
+    }
+    let created = vm.keys().meta().and_then(|m| m.creation_qemu()).and_then(|v| {
+        let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+        Some((it.next()??, it.next()??))
+    });
+    let (major, minor) = created.filter(|&v| v >= (9, 1)).unwrap_or((5, 1));
+    machine.family = if machine.is_q35() { "pc-q35".into() } else { "pc-i440fx".into() };
+    machine.version = Some((major, minor, None));
+    machine.proxmox = Some((major, minor, 0));
+    ctx.note_on(
+        key,
+        Note::advice(
+            code::MACHINE_PINNED,
+            format!("Windows guest: machine pinned to {} as Proxmox does", machine.qemu_name()),
+        )
+        .help("Proxmox keeps Windows VMs on a fixed machine version so the guest does not re-detect its hardware"),
+    );
+}
+
+/// `+pveN` and `.pxe` are Proxmox-only: upstream QEMU (and so libvirt) has no such machines.
+fn strip_proxmox_suffixes(ctx: &mut Ctx, machine: &mut MachineType) {
     if let Some(n) = machine.pve.take() {
         let note = if n == 0 {
             Note::advice(
@@ -315,24 +341,21 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
             .help("the NIC option ROM differs from Proxmox's pxe-*.rom; network boot menus may look different"),
         );
     }
+}
 
-    if let (None, Some(target)) = (ctx.opts.host_qemu, &ctx.opts.target) {
-        let key = if written.is_some() { "machine" } else { "ostype" };
-        fit_machine(ctx, target, &mut machine, arch, domain_type, key);
-        return machine;
-    }
+/// `--host-qemu-version`: a machine newer than the target's QEMU does not exist there.
+fn lower_to_host_qemu(ctx: &mut Ctx, machine: &mut MachineType, key: &str) {
     if let (Some(host), Some((major, minor, _))) = (ctx.opts.host_qemu, machine.version) {
         if (major, minor) > host {
             let from = machine.qemu_name();
             machine.version = Some((host.0, host.1, None));
             ctx.note_on(
-                if written.is_some() { "machine" } else { "ostype" },
+                key,
                 Note::warning(code::MACHINE_DOWNGRADED, format!("machine {from} is newer than the target QEMU {}.{}; lowered to {}", host.0, host.1, machine.qemu_name()))
                     .help("a lower machine version changes device defaults the guest can see; upgrade QEMU on the target to keep it"),
             );
         }
     }
-    machine
 }
 
 /// The domain type on a known target: KVM where the config asks for it and the target runs KVM
@@ -395,26 +418,8 @@ fn fit_machine(
     domain_type: DomainType,
     key: &str,
 ) {
-    if let Some(from) = &target.qemu_version_derived_from {
-        if let Some((a, b, _)) = target.qemu_version {
-            ctx.note(
-                Note::advice(
-                    code::TARGET_QEMU_VERSION,
-                    format!(
-                        "the target's QEMU version {a}.{b} was read from {from}: saved capabilities carry no version"
-                    ),
-                )
-                .help("pass --host-qemu-version X.Y to state it"),
-            );
-        }
-    }
-    // One QEMU binary serves both domain types: a document of the other type (saved domcapabilities
-    // of `--virttype kvm` only) lists the same machines.
-    let mut available = target.machines(arch, crate::target::domain_type_name(domain_type));
-    if available.is_empty() {
-        let other = if domain_type == DomainType::Kvm { DomainType::Qemu } else { DomainType::Kvm };
-        available = target.machines(arch, crate::target::domain_type_name(other));
-    }
+    derived_qemu_version_note(ctx, target);
+    let available = available_machines(target, arch, domain_type);
     let name = machine.qemu_name();
     if available.is_empty() && target.caps.is_some() {
         let key = if ctx.vm.keys().arch().is_some() { "arch" } else { key };
@@ -435,61 +440,113 @@ fn fit_machine(
         return;
     }
     let Some(wanted) = machine.version else { return };
-    let family = machine.family.clone();
-    let upstream: Vec<(u32, u32, Option<u32>)> = available
-        .iter()
-        .filter_map(|(n, _)| MachineType::parse(n))
-        .filter(|m| m.family == family && m.pve.is_none() && !m.pxe)
-        .filter_map(|m| m.version)
-        .collect();
-    let order = |v: &(u32, u32, Option<u32>)| (v.0, v.1, v.2.unwrap_or(0));
-    let lower = upstream.iter().filter(|v| order(v) < order(&wanted)).max_by_key(|v| order(v));
-    let higher = upstream.iter().filter(|v| order(v) > order(&wanted)).min_by_key(|v| order(v));
-    if let Some(&v) = lower.or(higher) {
+    let mut fit = MachineFit { ctx, target, available: &available, name: &name, key };
+    if !fit.upstream_version(machine, wanted) {
+        fit.downstream(machine);
+    }
+}
+
+/// Saved capabilities carry no QEMU version, so the one used was guessed; say from what.
+fn derived_qemu_version_note(ctx: &mut Ctx, target: &TargetCaps) {
+    if let Some(from) = &target.qemu_version_derived_from {
+        if let Some((a, b, _)) = target.qemu_version {
+            ctx.note(
+                Note::advice(
+                    code::TARGET_QEMU_VERSION,
+                    format!(
+                        "the target's QEMU version {a}.{b} was read from {from}: saved capabilities carry no version"
+                    ),
+                )
+                .help("pass --host-qemu-version X.Y to state it"),
+            );
+        }
+    }
+}
+
+/// One QEMU binary serves both domain types: a document of the other type (saved domcapabilities
+/// of `--virttype kvm` only) lists the same machines.
+fn available_machines(target: &TargetCaps, arch: &str, domain_type: DomainType) -> Vec<(String, Option<String>)> {
+    let available = target.machines(arch, crate::target::domain_type_name(domain_type));
+    if !available.is_empty() {
+        return available;
+    }
+    let other = if domain_type == DomainType::Kvm { DomainType::Qemu } else { DomainType::Kvm };
+    target.machines(arch, crate::target::domain_type_name(other))
+}
+
+/// A machine the target lacks, with what the target has (`(name, canonical)` pairs).
+struct MachineFit<'c, 'a, 't> {
+    ctx: &'c mut Ctx<'a>,
+    target: &'t TargetCaps,
+    available: &'t [(String, Option<String>)],
+    /// The machine's QEMU name as Proxmox would run it.
+    name: &'t str,
+    /// The key the notes point at.
+    key: &'t str,
+}
+
+impl MachineFit<'_, '_, '_> {
+    /// Another upstream version of the same family, the closest lower one first (a lower version
+    /// keeps the guest on device defaults it knows). Whether one was found.
+    fn upstream_version(&mut self, machine: &mut MachineType, wanted: (u32, u32, Option<u32>)) -> bool {
+        let (name, describe) = (self.name, self.target.describe());
+        let upstream: Vec<(u32, u32, Option<u32>)> = self
+            .available
+            .iter()
+            .filter_map(|(n, _)| MachineType::parse(n))
+            .filter(|m| m.family == machine.family && m.pve.is_none() && !m.pxe)
+            .filter_map(|m| m.version)
+            .collect();
+        let order = |v: &(u32, u32, Option<u32>)| (v.0, v.1, v.2.unwrap_or(0));
+        let lower = upstream.iter().filter(|v| order(v) < order(&wanted)).max_by_key(|v| order(v));
+        let higher = upstream.iter().filter(|v| order(v) > order(&wanted)).min_by_key(|v| order(v));
+        let Some(&v) = lower.or(higher) else { return false };
         machine.version = Some(v);
         let to = machine.qemu_name();
         let note = if lower.is_some() {
             Note::warning(
                 code::MACHINE_DOWNGRADED,
-                format!("the target ({}) has no machine {name}; lowered to the closest it has, {to}", target.describe()),
+                format!("the target ({describe}) has no machine {name}; lowered to the closest it has, {to}"),
             )
             .help("a lower machine version changes device defaults the guest can see; upgrade QEMU on the target to keep it")
         } else {
             Note::warning(
                 code::MACHINE_RAISED,
-                format!(
-                    "the target ({}) no longer has machine {name}; raised to the oldest it has, {to}",
-                    target.describe()
-                ),
+                format!("the target ({describe}) no longer has machine {name}; raised to the oldest it has, {to}"),
             )
             .help("a newer machine version changes device defaults the guest can see")
         };
-        ctx.note_on(key, note);
-        return;
+        self.ctx.note_on(self.key, note);
+        true
     }
-    // Downstream names: `pc-q35-rhel9.4.0`; the family's alias (`q35`, `pc`) names the default.
-    let alias = if machine.is_q35() { "q35" } else { "pc" };
-    let prefix = format!("{family}-");
-    let default =
-        available.iter().find(|(n, _)| n == alias).and_then(|(_, c)| c.clone()).filter(|c| c.starts_with(&prefix));
-    let newest = || {
-        available
-            .iter()
-            .map(|(n, _)| n)
-            .filter(|n| n.starts_with(&prefix))
-            .max_by_key(|n| {
-                n.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok()).collect::<Vec<_>>()
-            })
-            .cloned()
-    };
-    if let Some(downstream) = default.or_else(newest) {
-        ctx.note_on(
-            key,
+
+    /// Downstream names: `pc-q35-rhel9.4.0`; the family's alias (`q35`, `pc`) names the default.
+    fn downstream(&mut self, machine: &mut MachineType) {
+        let family = machine.family.clone();
+        let alias = if machine.is_q35() { "q35" } else { "pc" };
+        let prefix = format!("{family}-");
+        let available = self.available;
+        let default =
+            available.iter().find(|(n, _)| n == alias).and_then(|(_, c)| c.clone()).filter(|c| c.starts_with(&prefix));
+        let newest = || {
+            available
+                .iter()
+                .map(|(n, _)| n)
+                .filter(|n| n.starts_with(&prefix))
+                .max_by_key(|n| {
+                    n.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok()).collect::<Vec<_>>()
+                })
+                .cloned()
+        };
+        let Some(downstream) = default.or_else(newest) else { return };
+        self.ctx.note_on(
+            self.key,
             Note::warning(
                 code::MACHINE_DOWNSTREAM,
                 format!(
-                    "the target ({}) has no upstream {family} machine types; {name} becomes its own {downstream}",
-                    target.describe()
+                    "the target ({}) has no upstream {family} machine types; {} becomes its own {downstream}",
+                    self.target.describe(),
+                    self.name
                 ),
             )
             .help("a distribution's machine type is its own revision of an upstream one; the guest may see other device defaults"),

@@ -41,21 +41,12 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mut cells = Vec::new();
     if mem_hotplug {
         ctx.mapped("hotplug", "maxMemory");
-        match hotplug_layout(ctx, memory, sockets, cores, hugepages == Some(Hugepages::Mib1024)) {
-            Some((max, static_cells, dimms)) => {
-                total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
-                cells = static_cells;
-                domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB".into(), value: max });
-                domain.devices.memory_devices = dimms
-                    .into_iter()
-                    .map(|(size, node)| DomainMemoryDevice {
-                        model: "dimm".into(),
-                        target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
-                    })
-                    .collect();
-            }
-            None => return,
-        }
+        let huge_1g = hugepages == Some(Hugepages::Mib1024);
+        let Some((static_cells, hotplug_total)) = hotplug_memory(ctx, domain, memory, sockets, cores, huge_1g) else {
+            return;
+        };
+        total = hotplug_total;
+        cells = static_cells;
     } else if numa {
         cells = numa_cells(ctx, domain, memory, sockets, cores);
     }
@@ -63,13 +54,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
     }
     if !numa {
-        for (i, _) in vm.keys().numa_nodes() {
-            ctx.note_on(
-                &format!("numa{i}"),
-                Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
-                    .label("ignored"),
-            );
-        }
+        ignored_numa_nodes(ctx);
     }
     if !cells.is_empty() {
         domain.cpu.get_or_insert_with(DomainCpu::default).numa = Some(DomainCpuNuma { cells });
@@ -82,6 +67,41 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 
     backing(ctx, domain, numa);
     balloon(ctx, domain, total);
+}
+
+/// `hotplug: memory` → `<maxMemory>` and the DIMMs of [`hotplug_layout`]; the boot cells and the
+/// memory the guest starts with (boot memory plus DIMMs), or `None` where no layout fits.
+fn hotplug_memory(
+    ctx: &mut Ctx,
+    domain: &mut Domain,
+    memory: u64,
+    sockets: u32,
+    cores: u32,
+    huge_1g: bool,
+) -> Option<(Vec<DomainCpuNumaCell>, u64)> {
+    let (max, static_cells, dimms) = hotplug_layout(ctx, memory, sockets, cores, huge_1g)?;
+    let total = static_cells.iter().map(|c| c.memory).sum::<u64>() + dimms.iter().map(|d| d.0).sum::<u64>();
+    domain.max_memory = Some(DomainMaxMemory { slots: 255, unit: "MiB".into(), value: max });
+    domain.devices.memory_devices = dimms
+        .into_iter()
+        .map(|(size, node)| DomainMemoryDevice {
+            model: "dimm".into(),
+            target: DomainMemoryDeviceTarget { size: DomainMemory::mib(size), node },
+        })
+        .collect();
+    Some((static_cells, total))
+}
+
+/// Proxmox reads numaN only with `numa: 1`.
+fn ignored_numa_nodes(ctx: &mut Ctx) {
+    let vm = ctx.vm;
+    for (i, _) in vm.keys().numa_nodes() {
+        ctx.note_on(
+            &format!("numa{i}"),
+            Note::advice(code::IGNORED_BY_PROXMOX, "Proxmox ignores numaN without `numa: 1`; left out as well")
+                .label("ignored"),
+        );
+    }
 }
 
 /// Memory hotplug (Memory.pm `config`, `foreach_dimm`, `get_max_mem`): 1024 MiB (per socket with
@@ -175,12 +195,9 @@ fn socket_cell(i: u32, cores: u32, memory: u64) -> DomainCpuNumaCell {
 fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cores: u32) -> Vec<DomainCpuNumaCell> {
     let vm = ctx.vm;
     let nodes: Vec<_> = vm.keys().numa_nodes().collect();
-    let error = |ctx: &mut Ctx, key: &str, message: String| {
-        ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
-    };
     if nodes.is_empty() {
         if memory % sockets as u64 != 0 {
-            error(
+            numa_error(
                 ctx,
                 "numa",
                 format!("memory ({memory} MiB) cannot be split evenly over {sockets} sockets (Proxmox fails to start it too)"),
@@ -195,59 +212,15 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     let mut memnodes = Vec::new();
     let mut sum = 0.0;
     for (pos, (index, entry)) in nodes.iter().enumerate() {
-        let key = format!("numa{index}");
         let Some(props) = NumaOpts::of(entry) else { continue };
-        if *index as usize != pos {
-            // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
-            error(ctx, &key, format!("libvirt needs NUMA nodes numbered from 0 without gaps; numa{pos} is missing"));
-            continue;
-        }
-        let cpus = props.cpus().unwrap_or_default().replace(';', ",");
-        let highest = cpus.split(',').filter_map(|r| r.rsplit('-').next()?.parse::<u32>().ok()).max();
-        if highest.is_some_and(|h| h >= max_cpus) {
-            error(ctx, &key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
-            continue;
-        }
-        let Some(mib) = props.memory() else {
-            error(ctx, &key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
-            continue;
-        };
-        sum += mib;
-        if mib.fract() != 0.0 || mib < 1.0 {
-            error(ctx, &key, format!("libvirt takes NUMA node memory in whole MiB, not {mib}"));
-            continue;
-        }
-        cells.push(DomainCpuNumaCell { id: *index as u32, cpus, memory: mib as u64, unit: "MiB".into() });
-        ctx.mapped(&key, "cpu/numa/cell");
-        match (props.hostnodes(), props.policy()) {
-            (Some(hostnodes), Some(policy)) => {
-                // QEMU's bind is libvirt's strict.
-                let mode = match policy {
-                    NumaPolicy::Bind => "strict",
-                    NumaPolicy::Preferred => "preferred",
-                    NumaPolicy::Interleave => "interleave",
-                };
-                memnodes.push(DomainNumatuneMemnode {
-                    cellid: *index as u32,
-                    mode: mode.into(),
-                    nodeset: hostnodes.replace(';', ","),
-                });
-                ctx.mapped(&key, "numatune/memnode");
-            }
-            (Some(hostnodes), None) => {
-                error(ctx, &key, format!("you need to define a policy for hostnode {hostnodes} (as Proxmox says)"))
-            }
-            (None, Some(_)) => ctx.note_on(
-                &key,
-                Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
-                    .at(props.span_of(NumaOpts::SUB.policy))
-                    .label("ignored"),
-            ),
-            (None, None) => {}
-        }
+        let node = NumaNode { key: format!("numa{index}"), pos, index: *index as u32, props };
+        let Some(cell) = numa_cell(ctx, &node, max_cpus, &mut sum) else { continue };
+        cells.push(cell);
+        ctx.mapped(&node.key, "cpu/numa/cell");
+        memnodes.extend(numa_memnode(ctx, &node));
     }
     if (sum - memory as f64).abs() > f64::EPSILON && cells.len() == nodes.len() {
-        error(
+        numa_error(
             ctx,
             "numa",
             format!("total memory for NUMA nodes ({sum} MiB) must be equal to the VM's memory ({memory} MiB)"),
@@ -257,6 +230,79 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
         domain.numatune = Some(DomainNumatune { memnodes });
     }
     cells
+}
+
+/// A NUMA layout libvirt or Proxmox refuses is an error on the key that wrote it.
+fn numa_error(ctx: &mut Ctx, key: &str, message: String) {
+    ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
+}
+
+/// One `numaN` entry, at position `pos` among the written ones.
+struct NumaNode<'a> {
+    key: String,
+    pos: usize,
+    index: u32,
+    props: NumaOpts<'a>,
+}
+
+/// `numaN: cpus=…,memory=…` → a `<cell>`, or `None` (with an error) where libvirt cannot take
+/// it. `sum` adds up the memory written, as Proxmox's check on the total does.
+fn numa_cell(ctx: &mut Ctx, node: &NumaNode, max_cpus: u32, sum: &mut f64) -> Option<DomainCpuNumaCell> {
+    let (key, index, props) = (node.key.as_str(), node.index, node.props);
+    if index as usize != node.pos {
+        // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
+        let pos = node.pos;
+        numa_error(ctx, key, format!("libvirt needs NUMA nodes numbered from 0 without gaps; numa{pos} is missing"));
+        return None;
+    }
+    let cpus = props.cpus().unwrap_or_default().replace(';', ",");
+    let highest = cpus.split(',').filter_map(|r| r.rsplit('-').next()?.parse::<u32>().ok()).max();
+    if highest.is_some_and(|h| h >= max_cpus) {
+        numa_error(ctx, key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
+        return None;
+    }
+    let Some(mib) = props.memory() else {
+        numa_error(ctx, key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
+        return None;
+    };
+    *sum += mib;
+    if mib.fract() != 0.0 || mib < 1.0 {
+        numa_error(ctx, key, format!("libvirt takes NUMA node memory in whole MiB, not {mib}"));
+        return None;
+    }
+    Some(DomainCpuNumaCell { id: index, cpus, memory: mib as u64, unit: "MiB".into() })
+}
+
+/// `hostnodes` and `policy` → `<numatune><memnode>`; Proxmox needs both.
+fn numa_memnode(ctx: &mut Ctx, node: &NumaNode) -> Option<DomainNumatuneMemnode> {
+    let key = node.key.as_str();
+    match (node.props.hostnodes(), node.props.policy()) {
+        (Some(hostnodes), Some(policy)) => {
+            // QEMU's bind is libvirt's strict.
+            let mode = match policy {
+                NumaPolicy::Bind => "strict",
+                NumaPolicy::Preferred => "preferred",
+                NumaPolicy::Interleave => "interleave",
+            };
+            ctx.mapped(key, "numatune/memnode");
+            return Some(DomainNumatuneMemnode {
+                cellid: node.index,
+                mode: mode.into(),
+                nodeset: hostnodes.replace(';', ","),
+            });
+        }
+        (Some(hostnodes), None) => {
+            numa_error(ctx, key, format!("you need to define a policy for hostnode {hostnodes} (as Proxmox says)"))
+        }
+        (None, Some(_)) => ctx.note_on(
+            key,
+            Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
+                .at(node.props.span_of(NumaOpts::SUB.policy))
+                .label("ignored"),
+        ),
+        (None, None) => {}
+    }
+    None
 }
 
 /// `hugepages`, `keephugepages`, `allow-ksm`.
