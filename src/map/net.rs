@@ -5,13 +5,16 @@
 //! limits and its firewall in the `pve-bridge` hook, not in QEMU, so those become libvirt's
 //! `<vlan>`/`<bandwidth>` where libvirt can do the same and notes where it cannot.
 
+use std::collections::BTreeSet;
+
 use crate::libvirt::{
     Domain, DomainInterface, DomainInterfaceBandwidth, DomainInterfaceBandwidthParams, DomainInterfaceDriver,
     DomainInterfaceLink, DomainInterfaceMac, DomainInterfaceModel, DomainInterfaceMtu, DomainInterfaceSource,
     DomainInterfaceTarget,
 };
+use crate::map::nwfilter::Filter;
 use crate::map::pci::PciDevice;
-use crate::map::vlan::Vlans;
+use crate::map::vlan::{VlanNic, Vlans};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
@@ -107,7 +110,8 @@ fn on_bridge(ctx: &mut Ctx, nic: &Nic, bridge: &str, nics: &mut Nics, iface: &mu
     // Proxmox's tap name (QemuServer.pm `print_netdev_full`); host firewall rules and
     // scripts often match it.
     iface.target = Some(DomainInterfaceTarget { dev: format!("tap{vmid}i{}", nic.index) });
-    nics.vlans.nic(ctx, &nic.key, &nic.net, nic.props, bridge, &target, iface);
+    let vlan_nic = VlanNic { key: &nic.key, net: &nic.net, props: nic.props, bridge, target: &target };
+    nics.vlans.nic(ctx, &vlan_nic, iface);
     if nic.net.firewall && ctx.opts.cluster.vm_fw.contains_key(&vmid) {
         nics.firewalled.push(nic.key.clone());
     } else if nic.net.firewall {
@@ -236,22 +240,14 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
     // One filter for all the VM's NICs, or one per NIC when a rule names a NIC (`-i netN`).
     let nics: Vec<Option<&str>> =
         if crate::map::nwfilter::per_nic(vm_fw) { keys.iter().map(|k| Some(k.as_str())).collect() } else { vec![None] };
-    let mut reported = std::collections::BTreeSet::new();
+    let mut reported = BTreeSet::new();
     for nic in nics {
         let built = crate::map::nwfilter::build(vmid, vm_fw, cluster.cluster_fw.as_ref(), nic);
-        let mine: Vec<&String> = keys.iter().filter(|k| nic.is_none_or(|n| n == k.as_str())).collect();
-        let first = mine[0];
+        let keys: Vec<&String> = keys.iter().filter(|k| nic.is_none_or(|n| n == k.as_str())).collect();
         let filter = match built {
             Ok(f) => f,
             Err(why) => {
-                for key in mine {
-                    ctx.note_on(
-                        key,
-                        Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter")).help(
-                            "enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does",
-                        ),
-                    );
-                }
+                no_filter_notes(ctx, &keys, &why);
                 return;
             }
         };
@@ -259,51 +255,89 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
             Some(n) => format!("{vmid}-{n}.nwfilter.xml"),
             None => format!("{vmid}.nwfilter.xml"),
         };
-        for iface in domain.devices.interfaces.iter_mut() {
-            let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
-            if mine.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
-                iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: filter.name.clone() });
-            }
+        let nf = NicFilter { filter, file, keys };
+        attach_filter(domain, vmid, &nf);
+        filter_note(ctx, &nf);
+        dropped_notes(ctx, vmid, &nf, &mut reported);
+        ctx.files.push(crate::map::SideFile { name: nf.file, contents: nf.filter.xml, executable: false });
+    }
+}
+
+/// One nwfilter, the side file it is written to, and the NICs (keys) that reference it.
+struct NicFilter<'a> {
+    filter: Filter,
+    file: String,
+    keys: Vec<&'a String>,
+}
+
+/// Proxmox's firewall is off for these NICs (the files say so), and so is the filter.
+fn no_filter_notes(ctx: &mut Ctx, keys: &[&String], why: &str) {
+    for key in keys {
+        ctx.note_on(
+            key,
+            Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter"))
+                .help("enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does"),
+        );
+    }
+}
+
+/// Each NIC's `<filterref>`, found by Proxmox's tap name `tap<vmid>i<N>`.
+fn attach_filter(domain: &mut Domain, vmid: u32, nf: &NicFilter) {
+    for iface in domain.devices.interfaces.iter_mut() {
+        let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
+        if nf.keys.iter().any(|k| tap == format!("tap{vmid}i{}", k.trim_start_matches("net"))) {
+            iface.filterref = Some(crate::libvirt::DomainInterfaceFilterref { filter: nf.filter.name.clone() });
         }
-        let names: Vec<&str> = mine.iter().map(|k| k.as_str()).collect();
+    }
+}
+
+/// The nwfilter is a side file, which has to be defined before the domain.
+fn filter_note(ctx: &mut Ctx, nf: &NicFilter) {
+    let names: Vec<&str> = nf.keys.iter().map(|k| k.as_str()).collect();
+    let file = &nf.file;
+    ctx.note_on(
+        nf.keys[0],
+        Note::advice(
+            code::FIREWALL_NWFILTER,
+            format!(
+                "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
+                nf.filter.rules,
+                nf.filter.name,
+                names.join(", ")
+            ),
+        )
+        .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+    );
+}
+
+/// Rules and `[OPTIONS]` nwfilter cannot express; `reported` keeps each to one note over all
+/// the NICs' filters.
+fn dropped_notes(ctx: &mut Ctx, vmid: u32, nf: &NicFilter, reported: &mut BTreeSet<(String, usize)>) {
+    let first = nf.keys[0];
+    for (from, line, text, why) in &nf.filter.dropped {
+        // The same rule left out of each NIC's filter is reported once.
+        if !reported.insert((from.clone(), *line)) {
+            continue;
+        }
         ctx.note_on(
             first,
-            Note::advice(
-                code::FIREWALL_NWFILTER,
-                format!(
-                    "the Proxmox firewall of this VM ({} rule(s) and the policies) becomes nwfilter {} in {file}, written beside the XML with -o or --out-dir (not with the XML on standard output); NICs: {}",
-                    filter.rules,
-                    filter.name,
-                    names.join(", ")
-                ),
+            Note::warning(
+                code::FIREWALL_RULE_DROPPED,
+                format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
             )
-            .help(format!("define it before the domain: virsh nwfilter-define {file}")),
+            .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
         );
-        for (from, line, text, why) in &filter.dropped {
-            // The same rule left out of each NIC's filter is reported once.
-            if !reported.insert((from.clone(), *line)) {
-                continue;
-            }
-            ctx.note_on(
-                first,
-                Note::warning(
-                    code::FIREWALL_RULE_DROPPED,
-                    format!("{from} line {line}: `{text}` was left out of the nwfilter: {why}"),
-                )
-                .help("add an equivalent <rule> to the nwfilter by hand, or filter on the host"),
-            );
-        }
-        if !filter.options_left.is_empty() && reported.insert((format!("firewall/{vmid}.fw"), 0)) {
-            ctx.note_on(
-                first,
-                Note::warning(
-                    code::FIREWALL_RULE_DROPPED,
-                    format!("firewall/{vmid}.fw options not carried by the nwfilter: {}", filter.options_left.join(", ")),
-                )
-                .help("ipfilter (IP spoofing protection) can be added with libvirt's clean-traffic filter and an IP parameter"),
-            );
-        }
-        ctx.files.push(crate::map::SideFile { name: file, contents: filter.xml, executable: false });
+    }
+    let options_left = &nf.filter.options_left;
+    if !options_left.is_empty() && reported.insert((format!("firewall/{vmid}.fw"), 0)) {
+        ctx.note_on(
+            first,
+            Note::warning(
+                code::FIREWALL_RULE_DROPPED,
+                format!("firewall/{vmid}.fw options not carried by the nwfilter: {}", options_left.join(", ")),
+            )
+            .help("ipfilter (IP spoofing protection) can be added with libvirt's clean-traffic filter and an IP parameter"),
+        );
     }
 }
 
