@@ -7,9 +7,8 @@
 //! PCI map. Several host functions share one guest slot as functions 0, 1, ….
 
 use crate::libvirt::{
-    Domain, DomainAddress, DomainAlias, DomainBootOrder, DomainController, DomainControllerTarget,
-    DomainFeatureHyperVVendorId, DomainFeatureKvm, DomainFeatureState, DomainHostdev, DomainHostdevDriver,
-    DomainHostdevMdev, DomainHostdevPci, DomainHostdevSource, DomainQemuProperty, DomainRom,
+    Domain, DomainAddress, DomainAlias, DomainBootOrder, DomainController, DomainControllerTarget, DomainHostdev,
+    DomainHostdevDriver, DomainHostdevMdev, DomainHostdevPci, DomainHostdevSource, DomainQemuProperty, DomainRom,
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
@@ -323,9 +322,8 @@ fn device(ctx: &mut Ctx, domain: &mut Domain, e: &Entry, dev: &HostPci, root_por
     if !overrides.is_empty() {
         qemu_override(ctx, domain, e, alias, overrides);
     }
-    if dev.x_vga {
-        hide_kvm_for_gpu(domain);
-    }
+    // x-vga's `kvm=off` and hv_vendor_id are cpu.rs's, from `VmConfig::gpu_passthrough`
+    // (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
     ctx.mapped(&e.key, "devices/hostdev");
 }
 
@@ -523,16 +521,6 @@ fn qemu_override(ctx: &mut Ctx, domain: &mut Domain, e: &Entry, alias: String, o
         .label("qemu:override"),
     );
     domain.qemu_override(alias, overrides);
-}
-
-/// Proxmox forces `kvm=off` and, for Windows with Hyper-V enlightenments, hv_vendor_id
-/// (CPUConfig.pm, docs/proxmox-config.md#cpu, #hyper-v): NVIDIA drivers refuse to load otherwise.
-fn hide_kvm_for_gpu(domain: &mut Domain) {
-    domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
-    if let Some(hv) = domain.features.hyperv.as_mut() {
-        hv.vendor_id
-            .get_or_insert(DomainFeatureHyperVVendorId { state: crate::libvirt::OnOff::On, value: "proxmox".into() });
-    }
 }
 
 /// The root ports, in port order; the devices behind them learn their bus index here.
