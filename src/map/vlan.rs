@@ -13,7 +13,7 @@ use crate::map::{Ctx, SideFile};
 use crate::pve::model::net::Net;
 use crate::pve::props::Props;
 use crate::pve::schema::NetOpts;
-use crate::report::{code, Note};
+use crate::report::{code, Note, Span};
 
 /// How VLANs reach the target's bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +40,35 @@ struct HookNic {
     trunks: Vec<u32>,
 }
 
+/// A NIC with `tag`/`trunks` on Proxmox bridge `bridge`, attached to `target` on the host.
+pub struct VlanNic<'a> {
+    pub key: &'a str,
+    pub net: &'a Net,
+    pub props: &'a Props,
+    pub bridge: &'a str,
+    pub target: &'a str,
+}
+
+/// `--map-bridge vmbr0=vmbr0v20` already picked the per-VLAN bridge: it does the tagging, and
+/// the NIC needs nothing more (unless it also has trunks).
+fn carried_by_mapped_bridge(ctx: &mut Ctx, nic: &VlanNic, span: Span) -> bool {
+    let (bridge, target) = (nic.bridge, nic.target);
+    let Some(tag) = nic.net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) else {
+        return false;
+    };
+    if !nic.net.trunks.is_empty() {
+        return false;
+    }
+    ctx.note_on(
+        nic.key,
+        Note::advice(code::VLAN_PER_VLAN_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
+            .at(span)
+            .label("tag")
+            .help(format!("{target} must be the bridge of VLAN {tag} on the target (as Proxmox's {bridge}v{tag})")),
+    );
+    true
+}
+
 /// What the NICs of one VM need from the target, collected over all of them.
 #[derive(Default)]
 pub struct Vlans {
@@ -50,87 +79,72 @@ pub struct Vlans {
 }
 
 impl Vlans {
-    /// Applies `tag`/`trunks` of NIC `key` on Proxmox bridge `bridge`, attached to `target`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn nic(
-        &mut self,
-        ctx: &mut Ctx,
-        key: &str,
-        net: &Net,
-        props: &Props,
-        bridge: &str,
-        target: &str,
-        iface: &mut DomainInterface,
-    ) {
+    /// Applies `tag`/`trunks` of the NIC, in the way `--vlan-mode` chose.
+    pub fn nic(&mut self, ctx: &mut Ctx, nic: &VlanNic, iface: &mut DomainInterface) {
+        let net = nic.net;
         if net.tag.is_none() && net.trunks.is_empty() {
             return;
         }
-        let span = NetOpts { props }.vlan_span();
-        // `--map-bridge vmbr0=vmbr0v20` already picked the per-VLAN bridge: it does the tagging.
-        if let Some(tag) = net.tag.filter(|t| target != bridge && target.ends_with(&format!("v{t}"))) {
-            if net.trunks.is_empty() {
-                ctx.note_on(
-                    key,
-                    Note::advice(code::VLAN_PER_VLAN_BRIDGE, format!("VLAN {tag} is carried by bridge {target}"))
-                        .at(span)
-                        .label("tag")
-                        .help(format!(
-                            "{target} must be the bridge of VLAN {tag} on the target (as Proxmox's {bridge}v{tag})"
-                        )),
-                );
-                return;
-            }
+        let span = NetOpts { props: nic.props }.vlan_span();
+        if carried_by_mapped_bridge(ctx, nic, span) {
+            return;
         }
         match ctx.opts.vlan_mode {
-            VlanMode::Ovs => ovs(ctx, key, net, span, iface),
-            VlanMode::BridgePerVlan => {
-                if !net.trunks.is_empty() {
-                    ctx.note_on(
-                        key,
-                        Note::warning(
-                            code::VLAN_TRUNKS_DROPPED,
-                            format!(
-                                "trunks {} cannot be carried by a per-VLAN bridge, which carries one VLAN untagged; the trunk was left out",
-                                ranges(&net.trunks)
-                            ),
-                        )
-                        .at(props.span_of(NetOpts::SUB.trunks))
-                        .label("trunks")
-                        .help("use --vlan-mode hook (a VLAN-aware Linux bridge) or --vlan-mode ovs to keep the trunk"),
-                    );
-                }
-                if let Some(tag) = net.tag {
-                    let name = format!("{target}v{tag}");
-                    // Linux limits interface names to 15 bytes (IFNAMSIZ − 1); Proxmox has the
-                    // same limit on its `vmbrNvTAG` names.
-                    if name.len() > 15 {
-                        ctx.note_on(
-                            key,
-                            Note::warning(
-                                code::VLAN_BRIDGE_NAME_TOO_LONG,
-                                format!("bridge name {name} is longer than Linux allows (15 characters)"),
-                            )
-                            .at(span)
-                            .label("tag")
-                            .help(format!("map the bridge to a shorter name: --map-bridge {bridge}=<short>")),
-                        );
-                    }
-                    iface.source = crate::libvirt::DomainInterfaceSource::Bridge { bridge: name.clone() };
-                    self.bridges.insert(name);
-                    self.first.get_or_insert_with(|| key.to_owned());
-                }
-            }
+            VlanMode::Ovs => ovs(ctx, nic.key, net, span, iface),
+            VlanMode::BridgePerVlan => self.bridge_per_vlan(ctx, nic, span, iface),
             VlanMode::Hook => {
                 let tap = iface.target.as_ref().map(|t| t.dev.clone()).unwrap_or_default();
                 self.hook.push(HookNic {
-                    key: key.to_owned(),
+                    key: nic.key.to_owned(),
                     tap,
-                    bridge: target.to_owned(),
+                    bridge: nic.target.to_owned(),
                     tag: net.tag,
                     trunks: net.trunks.clone(),
                 });
             }
         }
+    }
+
+    /// Proxmox's `<bridge>v<tag>` for a bridge that is not VLAN-aware (`activate_bridge_vlan`):
+    /// the NIC moves to that bridge, which carries the one VLAN untagged, so a trunk is lost.
+    fn bridge_per_vlan(&mut self, ctx: &mut Ctx, nic: &VlanNic, span: Span, iface: &mut DomainInterface) {
+        let (key, net, target) = (nic.key, nic.net, nic.target);
+        if !net.trunks.is_empty() {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::VLAN_TRUNKS_DROPPED,
+                    format!(
+                        "trunks {} cannot be carried by a per-VLAN bridge, which carries one VLAN untagged; the trunk was left out",
+                        ranges(&net.trunks)
+                    ),
+                )
+                .at(nic.props.span_of(NetOpts::SUB.trunks))
+                .label("trunks")
+                .help("use --vlan-mode hook (a VLAN-aware Linux bridge) or --vlan-mode ovs to keep the trunk"),
+            );
+        }
+        let Some(tag) = net.tag else {
+            return;
+        };
+        let name = format!("{target}v{tag}");
+        // Linux limits interface names to 15 bytes (IFNAMSIZ − 1); Proxmox has the
+        // same limit on its `vmbrNvTAG` names.
+        if name.len() > 15 {
+            ctx.note_on(
+                key,
+                Note::warning(
+                    code::VLAN_BRIDGE_NAME_TOO_LONG,
+                    format!("bridge name {name} is longer than Linux allows (15 characters)"),
+                )
+                .at(span)
+                .label("tag")
+                .help(format!("map the bridge to a shorter name: --map-bridge {}=<short>", nic.bridge)),
+            );
+        }
+        iface.source = crate::libvirt::DomainInterfaceSource::Bridge { bridge: name.clone() };
+        self.bridges.insert(name);
+        self.first.get_or_insert_with(|| key.to_owned());
     }
 
     /// The one note listing the VLAN bridges, or the hook file.
@@ -192,7 +206,7 @@ impl Vlans {
 
 /// Open vSwitch: the port carries the tags (libvirt sets them with `ovs-vsctl`, as Proxmox's
 /// `ovs_bridge_add_port`: `tag=`, `trunks=`, `vlan_mode=native-untagged` with both).
-fn ovs(ctx: &mut Ctx, key: &str, net: &Net, span: crate::report::Span, iface: &mut DomainInterface) {
+fn ovs(ctx: &mut Ctx, key: &str, net: &Net, span: Span, iface: &mut DomainInterface) {
     let mut tags = Vec::new();
     if let Some(tag) = net.tag {
         tags.push(DomainInterfaceVlanTag {
