@@ -77,7 +77,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         cpu_options(ctx, domain, props, chosen.custom, &mut features, &mut hyperv, &mut cpu);
     }
     // A GPU passed through with x-vga forces `kvm=off` as hidden=1 does (PCI.pm).
-    if x_vga(ctx) {
+    if ctx.vm.gpu_passthrough() {
         domain.features.kvm = Some(DomainFeatureKvm { hidden: Some(DomainFeatureState::ON) });
     }
     if hyperv != DomainFeatureHyperV::default() {
@@ -494,11 +494,6 @@ fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
     }
 }
 
-/// Whether a hostpci device is the guest's primary GPU (`x-vga=1`).
-fn x_vga(ctx: &Ctx) -> bool {
-    super::hostpci::gpu_passthrough(ctx.vm)
-}
-
 /// Proxmox's Hyper-V enlightenments (CPUConfig.pm `get_hyperv_enlightenments`; docs/mapping.md#windows).
 fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool) -> Option<DomainFeatureHyperV> {
     if !hyperv_enlightened(ctx, domain, props, tcg) {
@@ -512,7 +507,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
     }
     let m = ctx.machine.clone();
     let mut hv = DomainFeatureHyperV::default();
-    if x_vga(ctx) || vendor_id.is_some() {
+    if ctx.vm.gpu_passthrough() || vendor_id.is_some() {
         hv.vendor_id = Some(DomainFeatureHyperVVendorId {
             state: crate::libvirt::OnOff::On,
             value: vendor_id.unwrap_or("proxmox").to_owned(),

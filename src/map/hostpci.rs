@@ -18,14 +18,6 @@ use crate::pve::schema::Bios;
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note, Span};
 
-/// Whether Proxmox treats the VM as doing GPU passthrough (a hostpci with `x-vga=1`): it then
-/// hides KVM (`kvm=off`), sets `hv_vendor_id`, and uses `vga: none` when `vga` is unset.
-/// The rule itself is [`VmConfig::gpu_passthrough`]; this is only a way to it for cpu.rs, which
-/// can call that directly.
-pub fn gpu_passthrough(vm: &VmConfig) -> bool {
-    vm.gpu_passthrough()
-}
-
 /// Where Proxmox puts root port `ich9-pcie-port-<port>` on pcie.0 (PCI.pm `print_pcie_root_port`).
 fn root_port_slot(port: u32) -> (u32, u32) {
     match port {

@@ -274,7 +274,7 @@ struct NicFilter<'a> {
 fn no_filter_notes(ctx: &mut Ctx, keys: &[&String], why: &str) {
     for key in keys {
         ctx.note_on(
-            key,
+            *key,
             Note::advice(code::FIREWALL_NWFILTER, format!("firewall=1, but {why}; no nwfilter"))
                 .help("enable the firewall in Proxmox's files, or leave the NIC unfiltered as Proxmox does"),
         );

@@ -3,9 +3,9 @@
 //! Every family adds its part to one shared [`Domain`]. Adding is safe in any order: a family that
 //! appends to a list (`<controller>`s, `<disk>`s) only decides where its entries come, and the
 //! table below fixes that. What is not safe is a family changing what another family wrote: the
-//! result then depends on which ran first. Proxmox has a few such rules (a GPU passed through
-//! hides the hypervisor from the guest, so `hostpci` clears the Hyper-V vendor id `cpu` set;
-//! `args` refines whatever Proxmox's own options produced, as QEMU reads it last). Each of them is
+//! result then depends on which ran first. A few families do it on purpose (`cpu` sets the mode of
+//! the `<cpu>` that `memory` made for the NUMA cells; `args` refines whatever Proxmox's own
+//! options produced, as QEMU reads it last). Each of them is
 //! declared in [`FAMILIES`] (`refines`), and [`Ledger`] checks, after every family, that it changed
 //! nothing another family wrote unless it declared so. The check runs in debug builds, so every
 //! test and every fixture exercises it; an undeclared dependency fails there, not in a user's XML.
@@ -38,8 +38,7 @@ pub(super) const FAMILIES: &[Family] = &[
     Family { name: "firmware", map: super::firmware::map, refines: &[] },
     Family { name: "disk", map: super::disk::map, refines: &[] },
     Family { name: "net", map: super::net::map, refines: &[] },
-    // A GPU passed through with x-vga hides KVM and drops the Hyper-V vendor id (PCI.pm).
-    Family { name: "hostpci", map: super::hostpci::map, refines: &["cpu"] },
+    Family { name: "hostpci", map: super::hostpci::map, refines: &[] },
     Family { name: "usb", map: super::usb::map, refines: &[] },
     Family { name: "devices", map: super::devices::map, refines: &[] },
     Family { name: "rng", map: super::rng::map, refines: &[] },
