@@ -12,7 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::model::drive::StateVolume;
-use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmVersion};
+use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmStateOpts, TpmVersion};
 use crate::pve::storage::{Resolver, Source, Volume};
 use crate::report::{code, Note};
 use std::path::{Path, PathBuf};
@@ -413,122 +413,137 @@ fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
     ctx.mapped("tpmstate0", "devices/tpm");
 }
 
+/// `tpmstate0` → `<tpm>`: the state `migrate` carried, a fresh emulator, or an external swtpm on
+/// the Proxmox state volume (--tpm-backend).
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
-    let vm = ctx.vm;
-    let Some(state) = vm.keys().tpmstate0() else {
+    let Some(state) = ctx.vm.keys().tpmstate0() else {
         return;
     };
-    let v2 = state.version() == TpmVersion::V2_0;
-    let version = if v2 { "2.0" } else { "1.2" };
-    let span = state.volume().file_span;
+    let version = if state.version() == TpmVersion::V2_0 { "2.0" } else { "1.2" };
     if ctx.opts.relocate.contains_key("tpmstate0") {
-        resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
-        // `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
-        // own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
-        // emulator libvirt starts finds it and does not run swtpm_setup.
-        emulator_tpm(ctx, domain, version);
-        ctx.note_on(
-            "tpmstate0",
-            Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
-                .at(span)
-                .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
-        );
+        carried_tpm(ctx, domain, state, version);
         return;
     }
     match ctx.opts.tpm_backend {
-        TpmBackend::Emulator => {
-            // Recorded for `pve2virt plan`/`migrate` (which carry the state whatever this option
-            // says); the domain itself starts fresh, so a resolution error is no error here.
-            let file = state.volume().file;
-            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-            let volume = resolver.resolve(file, state.volume().format, false);
-            ctx.volumes.push(UsedVolume {
-                key: "tpmstate0".into(),
-                role: VolumeRole::Tpmstate,
-                file: file.to_owned(),
-                size: state.size(),
-                volume,
-                varstore: None,
-                tpm_version: Some(version),
-            });
-            emulator_tpm(ctx, domain, version);
-            ctx.note_on(
-                "tpmstate0",
-                Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
-                    .at(span)
-                    .label("state left behind")
-                    .help(
-                        "BitLocker keys, measured-boot secrets and enrolled TPM keys are lost; keep the state with \
-                         --tpm-backend external",
-                    ),
-            );
-        }
-        TpmBackend::External => {
-            let file = state.volume().file;
-            let Some(volume) = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))
-            else {
-                return;
-            };
-            let path = match &volume.source {
-                Source::File(p) | Source::Block(p) => p.clone(),
-                Source::Network(n) => {
-                    // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
-                    ctx.note_on(
-                        "tpmstate0",
-                        Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
-                            .at(span)
-                            .help(format!("map {} on the target (rbd map) and use that device", n.name)),
-                    );
-                    format!("/dev/rbd/{}", n.name)
-                }
-                Source::Empty => {
-                    ctx.note_on(
-                        "tpmstate0",
-                        Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
-                    );
-                    return;
-                }
-            };
-            if volume.format != "raw" {
-                ctx.note_on(
-                    "tpmstate0",
-                    Note::warning(
-                        code::TPM_STATE_NOT_LOCAL,
-                        format!("swtpm reads its state as a raw file, not {}", volume.format),
-                    )
-                    .at(span)
-                    .help("convert it with qemu-img convert -O raw first"),
-                );
-            }
-            let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
-            domain.devices.tpms.push(DomainTpm {
-                model: "tpm-tis".into(),
-                backend: DomainTpmBackend::External {
-                    source: Some(DomainTpmSource {
-                        source_type: Some("unix".into()),
-                        mode: Some("connect".into()),
-                        path: Some(socket.clone()),
-                    }),
-                },
-            });
-            ctx.mapped("tpmstate0", "devices/tpm");
-            let tpm2 = if v2 { " --tpm2" } else { "" };
-            ctx.note_on(
-                "tpmstate0",
-                Note::warning(
-                    code::TPM_EXTERNAL_SWTPM,
-                    format!("the TPM {version} is an swtpm that must be running before every start"),
-                )
-                .at(span)
-                .label("state kept on this volume")
-                .help(format!(
-                    "start it as Proxmox does (a hook or systemd unit; it exits when the VM stops): \
-                     mkdir -p /run/pve2virt && swtpm socket --tpmstate backend-uri=file://{path},mode=0600 \
-                     --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
-                )),
-            );
-        }
+        TpmBackend::Emulator => fresh_tpm(ctx, domain, state, version),
+        TpmBackend::External => external_tpm(ctx, domain, state, version),
     }
+}
+
+/// `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
+/// own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
+/// emulator libvirt starts finds it and does not run swtpm_setup.
+fn carried_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
+    emulator_tpm(ctx, domain, version);
+    ctx.note_on(
+        "tpmstate0",
+        Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
+            .at(state.volume().file_span)
+            .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
+    );
+}
+
+/// `--tpm-backend emulator`: the volume is recorded for `pve2virt plan`/`migrate` (which carry
+/// the state whatever this option says); the domain itself starts fresh, so a resolution error
+/// is no error here.
+fn fresh_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    let file = state.volume().file;
+    let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+    let volume = resolver.resolve(file, state.volume().format, false);
+    ctx.volumes.push(UsedVolume {
+        key: "tpmstate0".into(),
+        role: VolumeRole::Tpmstate,
+        file: file.to_owned(),
+        size: state.size(),
+        volume,
+        varstore: None,
+        tpm_version: Some(version),
+    });
+    emulator_tpm(ctx, domain, version);
+    ctx.note_on(
+        "tpmstate0",
+        Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
+            .at(state.volume().file_span)
+            .label("state left behind")
+            .help(
+                "BitLocker keys, measured-boot secrets and enrolled TPM keys are lost; keep the state with \
+                 --tpm-backend external",
+            ),
+    );
+}
+
+/// `--tpm-backend external`: the TPM state stays on its Proxmox volume, served by an swtpm the
+/// user starts as Proxmox does (libvirt 9.0's emulator cannot be given a state file).
+fn external_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    let Some(path) = swtpm_state_path(ctx, state, version) else { return };
+    let socket = format!("/run/pve2virt/{}.swtpm", ctx.vm.vmid);
+    domain.devices.tpms.push(DomainTpm {
+        model: "tpm-tis".into(),
+        backend: DomainTpmBackend::External {
+            source: Some(DomainTpmSource {
+                source_type: Some("unix".into()),
+                mode: Some("connect".into()),
+                path: Some(socket.clone()),
+            }),
+        },
+    });
+    ctx.mapped("tpmstate0", "devices/tpm");
+    let tpm2 = if state.version() == TpmVersion::V2_0 { " --tpm2" } else { "" };
+    ctx.note_on(
+        "tpmstate0",
+        Note::warning(
+            code::TPM_EXTERNAL_SWTPM,
+            format!("the TPM {version} is an swtpm that must be running before every start"),
+        )
+        .at(state.volume().file_span)
+        .label("state kept on this volume")
+        .help(format!(
+            "start it as Proxmox does (a hook or systemd unit; it exits when the VM stops): \
+             mkdir -p /run/pve2virt && swtpm socket --tpmstate backend-uri=file://{path},mode=0600 \
+             --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
+        )),
+    );
+}
+
+/// The local file or device swtpm reads the state from, raw. `None` (noted) when the volume
+/// cannot be resolved or holds no state.
+fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -> Option<String> {
+    let file = state.volume().file;
+    let span = state.volume().file_span;
+    let volume = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))?;
+    let path = match &volume.source {
+        Source::File(p) | Source::Block(p) => p.clone(),
+        Source::Network(n) => {
+            // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
+            ctx.note_on(
+                "tpmstate0",
+                Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
+                    .at(span)
+                    .help(format!("map {} on the target (rbd map) and use that device", n.name)),
+            );
+            format!("/dev/rbd/{}", n.name)
+        }
+        Source::Empty => {
+            ctx.note_on(
+                "tpmstate0",
+                Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
+            );
+            return None;
+        }
+    };
+    if volume.format != "raw" {
+        ctx.note_on(
+            "tpmstate0",
+            Note::warning(
+                code::TPM_STATE_NOT_LOCAL,
+                format!("swtpm reads its state as a raw file, not {}", volume.format),
+            )
+            .at(span)
+            .help("convert it with qemu-img convert -O raw first"),
+        );
+    }
+    Some(path)
 }
 
 /// Resolves the `file` of an efidisk0 or tpmstate0; a volume that cannot be resolved is reported
