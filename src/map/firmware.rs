@@ -12,9 +12,10 @@ use crate::libvirt::{
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::model::drive::StateVolume;
-use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmVersion};
-use crate::pve::storage::{Resolver, Source};
+use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmStateOpts, TpmVersion};
+use crate::pve::storage::{Resolver, Source, Volume};
 use crate::report::{code, Note};
+use std::path::{Path, PathBuf};
 
 /// OVMF varstore sizes (OVMF.pm): what Proxmox cuts an efidisk down to with raw `size=`.
 const VARS_4M: u64 = 540_672;
@@ -61,6 +62,8 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     }
 }
 
+/// `bios` and `efidisk0` → `<loader>` and `<nvram>`. Proxmox ignores an efidisk0 under SeaBIOS,
+/// and boots OVMF without one from a fresh copy of the varstore template.
 fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let ovmf = vm.bios() == Bios::Ovmf;
@@ -85,99 +88,146 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("remove `acpi: 0` or use SeaBIOS"),
         );
     }
-    let aarch64 = vm.arch() == Arch::Aarch64;
-    let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efitype() == EfiType::Mib4);
-    let keys = efidisk.and_then(|e| e.pre_enrolled_keys()).unwrap_or(false);
+    let choice = OvmfChoice::of(ctx, efidisk);
+    let pflash = pflash(ctx, domain, choice);
+    loader(domain, &pflash);
+    let template = pflash.vars.display().to_string();
+    if choice.two_mib_on_4m {
+        fresh_4m_nvram(ctx, domain, efidisk.is_some(), &pflash.code, template);
+        return;
+    }
+    let Some(efidisk) = efidisk else {
+        missing_efidisk(ctx, domain, template);
+        return;
+    };
+    let varstore = if choice.efi4m { VARS_4M } else { VARS_2M };
+    efidisk_nvram(ctx, domain, efidisk, varstore, template);
+}
+
+/// What picks the OVMF build, as Proxmox picks it (OVMF.pm).
+#[derive(Debug, Clone, Copy)]
+struct OvmfChoice {
+    aarch64: bool,
+    /// `efitype=4m` (x86 only: AAVMF has one varstore size).
+    efi4m: bool,
+    /// `pre-enrolled-keys=1`: the varstore template with Microsoft's keys enrolled.
+    keys: bool,
+    /// Debian 13 and the RHEL family ship no 2 MiB OVMF build any more: there a 2 MiB VM gets the
+    /// target's 4 MiB build without Secure Boot (as Proxmox's 2 MiB build), with fresh variables.
+    two_mib_on_4m: bool,
+}
+
+impl OvmfChoice {
+    fn of(ctx: &Ctx, efidisk: Option<EfiDiskOpts>) -> Self {
+        let aarch64 = ctx.vm.arch() == Arch::Aarch64;
+        let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efitype() == EfiType::Mib4);
+        let keys = efidisk.and_then(|e| e.pre_enrolled_keys()).unwrap_or(false);
+        let two_mib_on_4m = !efi4m && !aarch64 && target_lacks_2m_build(ctx);
+        OvmfChoice { aarch64, efi4m, keys, two_mib_on_4m }
+    }
+}
+
+/// The firmware files of an OVMF VM: the pflash code, the varstore template, and whether the
+/// build needs SMM.
+struct Pflash {
+    code: PathBuf,
+    vars: PathBuf,
+    smm: bool,
+}
+
+/// The build Proxmox would boot under --firmware-dir, unless the target names its own.
+fn pflash(ctx: &mut Ctx, domain: &Domain, choice: OvmfChoice) -> Pflash {
+    let default = default_pflash(ctx, choice);
+    let fitted = if choice.two_mib_on_4m {
+        target_firmware(ctx, domain, true, false, choice.keys)
+    } else {
+        target_firmware(ctx, domain, choice.efi4m && !choice.aarch64, ctx.is_q35(), choice.keys)
+    };
+    match fitted {
+        Some(fw) => Pflash { code: fw.code.into(), vars: fw.vars.into(), smm: fw.requires_smm && ctx.is_q35() },
+        None => default,
+    }
+}
+
+/// Proxmox's own file names (OVMF.pm) in --firmware-dir.
+fn default_pflash(ctx: &Ctx, choice: OvmfChoice) -> Pflash {
     let dir = &ctx.opts.firmware_dir;
-    let (code_file, vars_file, smm) = if aarch64 {
+    let keys = choice.keys;
+    if choice.aarch64 {
         // Debian's qemu-efi-aarch64 ships the enrolled variant as `.ms.fd`.
         let d = if dir.ends_with("OVMF") { dir.with_file_name("AAVMF") } else { dir.clone() };
         let (c, v) = if keys { ("AAVMF_CODE.ms.fd", "AAVMF_VARS.ms.fd") } else { ("AAVMF_CODE.fd", "AAVMF_VARS.fd") };
-        (d.join(c), d.join(v), false)
-    } else if efi4m {
+        Pflash { code: d.join(c), vars: d.join(v), smm: false }
+    } else if choice.efi4m {
         // OVMF.pm: the SMM (secure boot capable) build on q35 only.
         let q35 = ctx.is_q35();
         let c = if q35 { "OVMF_CODE_4M.secboot.fd" } else { "OVMF_CODE_4M.fd" };
         let v = if keys { "OVMF_VARS_4M.ms.fd" } else { "OVMF_VARS_4M.fd" };
-        (dir.join(c), dir.join(v), q35)
+        Pflash { code: dir.join(c), vars: dir.join(v), smm: q35 }
     } else {
-        (dir.join("OVMF_CODE.fd"), dir.join("OVMF_VARS.fd"), false)
-    };
-    // Debian 13 and the RHEL family ship no 2 MiB OVMF build any more: there a 2 MiB VM gets the
-    // target's 4 MiB build without Secure Boot (as Proxmox's 2 MiB build), with fresh variables.
-    let two_mib_on_4m = !efi4m && !aarch64 && target_lacks_2m_build(ctx);
-    let fitted = if two_mib_on_4m {
-        target_firmware(ctx, domain, true, false, keys)
-    } else {
-        target_firmware(ctx, domain, efi4m && !aarch64, ctx.is_q35(), keys)
-    };
-    let (code_file, vars_file, smm) = match fitted {
-        Some(fw) => (fw.code.into(), fw.vars.into(), fw.requires_smm && ctx.is_q35()),
-        None => (code_file, vars_file, smm),
-    };
-    // The SMM build needs SMM on; Proxmox does not mark the flash secure (no
-    // `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
+        Pflash { code: dir.join("OVMF_CODE.fd"), vars: dir.join("OVMF_VARS.fd"), smm: false }
+    }
+}
+
+/// The SMM build needs SMM on; Proxmox does not mark the flash secure (no
+/// `cfi.pflash01.secure=on`), so neither does this (libvirt's secure='yes' would).
+fn loader(domain: &mut Domain, pflash: &Pflash) {
     domain.os.loader = Some(DomainLoader {
         readonly: "yes".into(),
         secure: None,
         loader_type: "pflash".into(),
-        path: code_file.display().to_string(),
+        path: pflash.code.display().to_string(),
     });
-    if smm {
+    if pflash.smm {
         // OVMF's secboot build refuses to run without SMM.
         domain.features.smm = Some(DomainFeatureState::ON);
     }
-    let template = vars_file.display().to_string();
-    let undefine_help = "undefine this domain with `virsh undefine --keep-nvram`: --nvram deletes the file";
-    if two_mib_on_4m {
-        // A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
-        // the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
-        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
-        let key = if efidisk.is_some() { "efidisk0" } else { "bios" };
-        ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
-        ctx.note_on(
-            key,
-            Note::warning(
-                code::EFIDISK_2M_ON_4M,
-                format!(
-                    "the target has no 2 MiB OVMF build: the VM gets its 4 MiB build {} with fresh variables from {template}",
-                    code_file.display()
-                ),
-            )
-            .help(
-                "the 2 MiB efidisk's variables (boot entries, Secure Boot keys) cannot back the 4 MiB build; OVMF \
-                 boots the disk's \\EFI\\BOOT\\BOOTX64.EFI and re-creates its boot entries. Convert without --target \
-                 to keep Proxmox's 2 MiB build where the target still has it",
-            ),
-        );
-        return;
-    }
+}
 
-    let Some(efidisk) = efidisk else {
-        domain.os.nvram = Some(DomainNvram { template: Some(template.clone()), source: None, path: None });
-        ctx.note_on(
-            "bios",
-            Note::advice(
-                code::EFIDISK_MISSING,
-                "no efidisk0: libvirt keeps the EFI variables, starting from the template",
-            )
+/// A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
+/// the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
+fn fresh_4m_nvram(ctx: &mut Ctx, domain: &mut Domain, has_efidisk: bool, code_file: &Path, template: String) {
+    let key = if has_efidisk { "efidisk0" } else { "bios" };
+    let note = Note::warning(
+        code::EFIDISK_2M_ON_4M,
+        format!(
+            "the target has no 2 MiB OVMF build: the VM gets its 4 MiB build {} with fresh variables from {template}",
+            code_file.display()
+        ),
+    )
+    .help(
+        "the 2 MiB efidisk's variables (boot entries, Secure Boot keys) cannot back the 4 MiB build; OVMF \
+         boots the disk's \\EFI\\BOOT\\BOOTX64.EFI and re-creates its boot entries. Convert without --target \
+         to keep Proxmox's 2 MiB build where the target still has it",
+    );
+    domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: None });
+    ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
+    ctx.note_on(key, note);
+}
+
+/// Without an efidisk0 Proxmox throws the variables away at every start; libvirt keeps its copy.
+fn missing_efidisk(ctx: &mut Ctx, domain: &mut Domain, template: String) {
+    let note =
+        Note::advice(code::EFIDISK_MISSING, "no efidisk0: libvirt keeps the EFI variables, starting from the template")
             .help(format!(
                 "Proxmox starts such VMs from a fresh copy of {template} every time; \
-                     `virsh start --reset-nvram` does the same"
-            )),
-        );
-        return;
-    };
-    let file = efidisk.volume().file;
+                 `virsh start --reset-nvram` does the same"
+            ));
+    domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: None });
+    ctx.note_on("bios", note);
+}
+
+/// `<nvram>` on the efidisk itself (or on the copy `pve2virt migrate` made of it), so boot
+/// entries and Secure Boot keys survive the move.
+fn efidisk_nvram(ctx: &mut Ctx, domain: &mut Domain, efidisk: EfiDiskOpts, varstore: u64, template: String) {
     let span = efidisk.volume().file_span;
-    let varstore = if efi4m { VARS_4M } else { VARS_2M };
     let Some(volume) = resolve(ctx, "efidisk0", efidisk.volume(), VolumeRole::Efidisk, Some(varstore), None) else {
         return;
     };
-    if let Some(copy) = ctx.opts.relocate.get("efidisk0") {
+    let opts = ctx.opts;
+    if let Some(copy) = opts.relocate.get("efidisk0") {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
-        domain.os.nvram =
-            Some(DomainNvram { template: Some(template.clone()), source: None, path: Some(copy.path.clone()) });
+        domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: Some(copy.path.clone()) });
         ctx.mapped("efidisk0", "os/nvram");
         ctx.note_on(
             "efidisk0",
@@ -186,15 +236,38 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
                 format!("the EFI variables were copied into a {varstore}-byte varstore file"),
             )
             .at(span)
-            .help(undefine_help),
+            .help(UNDEFINE_HELP),
         );
         return;
     }
     for n in &volume.notes {
         ctx.note_on("efidisk0", n.clone().at(span));
     }
+    let Some(nvram) = nvram_on(ctx, &volume, efidisk.volume(), template) else { return };
+    domain.os.nvram = Some(nvram);
+    ctx.mapped("efidisk0", "os/nvram");
+    efidisk_format(ctx, efidisk, &volume, varstore);
+    if let Some(cert) = efidisk.ms_cert().map(MsCert::as_str) {
+        ctx.note_on(
+            "efidisk0",
+            Note::advice(
+                code::EFIDISK_MS_CERT,
+                format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
+            )
+            .at(efidisk.span_of(EfiDiskOpts::SUB.ms_cert))
+            .label("informational"),
+        );
+    }
+}
+
+/// libvirt's `--nvram` deletes the varstore the domain names: here the Proxmox efidisk itself.
+const UNDEFINE_HELP: &str = "undefine this domain with `virsh undefine --keep-nvram`: --nvram deletes the file";
+
+/// The `<nvram>` of a resolved efidisk: a file keeps the template beside it (libvirt wants one
+/// for a file), a block device or RBD image is named by `<source>`.
+fn nvram_on(ctx: &mut Ctx, volume: &Volume, state: StateVolume, template: String) -> Option<DomainNvram> {
     let nvram = match &volume.source {
-        Source::File(f) => DomainNvram { template: Some(template.clone()), source: None, path: Some(f.clone()) },
+        Source::File(f) => DomainNvram { template: Some(template), source: None, path: Some(f.clone()) },
         Source::Block(b) => {
             DomainNvram { template: None, source: Some(DomainDiskSource::Block { dev: Some(b.clone()) }), path: None }
         }
@@ -213,15 +286,20 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
         Source::Empty => {
             ctx.note_on(
                 "efidisk0",
-                Note::error(code::DISK_INVALID, format!("'{file}' cannot hold EFI variables"))
-                    .at(span)
+                Note::error(code::DISK_INVALID, format!("'{}' cannot hold EFI variables", state.file))
+                    .at(state.file_span)
                     .help("efidisk0 must be a volume or a file"),
             );
-            return;
+            return None;
         }
     };
-    domain.os.nvram = Some(nvram);
-    ctx.mapped("efidisk0", "os/nvram");
+    Some(nvram)
+}
+
+/// libvirt 9.0 has no format and no size for a pflash: OVMF reads the efidisk as a raw image
+/// of exactly the varstore's size, or reads the variables at the wrong place.
+fn efidisk_format(ctx: &mut Ctx, efidisk: EfiDiskOpts, volume: &Volume, varstore: u64) {
+    let span = efidisk.volume().file_span;
     if volume.format != "raw" {
         ctx.note_on(
             "efidisk0",
@@ -233,7 +311,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             .label(format!("{} efidisk", volume.format))
             .help(format!(
                 "convert it before starting: qemu-img convert -O raw <efidisk> <efidisk>.raw, then point <nvram> at it \
-                 (and {undefine_help})"
+                 (and {UNDEFINE_HELP})"
             )),
         );
     }
@@ -252,7 +330,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             .at(span)
             .help(format!(
                 "OVMF would read the variables at the wrong address: copy the first {varstore} bytes into a raw file \
-                 (dd if=<efidisk> of=<vars>.fd bs={varstore} count=1) and point <nvram> at it; {undefine_help}"
+                 (dd if=<efidisk> of=<vars>.fd bs={varstore} count=1) and point <nvram> at it; {UNDEFINE_HELP}"
             )),
         );
     }
@@ -261,18 +339,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
             "efidisk0",
             Note::advice(code::EFIDISK_NVRAM, "the EFI variables stay on the Proxmox efidisk")
                 .at(span)
-                .help(undefine_help),
-        );
-    }
-    if let Some(cert) = efidisk.ms_cert().map(MsCert::as_str) {
-        ctx.note_on(
-            "efidisk0",
-            Note::advice(
-                code::EFIDISK_MS_CERT,
-                format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
-            )
-            .at(efidisk.span_of(EfiDiskOpts::SUB.ms_cert))
-            .label("informational"),
+                .help(UNDEFINE_HELP),
         );
     }
 }
@@ -346,122 +413,137 @@ fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
     ctx.mapped("tpmstate0", "devices/tpm");
 }
 
+/// `tpmstate0` → `<tpm>`: the state `migrate` carried, a fresh emulator, or an external swtpm on
+/// the Proxmox state volume (--tpm-backend).
 fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
-    let vm = ctx.vm;
-    let Some(state) = vm.keys().tpmstate0() else {
+    let Some(state) = ctx.vm.keys().tpmstate0() else {
         return;
     };
-    let v2 = state.version() == TpmVersion::V2_0;
-    let version = if v2 { "2.0" } else { "1.2" };
-    let span = state.volume().file_span;
+    let version = if state.version() == TpmVersion::V2_0 { "2.0" } else { "1.2" };
     if ctx.opts.relocate.contains_key("tpmstate0") {
-        resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
-        // `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
-        // own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
-        // emulator libvirt starts finds it and does not run swtpm_setup.
-        emulator_tpm(ctx, domain, version);
-        ctx.note_on(
-            "tpmstate0",
-            Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
-                .at(span)
-                .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
-        );
+        carried_tpm(ctx, domain, state, version);
         return;
     }
     match ctx.opts.tpm_backend {
-        TpmBackend::Emulator => {
-            // Recorded for `pve2virt plan`/`migrate` (which carry the state whatever this option
-            // says); the domain itself starts fresh, so a resolution error is no error here.
-            let file = state.volume().file;
-            let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
-            let volume = resolver.resolve(file, state.volume().format, false);
-            ctx.volumes.push(UsedVolume {
-                key: "tpmstate0".into(),
-                role: VolumeRole::Tpmstate,
-                file: file.to_owned(),
-                size: state.size(),
-                volume,
-                varstore: None,
-                tpm_version: Some(version),
-            });
-            emulator_tpm(ctx, domain, version);
-            ctx.note_on(
-                "tpmstate0",
-                Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
-                    .at(span)
-                    .label("state left behind")
-                    .help(
-                        "BitLocker keys, measured-boot secrets and enrolled TPM keys are lost; keep the state with \
-                         --tpm-backend external",
-                    ),
-            );
-        }
-        TpmBackend::External => {
-            let file = state.volume().file;
-            let Some(volume) = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))
-            else {
-                return;
-            };
-            let path = match &volume.source {
-                Source::File(p) | Source::Block(p) => p.clone(),
-                Source::Network(n) => {
-                    // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
-                    ctx.note_on(
-                        "tpmstate0",
-                        Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
-                            .at(span)
-                            .help(format!("map {} on the target (rbd map) and use that device", n.name)),
-                    );
-                    format!("/dev/rbd/{}", n.name)
-                }
-                Source::Empty => {
-                    ctx.note_on(
-                        "tpmstate0",
-                        Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
-                    );
-                    return;
-                }
-            };
-            if volume.format != "raw" {
-                ctx.note_on(
-                    "tpmstate0",
-                    Note::warning(
-                        code::TPM_STATE_NOT_LOCAL,
-                        format!("swtpm reads its state as a raw file, not {}", volume.format),
-                    )
-                    .at(span)
-                    .help("convert it with qemu-img convert -O raw first"),
-                );
-            }
-            let socket = format!("/run/pve2virt/{}.swtpm", vm.vmid);
-            domain.devices.tpms.push(DomainTpm {
-                model: "tpm-tis".into(),
-                backend: DomainTpmBackend::External {
-                    source: Some(DomainTpmSource {
-                        source_type: Some("unix".into()),
-                        mode: Some("connect".into()),
-                        path: Some(socket.clone()),
-                    }),
-                },
-            });
-            ctx.mapped("tpmstate0", "devices/tpm");
-            let tpm2 = if v2 { " --tpm2" } else { "" };
-            ctx.note_on(
-                "tpmstate0",
-                Note::warning(
-                    code::TPM_EXTERNAL_SWTPM,
-                    format!("the TPM {version} is an swtpm that must be running before every start"),
-                )
-                .at(span)
-                .label("state kept on this volume")
-                .help(format!(
-                    "start it as Proxmox does (a hook or systemd unit; it exits when the VM stops): \
-                     mkdir -p /run/pve2virt && swtpm socket --tpmstate backend-uri=file://{path},mode=0600 \
-                     --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
-                )),
-            );
-        }
+        TpmBackend::Emulator => fresh_tpm(ctx, domain, state, version),
+        TpmBackend::External => external_tpm(ctx, domain, state, version),
     }
+}
+
+/// `pve2virt migrate` converted Proxmox's linear swtpm state into the directory libvirt's
+/// own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
+/// emulator libvirt starts finds it and does not run swtpm_setup.
+fn carried_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
+    emulator_tpm(ctx, domain, version);
+    ctx.note_on(
+        "tpmstate0",
+        Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
+            .at(state.volume().file_span)
+            .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
+    );
+}
+
+/// `--tpm-backend emulator`: the volume is recorded for `pve2virt plan`/`migrate` (which carry
+/// the state whatever this option says); the domain itself starts fresh, so a resolution error
+/// is no error here.
+fn fresh_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    let file = state.volume().file;
+    let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
+    let volume = resolver.resolve(file, state.volume().format, false);
+    ctx.volumes.push(UsedVolume {
+        key: "tpmstate0".into(),
+        role: VolumeRole::Tpmstate,
+        file: file.to_owned(),
+        size: state.size(),
+        volume,
+        varstore: None,
+        tpm_version: Some(version),
+    });
+    emulator_tpm(ctx, domain, version);
+    ctx.note_on(
+        "tpmstate0",
+        Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
+            .at(state.volume().file_span)
+            .label("state left behind")
+            .help(
+                "BitLocker keys, measured-boot secrets and enrolled TPM keys are lost; keep the state with \
+                 --tpm-backend external",
+            ),
+    );
+}
+
+/// `--tpm-backend external`: the TPM state stays on its Proxmox volume, served by an swtpm the
+/// user starts as Proxmox does (libvirt 9.0's emulator cannot be given a state file).
+fn external_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
+    let Some(path) = swtpm_state_path(ctx, state, version) else { return };
+    let socket = format!("/run/pve2virt/{}.swtpm", ctx.vm.vmid);
+    domain.devices.tpms.push(DomainTpm {
+        model: "tpm-tis".into(),
+        backend: DomainTpmBackend::External {
+            source: Some(DomainTpmSource {
+                source_type: Some("unix".into()),
+                mode: Some("connect".into()),
+                path: Some(socket.clone()),
+            }),
+        },
+    });
+    ctx.mapped("tpmstate0", "devices/tpm");
+    let tpm2 = if state.version() == TpmVersion::V2_0 { " --tpm2" } else { "" };
+    ctx.note_on(
+        "tpmstate0",
+        Note::warning(
+            code::TPM_EXTERNAL_SWTPM,
+            format!("the TPM {version} is an swtpm that must be running before every start"),
+        )
+        .at(state.volume().file_span)
+        .label("state kept on this volume")
+        .help(format!(
+            "start it as Proxmox does (a hook or systemd unit; it exits when the VM stops): \
+             mkdir -p /run/pve2virt && swtpm socket --tpmstate backend-uri=file://{path},mode=0600 \
+             --ctrl type=unixio,path={socket},mode=0600 --terminate --daemon{tpm2}"
+        )),
+    );
+}
+
+/// The local file or device swtpm reads the state from, raw. `None` (noted) when the volume
+/// cannot be resolved or holds no state.
+fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -> Option<String> {
+    let file = state.volume().file;
+    let span = state.volume().file_span;
+    let volume = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))?;
+    let path = match &volume.source {
+        Source::File(p) | Source::Block(p) => p.clone(),
+        Source::Network(n) => {
+            // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
+            ctx.note_on(
+                "tpmstate0",
+                Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
+                    .at(span)
+                    .help(format!("map {} on the target (rbd map) and use that device", n.name)),
+            );
+            format!("/dev/rbd/{}", n.name)
+        }
+        Source::Empty => {
+            ctx.note_on(
+                "tpmstate0",
+                Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
+            );
+            return None;
+        }
+    };
+    if volume.format != "raw" {
+        ctx.note_on(
+            "tpmstate0",
+            Note::warning(
+                code::TPM_STATE_NOT_LOCAL,
+                format!("swtpm reads its state as a raw file, not {}", volume.format),
+            )
+            .at(span)
+            .help("convert it with qemu-img convert -O raw first"),
+        );
+    }
+    Some(path)
 }
 
 /// Resolves the `file` of an efidisk0 or tpmstate0; a volume that cannot be resolved is reported
@@ -473,7 +555,7 @@ fn resolve(
     role: VolumeRole,
     varstore: Option<u64>,
     tpm_version: Option<&'static str>,
-) -> Option<crate::pve::storage::Volume> {
+) -> Option<Volume> {
     let file = volume.file;
     let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
     let resolved = resolver.resolve(file, volume.format, false);

@@ -11,73 +11,7 @@ use crate::pve::schema::{Bios, EfiType, MachineOpts, OsType, Viommu};
 use crate::report::{code, Note};
 use crate::target::TargetCaps;
 
-/// A parsed Proxmox machine type: `pc`, `q35`, `pc-i440fx-8.1+pve1.pxe`, `virt-9.0`, …
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MachineType {
-    /// `pc`, `pc-i440fx`, `pc-q35`, `virt` (libvirt/QEMU spelling of the family).
-    pub family: String,
-    pub version: Option<(u32, u32, Option<u32>)>,
-    pub pve: Option<u32>,
-    pub pxe: bool,
-    /// The machine version Proxmox ran the guest with (`major`, `minor`, `+pveN`), before any
-    /// lowering for the target host; `None` for an unversioned type, which Proxmox runs at its
-    /// newest version. Proxmox's version-dependent defaults (S3/S4, free page reporting,
-    /// Hyper-V flags) follow this, not the target's machine.
-    pub proxmox: Option<(u32, u32, u32)>,
-    /// A distribution's own machine type (`pc-q35-rhel9.4.0`) chosen for a target that has no
-    /// upstream one; it replaces the QEMU name.
-    pub downstream: Option<String>,
-}
-
-impl MachineType {
-    pub fn parse(s: &str) -> Option<MachineType> {
-        let (s, pxe) = match s.strip_suffix(".pxe") {
-            Some(rest) => (rest, true),
-            None => (s, false),
-        };
-        let (s, pve) = match s.split_once("+pve") {
-            Some((rest, n)) => (rest, Some(n.parse().ok()?)),
-            None => (s, None),
-        };
-        let (family, version) = match s {
-            "pc" | "q35" | "virt" => (s.to_owned(), None),
-            _ => {
-                let family = ["pc-i440fx-", "pc-q35-", "virt-", "pc-"].into_iter().find(|f| s.starts_with(f))?;
-                let mut parts = s[family.len()..].split('.').map(|p| p.parse::<u32>());
-                let major = parts.next()?.ok()?;
-                let minor = parts.next().transpose().ok()?.unwrap_or(0);
-                let micro = parts.next().transpose().ok()?;
-                // `pc-X.Y` is QEMU's old alias of `pc-i440fx-X.Y`.
-                let family = if family == "pc-" { "pc-i440fx" } else { family.trim_end_matches('-') };
-                (family.to_owned(), Some((major, minor, micro)))
-            }
-        };
-        let proxmox = version.map(|(a, b, _)| (a, b, pve.unwrap_or(0)));
-        Some(MachineType { family, version, pve, pxe, proxmox, downstream: None })
-    }
-
-    /// Whether Proxmox's machine is at least `major.minor+pveN` (Machine.pm `min_version` on the
-    /// effective version; an unversioned type is the newest).
-    pub fn at_least(&self, major: u32, minor: u32, pve: u32) -> bool {
-        self.proxmox.is_none_or(|v| v >= (major, minor, pve))
-    }
-
-    pub fn is_q35(&self) -> bool {
-        self.family.contains("q35")
-    }
-
-    /// The name QEMU (and so libvirt) knows: no `+pveN`, no `.pxe`.
-    pub fn qemu_name(&self) -> String {
-        if let Some(name) = &self.downstream {
-            return name.clone();
-        }
-        match self.version {
-            None => self.family.clone(),
-            Some((a, b, None)) => format!("{}-{a}.{b}", self.family),
-            Some((a, b, Some(c))) => format!("{}-{a}.{b}.{c}", self.family),
-        }
-    }
-}
+pub use crate::pve::model::machine::MachineType;
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;

@@ -2,6 +2,7 @@
 
 use crate::pve::props::Props;
 use crate::pve::schema::{HostPciDriver, HostPciOpts};
+use std::str::FromStr;
 
 /// One `[dddd:]bb:dd[.f]` of the `host` list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,25 +14,53 @@ pub struct HostPciId {
     pub function: Option<u32>,
 }
 
-impl HostPciId {
-    /// The schema checked the shape (PCI.pm `$PCIRE`); `None` only for a domain too large for u32.
-    pub fn parse(s: &str) -> Option<HostPciId> {
+/// Why a `host` entry is no [`HostPciId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostPciIdError {
+    /// Not PCI.pm `$PCIRE`.
+    Invalid,
+    /// `$PCIRE` allows a domain of any length; one too large for a u32 matches but does not fit.
+    DomainTooLarge,
+}
+
+impl FromStr for HostPciId {
+    type Err = HostPciIdError;
+
+    /// PCI.pm `$PCIRE`: `(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?` (lowercase only:
+    /// the pattern has no `/i`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower_hex = |p: &str| !p.is_empty() && p.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
         let (rest, function) = match s.split_once('.') {
-            Some((r, f)) => (r, Some(u32::from_str_radix(f, 16).ok()?)),
+            Some((r, f)) => (r, Some(f)),
             None => (s, None),
         };
+        if function.is_some_and(|f| f.len() != 1 || !lower_hex(f)) {
+            return Err(HostPciIdError::Invalid);
+        }
         let parts: Vec<&str> = rest.split(':').collect();
         let (domain, bus, slot) = match parts.as_slice() {
             [b, d] => ("0000", *b, *d),
-            [dom, b, d] => (*dom, *b, *d),
-            _ => return None,
+            [dom, b, d] if dom.len() >= 4 && lower_hex(dom) => (*dom, *b, *d),
+            _ => return Err(HostPciIdError::Invalid),
         };
-        Some(HostPciId {
-            domain: u32::from_str_radix(domain, 16).ok()?,
-            bus: u32::from_str_radix(bus, 16).ok()?,
-            slot: u32::from_str_radix(slot, 16).ok()?,
-            function,
+        if !(bus.len() == 2 && lower_hex(bus) && slot.len() == 2 && lower_hex(slot)) {
+            return Err(HostPciIdError::Invalid);
+        }
+        let hex = |p: &str| u32::from_str_radix(p, 16).map_err(|_| HostPciIdError::Invalid);
+        Ok(HostPciId {
+            domain: u32::from_str_radix(domain, 16).map_err(|_| HostPciIdError::DomainTooLarge)?,
+            bus: hex(bus)?,
+            slot: hex(slot)?,
+            function: function.map(hex).transpose()?,
         })
+    }
+}
+
+impl HostPciId {
+    /// `None` for anything [`FromStr`] refuses; after the schema's check, only for a domain too
+    /// large for a u32.
+    pub fn parse(s: &str) -> Option<HostPciId> {
+        s.parse().ok()
     }
 
     pub fn display(&self) -> String {

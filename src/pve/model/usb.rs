@@ -2,6 +2,7 @@
 
 use crate::pve::props::Props;
 use crate::pve::schema::UsbOpts;
+use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsbHost {
@@ -18,18 +19,40 @@ pub enum UsbHost {
     Spice,
 }
 
-impl UsbHost {
-    /// The schema checked the three shapes (checks::usb_host).
-    pub fn parse(s: &str) -> Option<UsbHost> {
+/// A `host` that is none of [`UsbHost`]'s three shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUsbHost;
+
+impl FromStr for UsbHost {
+    type Err = NotUsbHost;
+
+    /// USB.pm `parse_usb_device`: `(0x)?XXXX:(0x)?XXXX`, `\d+-\d+(\.\d+)*`, or `spice` (only
+    /// `spice` is case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.eq_ignore_ascii_case("spice") {
-            return Some(UsbHost::Spice);
+            return Ok(UsbHost::Spice);
         }
-        if let Some((v, p)) = s.split_once(':') {
-            let id = |x: &str| x.strip_prefix("0x").unwrap_or(x).to_ascii_lowercase();
-            return Some(UsbHost::VendorProduct { vendor: id(v), product: id(p) });
+        let id = |x: &str| {
+            let h = x.strip_prefix("0x").unwrap_or(x);
+            (h.len() == 4 && h.bytes().all(|c| c.is_ascii_hexdigit())).then(|| h.to_ascii_lowercase())
+        };
+        if let Some((Some(vendor), Some(product))) = s.split_once(':').map(|(v, p)| (id(v), id(p))) {
+            return Ok(UsbHost::VendorProduct { vendor, product });
         }
-        let (bus, port) = s.split_once('-')?;
-        Some(UsbHost::BusPort { bus: bus.to_owned(), port: port.to_owned() })
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+        match s.split_once('-') {
+            Some((bus, port)) if digits(bus) && port.split('.').all(digits) => {
+                Ok(UsbHost::BusPort { bus: bus.to_owned(), port: port.to_owned() })
+            }
+            _ => Err(NotUsbHost),
+        }
+    }
+}
+
+impl UsbHost {
+    /// `None` for anything [`FromStr`] refuses.
+    pub fn parse(s: &str) -> Option<UsbHost> {
+        s.parse().ok()
     }
 }
 

@@ -4,6 +4,9 @@
 //! `pattern` as `m/^$pattern$/`, so all checks here match the whole value. A check's `Err` finishes
 //! the sentence "value '<v>' …".
 
+use crate::pve::model::hostpci::{HostPciId, HostPciIdError};
+use crate::pve::model::machine::{strip_version, MachineType, MachineTypeError};
+use crate::pve::model::usb::UsbHost;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 type CheckResult = Result<(), String>;
@@ -395,33 +398,11 @@ pub fn running_nets_host_mtu(v: &str) -> CheckResult {
 // ---------------------------------------------------------------------------------------------
 // PCI and USB passthrough (PCI.pm, USB.pm)
 
-/// PCI.pm `$PCIRE`: `(?:[a-f0-9]{4,}:)?[a-f0-9]{2}:[a-f0-9]{2}(?:\.[a-f0-9])?` (lowercase only:
-/// the pattern has no `/i`).
-fn is_pci_id(s: &str) -> bool {
-    let lower_hex = |p: &str| !p.is_empty() && p.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
-    let (s, func) = match s.split_once('.') {
-        Some((s, f)) => (s, Some(f)),
-        None => (s, None),
-    };
-    if func.is_some_and(|f| f.len() != 1 || !lower_hex(f)) {
-        return false;
-    }
-    let parts: Vec<&str> = s.split(':').collect();
-    let (domain, bus, slot) = match parts.as_slice() {
-        [b, d] => (None, *b, *d),
-        [dom, b, d] => (Some(*dom), *b, *d),
-        _ => return false,
-    };
-    domain.is_none_or(|d| d.len() >= 4 && lower_hex(d))
-        && bus.len() == 2
-        && lower_hex(bus)
-        && slot.len() == 2
-        && lower_hex(slot)
-}
-
-/// hostpci `host`: `$PCIRE(;$PCIRE)*`.
+/// hostpci `host`: `$PCIRE(;$PCIRE)*`, each entry read by [`HostPciId`]. A domain too large for
+/// it still matches the pattern (`HostPci::from_props` reports it).
 pub fn pci_host(v: &str) -> CheckResult {
-    if v.split(';').all(is_pci_id) {
+    let matches = |id: &str| !matches!(id.parse::<HostPciId>(), Err(HostPciIdError::Invalid));
+    if v.split(';').all(matches) {
         Ok(())
     } else {
         fail("is not a PCI address list ([dddd:]bb:dd[.f];…, lowercase hex)")
@@ -454,84 +435,26 @@ pub fn mdev(v: &str) -> CheckResult {
     }
 }
 
-/// usb `host` (USB.pm `parse_usb_device`): `(0x)?XXXX:(0x)?XXXX`, `\d+-\d+(\.\d+)*`, or `spice`
-/// (only `spice` is case-insensitive).
+/// usb `host` (USB.pm `parse_usb_device`): the three shapes [`UsbHost`] reads.
 pub fn usb_host(v: &str) -> CheckResult {
-    let id = |s: &str| {
-        let h = s.strip_prefix("0x").unwrap_or(s);
-        h.len() == 4 && is_hex(h)
-    };
-    let vendor_product = v.split_once(':').is_some_and(|(a, b)| id(a) && id(b));
-    let bus_port = v.split_once('-').is_some_and(|(bus, port)| is_digits(bus) && port.split('.').all(is_digits));
-    if vendor_product || bus_port || v.eq_ignore_ascii_case("spice") {
-        Ok(())
-    } else {
-        fail("is not a USB device (vendor:product, bus-port or 'spice')")
+    match v.parse::<UsbHost>() {
+        Ok(_) => Ok(()),
+        Err(_) => fail("is not a USB device (vendor:product, bus-port or 'spice')"),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Machine and CPU (Machine.pm, CPUConfig.pm)
 
-/// `\d+(\.\d+)+` at the start of `s`; returns the rest. Greedy like the regex: `.pxe` can never
-/// extend the version because `\.\d+` needs a digit after the dot.
-fn strip_version(s: &str) -> Option<&str> {
-    let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let mut rest = s;
-    let mut parts = 0;
-    loop {
-        let n = digits(rest);
-        if n == 0 {
-            return None;
-        }
-        rest = &rest[n..];
-        parts += 1;
-        match rest.strip_prefix('.') {
-            Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => rest = r,
-            _ => break,
-        }
-    }
-    (parts >= 2).then_some(rest)
-}
-
-/// `(\+pve\d+)?` then, if `pxe`, `(\.pxe)?`; must consume everything.
-fn machine_suffix_ok(rest: &str, pxe: bool) -> bool {
-    let rest = match rest.strip_prefix("+pve") {
-        Some(r) => {
-            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-            if end == 0 {
-                return false;
-            }
-            &r[end..]
-        }
-        None => rest,
-    };
-    rest.is_empty() || (pxe && rest == ".pxe")
-}
-
-/// machine `type` (Machine.pm `$PVE_MACHINE_REGEX`, maxLength 40):
-/// `pc|pc(-i440fx)?-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|q35|pc-q35-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|virt(?:-\d+(\.\d+)+)?(\+pve\d+)?`.
+/// machine `type` (Machine.pm `$PVE_MACHINE_REGEX`, maxLength 40): the grammar [`MachineType`]
+/// reads. Numbers too large for it still match the pattern (the translation falls back).
 pub fn machine_type(v: &str) -> CheckResult {
-    if v.len() > 40 {
-        return fail("is longer than 40 characters");
-    }
-    let ok = match v {
-        "pc" | "q35" => true,
-        _ => {
-            let versioned = |prefix: &str, pxe: bool| {
-                v.strip_prefix(prefix).and_then(strip_version).is_some_and(|rest| machine_suffix_ok(rest, pxe))
-            };
-            versioned("pc-i440fx-", true)
-                || versioned("pc-q35-", true)
-                || versioned("pc-", true)
-                || versioned("virt-", false)
-                || v.strip_prefix("virt").is_some_and(|rest| machine_suffix_ok(rest, false))
+    match v.parse::<MachineType>() {
+        Ok(_) | Err(MachineTypeError::OutOfRange) => Ok(()),
+        Err(MachineTypeError::TooLong) => fail("is longer than 40 characters"),
+        Err(MachineTypeError::Invalid) => {
+            fail("is not a valid machine type (pc, q35, virt, pc-i440fx-X.Y, pc-q35-X.Y, virt-X.Y, optionally +pveN)")
         }
-    };
-    if ok {
-        Ok(())
-    } else {
-        fail("is not a valid machine type (pc, q35, virt, pc-i440fx-X.Y, pc-q35-X.Y, virt-X.Y, optionally +pveN)")
     }
 }
 
@@ -863,6 +786,8 @@ mod tests {
     fn passthrough() {
         accepts(pci_host, &["0000:01:00.4", "01:00.4", "01:00", "0000:00:43.1;0000:00:f4.0", "1234:f0:43.1"]);
         rejects(pci_host, &["0000:01:00.4;", "0000:01:0.4", "0000:01:00.10", "0000:0F:F2.0", "000:01:00.0", "someGpu"]);
+        // The pattern allows a domain of any length, though the model's u32 cannot hold it.
+        accepts(pci_host, &["123456789:01:00.4"]);
         accepts(pci_id, &["0x10de", "0xABcd"]);
         rejects(pci_id, &["10de", "0x10d", "0x10de1"]);
         accepts(romfile, &["vbios.bin", "sub/dir.rom"]);
@@ -892,6 +817,8 @@ mod tests {
                 "pc-i440fx-42.9.1",
             ],
         );
+        // Numbers the model's u32 cannot hold still match the pattern.
+        accepts(machine_type, &["pc-q35-99999999999.1", "pc-q35-9.2+pve99999999999"]);
         rejects(
             machine_type,
             &[
