@@ -266,7 +266,7 @@ fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
 }
 
 /// The `cicustom` snippets (`user=`, `network=`, `meta=`, `vendor=`): each one replaces the file
-/// Proxmox would generate (Cloudinit.pm `generate_cloudinitconfig` reads them before any is made).
+/// Proxmox would generate.
 struct Custom {
     user: Option<String>,
     network: Option<String>,
@@ -275,7 +275,8 @@ struct Custom {
 }
 
 impl Custom {
-    /// Read in Proxmox's order, so the first unreadable snippet is the one reported.
+    /// Read in the order user, network, meta, vendor, all before any file is generated: the
+    /// first unreadable snippet is the one reported.
     fn read(ctx: &Ctx) -> Result<Self, String> {
         let custom = ctx.vm.keys().cicustom();
         let snippets = |v: Option<&str>| v.map(|v| snippet(ctx, v)).transpose();

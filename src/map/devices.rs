@@ -247,7 +247,7 @@ fn qxl(heads: u32, memory_mib: Option<u32>, windows: bool) -> Vec<DomainVideoMod
     videos
 }
 
-/// Proxmox's graphics listen on the host only (its noVNC and spiceproxy connect there).
+/// 127.0.0.1 only: Proxmox too exposes its consoles only through its own proxies.
 fn local_listen() -> Option<DomainGraphicsListen> {
     Some(DomainGraphicsListen { listen_type: "address".into(), address: Some("127.0.0.1".into()), socket: None })
 }
