@@ -265,83 +265,47 @@ fn snippet(ctx: &Ctx, volid: &str) -> Result<String, String> {
     std::fs::read_to_string(&path).map_err(|e| format!("cannot read the cicustom snippet {}: {e}", path.display()))
 }
 
+/// The `cicustom` snippets (`user=`, `network=`, `meta=`, `vendor=`): each one replaces the file
+/// Proxmox would generate.
+struct Custom {
+    user: Option<String>,
+    network: Option<String>,
+    meta: Option<String>,
+    vendor: Option<String>,
+}
+
+impl Custom {
+    /// Read in the order user, network, meta, vendor, all before any file is generated: the
+    /// first unreadable snippet is the one reported.
+    fn read(ctx: &Ctx) -> Result<Self, String> {
+        let custom = ctx.vm.keys().cicustom();
+        let snippets = |v: Option<&str>| v.map(|v| snippet(ctx, v)).transpose();
+        Ok(Custom {
+            user: snippets(custom.and_then(|p| p.user()))?,
+            network: snippets(custom.and_then(|p| p.network()))?,
+            meta: snippets(custom.and_then(|p| p.meta()))?,
+            vendor: snippets(custom.and_then(|p| p.vendor()))?,
+        })
+    }
+}
+
+/// An ISO's volume label and its files: the label is how cloud-init finds the seed.
+type Layout = (&'static str, Vec<(String, String)>);
+
 /// Builds the seed; `Err` says why it cannot be rebuilt as Proxmox would.
 pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
     let fmt = format(ctx);
-    let custom = ctx.vm.keys().cicustom();
-    let snippets = |v: Option<&str>| v.map(|v| snippet(ctx, v)).transpose();
-    let (user, network, meta, vendor) = (
-        snippets(custom.and_then(|p| p.user()))?,
-        snippets(custom.and_then(|p| p.network()))?,
-        snippets(custom.and_then(|p| p.meta()))?,
-        snippets(custom.and_then(|p| p.vendor()))?,
-    );
+    let custom = Custom::read(ctx)?;
     let dns_from_host = ctx.vm.keys().nameserver().is_none() || ctx.vm.keys().searchdomain().is_none();
     let iso = std::path::absolute(dir.join(format!("{}-cloudinit.iso", ctx.vm.vmid))).map_err(|e| e.to_string())?;
-    let user = match user {
-        Some(u) => u,
+    let user = match &custom.user {
+        Some(u) => u.clone(),
         None => userdata(ctx),
     };
     let (label, files) = match fmt {
-        CiType::NoCloud => {
-            let network = match network {
-                Some(n) => n,
-                None => nocloud_network(ctx)?,
-            };
-            let meta = meta.unwrap_or_else(|| format!("instance-id: {}\n", sha1_hex(&user, &network)));
-            (
-                "cidata",
-                vec![
-                    ("/user-data".to_owned(), user),
-                    ("/network-config".to_owned(), network),
-                    ("/meta-data".to_owned(), meta),
-                    ("/vendor-data".to_owned(), vendor.unwrap_or_default()),
-                ],
-            )
-        }
-        CiType::ConfigDrive2 if ctx.vm.windows_version() == 0 => {
-            let network = match network {
-                Some(n) => n,
-                None => configdrive2_network(ctx)?,
-            };
-            let meta = meta.unwrap_or_else(|| {
-                format!(
-                    "{{\n     \"uuid\": \"{}\",\n     \"network_config\": {{ \"content_path\": \"/content/0000\" }}\n}}\n",
-                    sha1_hex(&user, &network)
-                )
-            });
-            (
-                "config-2",
-                vec![
-                    ("/openstack/latest/user_data".to_owned(), user),
-                    ("/openstack/content/0000".to_owned(), network),
-                    ("/openstack/latest/meta_data.json".to_owned(), meta),
-                    ("/openstack/latest/vendor_data.json".to_owned(), vendor.unwrap_or_default()),
-                ],
-            )
-        }
-        CiType::ConfigDrive2 => {
-            // cloudbase-init on Windows: ENI network data and a JSON meta_data with the
-            // password and keys (Cloudinit.pm `cloudbase_network_eni`,
-            // `cloudbase_configdrive2_metadata`).
-            let network = match network {
-                Some(n) => n,
-                None => cloudbase_network(ctx)?,
-            };
-            let meta = match meta {
-                Some(m) => m,
-                None => cloudbase_metadata(ctx, &sha1_hex(&user, &network)),
-            };
-            (
-                "config-2",
-                vec![
-                    ("/openstack/latest/user_data".to_owned(), user),
-                    ("/openstack/content/0000".to_owned(), network),
-                    ("/openstack/latest/meta_data.json".to_owned(), meta),
-                    ("/openstack/latest/vendor_data.json".to_owned(), vendor.unwrap_or_default()),
-                ],
-            )
-        }
+        CiType::NoCloud => nocloud(ctx, user, custom)?,
+        CiType::ConfigDrive2 if ctx.vm.windows_version() == 0 => configdrive2(ctx, user, custom)?,
+        CiType::ConfigDrive2 => cloudbase(ctx, user, custom)?,
         other @ CiType::OpenNebula => {
             return Err(format!(
                 "the {} seed is not rebuilt by pve2virt (nocloud and configdrive2 are)",
@@ -350,6 +314,64 @@ pub fn seed(ctx: &Ctx, dir: &Path) -> Result<Seed, String> {
         }
     };
     Ok(Seed { label, files, iso, dns_from_host })
+}
+
+/// NoCloud (`cidata`): the instance id in meta-data is what tells cloud-init it already ran.
+fn nocloud(ctx: &Ctx, user: String, custom: Custom) -> Result<Layout, String> {
+    let network = match custom.network {
+        Some(n) => n,
+        None => nocloud_network(ctx)?,
+    };
+    let meta = custom.meta.unwrap_or_else(|| format!("instance-id: {}\n", sha1_hex(&user, &network)));
+    Ok((
+        "cidata",
+        vec![
+            ("/user-data".to_owned(), user),
+            ("/network-config".to_owned(), network),
+            ("/meta-data".to_owned(), meta),
+            ("/vendor-data".to_owned(), custom.vendor.unwrap_or_default()),
+        ],
+    ))
+}
+
+/// ConfigDrive2 for cloud-init: the instance id is the `uuid` of meta_data.json.
+fn configdrive2(ctx: &Ctx, user: String, custom: Custom) -> Result<Layout, String> {
+    let network = match custom.network {
+        Some(n) => n,
+        None => configdrive2_network(ctx)?,
+    };
+    let meta = custom.meta.unwrap_or_else(|| {
+        format!(
+            "{{\n     \"uuid\": \"{}\",\n     \"network_config\": {{ \"content_path\": \"/content/0000\" }}\n}}\n",
+            sha1_hex(&user, &network)
+        )
+    });
+    Ok(("config-2", openstack_files(user, network, meta, custom.vendor)))
+}
+
+/// cloudbase-init on Windows: ENI network data and a JSON meta_data with the
+/// password and keys (Cloudinit.pm `cloudbase_network_eni`,
+/// `cloudbase_configdrive2_metadata`).
+fn cloudbase(ctx: &Ctx, user: String, custom: Custom) -> Result<Layout, String> {
+    let network = match custom.network {
+        Some(n) => n,
+        None => cloudbase_network(ctx)?,
+    };
+    let meta = match custom.meta {
+        Some(m) => m,
+        None => cloudbase_metadata(ctx, &sha1_hex(&user, &network)),
+    };
+    Ok(("config-2", openstack_files(user, network, meta, custom.vendor)))
+}
+
+/// The OpenStack config-drive tree, which cloud-init and cloudbase-init both read.
+fn openstack_files(user: String, network: String, meta: String, vendor: Option<String>) -> Vec<(String, String)> {
+    vec![
+        ("/openstack/latest/user_data".to_owned(), user),
+        ("/openstack/content/0000".to_owned(), network),
+        ("/openstack/latest/meta_data.json".to_owned(), meta),
+        ("/openstack/latest/vendor_data.json".to_owned(), vendor.unwrap_or_default()),
+    ]
 }
 
 fn sha1_hex(user: &str, network: &str) -> String {

@@ -13,8 +13,8 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::schema::{
-    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, UsbOpts, Vga, VideoStreaming, VirtiofsOpts,
-    WatchdogAction, WatchdogOpts,
+    AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, SpiceEnhancementsOpts, UsbOpts, Vga, VideoStreaming,
+    VirtiofsOpts, WatchdogAction, WatchdogOpts,
 };
 use crate::report::{code, Note};
 
@@ -131,6 +131,17 @@ impl VgaType {
     }
 }
 
+/// What the consoles (`<graphics>`) and the SPICE channels take from `vga`, `keyboard` and
+/// `spice_enhancements`.
+struct Console<'a> {
+    keymap: Option<String>,
+    /// A qxl or virtio display: Proxmox gives it a SPICE server and the vdagent channel.
+    spice: bool,
+    /// `clipboard=vnc`: Proxmox's qemu-vdagent, which owns the vdagent port name.
+    vnc_clipboard: bool,
+    enhancements: Option<SpiceEnhancementsOpts<'a>>,
+}
+
 /// `vga` (QemuServer.pm `$vga_fmt`, docs/proxmox-config.md#display), `spice_enhancements`, `keyboard`.
 fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
@@ -141,67 +152,23 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     if props.is_some() {
         ctx.mapped("vga", "devices/video");
     }
-
-    let spice = kind.is_spice();
-    let vnc_clipboard = props.and_then(|p| p.clipboard()) == Some(Clipboard::Vnc);
+    let console = Console {
+        keymap: vm.keys().keyboard().map(|k| k.as_str().to_owned()),
+        spice: kind.is_spice(),
+        vnc_clipboard: props.and_then(|p| p.clipboard()) == Some(Clipboard::Vnc),
+        enhancements: vm.keys().spice_enhancements(),
+    };
     // Without a display, Proxmox turns SMM off for SeaBIOS guests (QemuServer.pm `config_to_command`).
-    let no_display = kind.no_display();
-    if no_display && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
+    if kind.no_display() && vm.bios() != Bios::Ovmf && vm.arch() != Arch::Aarch64 {
         domain.features.smm = Some(crate::libvirt::DomainFeatureState::OFF);
     }
-    let model = |t: &'static str| DomainVideoModel { model_type: t.into(), ..Default::default() };
     let Some(vga_type) = VgaType::parse(&vga) else {
         // Not reached: every type the schema accepts parses (tests::vga_type_is_the_schema_enum).
         // Should the two ever differ, an error, not a guessed display.
         ctx.note_on("vga", Note::error(code::BAD_VALUE, "this display type is not translated"));
         return;
     };
-    let mut videos = Vec::new();
-    match vga_type {
-        VgaType::Std => videos.push(DomainVideoModel { vram: Some(memory_mib.unwrap_or(16) * 1024), ..model("vga") }),
-        VgaType::Cirrus => videos.push(model("cirrus")),
-        VgaType::Vmware => videos.push(DomainVideoModel { vram: memory_mib.map(|m| m * 1024), ..model("vmvga") }),
-        VgaType::Virtio => videos.push(model("virtio")),
-        VgaType::VirtioGl => {
-            videos.push(DomainVideoModel {
-                acceleration: Some(DomainVideoAcceleration { accel3d: "yes".into() }),
-                ..model("virtio")
-            });
-            ctx.note_on(
-                "vga",
-                Note::warning(code::VGA_GL_NEEDS_RENDER_NODE, "virtio-gl needs OpenGL on the target: a <gl> render node on the SPICE graphics, or egl-headless")
-                    .help("add <gl enable='yes' rendernode='/dev/dri/renderD128'/> to the SPICE graphics if the target has a GPU"),
-            );
-        }
-        VgaType::Qxl(heads) => {
-            // Proxmox: vgamem = memory, ram = 4 × memory, vram = 2 × memory (QemuServer.pm `print_vga_device`).
-            let sized = |primary| DomainVideoModel {
-                ram: memory_mib.map(|m| m * 4 * 1024),
-                vram: memory_mib.map(|m| m * 2 * 1024),
-                vgamem: memory_mib.map(|m| m * 1024),
-                primary,
-                ..model("qxl")
-            };
-            if vm.windows_version() > 0 {
-                // Windows gets one qxl device per monitor; other guests one device with several heads.
-                videos.push(DomainVideoModel { heads: Some(1), ..sized(Some("yes".into())) });
-                for _ in 1..heads {
-                    videos.push(DomainVideoModel { heads: Some(1), ..sized(None) });
-                }
-            } else {
-                videos.push(DomainVideoModel { heads: Some(heads), ..sized(Some("yes".into())) });
-            }
-        }
-        VgaType::NoDisplay => videos.push(model("none")),
-        VgaType::Serial(_) => {
-            videos.push(model("none"));
-            ctx.note_on(
-                "vga",
-                Note::advice(code::VGA_SERIAL_CONSOLE, format!("vga: {vga} means no display, only the serial console"))
-                    .help("connect with `virsh console`"),
-            );
-        }
-    }
+    let mut videos = videos(ctx, vga_type, memory_mib);
     fit_video(ctx, domain, &mut videos);
     for (i, model) in videos.into_iter().enumerate() {
         let address = match (i, model.model_type.as_str()) {
@@ -211,23 +178,91 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
         };
         domain.devices.videos.push(DomainVideo { model, address });
     }
-
-    // Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
-    let keymap = vm.keys().keyboard().map(|k| k.as_str().to_owned());
-    let local = || {
-        Some(DomainGraphicsListen { listen_type: "address".into(), address: Some("127.0.0.1".into()), socket: None })
-    };
     // `vga: serialN` is Proxmox's `-nographic` (QemuServer.pm `config_to_command`): no VNC server.
-    let serial_console = kind.serial_console().is_some();
+    graphics(ctx, domain, &console, kind.serial_console().is_some());
+    keyboard(ctx, domain, &console);
+    spice_enhancements(ctx, &console);
+    if console.vnc_clipboard {
+        vnc_clipboard(ctx, domain, &console);
+    }
+}
+
+fn video_model(t: &'static str) -> DomainVideoModel {
+    DomainVideoModel { model_type: t.into(), ..Default::default() }
+}
+
+/// The `<video>` models of a display type, sized from `vga: memory` where Proxmox sizes them
+/// (std and vmware take it as VRAM, qxl as all three of its memories).
+fn videos(ctx: &mut Ctx, vga_type: VgaType, memory_mib: Option<u32>) -> Vec<DomainVideoModel> {
+    match vga_type {
+        VgaType::Std => vec![DomainVideoModel { vram: Some(memory_mib.unwrap_or(16) * 1024), ..video_model("vga") }],
+        VgaType::Cirrus => vec![video_model("cirrus")],
+        VgaType::Vmware => vec![DomainVideoModel { vram: memory_mib.map(|m| m * 1024), ..video_model("vmvga") }],
+        VgaType::Virtio => vec![video_model("virtio")],
+        VgaType::VirtioGl => {
+            ctx.note_on(
+                "vga",
+                Note::warning(code::VGA_GL_NEEDS_RENDER_NODE, "virtio-gl needs OpenGL on the target: a <gl> render node on the SPICE graphics, or egl-headless")
+                    .help("add <gl enable='yes' rendernode='/dev/dri/renderD128'/> to the SPICE graphics if the target has a GPU"),
+            );
+            vec![DomainVideoModel {
+                acceleration: Some(DomainVideoAcceleration { accel3d: "yes".into() }),
+                ..video_model("virtio")
+            }]
+        }
+        VgaType::Qxl(heads) => qxl(heads, memory_mib, ctx.vm.windows_version() > 0),
+        VgaType::NoDisplay => vec![video_model("none")],
+        VgaType::Serial(n) => {
+            ctx.note_on(
+                "vga",
+                Note::advice(
+                    code::VGA_SERIAL_CONSOLE,
+                    format!("vga: serial{n} means no display, only the serial console"),
+                )
+                .help("connect with `virsh console`"),
+            );
+            vec![video_model("none")]
+        }
+    }
+}
+
+/// `qxl`–`qxl4`. Proxmox: vgamem = memory, ram = 4 × memory, vram = 2 × memory (QemuServer.pm
+/// `print_vga_device`); Windows gets one qxl device per monitor, other guests one device with
+/// several heads.
+fn qxl(heads: u32, memory_mib: Option<u32>, windows: bool) -> Vec<DomainVideoModel> {
+    let sized = |primary| DomainVideoModel {
+        ram: memory_mib.map(|m| m * 4 * 1024),
+        vram: memory_mib.map(|m| m * 2 * 1024),
+        vgamem: memory_mib.map(|m| m * 1024),
+        primary,
+        ..video_model("qxl")
+    };
+    if !windows {
+        return vec![DomainVideoModel { heads: Some(heads), ..sized(Some("yes".into())) }];
+    }
+    let mut videos = vec![DomainVideoModel { heads: Some(1), ..sized(Some("yes".into())) }];
+    for _ in 1..heads {
+        videos.push(DomainVideoModel { heads: Some(1), ..sized(None) });
+    }
+    videos
+}
+
+/// 127.0.0.1 only: Proxmox too exposes its consoles only through its own proxies.
+fn local_listen() -> Option<DomainGraphicsListen> {
+    Some(DomainGraphicsListen { listen_type: "address".into(), address: Some("127.0.0.1".into()), socket: None })
+}
+
+/// Proxmox's console is VNC, except with a serial console; qxl and virtio displays also get SPICE.
+fn graphics(ctx: &mut Ctx, domain: &mut Domain, console: &Console, serial_console: bool) {
+    let vm = ctx.vm;
     if !serial_console {
         domain.devices.graphics.push(DomainGraphics::Vnc(DomainGraphicsVnc {
             autoport: Some("yes".into()),
-            keymap: keymap.clone(),
-            listen: local(),
+            keymap: console.keymap.clone(),
+            listen: local_listen(),
             ..Default::default()
         }));
     }
-    let enhancements = vm.keys().spice_enhancements();
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
@@ -238,7 +273,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let spice_audio = vm.keys().audio0().is_some_and(|p| p.driver() != Some(AudioDriver::None));
     // A `-spice` in `args` is the server then (args.rs).
     let spice_args = super::args::spice_in_args(vm);
-    if spice_audio && !spice && !spice_args {
+    if spice_audio && !console.spice && !spice_args {
         ctx.note_on(
             "audio0",
             Note::advice(
@@ -248,108 +283,126 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
             .help("connect a SPICE client (remote-viewer) to hear the guest, or set driver=none"),
         );
     }
-    if (spice_usb || spice_audio) && !spice && !spice_args {
+    if (spice_usb || spice_audio) && !console.spice && !spice_args {
         domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
             autoport: Some("yes".into()),
-            keymap: keymap.clone(),
-            listen: local(),
+            keymap: console.keymap.clone(),
+            listen: local_listen(),
             ..Default::default()
         }));
     }
-    if spice {
-        let streaming = enhancements
-            .and_then(|e| e.videostreaming())
-            .filter(|m| *m != VideoStreaming::Off)
-            .map(|m| DomainGraphicsStreaming { mode: m.as_str().to_owned() });
-        domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
-            autoport: Some("yes".into()),
-            keymap: keymap.clone(),
-            listen: local(),
-            streaming,
-            ..Default::default()
-        }));
-        virtio_serial(ctx, domain, PciDevice::Spice);
-        // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
-        // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
-        if !vnc_clipboard {
-            domain.devices.channels.push(DomainChardev {
-                source: DomainChardevSource::Spicevmc,
-                target: Some(DomainChardevTarget {
-                    target_type: Some("virtio".into()),
-                    name: Some("com.redhat.spice.0".into()),
-                    port: None,
-                }),
-                ..Default::default()
-            });
-        }
-        if enhancements.and_then(|e| e.foldersharing()) == Some(true) {
-            domain.devices.channels.push(DomainChardev {
-                source: DomainChardevSource::Spiceport { channel: Some("org.spice-space.webdav.0".into()) },
-                target: Some(DomainChardevTarget {
-                    target_type: Some("virtio".into()),
-                    name: Some("org.spice-space.webdav.0".into()),
-                    port: None,
-                }),
-                address: None,
-            });
-        }
-        ctx.note_on(
-            "vga",
-            Note::advice(
-                code::SPICE_PLAIN,
-                if spice_args {
-                    "SPICE listens where args' -spice says, without TLS (Proxmox uses TLS through its spiceproxy)"
-                } else {
-                    "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)"
-                },
-            )
-            .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
-        );
+    if console.spice {
+        spice_display(ctx, domain, console, spice_args);
     }
-    if keymap.is_some() {
-        if domain.devices.graphics.is_empty() {
-            ctx.note_on(
-                "keyboard",
-                Note::advice(
-                    code::IGNORED_BY_PROXMOX,
-                    "the keyboard layout has no effect without a display (vga: serialN); Proxmox ignores it too",
-                ),
-            );
-        } else {
-            ctx.mapped("keyboard", "devices/graphics@keymap");
-        }
-    }
-    if let Some(e) = enhancements {
-        if spice {
-            ctx.mapped("spice_enhancements", "devices/graphics[spice]");
-        } else if !e.props.props.is_empty() {
-            ctx.note_on(
-                "spice_enhancements",
-                Note::advice(
-                    code::SPICE_ENHANCEMENTS_UNUSED,
-                    "spice_enhancements has no effect: the display is not SPICE (qxl or virtio)",
-                ),
-            );
-        } else {
-            ctx.mapped("spice_enhancements", "(empty)");
-        }
-    }
-    if vnc_clipboard {
+}
+
+/// The SPICE server of a qxl or virtio display, with the guest-side channels Proxmox adds:
+/// the vdagent port and, with `foldersharing`, the WebDAV port.
+fn spice_display(ctx: &mut Ctx, domain: &mut Domain, console: &Console, spice_args: bool) {
+    let enhancements = console.enhancements;
+    let streaming = enhancements
+        .and_then(|e| e.videostreaming())
+        .filter(|m| *m != VideoStreaming::Off)
+        .map(|m| DomainGraphicsStreaming { mode: m.as_str().to_owned() });
+    domain.devices.graphics.push(DomainGraphics::Spice(DomainGraphicsSpice {
+        autoport: Some("yes".into()),
+        keymap: console.keymap.clone(),
+        listen: local_listen(),
+        streaming,
+        ..Default::default()
+    }));
+    virtio_serial(ctx, domain, PciDevice::Spice);
+    // With clipboard=vnc, Proxmox's qemu-vdagent takes the vdagent port name instead of
+    // spicevmc (QEMU refuses two ports named com.redhat.spice.0).
+    if !console.vnc_clipboard {
         domain.devices.channels.push(DomainChardev {
-            source: DomainChardevSource::QemuVdagent {
-                clipboard: Some(DomainChardevClipboard { copypaste: "yes".into() }),
-                mouse: Some(DomainChardevMouse { mode: "client".into() }),
-            },
+            source: DomainChardevSource::Spicevmc,
             target: Some(DomainChardevTarget {
                 target_type: Some("virtio".into()),
                 name: Some("com.redhat.spice.0".into()),
                 port: None,
             }),
+            ..Default::default()
+        });
+    }
+    if enhancements.and_then(|e| e.foldersharing()) == Some(true) {
+        domain.devices.channels.push(DomainChardev {
+            source: DomainChardevSource::Spiceport { channel: Some("org.spice-space.webdav.0".into()) },
+            target: Some(DomainChardevTarget {
+                target_type: Some("virtio".into()),
+                name: Some("org.spice-space.webdav.0".into()),
+                port: None,
+            }),
             address: None,
         });
-        if !spice {
-            virtio_serial(ctx, domain, PciDevice::Spice);
-        }
+    }
+    ctx.note_on(
+        "vga",
+        Note::advice(
+            code::SPICE_PLAIN,
+            if spice_args {
+                "SPICE listens where args' -spice says, without TLS (Proxmox uses TLS through its spiceproxy)"
+            } else {
+                "SPICE listens on 127.0.0.1 without TLS (Proxmox uses TLS through its spiceproxy)"
+            },
+        )
+        .help("set defaultMode='secure' and spice_tls=1 in qemu.conf on the target for TLS"),
+    );
+}
+
+/// `keyboard` is a keymap of the graphics: with none (a serial console) it has no effect.
+fn keyboard(ctx: &mut Ctx, domain: &Domain, console: &Console) {
+    if console.keymap.is_none() {
+        return;
+    }
+    if domain.devices.graphics.is_empty() {
+        ctx.note_on(
+            "keyboard",
+            Note::advice(
+                code::IGNORED_BY_PROXMOX,
+                "the keyboard layout has no effect without a display (vga: serialN); Proxmox ignores it too",
+            ),
+        );
+    } else {
+        ctx.mapped("keyboard", "devices/graphics@keymap");
+    }
+}
+
+/// `spice_enhancements` act only on the SPICE server of a qxl or virtio display.
+fn spice_enhancements(ctx: &mut Ctx, console: &Console) {
+    let Some(e) = console.enhancements else { return };
+    if console.spice {
+        ctx.mapped("spice_enhancements", "devices/graphics[spice]");
+    } else if !e.props.props.is_empty() {
+        ctx.note_on(
+            "spice_enhancements",
+            Note::advice(
+                code::SPICE_ENHANCEMENTS_UNUSED,
+                "spice_enhancements has no effect: the display is not SPICE (qxl or virtio)",
+            ),
+        );
+    } else {
+        ctx.mapped("spice_enhancements", "(empty)");
+    }
+}
+
+/// `clipboard=vnc`: Proxmox's qemu-vdagent chardev carries the clipboard to the VNC console, on
+/// the vdagent port, so it needs a virtio-serial controller of its own without SPICE.
+fn vnc_clipboard(ctx: &mut Ctx, domain: &mut Domain, console: &Console) {
+    domain.devices.channels.push(DomainChardev {
+        source: DomainChardevSource::QemuVdagent {
+            clipboard: Some(DomainChardevClipboard { copypaste: "yes".into() }),
+            mouse: Some(DomainChardevMouse { mode: "client".into() }),
+        },
+        target: Some(DomainChardevTarget {
+            target_type: Some("virtio".into()),
+            name: Some("com.redhat.spice.0".into()),
+            port: None,
+        }),
+        address: None,
+    });
+    if !console.spice {
+        virtio_serial(ctx, domain, PciDevice::Spice);
     }
 }
 

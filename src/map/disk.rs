@@ -6,20 +6,23 @@
 //! on, discard `ignore`. Each disk gets an explicit `<address type='drive'>` so it lands on the
 //! controller, target and unit Proxmox puts it on; the controllers get Proxmox's PCI slots.
 
+mod driver;
+mod volume;
+
 use crate::libvirt::{DomainAlias, DomainQemuProperty};
 use std::collections::BTreeMap;
 
 use crate::libvirt::{
-    Domain, DomainAddress, DomainController, DomainControllerDriver, DomainDisk, DomainDiskAuth, DomainDiskDriver,
-    DomainDiskIotune, DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig, DomainDiskSourceHost,
-    DomainDiskSourceNetwork, DomainDiskTarget, Empty,
+    Domain, DomainAddress, DomainController, DomainControllerDriver, DomainDisk, DomainDiskAuth, DomainDiskIotune,
+    DomainDiskSecret, DomainDiskSource, DomainDiskSourceConfig, DomainDiskSourceHost, DomainDiskSourceNetwork,
+    DomainDiskTarget, Empty,
 };
 use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
-use crate::pve::schema::{Aio, Cache, Discard, IdeOpts, ScsiHw, ScsiOpts, UnusedOpts, Werror};
-use crate::pve::storage::{Resolver, Source, StorageType, Volume};
+use crate::pve::schema::{IdeOpts, ScsiHw, ScsiOpts, UnusedOpts};
+use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
 
 /// `scsihw` (QemuServer.pm `scsihw_infos`, docs/proxmox-config.md#disks): what libvirt makes of it.
@@ -69,29 +72,62 @@ struct Layout {
     next_iothread: u32,
 }
 
+impl Layout {
+    /// Proxmox puts SCSI disk N on controller N / (disks per controller); libvirt numbers the
+    /// controllers in use without gaps.
+    fn new(scsihw: ScsiHw, drives: &[Drive]) -> Self {
+        let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
+        for d in drives.iter().filter(|d| d.bus == Bus::Scsi) {
+            let n = layout.scsi_index.len() as u32;
+            layout.scsi_index.entry(d.index / scsihw.per_controller()).or_insert(n);
+        }
+        layout
+    }
+}
+
+/// How Proxmox reads a drive's `file` and `media`: a cloud-init volume is always a CD-ROM, and
+/// `file=cdrom` is the host's CD drive.
+#[derive(Debug, Clone, Copy)]
+struct Medium {
+    cloudinit: bool,
+    cdrom: bool,
+}
+
+impl Medium {
+    fn of(d: &Drive) -> Self {
+        let cloudinit = is_cloudinit(d.file);
+        Medium { cloudinit, cdrom: d.cdrom || cloudinit || d.file == "cdrom" }
+    }
+}
+
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
+    storage_notes(ctx);
     let vm = ctx.vm;
+    let drives = vm.drives();
+    let mut layout = Layout::new(vm.scsihw(), &drives);
+    controllers(ctx, domain, &mut layout, &drives);
+    disks(ctx, domain, &mut layout, &drives);
+    unused(ctx);
+    vmstate(ctx);
+}
+
+/// storage.cfg notes point into storage.cfg, not into the VM config.
+fn storage_notes(ctx: &mut Ctx) {
     let opts = ctx.opts;
     for note in &opts.storage.notes {
-        // storage.cfg notes point into storage.cfg, not into the VM config.
         let mut note = note.clone();
         note.span = None;
         note.label = None;
         ctx.note(note);
     }
-    let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
+}
 
-    let drives = vm.drives();
-
-    let scsihw = vm.scsihw();
-    let mut layout = Layout { scsihw, scsi_index: BTreeMap::new(), next_sd: 0, next_iothread: 0 };
+/// The controllers the drives sit on: the SCSI ones of `scsihw`, and the AHCI Proxmox adds for
+/// SATA drives.
+fn controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, drives: &[Drive]) {
     let scsi: Vec<&Drive> = drives.iter().filter(|d| d.bus == Bus::Scsi).collect();
-    for d in &scsi {
-        let n = layout.scsi_index.len() as u32;
-        layout.scsi_index.entry(d.index / scsihw.per_controller()).or_insert(n);
-    }
-    scsi_controllers(ctx, domain, &mut layout, &scsi);
-    if vm.keys().scsihw().is_some() {
+    scsi_controllers(ctx, domain, layout, &scsi);
+    if ctx.vm.keys().scsihw().is_some() {
         if scsi.is_empty() {
             ctx.mapped("scsihw", "(no SCSI disks)");
         } else {
@@ -109,10 +145,16 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ..Default::default()
         });
     }
+}
 
+/// The `<disk>`s, in Proxmox's drive order (which is also the order `sd` names are handed out
+/// in), and the iothreads their drivers and controllers use.
+fn disks(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, drives: &[Drive]) {
+    let opts = ctx.opts;
+    let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
     let mut device_ids = Vec::new();
-    for drive in &drives {
-        if let Some(disk) = disk(ctx, &resolver, &mut layout, drive) {
+    for drive in drives {
+        if let Some(disk) = disk(ctx, &resolver, layout, drive) {
             if let Some(alias) = &disk.alias {
                 device_ids.push(drive.key.clone());
                 domain.qemu_override(
@@ -128,25 +170,35 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
             ctx.mapped(&drive.key, "devices/disk");
         }
     }
-    if let Some(first) = device_ids.first() {
-        ctx.note_on(
-            first,
-            Note::advice(
-                code::DISK_SCSI_DEVICE_ID,
-                format!("SCSI device ids drive-scsiN kept through <qemu:override> ({})", device_ids.join(", ")),
-            )
-            .help(
-                "libvirt names SCSI device ids itself (drive-scsi0-0-0-N); the guest's \
-                 /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsiN links need Proxmox's",
-            ),
-        );
-    }
+    scsi_device_ids(ctx, &device_ids);
     if layout.next_iothread > 0 {
         domain.iothreads = Some(domain.iothreads.unwrap_or(0).max(layout.next_iothread));
     }
+}
 
+/// libvirt names SCSI device ids itself; the `<qemu:override>`s that keep Proxmox's get one
+/// note, on the first such drive.
+fn scsi_device_ids(ctx: &mut Ctx, device_ids: &[String]) {
+    let Some(first) = device_ids.first() else { return };
+    ctx.note_on(
+        first,
+        Note::advice(
+            code::DISK_SCSI_DEVICE_ID,
+            format!("SCSI device ids drive-scsiN kept through <qemu:override> ({})", device_ids.join(", ")),
+        )
+        .help(
+            "libvirt names SCSI device ids itself (drive-scsi0-0-0-N); the guest's \
+             /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsiN links need Proxmox's",
+        ),
+    );
+}
+
+/// `unusedN`: volumes Proxmox keeps detached. They are listed (`pve2virt migrate` can copy
+/// them), never attached.
+fn unused(ctx: &mut Ctx) {
     let opts = ctx.opts;
     let resolver = Resolver { storage: &opts.storage, storage_map: &opts.storage_map };
+    let vm = ctx.vm;
     for (_, entry) in vm.keys().unused() {
         let key = entry.key.value.clone();
         let file = UnusedOpts::of(entry).and_then(|u| u.file()).unwrap_or_default().to_owned();
@@ -166,7 +218,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("Proxmox keeps detached volumes as unusedN; copy it too if you still need it"),
         );
     }
-    if vm.keys().vmstate().is_some() {
+}
+
+/// `vmstate` and `vmstatestorage`: Proxmox's saved RAM, which a libvirt domain cannot resume from.
+fn vmstate(ctx: &mut Ctx) {
+    let vm = ctx.vm;
+    let keys = vm.keys();
+    if keys.vmstate().is_some() {
         ctx.note_on(
             "vmstate",
             Note::warning(code::VMSTATE_DROPPED, "the saved RAM state (hibernation or snapshot) is not carried over")
@@ -174,7 +232,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("the guest cold-boots; resume or shut it down on Proxmox first to keep its running state"),
         );
     }
-    if vm.keys().vmstatestorage().is_some() {
+    if keys.vmstatestorage().is_some() {
         ctx.note_on(
             "vmstatestorage",
             Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
@@ -260,10 +318,11 @@ fn placement(ctx: &Ctx, layout: &mut Layout, d: &Drive) -> (String, &'static str
     }
 }
 
+/// One drive → `<disk>`; `None` (with the note saying why) for a drive that cannot be attached.
 fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> Option<DomainDisk> {
     let key = d.key.as_str();
-    let cloudinit = is_cloudinit(d.file);
-    let cdrom = d.cdrom || cloudinit || d.file == "cdrom";
+    let medium = Medium::of(d);
+    let cdrom = medium.cdrom;
     if cdrom && d.bus == Bus::Virtio {
         ctx.note_on(
             key,
@@ -273,303 +332,19 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         );
         return None;
     }
-    let relocated = ctx.opts.relocate.get(key).cloned();
-    let role = if cloudinit {
-        VolumeRole::Cloudinit
-    } else if cdrom {
-        VolumeRole::Cdrom
-    } else {
-        VolumeRole::Disk
-    };
-    if cloudinit || d.file != "none" {
-        let resolved = resolver.resolve(d.file, d.format(), cdrom);
-        ctx.volumes.push(UsedVolume {
-            key: key.to_owned(),
-            role,
-            file: d.file.to_owned(),
-            size: d.opts().size(),
-            volume: resolved,
-            varstore: None,
-            tpm_version: None,
-        });
-    }
-    // Proxmox writes the seed (NoCloud or ConfigDrive, from the ci* keys) into this volume at
-    // every start (QemuServer/Cloudinit.pm `generate_cloudinitconfig`): the volume holds the last
-    // one, with the instance id the guest knows, so it is attached as it is.
-    let mut rebuilt = None;
-    if let Some(dir) = ctx.opts.regenerate_cloudinit.as_ref().filter(|_| cloudinit && relocated.is_none()) {
-        match crate::map::cloudinit::seed(ctx, dir) {
-            Ok(seed) => rebuilt = Some(seed),
-            Err(why) => ctx.note_on(
-                key,
-                Note::warning(
-                    code::CLOUDINIT_NOT_REGENERATED,
-                    format!("the cloud-init seed was not rebuilt: {why}; Proxmox's own seed volume is attached"),
-                )
-                .at(d.file_span),
-            ),
-        }
-    }
-    let seed = if cloudinit && rebuilt.is_none() && relocated.is_none() {
-        resolver.resolve(d.file, d.format(), false).ok()
-    } else {
-        None
-    };
-    let volume = if let Some(r) = relocated.filter(|_| d.file != "none" && d.file != "cdrom") {
-        // `pve2virt migrate` copied this volume: the domain names the copy. The Proxmox storage
-        // type still picks Proxmox's cache and aio defaults, as with --map-storage.
-        let storage = resolver.resolve(d.file, d.format(), cdrom).ok().and_then(|v| v.storage);
-        if cloudinit {
-            ctx.note_on(
-                key,
-                Note::advice(code::CLOUDINIT_SEED_CARRIED, "the cloud-init drive attaches the copied Proxmox seed")
-                    .at(d.file_span)
-                    .label("instance id and per-instance state kept"),
-            );
-            ctx.cloudinit_seed = Some(key.to_owned());
-        }
-        Volume {
-            source: Source::File(r.path),
-            format: r.format,
-            storage,
-            krbd: false,
-            vtype: if cdrom { "iso" } else { "images" },
-            notes: Vec::new(),
-        }
-    } else if let Some(new) = rebuilt {
-        let mut msg = format!(
-            "the cloud-init seed is rebuilt from the ci* keys as Proxmox does ({}, volume label {}), with Proxmox's instance id",
-            new.iso.display(),
-            new.label
-        );
-        if new.dns_from_host {
-            msg.push_str("; without nameserver/searchdomain Proxmox takes DNS from its host's resolv.conf, which is not known here, so the network config and the instance id differ if that host had any");
-        }
-        ctx.note_on(key, Note::advice(code::CLOUDINIT_REGENERATED, msg).at(d.file_span).label("cloud-init seed"));
-        let source = Source::File(new.iso.display().to_string());
-        ctx.cloudinit_seed = Some(key.to_owned());
-        ctx.seed = Some(new);
-        Volume { source, format: "raw".into(), storage: None, krbd: false, vtype: "iso", notes: Vec::new() }
-    } else if let Some(seed) = seed {
-        ctx.note_on(
-            key,
-            Note::advice(
-                code::CLOUDINIT_SEED_ATTACHED,
-                "the cloud-init drive attaches Proxmox's own seed volume, as Proxmox last generated it",
-            )
-            .at(d.file_span)
-            .label("cloud-init seed")
-            .help("Proxmox rewrites it from the ci* keys at every start; after changing them here, rebuild the seed (cloud-localds, or genisoimage -V cidata) and insert it with virsh change-media"),
-        );
-        ctx.cloudinit_seed = Some(key.to_owned());
-        seed
-    } else if cloudinit {
-        ctx.note_on(
-            key,
-            Note::warning(code::DISK_CLOUDINIT, "the cloud-init drive becomes an empty CD-ROM")
-                .at(d.file_span)
-                .label("Proxmox generates this ISO at every start")
-                .help(
-                    "build the NoCloud/ConfigDrive ISO outside libvirt (cloud-localds or genisoimage -V cidata) \
-                     and insert it with virsh change-media",
-                ),
-        );
-        Volume {
-            source: Source::Empty,
-            format: "raw".into(),
-            storage: None,
-            krbd: false,
-            vtype: "iso",
-            notes: Vec::new(),
-        }
-    } else {
-        match resolver.resolve(d.file, d.format(), cdrom) {
-            Ok(v) => v,
-            Err(n) => {
-                ctx.note_on(key, n.at(d.file_span).label("cannot resolve"));
-                return None;
-            }
-        }
-    };
-    for n in &volume.notes {
-        ctx.note_on(key, n.clone().at(d.file_span));
-    }
-    if !cdrom && volume.source == Source::Empty {
-        ctx.note_on(
-            key,
-            Note::warning(code::DISK_NO_MEDIUM, "a disk with file 'none' has no medium: left out")
-                .at(d.file_span)
-                .help("add media=cdrom for an empty CD-ROM drive"),
-        );
+    volume::record(ctx, resolver, d, medium);
+    let volume = volume::volume(ctx, resolver, d, medium)?;
+    if !volume::attachable(ctx, d, cdrom, &volume) {
         return None;
     }
-    // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
-    if !cdrom && volume.vtype == "iso" && d.opts().media().is_none() {
-        ctx.note_on(
-            key,
-            Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
-                .at(d.file_span)
-                .label("no media=")
-                .help(format!(
-                    "Proxmox refuses to start this VM too: add media=cdrom to attach the image as a CD/DVD \
-                     (`{key}: {},media=cdrom,…`), or media=disk to attach it as a disk, as OpenCore and \
-                     macOS recovery images are",
-                    d.file
-                )),
-        );
-        return None;
-    }
-
     let (dev, bus, address) = placement(ctx, layout, d);
     let empty = volume.source == Source::Empty;
-
-    // Cache: Proxmox uses direct I/O except for CD-ROMs and btrfs (no O_DIRECT on CoW files).
-    let cache = d.opts().cache().map(cache_name).unwrap_or(if cdrom || volume.storage == Some(StorageType::Btrfs) {
-        "writeback"
-    } else {
-        "none"
-    });
-    let direct = matches!(cache, "none" | "directsync");
-    // Proxmox sets aio only for its file and host-device drivers: a volume that Proxmox reads
-    // through librbd or libiscsi keeps QEMU's default even when mapped to a file here.
-    let proxmox_network = match volume.storage {
-        Some(StorageType::Rbd) => !volume.krbd,
-        Some(StorageType::Zfs | StorageType::IscsiDirect) => true,
-        _ => false,
-    };
-    let local = matches!(volume.source, Source::File(_) | Source::Block(_)) && !proxmox_network;
-    let io = if !local {
-        None
-    } else {
-        let default = match volume.storage {
-            Some(StorageType::Lvm | StorageType::Cifs) => Some(if direct { "native" } else { "threads" }),
-            _ if volume.krbd && !direct => Some("threads"),
-            _ => Some("io_uring"),
-        };
-        match d.opts().aio() {
-            Some(Aio::Native) if !direct => {
-                ctx.note_on(
-                    key,
-                    Note::warning(
-                        code::DISK_OPTION_DROPPED,
-                        format!("aio=native needs direct I/O, but cache is {cache}: threads used"),
-                    )
-                    .at(d.props.span_of(ScsiOpts::SUB.aio))
-                    .help("QEMU refuses native AIO without O_DIRECT; set cache=none to keep native"),
-                );
-                Some("threads")
-            }
-            Some(a) => Some(aio_name(a)),
-            None => default,
-        }
-    };
-    let discard_on = d.opts().discard() == Some(Discard::On);
-    let detect_zeroes = match (d.opts().detect_zeroes(), discard_on) {
-        (Some(false), _) => "off",
-        (_, true) => "unmap",
-        _ => "on",
-    };
-    let mut driver =
-        DomainDiskDriver { name: Some("qemu".into()), format: Some(volume.format.clone()), ..Default::default() };
-    if !empty {
-        driver.cache = Some(cache.into());
-        driver.io = io.map(Into::into);
-        // Proxmox sets neither on read-only CD-ROM nodes.
-        if !cdrom {
-            driver.discard = Some(if discard_on { "unmap".into() } else { "ignore".into() });
-            driver.detect_zeroes = Some(detect_zeroes.into());
-        }
-        // libvirt spells QEMU's `enospc` as `enospace`.
-        driver.error_policy = d.opts().werror().map(|w| werror_name(w).to_owned());
-        driver.rerror_policy = d.opts().rerror().map(|r| r.as_str().to_owned());
-    }
-    if d.iothread() {
-        match d.bus {
-            Bus::Virtio => {
-                layout.next_iothread += 1;
-                driver.iothread = Some(layout.next_iothread);
-            }
-            Bus::Scsi if layout.scsihw == ScsiHw::VirtioScsiSingle => {}
-            _ => ctx.note_on(
-                key,
-                Note::warning(
-                    code::DISK_OPTION_DROPPED,
-                    "iothread is only valid with virtio disks or scsihw virtio-scsi-single: ignored",
-                )
-                .at(d.props.span_of(ScsiOpts::SUB.iothread))
-                .help("Proxmox ignores it too"),
-            ),
-        }
-    }
-
-    let mut device = if cdrom { "cdrom" } else { "disk" };
-    if d.bus == Bus::Scsi && d.scsiblock() && !cdrom {
-        if matches!(volume.source, Source::Block(_)) {
-            device = "lun";
-        } else {
-            ctx.note_on(
-                key,
-                Note::warning(
-                    code::DISK_OPTION_DROPPED,
-                    "scsiblock needs a host block device: the volume is attached as a plain disk",
-                )
-                .at(d.props.span_of(ScsiOpts::SUB.scsiblock)),
-            );
-        }
-    }
-    let (disk_type, source, auth) = match &volume.source {
-        Source::File(f) => ("file", DomainDiskSource::File { file: Some(f.clone()) }, None),
-        Source::Block(b) => ("block", DomainDiskSource::Block { dev: Some(b.clone()) }, None),
-        Source::Network(n) => {
-            let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
-                username: user.clone(),
-                secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
-            });
-            ("network", DomainDiskSource::Network(network_source(n)), auth)
-        }
-        Source::Empty => ("file", DomainDiskSource::File { file: None }, None),
-    };
-
+    let driver = driver::driver(ctx, layout, d, cdrom, &volume);
+    let device = device(ctx, d, cdrom, &volume.source);
+    let (disk_type, source, auth) = source(&volume.source);
     let readonly = cdrom || (matches!(d.bus, Bus::Scsi | Bus::Virtio) && d.ro());
-    let mut transient = None;
-    if d.snapshot() {
-        if readonly || empty {
-            ctx.note_on(
-                key,
-                Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
-                    .at(d.props.span_of(ScsiOpts::SUB.snapshot)),
-            );
-        } else if disk_type != "file" {
-            // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
-            // the real volume instead would keep what the guest expects to be thrown away.
-            ctx.note_on(
-                key,
-                Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
-                    .at(d.props.span_of(ScsiOpts::SUB.snapshot))
-                    .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
-            );
-        } else {
-            transient = Some(Empty);
-        }
-    }
-
-    let serial = d.opts().serial().map(url_decode).and_then(|s| {
-        let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.+- ".contains(c));
-        if ok {
-            Some(s)
-        } else {
-            ctx.note_on(
-                key,
-                Note::warning(
-                    code::DISK_OPTION_DROPPED,
-                    format!("libvirt cannot express the disk serial '{s}': left out"),
-                )
-                .at(d.props.span_of(ScsiOpts::SUB.serial))
-                .help("libvirt serials may only contain letters, digits, '_', '.', '+', '-' and spaces"),
-            );
-            None
-        }
-    });
+    let transient = transient(ctx, d, readonly || empty, disk_type);
+    let serial = serial(ctx, d);
     // Proxmox's SCSI disks show the guest the device id `drive-scsiN` (QEMU's default for its
     // drive names, explicit from machine 10.0); the guest's /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_…
     // links and Windows' disk ids are built from it. libvirt would give `drive-scsi0-0-0-N`, and a
@@ -577,63 +352,9 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     // as it is, through <qemu:override> on the disk's alias.
     let lun = device == "lun";
     let alias = (serial.is_none() && d.bus == Bus::Scsi && !lun).then(|| DomainAlias { name: format!("ua-{key}") });
-    if let Some(model) = d.opts().model() {
-        ctx.note_on(
-            key,
-            Note::warning(
-                code::DISK_OPTION_DROPPED,
-                format!("libvirt cannot set the IDE model string '{}'", url_decode(model)),
-            )
-            .at(d.props.span_of(IdeOpts::SUB.model))
-            .help("the guest sees QEMU's default model (QEMU HARDDISK)"),
-        );
-    }
-    let management: Vec<&str> = [("backup", false), ("replicate", false), ("shared", true)]
-        .into_iter()
-        .filter(|(k, v)| d.props.bool(k) == Some(*v))
-        .map(|(k, v)| {
-            if v {
-                "shared=1"
-            } else if k == "backup" {
-                "backup=0"
-            } else {
-                "replicate=0"
-            }
-        })
-        .collect();
-    if !management.is_empty() {
-        ctx.note_on(
-            key,
-            Note::advice(
-                code::DISK_MANAGEMENT_ONLY,
-                format!("{} only steer Proxmox's backup and replication", management.join(", ")),
-            )
-            .at(d.props.span)
-            .label("Proxmox management only"),
-        );
-    }
-
-    // libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which is
-    // also what q35 IDE drives become).
-    let wwn = d.opts().wwn().map(|w| w.trim_start_matches("0x").to_owned());
-    let wwn = match wwn {
-        // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
-        // supported for lun device").
-        Some(_) if device == "lun" => None,
-        Some(w) if bus == "sata" => {
-            ctx.note_on(
-                key,
-                Note::warning(
-                    code::DISK_OPTION_DROPPED,
-                    format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
-                )
-                .at(d.props.span_of(ScsiOpts::SUB.wwn))
-                .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
-            );
-            None
-        }
-        other => other,
-    };
+    ide_model(ctx, d);
+    management_only(ctx, d);
+    let wwn = wwn(ctx, d, device, bus);
     let iotune = if empty { None } else { iotune(ctx, d) };
     Some(DomainDisk {
         device: device.into(),
@@ -659,32 +380,153 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     })
 }
 
-fn cache_name(c: Cache) -> &'static str {
-    match c {
-        Cache::Writethrough => "writethrough",
-        Cache::Writeback => "writeback",
-        Cache::Unsafe => "unsafe",
-        Cache::Directsync => "directsync",
-        Cache::None => "none",
+/// `<disk device>`: `scsiblock=1` passes a host SCSI device through (`lun`), which needs a host
+/// block device to pass.
+fn device(ctx: &mut Ctx, d: &Drive, cdrom: bool, source: &Source) -> &'static str {
+    if cdrom {
+        return "cdrom";
+    }
+    if d.bus == Bus::Scsi && d.scsiblock() {
+        if matches!(source, Source::Block(_)) {
+            return "lun";
+        }
+        ctx.note_on(
+            &d.key,
+            Note::warning(
+                code::DISK_OPTION_DROPPED,
+                "scsiblock needs a host block device: the volume is attached as a plain disk",
+            )
+            .at(d.props.span_of(ScsiOpts::SUB.scsiblock)),
+        );
+    }
+    "disk"
+}
+
+/// `<disk type>`, `<source>` and, for Ceph, `<auth>`: an empty drive is a `file` disk without
+/// a file.
+fn source(source: &Source) -> (&'static str, DomainDiskSource, Option<DomainDiskAuth>) {
+    match source {
+        Source::File(f) => ("file", DomainDiskSource::File { file: Some(f.clone()) }, None),
+        Source::Block(b) => ("block", DomainDiskSource::Block { dev: Some(b.clone()) }, None),
+        Source::Network(n) => {
+            let auth = n.auth.as_ref().map(|(user, usage)| DomainDiskAuth {
+                username: user.clone(),
+                secret: DomainDiskSecret { secret_type: "ceph".into(), usage: usage.clone() },
+            });
+            ("network", DomainDiskSource::Network(network_source(n)), auth)
+        }
+        Source::Empty => ("file", DomainDiskSource::File { file: None }, None),
     }
 }
 
-fn aio_name(a: Aio) -> &'static str {
-    match a {
-        Aio::Native => "native",
-        Aio::Threads => "threads",
-        Aio::IoUring => "io_uring",
+/// `snapshot=1` (writes thrown away at shutdown) is libvirt's `<transient/>`, which only
+/// writable file disks take.
+fn transient(ctx: &mut Ctx, d: &Drive, read_only_or_empty: bool, disk_type: &str) -> Option<Empty> {
+    if !d.snapshot() {
+        return None;
+    }
+    if read_only_or_empty {
+        ctx.note_on(
+            &d.key,
+            Note::warning(code::DISK_OPTION_DROPPED, "snapshot=1 on a read-only drive has no effect: ignored")
+                .at(d.props.span_of(ScsiOpts::SUB.snapshot)),
+        );
+        None
+    } else if disk_type != "file" {
+        // libvirt 9.0: "transient disk supported only with 'file' type". Writing through to
+        // the real volume instead would keep what the guest expects to be thrown away.
+        ctx.note_on(
+            &d.key,
+            Note::error(code::DISK_INVALID, "snapshot=1 (discard writes) needs a file-backed disk in libvirt 9.0")
+                .at(d.props.span_of(ScsiOpts::SUB.snapshot))
+                .help("remove snapshot=1, or copy the volume to a file and use --map-storage"),
+        );
+        None
+    } else {
+        Some(Empty)
     }
 }
 
-/// libvirt spells QEMU's `enospc` `enospace`.
-fn werror_name(w: Werror) -> &'static str {
-    match w {
-        Werror::Enospc => "enospace",
-        Werror::Ignore => "ignore",
-        Werror::Report => "report",
-        Werror::Stop => "stop",
+/// `serial` (URL-encoded in the config): libvirt takes a narrower alphabet than QEMU.
+fn serial(ctx: &mut Ctx, d: &Drive) -> Option<String> {
+    let s = url_decode(d.opts().serial()?);
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.+- ".contains(c)) {
+        return Some(s);
     }
+    ctx.note_on(
+        &d.key,
+        Note::warning(code::DISK_OPTION_DROPPED, format!("libvirt cannot express the disk serial '{s}': left out"))
+            .at(d.props.span_of(ScsiOpts::SUB.serial))
+            .help("libvirt serials may only contain letters, digits, '_', '.', '+', '-' and spaces"),
+    );
+    None
+}
+
+/// `model` (the IDE model string) has no libvirt form.
+fn ide_model(ctx: &mut Ctx, d: &Drive) {
+    let Some(model) = d.opts().model() else { return };
+    ctx.note_on(
+        &d.key,
+        Note::warning(
+            code::DISK_OPTION_DROPPED,
+            format!("libvirt cannot set the IDE model string '{}'", url_decode(model)),
+        )
+        .at(d.props.span_of(IdeOpts::SUB.model))
+        .help("the guest sees QEMU's default model (QEMU HARDDISK)"),
+    );
+}
+
+/// `backup=0`, `replicate=0` and `shared=1` steer Proxmox's jobs, not the guest's disk.
+fn management_only(ctx: &mut Ctx, d: &Drive) {
+    let management: Vec<&str> = [("backup", false), ("replicate", false), ("shared", true)]
+        .into_iter()
+        .filter(|(k, v)| d.props.bool(k) == Some(*v))
+        .map(|(k, v)| {
+            if v {
+                "shared=1"
+            } else if k == "backup" {
+                "backup=0"
+            } else {
+                "replicate=0"
+            }
+        })
+        .collect();
+    if management.is_empty() {
+        return;
+    }
+    ctx.note_on(
+        &d.key,
+        Note::advice(
+            code::DISK_MANAGEMENT_ONLY,
+            format!("{} only steer Proxmox's backup and replication", management.join(", ")),
+        )
+        .at(d.props.span)
+        .label("Proxmox management only"),
+    );
+}
+
+/// `wwn`. libvirt's QEMU driver: "Only ide and scsi disk support wwn" (bus='sata' included, which
+/// is also what q35 IDE drives become).
+fn wwn(ctx: &mut Ctx, d: &Drive, device: &str, bus: &str) -> Option<String> {
+    let w = d.opts().wwn()?.trim_start_matches("0x").to_owned();
+    // scsi-block passes the host device's own identity through (libvirt: "Setting wwn is not
+    // supported for lun device").
+    if device == "lun" {
+        return None;
+    }
+    if bus == "sata" {
+        ctx.note_on(
+            &d.key,
+            Note::warning(
+                code::DISK_OPTION_DROPPED,
+                format!("libvirt cannot set a WWN on a SATA disk: wwn=0x{w} left out"),
+            )
+            .at(d.props.span_of(ScsiOpts::SUB.wwn))
+            .help("the guest sees no WWN on this disk; put it on scsi to keep one"),
+        );
+        return None;
+    }
+    Some(w)
 }
 
 /// `<iotune>`. libvirt refuses the combinations Proxmox's `parse_drive` refuses too (total with

@@ -7,6 +7,7 @@ use crate::libvirt::{
     PveMetadataSetting, PVE_METADATA_NS,
 };
 use crate::map::Ctx;
+use crate::pve::schema::Smbios1Opts;
 use crate::report::{code, Note};
 
 /// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
@@ -14,120 +15,135 @@ const METADATA_KEYS: &[&str] =
     &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
-    let vm = ctx.vm;
-    domain.name = match vm.keys().name() {
+    name(ctx, domain);
+    if let Some(description) = &ctx.vm.description {
+        domain.description = Some(description.value.clone());
+    }
+    if let Some(smbios) = ctx.vm.keys().smbios1() {
+        smbios1(ctx, domain, smbios);
+    }
+    vmgenid(ctx, domain);
+    metadata(ctx, domain);
+}
+
+/// `name`: Proxmox does without one (its UI shows `VM <vmid>`), libvirt needs a name.
+fn name(ctx: &mut Ctx, domain: &mut Domain) {
+    domain.name = match ctx.vm.keys().name() {
         Some(name) => {
             ctx.mapped("name", "name");
             name.to_owned()
         }
-        None => format!("vm{}", vm.vmid),
+        None => format!("vm{}", ctx.vm.vmid),
     };
+}
 
-    if let Some(description) = &vm.description {
-        domain.description = Some(description.value.clone());
+/// `smbios1`: the UUID is the domain's `<uuid>`, the type-1 strings a `<sysinfo>`.
+fn smbios1(ctx: &mut Ctx, domain: &mut Domain, smbios: Smbios1Opts<'_>) {
+    if let Some(uuid) = smbios.uuid() {
+        domain.uuid = Some(uuid.to_ascii_lowercase());
+        ctx.mapped("smbios1", "uuid");
     }
-
-    if let Some(smbios) = vm.keys().smbios1() {
-        let base64 = smbios.base64().unwrap_or(false);
-        if let Some(uuid) = smbios.uuid() {
-            domain.uuid = Some(uuid.to_ascii_lowercase());
-            ctx.mapped("smbios1", "uuid");
-        }
-        let mut entries = Vec::new();
-        // libvirt's order of type-1 entries.
-        for (name, raw) in [
-            ("manufacturer", smbios.manufacturer()),
-            ("product", smbios.product()),
-            ("version", smbios.version()),
-            ("serial", smbios.serial()),
-            ("sku", smbios.sku()),
-            ("family", smbios.family()),
-        ] {
-            let Some(raw) = raw else {
-                continue;
-            };
-            let value = if base64 {
-                match decode_base64(raw) {
-                    // Decoded text can hold what the config's own text cannot (decode.rs refuses
-                    // control characters only in the raw value): refuse it here, at the value.
-                    Some(v) if !v.chars().all(crate::libvirt::write::is_xml_char) => {
-                        let c = v.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)).unwrap_or_default();
-                        ctx.note_on(
-                            "smbios1",
-                            Note::error(
-                                code::CONTROL_CHARACTER,
-                                format!(
-                                    "'{name}' decodes to the control character U+{:04X}, which XML cannot carry",
-                                    c as u32
-                                ),
-                            )
-                            .at(smbios.span_of(name))
-                            .label("base64 of a control character")
-                            .help("SMBIOS strings are printable text; re-encode the value without it"),
-                        );
-                        continue;
-                    }
-                    Some(v) => v,
-                    None => {
-                        ctx.note_on(
-                            "smbios1",
-                            Note::error(
-                                code::BAD_VALUE,
-                                format!("'{name}' is not valid base64 text, but base64=1 is set"),
-                            )
-                            .at(smbios.span_of(name))
-                            .label("not base64")
-                            .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
-                        );
-                        continue;
-                    }
-                }
-            } else {
-                raw.to_owned()
-            };
+    let mut entries = Vec::new();
+    // libvirt's order of type-1 entries.
+    for (name, raw) in [
+        ("manufacturer", smbios.manufacturer()),
+        ("product", smbios.product()),
+        ("version", smbios.version()),
+        ("serial", smbios.serial()),
+        ("sku", smbios.sku()),
+        ("family", smbios.family()),
+    ] {
+        let Some(raw) = raw else {
+            continue;
+        };
+        if let Some(value) = smbios_value(ctx, smbios, name, raw) {
             entries.push(DomainSysinfoEntry { name: name.into(), value });
         }
-        if !entries.is_empty() {
-            if let Some(uuid) = &domain.uuid {
-                // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
-                entries.push(DomainSysinfoEntry { name: "uuid".into(), value: uuid.clone() });
-            }
-            *domain.sysinfo_smbios() =
-                DomainSysinfoSmbios { system: Some(DomainSysinfoSystem { entries }), ..Default::default() };
-            domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
-            ctx.mapped("smbios1", "sysinfo");
+    }
+    if !entries.is_empty() {
+        if let Some(uuid) = &domain.uuid {
+            // libvirt requires the sysinfo uuid to equal <uuid> ("UUID mismatch").
+            entries.push(DomainSysinfoEntry { name: "uuid".into(), value: uuid.clone() });
         }
-        if smbios.base64().is_some() {
-            ctx.mapped("smbios1", "sysinfo");
+        *domain.sysinfo_smbios() =
+            DomainSysinfoSmbios { system: Some(DomainSysinfoSystem { entries }), ..Default::default() };
+        domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
+        ctx.mapped("smbios1", "sysinfo");
+    }
+    if smbios.base64().is_some() {
+        ctx.mapped("smbios1", "sysinfo");
+    }
+    if smbios.props.props.is_empty() {
+        ctx.mapped("smbios1", "(empty)");
+    }
+}
+
+/// One SMBIOS string as the guest reads it: with `base64=1` Proxmox stores every value encoded
+/// (so it may hold commas), and the decoded text must still be XML. `None` after an error note.
+fn smbios_value(ctx: &mut Ctx, smbios: Smbios1Opts<'_>, name: &'static str, raw: &str) -> Option<String> {
+    if !smbios.base64().unwrap_or(false) {
+        return Some(raw.to_owned());
+    }
+    match decode_base64(raw) {
+        // Decoded text can hold what the config's own text cannot (decode.rs refuses
+        // control characters only in the raw value): refuse it here, at the value.
+        Some(v) if !v.chars().all(crate::libvirt::write::is_xml_char) => {
+            let c = v.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)).unwrap_or_default();
+            ctx.note_on(
+                "smbios1",
+                Note::error(
+                    code::CONTROL_CHARACTER,
+                    format!("'{name}' decodes to the control character U+{:04X}, which XML cannot carry", c as u32),
+                )
+                .at(smbios.span_of(name))
+                .label("base64 of a control character")
+                .help("SMBIOS strings are printable text; re-encode the value without it"),
+            );
+            None
         }
-        if smbios.props.props.is_empty() {
-            ctx.mapped("smbios1", "(empty)");
+        Some(v) => Some(v),
+        None => {
+            ctx.note_on(
+                "smbios1",
+                Note::error(code::BAD_VALUE, format!("'{name}' is not valid base64 text, but base64=1 is set"))
+                    .at(smbios.span_of(name))
+                    .label("not base64")
+                    .help("with base64=1 every SMBIOS value must be base64-encoded UTF-8"),
+            );
+            None
         }
     }
+}
 
-    if let Some(genid) = vm.keys().vmgenid() {
-        match genid {
-            // `0` turns the device off; `1` asks Proxmox to generate one on the next API write.
-            "0" => ctx.mapped("vmgenid", "(none)"),
-            "1" => {
-                domain.genid = Some(String::new());
-                ctx.mapped("vmgenid", "genid");
-                ctx.note_on(
-                    "vmgenid",
-                    Note::advice(
-                        code::VMGENID_GENERATED,
-                        "vmgenid: 1 asks for a new generation ID; libvirt generates one at define",
-                    )
-                    .label("libvirt generates the id"),
-                );
-            }
-            uuid => {
-                domain.genid = Some(uuid.to_ascii_lowercase());
-                ctx.mapped("vmgenid", "genid");
-            }
+/// `vmgenid`: besides a UUID, Proxmox takes two markers that are not ids.
+fn vmgenid(ctx: &mut Ctx, domain: &mut Domain) {
+    let Some(genid) = ctx.vm.keys().vmgenid() else { return };
+    match genid {
+        // `0` turns the device off; `1` asks Proxmox to generate one on the next API write.
+        "0" => ctx.mapped("vmgenid", "(none)"),
+        "1" => {
+            domain.genid = Some(String::new());
+            ctx.mapped("vmgenid", "genid");
+            ctx.note_on(
+                "vmgenid",
+                Note::advice(
+                    code::VMGENID_GENERATED,
+                    "vmgenid: 1 asks for a new generation ID; libvirt generates one at define",
+                )
+                .label("libvirt generates the id"),
+            );
+        }
+        uuid => {
+            domain.genid = Some(uuid.to_ascii_lowercase());
+            ctx.mapped("vmgenid", "genid");
         }
     }
+}
 
+/// The management-only keys, kept in `<metadata>`; a lock and a template also get a warning,
+/// since they say the VM should not simply be started elsewhere.
+fn metadata(ctx: &mut Ctx, domain: &mut Domain) {
+    let vm = ctx.vm;
     let mut settings = Vec::new();
     for key in METADATA_KEYS {
         if let Some(entry) = vm.get(key) {
