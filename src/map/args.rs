@@ -17,6 +17,7 @@
 //! reported otherwise: one note per option, pointing at it. `explain` lists each option as a row
 //! `args[N]` (N counts options from 0) with what it became.
 
+use crate::pve::schema::Key;
 use std::collections::BTreeMap;
 
 use crate::libvirt::{
@@ -84,7 +85,7 @@ impl Args<'_> {
     fn note(&mut self, ctx: &mut Ctx, i: usize, note: Note) {
         self.rows[i].notes.push(note.code);
         let note = if note.span.is_none() { note.at(self.opts[i].span()) } else { note };
-        ctx.note(note.key("args"));
+        ctx.note(note.key(Key::args));
     }
 
     /// A sub-option that has no libvirt form: the rest of the option is translated.
@@ -138,7 +139,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     if let Err(at) = shell_words(text, span.offset) {
         let at = if span.len == text.len() { Span::new(at, 1) } else { span };
         ctx.note_on(
-            "args",
+            Key::args,
             Note::error(code::BAD_VALUE, "args has an unterminated quote or a trailing backslash")
                 .at(at)
                 .label("cannot split into words"),
@@ -147,7 +148,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let opts = parsed(ctx.vm);
     if opts.is_empty() {
-        ctx.mapped("args", "(empty)");
+        ctx.mapped(Key::args, "(empty)");
         return;
     }
     let mut a =
@@ -157,7 +158,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     pass_or_report(ctx, domain, &mut a);
 
     // The `args` row points at its options' rows; each says what it became.
-    ctx.mapped("args", &format!("args[0]–args[{}]", opts.len() - 1));
+    ctx.mapped(Key::args, &format!("args[0]–args[{}]", opts.len() - 1));
     ctx.args_rows = opts
         .iter()
         .zip(a.rows)

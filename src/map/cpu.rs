@@ -10,6 +10,7 @@ use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::cluster::CpuModel;
 use crate::pve::defaults;
+use crate::pve::schema::Key;
 use crate::pve::schema::{Bios, CpuOpts, HotplugFeature, OsType};
 use crate::report::{code, Note};
 
@@ -56,7 +57,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let x86 = domain.os.os_type.arch == "x86_64";
     let props = ctx.vm.keys().cpu();
     if props.is_some() {
-        ctx.mapped("cpu", "cpu");
+        ctx.mapped(Key::cpu, "cpu");
     }
 
     // memory.rs may have put the NUMA cells here already.
@@ -104,18 +105,18 @@ fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
     let cores = vm.cores();
     let max = sockets.saturating_mul(cores);
     let keys = vm.keys();
-    for (key, set) in [("sockets", keys.sockets()), ("smp", keys.smp()), ("cores", keys.cores())] {
+    for (key, set) in [(Key::sockets, keys.sockets()), (Key::smp, keys.smp()), (Key::cores, keys.cores())] {
         if set.is_some() {
             ctx.mapped(key, "cpu/topology");
         }
     }
     let vcpus = vm.keys().vcpus().map_or(max, |v| v.clamp(0, u32::MAX as i64) as u32);
     if vm.keys().vcpus().is_some() {
-        ctx.mapped("vcpus", "vcpu@current");
+        ctx.mapped(Key::vcpus, "vcpu@current");
         if vcpus > max {
             // Proxmox: "MAX <max> vcpus allowed per VM on this node" / vcpus must be <= maxcpus.
             ctx.note_on(
-                "vcpus",
+                Key::vcpus,
                 Note::error(code::BAD_VALUE, format!("vcpus ({vcpus}) is more than sockets × cores ({max})"))
                     .label("too many"),
             );
@@ -129,7 +130,7 @@ fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
     // `<vcpu cpuset>` is for libvirt.
     if let Some(affinity) = vm.keys().affinity() {
         domain.vcpu.cpuset = Some(affinity.chars().filter(|c| !c.is_whitespace()).collect());
-        ctx.mapped("affinity", "vcpu@cpuset");
+        ctx.mapped(Key::affinity, "vcpu@cpuset");
     }
     DomainCpuTopology { sockets, dies: 1, cores, threads: 1 }
 }
@@ -148,7 +149,7 @@ fn hotplug_vcpus(ctx: &mut Ctx, domain: &mut Domain, max: u32, enabled: u32) {
         })
         .collect();
     domain.vcpus = Some(DomainVcpus { vcpus });
-    ctx.mapped("hotplug", "vcpus/vcpu@hotpluggable");
+    ctx.mapped(Key::hotplug, "vcpus/vcpu@hotpluggable");
 }
 
 /// The QEMU model a `cputype` stands for, with what it brings along.
@@ -211,7 +212,7 @@ fn cluster_model<'a>(ctx: &mut Ctx, name: &str, m: &'a CpuModel) -> &'a str {
     if !left.is_empty() {
         msg.push_str(&format!("; not carried: {}", left.join(", ")));
     }
-    ctx.note_on("cpu", Note::advice(code::CPU_MODEL_FROM_CLUSTER, msg));
+    ctx.note_on(Key::cpu, Note::advice(code::CPU_MODEL_FROM_CLUSTER, msg));
     reported
 }
 
@@ -219,7 +220,7 @@ fn cluster_model<'a>(ctx: &mut Ctx, name: &str, m: &'a CpuModel) -> &'a str {
 /// single VM config does not carry; a custom model without reported-model is kvm64.
 fn missing_cluster_model(ctx: &mut Ctx, props: Option<CpuOpts>, name: &str) {
     ctx.note_on(
-        "cpu",
+        Key::cpu,
         Note::warning(
             code::CPU_CUSTOM_MODEL,
             format!("custom CPU model '{name}' is defined in the cluster's cpu-models.conf, which is not available; using kvm64"),
@@ -238,7 +239,7 @@ fn cpu_mode(ctx: &mut Ctx, cpu: &mut DomainCpu, model: &str, tcg: bool) {
             // libvirt refuses host-passthrough for type='qemu'; QEMU's `max` is the closest.
             cpu.mode = "maximum".into();
             ctx.note_on(
-                "cpu",
+                Key::cpu,
                 Note::warning(
                     code::CPU_HOST_UNDER_TCG,
                     "cpu 'host' cannot pass the host CPU through without KVM; using QEMU's 'max' model",
@@ -314,7 +315,7 @@ fn dropped_options(ctx: &mut Ctx, props: CpuOpts) {
     ] {
         if let Some(value) = value {
             ctx.note_on(
-                "cpu",
+                Key::cpu,
                 Note::warning(
                     code::CPU_OPTION_DROPPED,
                     format!("{name}={value} ({what}) has no libvirt element and was left out"),
@@ -350,7 +351,7 @@ fn fit_cpu_model(ctx: &mut Ctx, domain: &Domain, model: &str) -> Option<String> 
             let lacking =
                 if m.blockers.is_empty() { String::new() } else { format!(" (it lacks {})", m.blockers.join(", ")) };
             ctx.note_on(
-                "cpu",
+                Key::cpu,
                 Note::warning(
                     code::CPU_MODEL_UNUSABLE,
                     format!("the target's host CPU cannot run every feature of CPU model {}{lacking}; QEMU leaves the missing ones out", m.name),
@@ -367,7 +368,7 @@ fn fit_cpu_model(ctx: &mut Ctx, domain: &Domain, model: &str) -> Option<String> 
     let base = model.rsplit_once("-v").filter(|(_, n)| n.parse::<u32>().is_ok()).map(|(b, _)| b);
     if let Some(m) = base.and_then(|b| target.cpu_model(dc, b)) {
         ctx.note_on(
-            "cpu",
+            Key::cpu,
             Note::warning(
                 code::CPU_MODEL_FALLBACK,
                 format!("the target ({describe}) does not know CPU model {model}; using {}", m.name),
@@ -379,7 +380,7 @@ fn fit_cpu_model(ctx: &mut Ctx, domain: &Domain, model: &str) -> Option<String> 
     }
     let mode = if crate::target::TargetCaps::cpu_mode_supported(dc, "host-model") { "host-model" } else { "max" };
     ctx.note_on(
-        "cpu",
+        Key::cpu,
         Note::warning(
             code::CPU_MODEL_FALLBACK,
             format!("the target ({describe}) does not know CPU model {model}; using the {mode} CPU"),
@@ -394,7 +395,7 @@ fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut tune = DomainCputune::default();
     if let Some(limit) = vm.keys().cpulimit() {
-        ctx.mapped("cpulimit", "cputune/global_quota");
+        ctx.mapped(Key::cpulimit, "cputune/global_quota");
         // CPUQuota=int(cpulimit*100)% of one CPU for the whole VM: libvirt's global_* (its plain
         // <period>/<quota> are per vCPU). 0 is "no limit".
         let percent = (limit * 100.0).trunc() as i64;
@@ -404,13 +405,13 @@ fn cputune(ctx: &mut Ctx, domain: &mut Domain) {
         }
     }
     if let Some(units) = vm.keys().cpuunits() {
-        ctx.mapped("cpuunits", "cputune/shares");
+        ctx.mapped(Key::cpuunits, "cputune/shares");
         // On cgroup v2 Proxmox clamps CPUWeight to 10000, and libvirt writes <shares> to cpu.weight
         // (range 1–10000) as is.
         let shares = units.clamp(1, 10_000) as u64;
         if shares != units as u64 {
             ctx.note_on(
-                "cpuunits",
+                Key::cpuunits,
                 Note::advice(
                     code::CPUUNITS_CLAMPED,
                     format!("cpuunits {units} is {shares} on cgroup v2, as Proxmox clamps it"),
@@ -453,7 +454,7 @@ fn vm_flags(
                     features.set(policy, "vmx");
                     features.set(policy, "svm");
                     ctx.note_on(
-                        "cpu",
+                        Key::cpu,
                         Note::advice(
                             code::CPU_HOST_VENDOR,
                             "nested-virt is vmx on Intel and svm on AMD hosts; both are listed and libvirt keeps the host's at start",
@@ -476,7 +477,7 @@ fn phys_bits(ctx: &mut Ctx, props: CpuOpts, cpu: &mut DomainCpu) {
     match props.phys_bits() {
         None => {}
         Some("host") if cpu.mode == "custom" => ctx.note_on(
-            "cpu",
+            Key::cpu,
             Note::warning(
                 code::CPU_OPTION_DROPPED,
                 "phys-bits=host (host-phys-bits) needs a host-passthrough or maximum CPU in libvirt; left out",
@@ -503,7 +504,7 @@ fn hyperv(ctx: &mut Ctx, domain: &mut Domain, props: Option<CpuOpts>, tcg: bool)
     let winversion = vm.windows_version();
     let vendor_id = props.and_then(|p| p.hv_vendor_id());
     if vm.keys().ostype().is_some() {
-        ctx.mapped("ostype", "features/hyperv");
+        ctx.mapped(Key::ostype, "features/hyperv");
     }
     let m = ctx.machine.clone();
     let mut hv = DomainFeatureHyperV::default();
@@ -559,7 +560,7 @@ fn hyperv_enlightened(ctx: &mut Ctx, domain: &Domain, props: Option<CpuOpts>, tc
         && !(vm.bios() == Bios::Ovmf && winversion < 8);
     if tcg && proxmox_would {
         ctx.note_on(
-            "ostype",
+            Key::ostype,
             Note::warning(
                 code::CPU_HYPERV_TCG,
                 "the Hyper-V enlightenments Proxmox gives Windows guests were left out: the domain type is qemu (TCG), which cannot start them",
@@ -570,7 +571,7 @@ fn hyperv_enlightened(ctx: &mut Ctx, domain: &Domain, props: Option<CpuOpts>, tc
     if !enlightened && vendor_id.is_some() {
         if let Some(props) = props {
             ctx.note_on(
-                "cpu",
+                Key::cpu,
                 Note::advice(
                     code::IGNORED_BY_PROXMOX,
                     "hv-vendor-id only applies with Proxmox's Hyper-V enlightenments (KVM, Windows Vista or later); ignored as Proxmox does",
@@ -590,7 +591,7 @@ fn windows11_notes(ctx: &mut Ctx, winversion: u32) {
         // CPUConfig.pm: `-cet-ibt,-cet-ss` for Windows 11 with QEMU 11 and newer. QEMU 7.2 knows
         // neither feature (libvirt refuses unknown names); its named models have no CET anyway.
         ctx.note_on(
-            "ostype",
+            Key::ostype,
             Note::advice(
                 code::CPU_CET,
                 "Proxmox on QEMU 11 hides CET (cet-ibt, cet-ss) from Windows 11; libvirt 9.0 cannot name these features",
@@ -601,7 +602,7 @@ fn windows11_notes(ctx: &mut Ctx, winversion: u32) {
     if winversion >= 11 && ctx.machine.at_least(11, 0, 2) {
         // Proxmox adds hv_evmcs only on Intel hosts; it fails to start on AMD.
         ctx.note_on(
-            "ostype",
+            Key::ostype,
             Note::advice(
                 code::CPU_HOST_VENDOR,
                 "Proxmox adds the Hyper-V enlightened VMCS (hv-evmcs) for Windows 11 on Intel hosts; it was left out because the target's CPU vendor is unknown",

@@ -12,6 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::schema::Key;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, SpiceEnhancementsOpts, UsbOpts, Vga, VideoStreaming,
     VirtiofsOpts, WatchdogAction, WatchdogOpts,
@@ -68,9 +69,9 @@ fn fit_spice(ctx: &mut Ctx, domain: &mut Domain) {
     .help("use the VNC console; the guest's SPICE agent and redirected USB devices have no counterpart there");
     let keys = ctx.vm.keys();
     let key = if keys.vga().is_some() {
-        Some("vga")
+        Some(Key::vga)
     } else if keys.audio0().is_some() {
-        Some("audio0")
+        Some(Key::audio0)
     } else {
         None
     };
@@ -150,7 +151,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let vga = kind.as_str().to_owned();
     let memory_mib = props.and_then(|p| p.memory()).map(|m| m as u32);
     if props.is_some() {
-        ctx.mapped("vga", "devices/video");
+        ctx.mapped(Key::vga, "devices/video");
     }
     let console = Console {
         keymap: vm.keys().keyboard().map(|k| k.as_str().to_owned()),
@@ -165,7 +166,7 @@ fn display(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(vga_type) = VgaType::parse(&vga) else {
         // Not reached: every type the schema accepts parses (tests::vga_type_is_the_schema_enum).
         // Should the two ever differ, an error, not a guessed display.
-        ctx.note_on("vga", Note::error(code::BAD_VALUE, "this display type is not translated"));
+        ctx.note_on(Key::vga, Note::error(code::BAD_VALUE, "this display type is not translated"));
         return;
     };
     let mut videos = videos(ctx, vga_type, memory_mib);
@@ -201,7 +202,7 @@ fn videos(ctx: &mut Ctx, vga_type: VgaType, memory_mib: Option<u32>) -> Vec<Doma
         VgaType::Virtio => vec![video_model("virtio")],
         VgaType::VirtioGl => {
             ctx.note_on(
-                "vga",
+                Key::vga,
                 Note::warning(code::VGA_GL_NEEDS_RENDER_NODE, "virtio-gl needs OpenGL on the target: a <gl> render node on the SPICE graphics, or egl-headless")
                     .help("add <gl enable='yes' rendernode='/dev/dri/renderD128'/> to the SPICE graphics if the target has a GPU"),
             );
@@ -214,7 +215,7 @@ fn videos(ctx: &mut Ctx, vga_type: VgaType, memory_mib: Option<u32>) -> Vec<Doma
         VgaType::NoDisplay => vec![video_model("none")],
         VgaType::Serial(n) => {
             ctx.note_on(
-                "vga",
+                Key::vga,
                 Note::advice(
                     code::VGA_SERIAL_CONSOLE,
                     format!("vga: serial{n} means no display, only the serial console"),
@@ -275,7 +276,7 @@ fn graphics(ctx: &mut Ctx, domain: &mut Domain, console: &Console, serial_consol
     let spice_args = super::args::spice_in_args(vm);
     if spice_audio && !console.spice && !spice_args {
         ctx.note_on(
-            "audio0",
+            Key::audio0,
             Note::advice(
                 code::AUDIO_SPICE_SERVER,
                 "spice audio needs a SPICE server: a host-side one listening on 127.0.0.1 was added",
@@ -337,7 +338,7 @@ fn spice_display(ctx: &mut Ctx, domain: &mut Domain, console: &Console, spice_ar
         });
     }
     ctx.note_on(
-        "vga",
+        Key::vga,
         Note::advice(
             code::SPICE_PLAIN,
             if spice_args {
@@ -357,14 +358,14 @@ fn keyboard(ctx: &mut Ctx, domain: &Domain, console: &Console) {
     }
     if domain.devices.graphics.is_empty() {
         ctx.note_on(
-            "keyboard",
+            Key::keyboard,
             Note::advice(
                 code::IGNORED_BY_PROXMOX,
                 "the keyboard layout has no effect without a display (vga: serialN); Proxmox ignores it too",
             ),
         );
     } else {
-        ctx.mapped("keyboard", "devices/graphics@keymap");
+        ctx.mapped(Key::keyboard, "devices/graphics@keymap");
     }
 }
 
@@ -372,17 +373,17 @@ fn keyboard(ctx: &mut Ctx, domain: &Domain, console: &Console) {
 fn spice_enhancements(ctx: &mut Ctx, console: &Console) {
     let Some(e) = console.enhancements else { return };
     if console.spice {
-        ctx.mapped("spice_enhancements", "devices/graphics[spice]");
+        ctx.mapped(Key::spice_enhancements, "devices/graphics[spice]");
     } else if !e.props.props.is_empty() {
         ctx.note_on(
-            "spice_enhancements",
+            Key::spice_enhancements,
             Note::advice(
                 code::SPICE_ENHANCEMENTS_UNUSED,
                 "spice_enhancements has no effect: the display is not SPICE (qxl or virtio)",
             ),
         );
     } else {
-        ctx.mapped("spice_enhancements", "(empty)");
+        ctx.mapped(Key::spice_enhancements, "(empty)");
     }
 }
 
@@ -426,7 +427,7 @@ fn fit_video(ctx: &mut Ctx, domain: &Domain, videos: &mut [DomainVideoModel]) {
             )
             .help("the guest sees a standard VGA card instead");
             if ctx.vm.keys().vga().is_some() {
-                ctx.note_on("vga", note);
+                ctx.note_on(Key::vga, note);
             } else {
                 ctx.note(note);
             }
@@ -450,7 +451,7 @@ fn fit_sound(ctx: &mut Ctx, domain: &Domain, model: &'static str) -> &'static st
     };
     let describe = target.describe();
     ctx.note_on(
-        "audio0",
+        Key::audio0,
         Note::warning(
             code::DEVICE_MODEL_FALLBACK,
             format!("the target ({describe}) has no '{model}' sound model; using '{fallback}'"),
@@ -508,7 +509,7 @@ fn serial_and_parallel(ctx: &mut Ctx, domain: &mut Domain) {
 fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(agent) = ctx.vm.keys().agent() else { return };
     if agent.enabled() != Some(true) {
-        ctx.mapped("agent", "(disabled)");
+        ctx.mapped(Key::agent, "(disabled)");
         return;
     }
     let target = Some(DomainChardevTarget {
@@ -518,7 +519,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
     });
     if agent.kind() == Some(AgentType::Isa) {
         ctx.note_on(
-            "agent",
+            Key::agent,
             Note::warning(
                 code::AGENT_ISA,
                 "agent type=isa becomes a virtio channel: libvirt talks to the agent only over virtio-serial",
@@ -532,7 +533,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
         target,
         address: None,
     });
-    ctx.mapped("agent", "devices/channel[org.qemu.guest_agent.0]");
+    ctx.mapped(Key::agent, "devices/channel[org.qemu.guest_agent.0]");
     let proxmox_side: Vec<&str> =
         [("fstrim_cloned_disks", agent.fstrim_cloned_disks()), ("freeze-fs", agent.freeze_fs())]
             .into_iter()
@@ -540,7 +541,7 @@ fn agent(ctx: &mut Ctx, domain: &mut Domain) {
             .collect();
     if !proxmox_side.is_empty() {
         ctx.note_on(
-            "agent",
+            Key::agent,
             Note::advice(
                 code::AGENT_PROXMOX_OPTIONS,
                 format!(
@@ -571,7 +572,7 @@ fn audio(ctx: &mut Ctx, domain: &mut Domain) {
         address,
     });
     domain.devices.audios.push(DomainAudio { id: 1, audio_type: backend.into() });
-    ctx.mapped("audio0", "devices/sound");
+    ctx.mapped(Key::audio0, "devices/sound");
 }
 
 /// `watchdog` (docs/mapping.md#watchdog).
@@ -583,7 +584,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
         // libvirt rejects action='debug' ("unknown watchdog action").
         action = None;
         ctx.note_on(
-            "watchdog",
+            Key::watchdog,
             Note::warning(
                 code::WATCHDOG_DEBUG,
                 "watchdog action 'debug' has no libvirt form; libvirt's default action (reset) applies",
@@ -594,7 +595,7 @@ fn watchdog(ctx: &mut Ctx, domain: &mut Domain) {
     // ib700 is an ISA device: it has no PCI slot.
     let address = if model == "i6300esb" { ctx.pci_address(PciDevice::Watchdog) } else { None };
     domain.devices.watchdog = Some(DomainWatchdog { model, action, address });
-    ctx.mapped("watchdog", "devices/watchdog");
+    ctx.mapped(Key::watchdog, "devices/watchdog");
 }
 
 /// `ivshmem`: Proxmox backs it by `/dev/shm/pve-shm-<name or vmid>`; a libvirt shmem named N uses
@@ -612,7 +613,7 @@ fn ivshmem(ctx: &mut Ctx, domain: &mut Domain) {
         msi: None,
         address,
     });
-    ctx.mapped("ivshmem", "devices/shmem");
+    ctx.mapped(Key::ivshmem, "devices/shmem");
 }
 
 /// `virtiofsN` share a cluster directory mapping (`dirid`): with `mapping/directory.cfg` read
@@ -730,12 +731,19 @@ fn hookscript(ctx: &Ctx) -> Note {
 /// Settings that act on Proxmox itself (its API, scheduler, cloud-init generator, migration), not on
 /// the guest's hardware: each gets a note saying what it did and what to do instead.
 fn proxmox_only(ctx: &mut Ctx) {
-    use code::*;
-    let cloudinit: &[&str] =
-        &["cicustom", "cipassword", "citype", "ciupgrade", "ciuser", "nameserver", "searchdomain", "sshkeys"];
-    let keys: Vec<(String, &str)> = ctx.vm.entries.iter().map(|e| (e.key.value.clone(), e.spec.name)).collect();
+    const CLOUDINIT: &[Key] = &[
+        Key::cicustom,
+        Key::cipassword,
+        Key::citype,
+        Key::ciupgrade,
+        Key::ciuser,
+        Key::nameserver,
+        Key::searchdomain,
+        Key::sshkeys,
+    ];
+    let keys: Vec<(Key, &str)> = ctx.vm.entries.iter().map(|e| (Key::from(e), e.spec.name)).collect();
     for (key, spec_name) in keys {
-        let is_ci = cloudinit.contains(&key.as_str()) || spec_name == "ipconfig";
+        let is_ci = CLOUDINIT.contains(&key) || spec_name == "ipconfig";
         let note = if let Some(drive) = ctx.cloudinit_seed.clone().filter(|_| is_ci) {
             Note::advice(
                 code::CLOUDINIT_SEED_ATTACHED,
@@ -744,33 +752,56 @@ fn proxmox_only(ctx: &mut Ctx) {
             .help("Proxmox rebuilds the seed from these keys at every start; libvirt does not, so changes need a new seed")
         } else if is_ci {
             Note::warning(
-                CLOUDINIT_NOT_GENERATED,
+                code::CLOUDINIT_NOT_GENERATED,
                 "cloud-init setting: Proxmox builds the cloud-init ISO at each start; libvirt does not",
             )
             .help("build a NoCloud/ConfigDrive ISO (e.g. with cloud-localds) and attach it as a CD-ROM")
+        } else if key == Key::ostype {
+            ctx.mapped(Key::ostype, "features/hyperv, clock, machine");
+            continue;
         } else {
-            match key.as_str() {
-                "hookscript" if ctx.opts.cluster.present => hookscript(ctx),
-                "hookscript" => Note::warning(HOOKSCRIPT, "Proxmox hook scripts have no per-VM libvirt equivalent")
-                    .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain"),
-                "hotplug" => Note::advice(HOTPLUG_POLICY, "Proxmox's hotplug list is a policy of its API; libvirt allows hotplug wherever the bus supports it"),
-                "migrate_speed" | "migrate_downtime" => Note::advice(MIGRATION_TUNING, "migration tuning is an argument of `virsh migrate` (--bandwidth, --timeout), not part of the domain"),
-                "vmstatestorage" => Note::advice(VMSTATE_STORAGE, "where Proxmox stores RAM snapshots has no libvirt setting"),
-                "autostart" => Note::advice(AUTOSTART, "Proxmox ignores `autostart` (restart after crash) too; see on_crash in the domain"),
-                "runningmachine" | "runningcpu" | "running-nets-host-mtu" | "snapstate" => {
-                    Note::advice(SNAPSHOT_INTERNAL, "snapshot-internal state recorded by Proxmox; not part of the VM's hardware")
-                }
-                "amd-sev" | "intel-tdx" => Note::warning(CONFIDENTIAL_COMPUTING, "confidential computing (SEV/TDX) depends on the target host's CPU and firmware; not translated")
-                    .help("add <launchSecurity> by hand on a host that supports it (libvirt 9.0 has SEV, not SEV-SNP or TDX)"),
-                "ostype" => {
-                    ctx.mapped("ostype", "features/hyperv, clock, machine");
-                    continue;
-                }
-                _ => continue,
-            }
+            let Some(note) = proxmox_only_note(ctx, &key) else { continue };
+            note
         };
         ctx.note_on(&key, note);
     }
+}
+
+/// The note on a setting of Proxmox's own (not cloud-init's), or `None` for a key of the guest's.
+fn proxmox_only_note(ctx: &Ctx, key: &Key) -> Option<Note> {
+    use code::*;
+    let is = |keys: &[Key]| keys.contains(key);
+    let note = if is(&[Key::hookscript]) && ctx.opts.cluster.present {
+        hookscript(ctx)
+    } else if is(&[Key::hookscript]) {
+        Note::warning(HOOKSCRIPT, "Proxmox hook scripts have no per-VM libvirt equivalent")
+            .help("libvirt's hooks (/etc/libvirt/hooks/qemu) are global; call the script from there for this domain")
+    } else if is(&[Key::hotplug]) {
+        Note::advice(
+            HOTPLUG_POLICY,
+            "Proxmox's hotplug list is a policy of its API; libvirt allows hotplug wherever the bus supports it",
+        )
+    } else if is(&[Key::migrate_speed, Key::migrate_downtime]) {
+        Note::advice(
+            MIGRATION_TUNING,
+            "migration tuning is an argument of `virsh migrate` (--bandwidth, --timeout), not part of the domain",
+        )
+    } else if is(&[Key::vmstatestorage]) {
+        Note::advice(VMSTATE_STORAGE, "where Proxmox stores RAM snapshots has no libvirt setting")
+    } else if is(&[Key::autostart]) {
+        Note::advice(AUTOSTART, "Proxmox ignores `autostart` (restart after crash) too; see on_crash in the domain")
+    } else if is(&[Key::runningmachine, Key::runningcpu, Key::running_nets_host_mtu, Key::snapstate]) {
+        Note::advice(SNAPSHOT_INTERNAL, "snapshot-internal state recorded by Proxmox; not part of the VM's hardware")
+    } else if is(&[Key::amd_sev, Key::intel_tdx]) {
+        Note::warning(
+            CONFIDENTIAL_COMPUTING,
+            "confidential computing (SEV/TDX) depends on the target host's CPU and firmware; not translated",
+        )
+        .help("add <launchSecurity> by hand on a host that supports it (libvirt 9.0 has SEV, not SEV-SNP or TDX)")
+    } else {
+        return None;
+    };
+    Some(note)
 }
 
 #[cfg(test)]

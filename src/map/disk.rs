@@ -10,6 +10,7 @@ mod driver;
 mod volume;
 
 use crate::libvirt::{DomainAlias, DomainQemuProperty};
+use crate::pve::schema::Key;
 use std::collections::BTreeMap;
 
 use crate::libvirt::{
@@ -129,9 +130,9 @@ fn controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, drives: 
     scsi_controllers(ctx, domain, layout, &scsi);
     if ctx.vm.keys().scsihw().is_some() {
         if scsi.is_empty() {
-            ctx.mapped("scsihw", "(no SCSI disks)");
+            ctx.mapped(Key::scsihw, "(no SCSI disks)");
         } else {
-            ctx.mapped("scsihw", "devices/controller@model");
+            ctx.mapped(Key::scsihw, "devices/controller@model");
         }
     }
     if drives.iter().any(|d| d.bus == Bus::Sata) {
@@ -226,7 +227,7 @@ fn vmstate(ctx: &mut Ctx) {
     let keys = vm.keys();
     if keys.vmstate().is_some() {
         ctx.note_on(
-            "vmstate",
+            Key::vmstate,
             Note::warning(code::VMSTATE_DROPPED, "the saved RAM state (hibernation or snapshot) is not carried over")
                 .label("not restored")
                 .help("the guest cold-boots; resume or shut it down on Proxmox first to keep its running state"),
@@ -234,7 +235,7 @@ fn vmstate(ctx: &mut Ctx) {
     }
     if keys.vmstatestorage().is_some() {
         ctx.note_on(
-            "vmstatestorage",
+            Key::vmstatestorage,
             Note::advice(code::VMSTATE_STORAGE, "where Proxmox saves RAM state has no libvirt equivalent")
                 .label("Proxmox only"),
         );
@@ -245,7 +246,7 @@ fn scsi_controllers(ctx: &mut Ctx, domain: &mut Domain, layout: &mut Layout, scs
     let hw = layout.scsihw;
     if hw == ScsiHw::Lsi53c810 && !scsi.is_empty() {
         ctx.note_on(
-            "scsihw",
+            Key::scsihw,
             Note::warning(
                 code::SCSIHW_SUBSTITUTED,
                 "libvirt has no lsi53c810 model: an LSI 53C895A (lsilogic) is used",
@@ -320,7 +321,7 @@ fn placement(ctx: &Ctx, layout: &mut Layout, d: &Drive) -> (String, &'static str
 
 /// One drive → `<disk>`; `None` (with the note saying why) for a drive that cannot be attached.
 fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> Option<DomainDisk> {
-    let key = d.key.as_str();
+    let key = &d.key;
     let medium = Medium::of(d);
     let cdrom = medium.cdrom;
     if cdrom && d.bus == Bus::Virtio {

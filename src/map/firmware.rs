@@ -12,6 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::{Ctx, TpmBackend, UsedVolume, VolumeRole};
 use crate::pve::model::drive::StateVolume;
+use crate::pve::schema::Key;
 use crate::pve::schema::{Arch, Bios, EfiDiskOpts, EfiType, MsCert, TpmStateOpts, TpmVersion};
 use crate::pve::storage::{Resolver, Source, Volume};
 use crate::report::{code, Note};
@@ -36,7 +37,7 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
         // swtpm on the Proxmox state itself. Not written here: the XML must also validate on 9.0.
         if v >= (10, 10, 0) {
             ctx.note_on(
-                "tpmstate0",
+                Key::tpmstate0,
                 Note::advice(
                     code::TARGET_TPM_STATE_FILE,
                     format!("the target's libvirt {}.{} can keep a TPM's state in a given file", v.0, v.1),
@@ -55,7 +56,7 @@ fn target_tpm(ctx: &mut Ctx, domain: &Domain) {
     if !lacks.is_empty() {
         let describe = target.describe();
         ctx.note_on(
-            "tpmstate0",
+            Key::tpmstate0,
             Note::warning(code::TARGET_TPM, format!("the target ({describe}) has no TPM {}", lacks.join(", ")))
                 .help("the domain will not start there with this TPM; try --tpm-backend emulator"),
         );
@@ -68,13 +69,13 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let ovmf = vm.bios() == Bios::Ovmf;
     if vm.keys().bios().is_some() {
-        ctx.mapped("bios", if ovmf { "os/loader" } else { "os (SeaBIOS, libvirt's default)" });
+        ctx.mapped(Key::bios, if ovmf { "os/loader" } else { "os (SeaBIOS, libvirt's default)" });
     }
     let efidisk = vm.keys().efidisk0();
     if !ovmf {
         if efidisk.is_some() {
             ctx.note_on(
-                "efidisk0",
+                Key::efidisk0,
                 Note::advice(code::EFIDISK_UNUSED, "efidisk0 is unused: the VM boots SeaBIOS")
                     .label("ignored by Proxmox too"),
             );
@@ -83,7 +84,7 @@ fn efi(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if vm.keys().acpi().is_some() && vm.keys().acpi() == Some(false) {
         ctx.note_on(
-            "bios",
+            Key::bios,
             Note::error(code::UEFI_WITHOUT_ACPI, "libvirt refuses UEFI without ACPI")
                 .help("remove `acpi: 0` or use SeaBIOS"),
         );
@@ -187,7 +188,7 @@ fn loader(domain: &mut Domain, pflash: &Pflash) {
 /// A 2 MiB varstore cannot back the 4 MiB build (QEMU refuses a flash of the wrong size, and
 /// the layouts differ): libvirt makes the domain's own varstore from the 4 MiB template.
 fn fresh_4m_nvram(ctx: &mut Ctx, domain: &mut Domain, has_efidisk: bool, code_file: &Path, template: String) {
-    let key = if has_efidisk { "efidisk0" } else { "bios" };
+    let key = if has_efidisk { Key::efidisk0 } else { Key::bios };
     let note = Note::warning(
         code::EFIDISK_2M_ON_4M,
         format!(
@@ -201,7 +202,7 @@ fn fresh_4m_nvram(ctx: &mut Ctx, domain: &mut Domain, has_efidisk: bool, code_fi
          to keep Proxmox's 2 MiB build where the target still has it",
     );
     domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: None });
-    ctx.mapped(key, "os/nvram (fresh, from the target's 4 MiB template)");
+    ctx.mapped(&key, "os/nvram (fresh, from the target's 4 MiB template)");
     ctx.note_on(key, note);
 }
 
@@ -214,23 +215,23 @@ fn missing_efidisk(ctx: &mut Ctx, domain: &mut Domain, template: String) {
                  `virsh start --reset-nvram` does the same"
             ));
     domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: None });
-    ctx.note_on("bios", note);
+    ctx.note_on(Key::bios, note);
 }
 
 /// `<nvram>` on the efidisk itself (or on the copy `pve2virt migrate` made of it), so boot
 /// entries and Secure Boot keys survive the move.
 fn efidisk_nvram(ctx: &mut Ctx, domain: &mut Domain, efidisk: EfiDiskOpts, varstore: u64, template: String) {
     let span = efidisk.volume().file_span;
-    let Some(volume) = resolve(ctx, "efidisk0", efidisk.volume(), VolumeRole::Efidisk, Some(varstore), None) else {
+    let Some(volume) = resolve(ctx, Key::efidisk0, efidisk.volume(), VolumeRole::Efidisk, Some(varstore), None) else {
         return;
     };
     let opts = ctx.opts;
-    if let Some(copy) = opts.relocate.get("efidisk0") {
+    if let Some(copy) = opts.relocate.get(Key::efidisk0.as_str()) {
         // `pve2virt migrate` cut the efidisk to the varstore: a raw file OVMF reads as it is.
         domain.os.nvram = Some(DomainNvram { template: Some(template), source: None, path: Some(copy.path.clone()) });
-        ctx.mapped("efidisk0", "os/nvram");
+        ctx.mapped(Key::efidisk0, "os/nvram");
         ctx.note_on(
-            "efidisk0",
+            Key::efidisk0,
             Note::advice(
                 code::EFIDISK_CARRIED,
                 format!("the EFI variables were copied into a {varstore}-byte varstore file"),
@@ -241,15 +242,15 @@ fn efidisk_nvram(ctx: &mut Ctx, domain: &mut Domain, efidisk: EfiDiskOpts, varst
         return;
     }
     for n in &volume.notes {
-        ctx.note_on("efidisk0", n.clone().at(span));
+        ctx.note_on(Key::efidisk0, n.clone().at(span));
     }
     let Some(nvram) = nvram_on(ctx, &volume, efidisk.volume(), template) else { return };
     domain.os.nvram = Some(nvram);
-    ctx.mapped("efidisk0", "os/nvram");
+    ctx.mapped(Key::efidisk0, "os/nvram");
     efidisk_format(ctx, efidisk, &volume, varstore);
     if let Some(cert) = efidisk.ms_cert().map(MsCert::as_str) {
         ctx.note_on(
-            "efidisk0",
+            Key::efidisk0,
             Note::advice(
                 code::EFIDISK_MS_CERT,
                 format!("ms-cert={cert} only records which Microsoft keys the variables hold"),
@@ -285,7 +286,7 @@ fn nvram_on(ctx: &mut Ctx, volume: &Volume, state: StateVolume, template: String
         },
         Source::Empty => {
             ctx.note_on(
-                "efidisk0",
+                Key::efidisk0,
                 Note::error(code::DISK_INVALID, format!("'{}' cannot hold EFI variables", state.file))
                     .at(state.file_span)
                     .help("efidisk0 must be a volume or a file"),
@@ -302,7 +303,7 @@ fn efidisk_format(ctx: &mut Ctx, efidisk: EfiDiskOpts, volume: &Volume, varstore
     let span = efidisk.volume().file_span;
     if volume.format != "raw" {
         ctx.note_on(
-            "efidisk0",
+            Key::efidisk0,
             Note::warning(
                 code::EFIDISK_NOT_RAW,
                 format!("the efidisk is {}, but libvirt 9.0 reads EFI variables as raw only", volume.format),
@@ -322,7 +323,7 @@ fn efidisk_format(ctx: &mut Ctx, efidisk: EfiDiskOpts, volume: &Volume, varstore
     };
     if oversized {
         ctx.note_on(
-            "efidisk0",
+            Key::efidisk0,
             Note::warning(
                 code::EFIDISK_OVERSIZED,
                 format!("the efidisk is larger than the {varstore}-byte varstore; libvirt 9.0 cannot cut it down"),
@@ -336,7 +337,7 @@ fn efidisk_format(ctx: &mut Ctx, efidisk: EfiDiskOpts, volume: &Volume, varstore
     }
     if volume.format == "raw" && !oversized {
         ctx.note_on(
-            "efidisk0",
+            Key::efidisk0,
             Note::advice(code::EFIDISK_NVRAM, "the EFI variables stay on the Proxmox efidisk")
                 .at(span)
                 .help(UNDEFINE_HELP),
@@ -366,7 +367,7 @@ fn target_firmware(
     match found {
         Some(fw) => {
             ctx.note_on(
-                "bios",
+                Key::bios,
                 Note::advice(
                     code::TARGET_FIRMWARE,
                     format!(
@@ -380,7 +381,7 @@ fn target_firmware(
         None => {
             let describe = target.describe();
             ctx.note_on(
-                "bios",
+                Key::bios,
                 Note::warning(
                     code::TARGET_FIRMWARE_MISSING,
                     format!("the target ({describe}) lists no {build}; the default OVMF paths are kept"),
@@ -410,7 +411,7 @@ fn emulator_tpm(ctx: &mut Ctx, domain: &mut Domain, version: &'static str) {
         model: "tpm-tis".into(),
         backend: DomainTpmBackend::Emulator { version: Some(version.into()), source: None },
     });
-    ctx.mapped("tpmstate0", "devices/tpm");
+    ctx.mapped(Key::tpmstate0, "devices/tpm");
 }
 
 /// `tpmstate0` → `<tpm>`: the state `migrate` carried, a fresh emulator, or an external swtpm on
@@ -420,7 +421,7 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
         return;
     };
     let version = if state.version() == TpmVersion::V2_0 { "2.0" } else { "1.2" };
-    if ctx.opts.relocate.contains_key("tpmstate0") {
+    if ctx.opts.relocate.contains_key(Key::tpmstate0.as_str()) {
         carried_tpm(ctx, domain, state, version);
         return;
     }
@@ -434,10 +435,10 @@ fn tpm(ctx: &mut Ctx, domain: &mut Domain) {
 /// own swtpm uses (libvirt `src/qemu/qemu_tpm.c`: <swtpm_storage>/<uuid>/tpm2), so the
 /// emulator libvirt starts finds it and does not run swtpm_setup.
 fn carried_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &'static str) {
-    resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version));
+    resolve(ctx, Key::tpmstate0, state.volume(), VolumeRole::Tpmstate, None, Some(version));
     emulator_tpm(ctx, domain, version);
     ctx.note_on(
-        "tpmstate0",
+        Key::tpmstate0,
         Note::advice(code::TPM_STATE_CARRIED, "the TPM state was carried into libvirt's swtpm state directory")
             .at(state.volume().file_span)
             .help("undefine with `virsh undefine --keep-tpm` to keep it (plain undefine deletes it)"),
@@ -452,7 +453,7 @@ fn fresh_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &
     let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
     let volume = resolver.resolve(file, state.volume().format, false);
     ctx.volumes.push(UsedVolume {
-        key: "tpmstate0".into(),
+        key: Key::tpmstate0.into(),
         role: VolumeRole::Tpmstate,
         file: file.to_owned(),
         size: state.size(),
@@ -462,7 +463,7 @@ fn fresh_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version: &
     });
     emulator_tpm(ctx, domain, version);
     ctx.note_on(
-        "tpmstate0",
+        Key::tpmstate0,
         Note::warning(code::TPM_STATE_FRESH, "the TPM starts empty: the Proxmox TPM state is not used")
             .at(state.volume().file_span)
             .label("state left behind")
@@ -488,10 +489,10 @@ fn external_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version
             }),
         },
     });
-    ctx.mapped("tpmstate0", "devices/tpm");
+    ctx.mapped(Key::tpmstate0, "devices/tpm");
     let tpm2 = if state.version() == TpmVersion::V2_0 { " --tpm2" } else { "" };
     ctx.note_on(
-        "tpmstate0",
+        Key::tpmstate0,
         Note::warning(
             code::TPM_EXTERNAL_SWTPM,
             format!("the TPM {version} is an swtpm that must be running before every start"),
@@ -511,13 +512,13 @@ fn external_tpm(ctx: &mut Ctx, domain: &mut Domain, state: TpmStateOpts, version
 fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -> Option<String> {
     let file = state.volume().file;
     let span = state.volume().file_span;
-    let volume = resolve(ctx, "tpmstate0", state.volume(), VolumeRole::Tpmstate, None, Some(version))?;
+    let volume = resolve(ctx, Key::tpmstate0, state.volume(), VolumeRole::Tpmstate, None, Some(version))?;
     let path = match &volume.source {
         Source::File(p) | Source::Block(p) => p.clone(),
         Source::Network(n) => {
             // swtpm needs a local file: Proxmox maps rbd state volumes with krbd first.
             ctx.note_on(
-                "tpmstate0",
+                Key::tpmstate0,
                 Note::warning(code::TPM_STATE_NOT_LOCAL, "swtpm needs the TPM state as a local file or device")
                     .at(span)
                     .help(format!("map {} on the target (rbd map) and use that device", n.name)),
@@ -526,7 +527,7 @@ fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -
         }
         Source::Empty => {
             ctx.note_on(
-                "tpmstate0",
+                Key::tpmstate0,
                 Note::error(code::DISK_INVALID, format!("'{file}' cannot hold TPM state")).at(span),
             );
             return None;
@@ -534,7 +535,7 @@ fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -
     };
     if volume.format != "raw" {
         ctx.note_on(
-            "tpmstate0",
+            Key::tpmstate0,
             Note::warning(
                 code::TPM_STATE_NOT_LOCAL,
                 format!("swtpm reads its state as a raw file, not {}", volume.format),
@@ -550,7 +551,7 @@ fn swtpm_state_path(ctx: &mut Ctx, state: TpmStateOpts, version: &'static str) -
 /// on `key` and gives `None`.
 fn resolve(
     ctx: &mut Ctx,
-    key: &str,
+    key: Key,
     volume: StateVolume,
     role: VolumeRole,
     varstore: Option<u64>,
@@ -560,7 +561,7 @@ fn resolve(
     let resolver = Resolver { storage: &ctx.opts.storage, storage_map: &ctx.opts.storage_map };
     let resolved = resolver.resolve(file, volume.format, false);
     ctx.volumes.push(UsedVolume {
-        key: key.to_owned(),
+        key: key.to_string(),
         role,
         file: file.to_owned(),
         size: volume.size,

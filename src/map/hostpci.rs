@@ -66,7 +66,7 @@ fn resolve_mapping(ctx: &Ctx, name: &str) -> Result<(Vec<HostPciId>, Note), Stri
 /// (QemuServer/PCI.pm `parse_hostpci` through `PVE::SysFSTools::lspci`) and passes them all on one
 /// multifunction guest slot. `--host-sysfs DIR` is that host's `/sys/bus/pci/devices`, whose
 /// entries are named `dddd:bb:dd.f`.
-fn expand_functions(ctx: &mut Ctx, key: &str, span: Span, sysfs: &std::path::Path, host: &mut Vec<HostPciId>) {
+fn expand_functions(ctx: &mut Ctx, key: &String, span: Span, sysfs: &std::path::Path, host: &mut Vec<HostPciId>) {
     let mut out = Vec::new();
     for id in host.iter() {
         if id.function.is_some() {

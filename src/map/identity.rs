@@ -7,12 +7,22 @@ use crate::libvirt::{
     PveMetadataSetting, PVE_METADATA_NS,
 };
 use crate::map::Ctx;
+use crate::pve::schema::Key;
 use crate::pve::schema::Smbios1Opts;
 use crate::report::{code, Note};
 
 /// Management-only keys: kept in `<metadata>` so `virsh metadata` still shows them.
-const METADATA_KEYS: &[&str] =
-    &["onboot", "startup", "tags", "protection", "lock", "template", "meta", "parent", "snaptime"];
+const METADATA_KEYS: &[Key] = &[
+    Key::onboot,
+    Key::startup,
+    Key::tags,
+    Key::protection,
+    Key::lock,
+    Key::template,
+    Key::meta,
+    Key::parent,
+    Key::snaptime,
+];
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     name(ctx, domain);
@@ -30,7 +40,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 fn name(ctx: &mut Ctx, domain: &mut Domain) {
     domain.name = match ctx.vm.keys().name() {
         Some(name) => {
-            ctx.mapped("name", "name");
+            ctx.mapped(Key::name, "name");
             name.to_owned()
         }
         None => format!("vm{}", ctx.vm.vmid),
@@ -41,7 +51,7 @@ fn name(ctx: &mut Ctx, domain: &mut Domain) {
 fn smbios1(ctx: &mut Ctx, domain: &mut Domain, smbios: Smbios1Opts<'_>) {
     if let Some(uuid) = smbios.uuid() {
         domain.uuid = Some(uuid.to_ascii_lowercase());
-        ctx.mapped("smbios1", "uuid");
+        ctx.mapped(Key::smbios1, "uuid");
     }
     let mut entries = Vec::new();
     // libvirt's order of type-1 entries.
@@ -68,13 +78,13 @@ fn smbios1(ctx: &mut Ctx, domain: &mut Domain, smbios: Smbios1Opts<'_>) {
         *domain.sysinfo_smbios() =
             DomainSysinfoSmbios { system: Some(DomainSysinfoSystem { entries }), ..Default::default() };
         domain.os.smbios = Some(DomainOsSmbios { mode: "sysinfo".into() });
-        ctx.mapped("smbios1", "sysinfo");
+        ctx.mapped(Key::smbios1, "sysinfo");
     }
     if smbios.base64().is_some() {
-        ctx.mapped("smbios1", "sysinfo");
+        ctx.mapped(Key::smbios1, "sysinfo");
     }
     if smbios.props.props.is_empty() {
-        ctx.mapped("smbios1", "(empty)");
+        ctx.mapped(Key::smbios1, "(empty)");
     }
 }
 
@@ -90,7 +100,7 @@ fn smbios_value(ctx: &mut Ctx, smbios: Smbios1Opts<'_>, name: &'static str, raw:
         Some(v) if !v.chars().all(crate::libvirt::write::is_xml_char) => {
             let c = v.chars().find(|&c| !crate::libvirt::write::is_xml_char(c)).unwrap_or_default();
             ctx.note_on(
-                "smbios1",
+                Key::smbios1,
                 Note::error(
                     code::CONTROL_CHARACTER,
                     format!("'{name}' decodes to the control character U+{:04X}, which XML cannot carry", c as u32),
@@ -104,7 +114,7 @@ fn smbios_value(ctx: &mut Ctx, smbios: Smbios1Opts<'_>, name: &'static str, raw:
         Some(v) => Some(v),
         None => {
             ctx.note_on(
-                "smbios1",
+                Key::smbios1,
                 Note::error(code::BAD_VALUE, format!("'{name}' is not valid base64 text, but base64=1 is set"))
                     .at(smbios.span_of(name))
                     .label("not base64")
@@ -120,12 +130,12 @@ fn vmgenid(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(genid) = ctx.vm.keys().vmgenid() else { return };
     match genid {
         // `0` turns the device off; `1` asks Proxmox to generate one on the next API write.
-        "0" => ctx.mapped("vmgenid", "(none)"),
+        "0" => ctx.mapped(Key::vmgenid, "(none)"),
         "1" => {
             domain.genid = Some(String::new());
-            ctx.mapped("vmgenid", "genid");
+            ctx.mapped(Key::vmgenid, "genid");
             ctx.note_on(
-                "vmgenid",
+                Key::vmgenid,
                 Note::advice(
                     code::VMGENID_GENERATED,
                     "vmgenid: 1 asks for a new generation ID; libvirt generates one at define",
@@ -135,7 +145,7 @@ fn vmgenid(ctx: &mut Ctx, domain: &mut Domain) {
         }
         uuid => {
             domain.genid = Some(uuid.to_ascii_lowercase());
-            ctx.mapped("vmgenid", "genid");
+            ctx.mapped(Key::vmgenid, "genid");
         }
     }
 }
@@ -146,14 +156,14 @@ fn metadata(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let mut settings = Vec::new();
     for key in METADATA_KEYS {
-        if let Some(entry) = vm.get(key) {
-            settings.push(PveMetadataSetting { key: (*key).to_owned(), value: super::value_text(entry) });
+        if let Some(entry) = vm.get(key.as_str()) {
+            settings.push(PveMetadataSetting { key: key.to_string(), value: super::value_text(entry) });
             ctx.mapped(key, "metadata/pve:setting");
         }
     }
     if let Some(lock) = vm.keys().lock() {
         ctx.note_on(
-            "lock",
+            Key::lock,
             Note::warning(
                 code::VM_LOCKED,
                 format!(
@@ -166,7 +176,7 @@ fn metadata(ctx: &mut Ctx, domain: &mut Domain) {
     }
     if vm.keys().template() == Some(true) {
         ctx.note_on(
-            "template",
+            Key::template,
             Note::warning(
                 code::TEMPLATE,
                 "this is a Proxmox template: libvirt has no templates, the result is an ordinary domain",

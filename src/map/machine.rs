@@ -7,6 +7,7 @@ use crate::libvirt::{
     DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
 };
 use crate::map::Ctx;
+use crate::pve::schema::Key;
 use crate::pve::schema::{Bios, EfiType, MachineOpts, OsType, Viommu};
 use crate::report::{code, Note};
 use crate::target::TargetCaps;
@@ -17,7 +18,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let arch = vm.arch().as_str().to_owned();
     if vm.keys().arch().is_some() {
-        ctx.mapped("arch", "os/type@arch");
+        ctx.mapped(Key::arch, "os/type@arch");
     }
 
     domain.domain_type = domain_type(ctx, &arch);
@@ -31,7 +32,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         domain.features.acpi = Some(Empty);
     }
     if vm.keys().acpi().is_some() {
-        ctx.mapped("acpi", "features/acpi");
+        ctx.mapped(Key::acpi, "features/acpi");
     }
     domain.features.apic = Some(DomainFeatureApic::default());
 
@@ -40,7 +41,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     domain.on_reboot = if vm.reboot() { DomainLifecycleAction::Restart } else { DomainLifecycleAction::Destroy };
     domain.on_crash = DomainLifecycleAction::Destroy;
     if vm.keys().reboot().is_some() {
-        ctx.mapped("reboot", "on_reboot");
+        ctx.mapped(Key::reboot, "on_reboot");
     }
 
     viommu(ctx, domain);
@@ -64,7 +65,7 @@ fn domain_type(ctx: &mut Ctx, arch: &str) -> DomainType {
         }
     };
     if ctx.vm.keys().kvm().is_some() {
-        ctx.mapped("kvm", "domain@type");
+        ctx.mapped(Key::kvm, "domain@type");
     }
     domain_type
 }
@@ -74,13 +75,13 @@ fn freeze(ctx: &mut Ctx) {
     if let Some(freeze) = ctx.vm.keys().freeze() {
         if freeze {
             ctx.note_on(
-                "freeze",
+                Key::freeze,
                 Note::warning(code::FREEZE, "the domain cannot be told to start paused in its XML")
                     .label("start paused")
                     .help("start it with `virsh start --paused` to keep Proxmox's behaviour"),
             );
         } else {
-            ctx.mapped("freeze", "(default: starts running)");
+            ctx.mapped(Key::freeze, "(default: starts running)");
         }
     }
 }
@@ -96,7 +97,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             if aw_bits.is_some() {
                 // Proxmox refuses it too (Machine.pm).
                 ctx.note_on(
-                    "machine",
+                    Key::machine,
                     Note::error(code::BAD_VALUE, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)")
                         .label("aw-bits without viommu")
                         .at(props.span_of(MachineOpts::SUB.aw_bits)),
@@ -106,7 +107,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
         Some(Viommu::Intel) if !ctx.is_q35() => {
             // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
             ctx.note_on(
-                "machine",
+                Key::machine,
                 Note::error(
                     code::VIOMMU_NEEDS_Q35,
                     "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)",
@@ -120,7 +121,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM
             // Virt"). The VM is still useful without it: leave the IOMMU out and say so.
             ctx.note_on(
-                "machine",
+                Key::machine,
                 Note::warning(
                     code::VIOMMU_VIRTIO_DROPPED,
                     "libvirt supports the VirtIO vIOMMU only on q35 machines: left out of this i440fx guest",
@@ -141,7 +142,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 }),
             });
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu".into() });
-            ctx.mapped("machine", "devices/iommu");
+            ctx.mapped(Key::machine, "devices/iommu");
         }
         Some(Viommu::Virtio) => virtio_iommu(ctx, domain, props, aw_bits),
     }
@@ -150,12 +151,12 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
 /// `viommu=virtio` on q35 → `<iommu model='virtio'>`, without the aw-bits it cannot carry.
 fn virtio_iommu(ctx: &mut Ctx, domain: &mut Domain, props: MachineOpts, aw_bits: Option<u32>) {
     domain.devices.iommu = Some(DomainIommu { model: "virtio".into(), driver: None });
-    ctx.mapped("machine", "devices/iommu");
+    ctx.mapped(Key::machine, "devices/iommu");
     if let Some(bits) = aw_bits {
         // libvirt 9.0 allows no driver attributes on a virtio IOMMU, and QEMU 7.2's
         // virtio-iommu-pci has no aw-bits property.
         ctx.note_on(
-            "machine",
+            Key::machine,
             Note::warning(
                 code::VIOMMU_AW_BITS,
                 format!("aw-bits={bits} cannot be set on a VirtIO vIOMMU in libvirt 9.0; QEMU's default is used"),
@@ -181,7 +182,7 @@ fn power_management(ctx: &mut Ctx) -> Option<DomainPm> {
     let (s3, s4) = (props.and_then(|p| p.enable_s3()), props.and_then(|p| p.enable_s4()));
     let pm = DomainPm { suspend_to_mem: policy(s3), suspend_to_disk: policy(s4) };
     if s3.is_some() || s4.is_some() {
-        ctx.mapped("machine", "pm");
+        ctx.mapped(Key::machine, "pm");
     }
     (pm.suspend_to_mem.is_some() || pm.suspend_to_disk.is_some()).then_some(pm)
 }
@@ -201,24 +202,24 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
         downstream: None,
     });
     if vm.keys().machine().is_some() {
-        ctx.mapped("machine", "os/type@machine");
+        ctx.mapped(Key::machine, "os/type@machine");
     }
     // Notes on a machine Proxmox chose itself point at `ostype`, which made the choice.
-    let key = if written.is_some() { "machine" } else { "ostype" };
-    pin_windows(ctx, &mut machine, arch, key);
+    let key = if written.is_some() { Key::machine } else { Key::ostype };
+    pin_windows(ctx, &mut machine, arch, &key);
     strip_proxmox_suffixes(ctx, &mut machine);
 
     if let (None, Some(target)) = (ctx.opts.host_qemu, &ctx.opts.target) {
-        fit_machine(ctx, target, &mut machine, arch, domain_type, key);
+        fit_machine(ctx, target, &mut machine, arch, domain_type, &key);
         return machine;
     }
-    lower_to_host_qemu(ctx, &mut machine, key);
+    lower_to_host_qemu(ctx, &mut machine, &key);
     machine
 }
 
 /// Proxmox pins Windows guests to a machine version (Machine.pm `get_vm_machine`): 5.1, or the
 /// creation QEMU's major.minor from 9.1 on, so Windows does not see new hardware on upgrades.
-fn pin_windows(ctx: &mut Ctx, machine: &mut MachineType, arch: &str, key: &str) {
+fn pin_windows(ctx: &mut Ctx, machine: &mut MachineType, arch: &str, key: &Key) {
     let vm = ctx.vm;
     if !(machine.version.is_none() && vm.windows_version() > 0 && arch != "aarch64") {
         return;
@@ -262,12 +263,12 @@ fn strip_proxmox_suffixes(ctx: &mut Ctx, machine: &mut MachineType) {
             )
             .help("Proxmox's revision changes small device defaults; the guest may notice")
         };
-        ctx.note_on("machine", note);
+        ctx.note_on(Key::machine, note);
     }
     if machine.pxe {
         machine.pxe = false;
         ctx.note_on(
-            "machine",
+            Key::machine,
             Note::warning(
                 code::MACHINE_PXE,
                 "'.pxe' removed from the machine type: libvirt uses QEMU's default (iPXE EFI) NIC ROMs",
@@ -278,7 +279,7 @@ fn strip_proxmox_suffixes(ctx: &mut Ctx, machine: &mut MachineType) {
 }
 
 /// `--host-qemu-version`: a machine newer than the target's QEMU does not exist there.
-fn lower_to_host_qemu(ctx: &mut Ctx, machine: &mut MachineType, key: &str) {
+fn lower_to_host_qemu(ctx: &mut Ctx, machine: &mut MachineType, key: &Key) {
     if let (Some(host), Some((major, minor, _))) = (ctx.opts.host_qemu, machine.version) {
         if (major, minor) > host {
             let from = machine.qemu_name();
@@ -300,13 +301,13 @@ fn target_domain_type(ctx: &mut Ctx, target: &TargetCaps, kvm: bool, arch: &str)
         return DomainType::Qemu;
     }
     let written = ctx.vm.keys().kvm().is_some() || ctx.vm.keys().machine().is_some();
-    let key = if ctx.vm.keys().kvm().is_some() { "kvm" } else { "machine" };
+    let key = if ctx.vm.keys().kvm().is_some() { Key::kvm } else { Key::machine };
     let tcg = move |ctx: &mut Ctx, why: String| {
         let note =
             Note::warning(code::TARGET_NO_KVM, format!("{why}: the domain runs under TCG emulation (type 'qemu')"))
                 .help("TCG is much slower than KVM; pass --domain-type kvm to insist");
         if written {
-            ctx.note_on(key, note);
+            ctx.note_on(&key, note);
         } else {
             ctx.note(note);
         }
@@ -350,13 +351,13 @@ fn fit_machine(
     machine: &mut MachineType,
     arch: &str,
     domain_type: DomainType,
-    key: &str,
+    key: &Key,
 ) {
     derived_qemu_version_note(ctx, target);
     let available = available_machines(target, arch, domain_type);
     let name = machine.qemu_name();
     if available.is_empty() && target.caps.is_some() {
-        let key = if ctx.vm.keys().arch().is_some() { "arch" } else { key };
+        let key = if ctx.vm.keys().arch().is_some() { &Key::arch } else { key };
         ctx.note_on(
             key,
             Note::warning(
@@ -416,7 +417,7 @@ struct MachineFit<'c, 'a, 't> {
     /// The machine's QEMU name as Proxmox would run it.
     name: &'t str,
     /// The key the notes point at.
-    key: &'t str,
+    key: &'t Key,
 }
 
 impl MachineFit<'_, '_, '_> {
@@ -496,7 +497,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
     let mut clock = DomainClock { offset: "utc".into(), ..Default::default() };
     let winversion = vm.windows_version();
     if vm.keys().ostype().is_some() {
-        ctx.mapped("ostype", "clock");
+        ctx.mapped(Key::ostype, "clock");
     }
     // `tdf` is `-rtc driftfix=slew`, which libvirt writes for an rtc timer with tickpolicy catchup.
     let acpi = vm.acpi();
@@ -504,7 +505,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
         clock.timers.push(DomainTimer { name: "rtc".into(), tickpolicy: Some("catchup".into()), present: None });
     }
     if vm.keys().tdf().is_some() {
-        ctx.mapped("tdf", "clock/timer[@name='rtc']@tickpolicy");
+        ctx.mapped(Key::tdf, "clock/timer[@name='rtc']@tickpolicy");
     }
     if winversion >= 6 {
         // `-global kvm-pit.lost_tick_policy=discard` and `hpet=off`.
@@ -518,7 +519,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
         clock.offset = "localtime".into();
     }
     if vm.keys().localtime().is_some() {
-        ctx.mapped("localtime", "clock@offset");
+        ctx.mapped(Key::localtime, "clock@offset");
     }
     if let Some(start) = vm.keys().startdate() {
         if start != "now" {
@@ -529,12 +530,12 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
                     clock.start = Some(epoch);
                 }
                 None => ctx.note_on(
-                    "startdate",
+                    Key::startdate,
                     Note::error(code::BAD_VALUE, format!("'{start}' is not a valid date")).label("invalid date"),
                 ),
             }
         }
-        ctx.mapped("startdate", "clock@start");
+        ctx.mapped(Key::startdate, "clock@start");
     }
     clock
 }

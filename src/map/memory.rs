@@ -9,6 +9,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::schema::Key;
 use crate::pve::schema::{HotplugFeature, Hugepages, NumaOpts, NumaPolicy};
 use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
@@ -25,7 +26,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let vm = ctx.vm;
     let memory = vm.memory_mib();
     if vm.keys().memory().is_some() {
-        ctx.mapped("memory", "memory");
+        ctx.mapped(Key::memory, "memory");
     }
     let numa = vm.numa();
     let sockets = vm.sockets().max(1);
@@ -34,13 +35,13 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let mem_hotplug = hotplug_has(vm, HotplugFeature::Memory);
     if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, HotplugFeature::Cpu) {
         // Disks, NICs and USB devices are always hot-pluggable in libvirt.
-        ctx.mapped("hotplug", "devices");
+        ctx.mapped(Key::hotplug, "devices");
     }
 
     let mut total = memory;
     let mut cells = Vec::new();
     if mem_hotplug {
-        ctx.mapped("hotplug", "maxMemory");
+        ctx.mapped(Key::hotplug, "maxMemory");
         let huge_1g = hugepages == Some(Hugepages::Mib1024);
         let Some((static_cells, hotplug_total)) = hotplug_memory(ctx, domain, memory, sockets, cores, huge_1g) else {
             return;
@@ -51,7 +52,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         cells = numa_cells(ctx, domain, memory, sockets, cores);
     }
     if vm.keys().numa().is_some() {
-        ctx.mapped("numa", if numa { "cpu/numa" } else { "(no NUMA)" });
+        ctx.mapped(Key::numa, if numa { "cpu/numa" } else { "(no NUMA)" });
     }
     if !numa {
         ignored_numa_nodes(ctx);
@@ -119,7 +120,7 @@ fn hotplug_layout(
     let vm = ctx.vm;
     let fail = |ctx: &mut Ctx, message: String| {
         ctx.note_on(
-            "hotplug",
+            Key::hotplug,
             Note::error(code::MEMORY_HOTPLUG, message)
                 .label("memory hotplug")
                 .help("Proxmox refuses to start this VM too"),
@@ -172,7 +173,7 @@ fn max_memory(ctx: &mut Ctx) -> u64 {
     };
     let bits = bits.unwrap_or_else(|| {
         ctx.note_on(
-            "hotplug",
+            Key::hotplug,
             Note::advice(
                 code::MEMORY_HOTPLUG_MAXIMUM,
                 "the hotplug maximum depends on the Proxmox host's physical address bits; 4 TiB (43 bits or more) was assumed",
@@ -199,7 +200,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
         if memory % sockets as u64 != 0 {
             numa_error(
                 ctx,
-                "numa",
+                &Key::numa,
                 format!("memory ({memory} MiB) cannot be split evenly over {sockets} sockets (Proxmox fails to start it too)"),
             );
             return Vec::new();
@@ -213,7 +214,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     let mut sum = 0.0;
     for (pos, (index, entry)) in nodes.iter().enumerate() {
         let Some(props) = NumaOpts::of(entry) else { continue };
-        let node = NumaNode { key: format!("numa{index}"), pos, index: *index as u32, props };
+        let node = NumaNode { key: Key::numa_nodes(*index), pos, index: *index as u32, props };
         let Some(cell) = numa_cell(ctx, &node, max_cpus, &mut sum) else { continue };
         cells.push(cell);
         ctx.mapped(&node.key, "cpu/numa/cell");
@@ -222,7 +223,7 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     if (sum - memory as f64).abs() > f64::EPSILON && cells.len() == nodes.len() {
         numa_error(
             ctx,
-            "numa",
+            &Key::numa,
             format!("total memory for NUMA nodes ({sum} MiB) must be equal to the VM's memory ({memory} MiB)"),
         );
     }
@@ -233,13 +234,13 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
 }
 
 /// A NUMA layout libvirt or Proxmox refuses is an error on the key that wrote it.
-fn numa_error(ctx: &mut Ctx, key: &str, message: String) {
+fn numa_error(ctx: &mut Ctx, key: &Key, message: String) {
     ctx.note_on(key, Note::error(code::NUMA_LAYOUT, message).label("NUMA layout"));
 }
 
 /// One `numaN` entry, at position `pos` among the written ones.
 struct NumaNode<'a> {
-    key: String,
+    key: Key,
     pos: usize,
     index: u32,
     props: NumaOpts<'a>,
@@ -248,7 +249,7 @@ struct NumaNode<'a> {
 /// `numaN: cpus=…,memory=…` → a `<cell>`, or `None` (with an error) where libvirt cannot take
 /// it. `sum` adds up the memory written, as Proxmox's check on the total does.
 fn numa_cell(ctx: &mut Ctx, node: &NumaNode, max_cpus: u32, sum: &mut f64) -> Option<DomainCpuNumaCell> {
-    let (key, index, props) = (node.key.as_str(), node.index, node.props);
+    let (key, index, props) = (&node.key, node.index, node.props);
     if index as usize != node.pos {
         // libvirt wants cells 0..n-1; QEMU (and so Proxmox) takes any node ids.
         let pos = node.pos;
@@ -275,7 +276,7 @@ fn numa_cell(ctx: &mut Ctx, node: &NumaNode, max_cpus: u32, sum: &mut f64) -> Op
 
 /// `hostnodes` and `policy` → `<numatune><memnode>`; Proxmox needs both.
 fn numa_memnode(ctx: &mut Ctx, node: &NumaNode) -> Option<DomainNumatuneMemnode> {
-    let key = node.key.as_str();
+    let key = &node.key;
     match (node.props.hostnodes(), node.props.policy()) {
         (Some(hostnodes), Some(policy)) => {
             // QEMU's bind is libvirt's strict.
@@ -312,7 +313,7 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
     if let Some(size) = vm.keys().hugepages() {
         if !numa {
             ctx.note_on(
-                "hugepages",
+                Key::hugepages,
                 Note::error(code::HUGEPAGES_NEEDS_NUMA, "hugepages need `numa: 1` (Proxmox refuses to start it too)")
                     .label("needs NUMA"),
             );
@@ -328,28 +329,28 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
             "reserve enough pages of this size on the target (hugetlbfs mounted before libvirtd starts), or the domain will not start"
         };
         backing.hugepages = Some(DomainMemoryHugepages { page });
-        ctx.mapped("hugepages", "memoryBacking/hugepages");
+        ctx.mapped(Key::hugepages, "memoryBacking/hugepages");
         ctx.note_on(
-            "hugepages",
+            Key::hugepages,
             Note::advice(code::HUGEPAGES, "the guest memory is backed by host hugepages").help(help),
         );
     }
     match vm.keys().keephugepages() {
         Some(true) => ctx.note_on(
-            "keephugepages",
+            Key::keephugepages,
             Note::advice(code::KEEPHUGEPAGES, "libvirt has no setting to keep hugepages reserved after the VM stops")
                 .help("reserve the pages persistently on the target (vm.nr_hugepages or the kernel command line)"),
         ),
-        Some(false) => ctx.mapped("keephugepages", "(default)"),
+        Some(false) => ctx.mapped(Key::keephugepages, "(default)"),
         None => {}
     }
     match vm.keys().allow_ksm() {
         // `-machine mem-merge=off`.
         Some(false) => {
             backing.nosharepages = Some(Empty);
-            ctx.mapped("allow-ksm", "memoryBacking/nosharepages");
+            ctx.mapped(Key::allow_ksm, "memoryBacking/nosharepages");
         }
-        Some(true) => ctx.mapped("allow-ksm", "(default)"),
+        Some(true) => ctx.mapped(Key::allow_ksm, "(default)"),
         None => {}
     }
     if backing != DomainMemoryBacking::default() {
@@ -364,7 +365,7 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
     match vm.keys().balloon() {
         Some(0) => {
             domain.devices.memballoon = Some(DomainMemballoon { model: "none".into(), ..Default::default() });
-            ctx.mapped("balloon", "devices/memballoon");
+            ctx.mapped(Key::balloon, "devices/memballoon");
         }
         balloon => {
             let address = ctx.pci_address(PciDevice::Balloon);
@@ -373,11 +374,11 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
             domain.devices.memballoon =
                 Some(DomainMemballoon { model: "virtio".into(), free_page_reporting, address, ..Default::default() });
             if let Some(min) = balloon {
-                ctx.mapped("balloon", "devices/memballoon");
-                metadata.push(PveMetadataSetting { key: "balloon".into(), value: min.to_string() });
+                ctx.mapped(Key::balloon, "devices/memballoon");
+                metadata.push(PveMetadataSetting { key: Key::balloon.into(), value: min.to_string() });
                 if min as u64 != mib {
                     ctx.note_on(
-                        "balloon",
+                        Key::balloon,
                         Note::warning(code::BALLOON_TARGET, format!("Proxmox would shrink this guest towards {min} MiB under host memory pressure; libvirt has no auto-ballooning"))
                             .label("auto-balloon minimum")
                             .help("the guest keeps its full memory; use `virsh setmem` to balloon by hand"),
@@ -387,9 +388,9 @@ fn balloon(ctx: &mut Ctx, domain: &mut Domain, mib: u64) {
         }
     }
     if let Some(shares) = vm.keys().shares() {
-        metadata.push(PveMetadataSetting { key: "shares".into(), value: shares.to_string() });
+        metadata.push(PveMetadataSetting { key: Key::shares.into(), value: shares.to_string() });
         ctx.note_on(
-            "shares",
+            Key::shares,
             Note::advice(
                 code::MEMORY_SHARES,
                 "shares is the weight for Proxmox's auto-ballooning (not CPU shares); kept in <metadata> only",

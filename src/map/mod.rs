@@ -338,9 +338,9 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
     for e in &vm.entries {
         let (became, notes) = ctx.outcomes.get(&e.key.value).cloned().unwrap_or_default();
         // A cloud-init password is a secret: never echo it.
-        let value = if e.key.value == "cipassword" { "********".to_owned() } else { value_text(e) };
+        let value = if e.key.value == Key::cipassword.as_str() { "********".to_owned() } else { value_text(e) };
         outcomes.push(KeyOutcome { key: e.key.value.clone(), value, became, notes });
-        if e.key.value == "args" {
+        if e.key.value == Key::args.as_str() {
             outcomes.append(&mut ctx.args_rows);
         }
     }

@@ -344,7 +344,7 @@ fn dropped_notes(ctx: &mut Ctx, vmid: u32, nf: &NicFilter, reported: &mut BTreeS
 /// The libvirt model name. libvirt 9.0 passes model names it does not know to QEMU as the device
 /// name, and Proxmox's names are QEMU device names (`e1000-82540em`, `i82551`, `pcnet`, …); only
 /// `virtio` (→ virtio-net-pci) needs libvirt's own spelling, which is the same word.
-fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &Props) -> String {
+fn model(ctx: &mut Ctx, key: &String, net: &Net, props: &Props) -> String {
     if net.model == NetModel::Ne2kIsa {
         // An ISA card: libvirt puts every NIC on PCI (it would try `-device ne2k_isa,bus=pci.0`).
         ctx.note_on(
@@ -362,7 +362,7 @@ fn model(ctx: &mut Ctx, key: &str, net: &Net, props: &Props) -> String {
     net.model.as_str().to_owned()
 }
 
-fn ignored(ctx: &mut Ctx, key: &str, span: Span, opt: &str, why: &str) {
+fn ignored(ctx: &mut Ctx, key: &String, span: Span, opt: &str, why: &str) {
     ctx.note_on(
         key,
         Note::advice(code::NET_OPTION_IGNORED, format!("{opt} is ignored: {why}"))

@@ -9,6 +9,7 @@ use crate::libvirt::{Domain, DomainRng, DomainRngBackend, DomainRngRate};
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::rng::Rng;
+use crate::pve::schema::Key;
 use crate::report::{code, Note};
 
 pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
@@ -18,7 +19,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let Some(rng) = Rng::from_props(props) else {
         // Not reached: decode refuses a missing or unknown source (model::rng's tests). Should
         // the schema and the model ever differ, an error, not a guessed entropy source.
-        ctx.note_on("rng0", Note::error(code::BAD_VALUE, "this rng0 source is not translated"));
+        ctx.note_on(Key::rng0, Note::error(code::BAD_VALUE, "this rng0 source is not translated"));
         return;
     };
     // RNG first: the address borrows the context mutably.
@@ -28,5 +29,5 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
         backend: DomainRngBackend { model: "random".into(), source: rng.source.path().to_owned() },
         address: ctx.pci_address(PciDevice::Rng),
     });
-    ctx.mapped("rng0", "devices/rng");
+    ctx.mapped(Key::rng0, "devices/rng");
 }

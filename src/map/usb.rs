@@ -16,6 +16,7 @@ use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
+use crate::pve::schema::Key;
 use crate::pve::schema::{OsType, UsbOpts, Vga};
 use crate::report::{code, Note};
 
@@ -145,7 +146,7 @@ fn q35_controllers(ctx: &mut Ctx, layout: &Layout, c: &mut Controllers) -> u32 {
     // Proxmox's second set are QEMU's ich9-usb-ehci2 and ich9-usb-uhci4..6 (other PCI device
     // ids); libvirt 9.0 only has the models of the first set.
     ctx.note_on(
-        "machine",
+        Key::machine,
         Note::advice(
             code::USB_ICH9_SECOND_SET,
             "q35: the second ICH9 USB set (slot 0x1a) uses the device ids of the first (EHCI1/UHCI1-3); \
@@ -273,7 +274,7 @@ fn apply_mapping(ctx: &mut Ctx, dev: &mut UsbEntry) -> bool {
 }
 
 /// `host=spice`: a SPICE USB redirection port, which cannot boot.
-fn spice_port(ctx: &mut Ctx, domain: &mut Domain, key: &str, address: Option<DomainAddress>) {
+fn spice_port(ctx: &mut Ctx, domain: &mut Domain, key: &String, address: Option<DomainAddress>) {
     domain.devices.redirdevs.push(DomainRedirdev { bus: "usb".into(), redirdev_type: "spicevmc".into(), address });
     if ctx.boot_order(key).is_some() {
         ctx.note_on(
@@ -287,7 +288,7 @@ fn spice_port(ctx: &mut Ctx, domain: &mut Domain, key: &str, address: Option<Dom
 }
 
 /// `host=vendor:product`: a host device selected by its ids.
-fn host_device(ctx: &Ctx, key: &str, vendor: &str, product: &str, address: Option<DomainAddress>) -> DomainHostdev {
+fn host_device(ctx: &Ctx, key: &String, vendor: &str, product: &str, address: Option<DomainAddress>) -> DomainHostdev {
     DomainHostdev {
         managed: Some("yes".into()),
         source: DomainHostdevSource::Usb(DomainHostdevUsb {
@@ -331,7 +332,7 @@ fn tablet(ctx: &mut Ctx, domain: &mut Domain, layout: &Layout, first_bus: u32) {
         });
     }
     if vm.keys().tablet().is_some() {
-        ctx.mapped("tablet", "devices/input");
+        ctx.mapped(Key::tablet, "devices/input");
     }
 }
 

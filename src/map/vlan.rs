@@ -42,7 +42,7 @@ struct HookNic {
 
 /// A NIC with `tag`/`trunks` on Proxmox bridge `bridge`, attached to `target` on the host.
 pub struct VlanNic<'a> {
-    pub key: &'a str,
+    pub key: &'a String,
     pub net: &'a Net,
     pub props: &'a Props,
     pub bridge: &'a str,
@@ -206,7 +206,7 @@ impl Vlans {
 
 /// Open vSwitch: the port carries the tags (libvirt sets them with `ovs-vsctl`, as Proxmox's
 /// `ovs_bridge_add_port`: `tag=`, `trunks=`, `vlan_mode=native-untagged` with both).
-fn ovs(ctx: &mut Ctx, key: &str, net: &Net, span: Span, iface: &mut DomainInterface) {
+fn ovs(ctx: &mut Ctx, key: &String, net: &Net, span: Span, iface: &mut DomainInterface) {
     let mut tags = Vec::new();
     if let Some(tag) = net.tag {
         tags.push(DomainInterfaceVlanTag {

@@ -161,7 +161,7 @@ fn no_seed(ctx: &mut Ctx, d: &Drive) -> Volume {
 /// Passes the resolver's notes on, and refuses what Proxmox would not attach either: a disk
 /// without a medium, an ISO image without `media`.
 pub(super) fn attachable(ctx: &mut Ctx, d: &Drive, cdrom: bool, volume: &Volume) -> bool {
-    let key = d.key.as_str();
+    let key = &d.key;
     for n in &volume.notes {
         ctx.note_on(key, n.clone().at(d.file_span));
     }

@@ -23,7 +23,7 @@ use std::fmt;
 /// from a name the config itself carried (an entry's key, a drive's key), never from a string
 /// literal: a misspelt key is a compile error, not a key silently reported as untranslated.
 ///
-/// ```ignore (TRANSITION: compile_fail once From<&str> is gone)
+/// ```compile_fail
 /// let _: pve2virt::pve::schema::Key = "kvm".into();
 /// ```
 /// ```
@@ -76,18 +76,6 @@ impl From<&String> for Key {
 impl From<&Entry> for Key {
     fn from(entry: &Entry) -> Key {
         Key(Cow::Owned(entry.key.value.clone()))
-    }
-}
-
-// TRANSITION: removed once src/map names every key through `Key`.
-impl From<&str> for Key {
-    fn from(name: &str) -> Key {
-        Key(Cow::Owned(name.to_owned()))
-    }
-}
-impl From<&&str> for Key {
-    fn from(name: &&str) -> Key {
-        Key(Cow::Owned((*name).to_owned()))
     }
 }
 
