@@ -436,9 +436,9 @@ fn vm_flags(
     mode: &str,
 ) {
     for flag in flags.split(';').filter(|f| !f.is_empty()) {
-        let (on, name) = match flag.split_at(1) {
-            ("-", name) => (false, name),
-            ("+", name) => (true, name),
+        let (on, name) = match (flag.strip_prefix('-'), flag.strip_prefix('+')) {
+            (Some(name), _) => (false, name),
+            (_, Some(name)) => (true, name),
             _ => (true, flag),
         };
         let state = if on { DomainFeatureState::ON } else { DomainFeatureState::OFF };

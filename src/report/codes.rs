@@ -499,6 +499,9 @@ declare_codes! {
     CLUSTER_FILE = "pve2virt::cluster::file", Warning,
         "a file of the Proxmox cluster (--pve-root) could not be read",
         "Check the path and its permissions; what it would have resolved is reported on the keys that need it.";
+    CLUSTER_VALUE = "pve2virt::cluster::value", Warning,
+        "a value in a file of the Proxmox cluster is not valid and was ignored",
+        "Proxmox's section-config parser logs \"unable to parse value\" and leaves such a property out; so does pve2virt. Fix it in the file to have it translated.";
     MAPPING_RESOLVED = "pve2virt::map::mapping_resolved", Advice,
         "a cluster resource mapping was resolved to this node's device or path",
         "Proxmox's mapping/pci.cfg, usb.cfg and directory.cfg hold one entry per node; the one of the node chosen (--pve-node, or this host's name) was used.";

@@ -95,7 +95,9 @@ impl Cluster {
             c.dir = mapping::parse(&text, MappingKind::Dir);
         }
         if let Some(text) = c.read(files, "virtual-guest/cpu-models.conf") {
-            c.cpu_models = cpu_models::parse(&text);
+            let (models, problems) = cpu_models::parse(&text);
+            c.cpu_models = models;
+            c.notes.extend(problems.into_iter().map(|p| Note::warning(code::CLUSTER_VALUE, p)));
         }
         if let Some(text) = c.read(files, "firewall/cluster.fw") {
             c.cluster_fw = Some(firewall::FwFile::parse(&text));
