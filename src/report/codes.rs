@@ -676,7 +676,10 @@ pub fn notes_markdown() -> String {
         ("input", "Selecting what to translate"),
         ("map", "Translating"),
         ("storage", "storage.cfg and volumes"),
+        ("cluster", "The cluster's files (--pve-root)"),
+        ("target", "Fitting the target host (--target, --target-caps)"),
         ("write", "Writing the XML"),
+        ("migrate", "Planning and migrating (plan, migrate)"),
     ];
     out.push_str("| code | severity | summary |\n| --- | --- | --- |\n");
     for (group, _) in groups {
@@ -897,6 +900,18 @@ mod tests {
     #[cfg(debug_assertions)]
     fn raising_an_unregistered_code_panics_in_debug_builds() {
         let _ = crate::report::Note::warning("pve2virt::map::not_registered", "x");
+    }
+
+    /// Every code has its entry in the document, whatever its group (`pve2virt::<group>::…`).
+    #[test]
+    fn notes_doc_lists_every_code() {
+        let doc = notes_markdown();
+        let missing: Vec<&str> = REGISTRY
+            .iter()
+            .filter(|e| !doc.contains(&format!("<a id=\"{}\"></a>", e.anchor())))
+            .map(|e| e.code)
+            .collect();
+        assert!(missing.is_empty(), "codes without an entry in {DOC_PATH}: {missing:?}");
     }
 
     #[test]
