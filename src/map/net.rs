@@ -248,7 +248,7 @@ fn firewall(ctx: &mut Ctx, domain: &mut Domain, keys: &[String]) {
             Ok(f) => f,
             Err(why) => {
                 no_filter_notes(ctx, &keys, &why);
-                return;
+                continue;
             }
         };
         let file = match nic {
