@@ -193,7 +193,9 @@ fn machine_type(ctx: &mut Ctx, arch: &str, domain_type: DomainType) -> MachineTy
     let vm = ctx.vm;
     let written = vm.keys().machine().and_then(|p| p.kind());
     let default = if arch == "aarch64" { "virt" } else { "pc" };
-    let mut machine = MachineType::parse(written.unwrap_or(default)).unwrap_or(MachineType {
+    // The decoder's check read the type; without one (unset, or a number too large) the default.
+    let parsed = vm.keys().machine().and_then(|p| p.machine_type()).map(|m| m.value.clone());
+    let mut machine = parsed.unwrap_or(MachineType {
         family: default.into(),
         version: None,
         pve: None,

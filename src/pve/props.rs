@@ -5,6 +5,9 @@
 //! format's default key. Every sub-key is checked against its [`Format`], and every failure is
 //! reported with a span on the offending sub-option.
 
+use crate::pve::model::hostpci::HostPciIds;
+use crate::pve::model::machine::MachineType;
+use crate::pve::model::usb::UsbHost;
 use crate::pve::schema::{Format, SubKey, ValueType};
 use crate::report::{code, Note, Span, Spanned};
 
@@ -18,6 +21,50 @@ pub enum Scalar {
     Str(String),
     /// A `disk-size`, in bytes.
     Size(u64),
+}
+
+/// The value a [`ValueType::Parsed`] check reads from its text, kept next to the text
+/// ([`Prop::typed`]) so that later stages do not parse it again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Typed {
+    /// machine `type`.
+    Machine(MachineType),
+    /// hostpci `host`.
+    PciHosts(HostPciIds),
+    /// usb `host`.
+    UsbHost(UsbHost),
+}
+
+/// A type that a [`Typed`] can hold, for the typed accessors of `pve_format!`.
+pub trait FromTyped {
+    fn from_typed(typed: &Typed) -> Option<&Self>;
+}
+
+impl FromTyped for MachineType {
+    fn from_typed(typed: &Typed) -> Option<&Self> {
+        match typed {
+            Typed::Machine(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl FromTyped for HostPciIds {
+    fn from_typed(typed: &Typed) -> Option<&Self> {
+        match typed {
+            Typed::PciHosts(ids) => Some(ids),
+            _ => None,
+        }
+    }
+}
+
+impl FromTyped for UsbHost {
+    fn from_typed(typed: &Typed) -> Option<&Self> {
+        match typed {
+            Typed::UsbHost(h) => Some(h),
+            _ => None,
+        }
+    }
 }
 
 impl Scalar {
@@ -62,6 +109,9 @@ pub struct Prop {
     /// Where the sub-key was written; `None` for a bare default-key value.
     pub key_span: Option<Span>,
     pub value: Spanned<Scalar>,
+    /// What a [`ValueType::Parsed`] check read from the text (at `value`'s span); `None` for
+    /// other types and for text without a typed value.
+    pub typed: Option<Typed>,
 }
 
 impl Prop {
@@ -97,6 +147,11 @@ impl Props {
     }
     pub fn size(&self, name: &str) -> Option<u64> {
         self.get(name).and_then(|p| p.value.as_size())
+    }
+    /// The value the decoder parsed from `name` ([`ValueType::Parsed`]), at the span of its text.
+    pub fn typed<T: FromTyped>(&self, name: &str) -> Option<Spanned<&T>> {
+        let prop = self.get(name)?;
+        Some(Spanned::new(T::from_typed(prop.typed.as_ref()?)?, prop.value.span))
     }
     /// Where to point a note about `name`: the sub-option if written, else the whole value.
     pub fn span_of(&self, name: &str) -> Span {
@@ -138,6 +193,16 @@ pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
             parse_size(raw).map(Scalar::Size).ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into())
         }
         ValueType::Text(check) => check(raw).map(|()| Scalar::Str(raw.to_owned())),
+        // The value is dropped: no top-level key has a `Parsed` type (`pve_keys!` has none).
+        ValueType::Parsed(parse) => parse(raw).map(|_| Scalar::Str(raw.to_owned())),
+    }
+}
+
+/// [`parse_scalar`], keeping the value a [`ValueType::Parsed`] check read.
+fn parse_typed(ty: ValueType, raw: &str) -> Result<(Scalar, Option<Typed>), String> {
+    match ty {
+        ValueType::Parsed(parse) => parse(raw).map(|typed| (Scalar::Str(raw.to_owned()), typed)),
+        _ => parse_scalar(ty, raw).map(|scalar| (scalar, None)),
     }
 }
 
@@ -331,8 +396,8 @@ fn push_checked(
     }
     // An alias is checked as the key it stands for.
     let checked = spec.alias_of.map_or(spec, |target| find(format, target));
-    match parse_scalar(checked.ty, raw) {
-        Ok(scalar) => props.push(Prop { name, key_span, value: Spanned::new(scalar, raw_span) }),
+    match parse_typed(checked.ty, raw) {
+        Ok((scalar, typed)) => props.push(Prop { name, key_span, value: Spanned::new(scalar, raw_span), typed }),
         Err(reason) => errors.push(
             Note::error(code::BAD_VALUE, format!("invalid value for '{name}': value '{raw}' {reason}"))
                 .key(key)
@@ -352,7 +417,7 @@ fn value_help(spec: &SubKey) -> String {
         ValueType::Int { .. } => format!("{} is an integer", spec.name),
         ValueType::Number { .. } => format!("{} is a number", spec.name),
         ValueType::Size => format!("{} is a size such as 32G", spec.name),
-        ValueType::Text(_) => format!("see the Proxmox documentation of '{}'", spec.name),
+        ValueType::Text(_) | ValueType::Parsed(_) => format!("see the Proxmox documentation of '{}'", spec.name),
     }
 }
 
@@ -436,6 +501,25 @@ mod tests {
         assert_eq!(parse_scalar(ValueType::Bool, "YES"), Ok(Scalar::Bool(true)));
         assert_eq!(parse_scalar(ValueType::Bool, "Off"), Ok(Scalar::Bool(false)));
         assert!(parse_scalar(ValueType::Bool, "2").is_err());
+    }
+
+    #[test]
+    fn parsed_values_are_kept_at_their_text() {
+        use crate::pve::schema::{MACHINE, USB};
+        let value = Spanned::new("pc-q35-9.2+pve1,viommu=intel".to_owned(), Span::new(9, 28));
+        let props = parse_props(&MACHINE, "machine", &value).unwrap();
+        let m = props.typed::<MachineType>("type").unwrap();
+        assert_eq!((m.value.qemu_name(), m.span), ("pc-q35-9.2".to_owned(), Span::new(9, 15)));
+        assert!(props.typed::<UsbHost>("type").is_none());
+        // A number too large for the model matches the pattern but has no typed value.
+        let value = Spanned::new("pc-q35-99999999999.1".to_owned(), Span::new(0, 20));
+        assert!(parse_props(&MACHINE, "machine", &value).unwrap().typed::<MachineType>("type").is_none());
+        let value = Spanned::new("host=SPICE".to_owned(), Span::new(0, 10));
+        let usb = parse_props(&USB, "usb0", &value).unwrap();
+        assert_eq!(
+            usb.typed::<UsbHost>("host").map(|h| (h.value.clone(), h.span)),
+            Some((UsbHost::Spice, Span::new(5, 5)))
+        );
     }
 
     #[test]

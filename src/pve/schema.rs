@@ -20,6 +20,11 @@ pub use keys::{Key, KEYS};
 /// `reason` finishes the sentence "value '<v>' …", e.g. "is not a MAC address".
 pub type Check = fn(&str) -> Result<(), String>;
 
+/// A format check that also reads the value (a [`crate::pve::props::Typed`]), kept by the decoder
+/// so that the model does not parse the text again. `Ok(None)`: the text matches, but has no
+/// typed value (a number too large for the model).
+pub type Parse = fn(&str) -> Result<Option<crate::pve::props::Typed>, String>;
+
 /// The type of a scalar value, top-level or inside a property string.
 #[derive(Debug, Clone, Copy)]
 pub enum ValueType {
@@ -35,6 +40,8 @@ pub enum ValueType {
     Size,
     /// Any string accepted by the check.
     Text(Check),
+    /// Any string accepted by the check, which also gives the parsed value.
+    Parsed(Parse),
 }
 
 /// One sub-key of a property-string format.

@@ -14,6 +14,10 @@ pub struct HostPciId {
     pub function: Option<u32>,
 }
 
+/// The `host` list as the schema's check reads it: `Err` names the first entry whose domain is too
+/// large for a u32 (the pattern allows any length).
+pub type HostPciIds = Result<Vec<HostPciId>, String>;
+
 /// Why a `host` entry is no [`HostPciId`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostPciIdError {
@@ -103,10 +107,7 @@ impl HostPci {
     pub fn from_props(props: &Props) -> Result<HostPci, String> {
         let p = HostPciOpts { props };
         let host_text = p.host().map(str::to_owned);
-        let mut host = Vec::new();
-        for id in host_text.as_deref().unwrap_or("").split(';').filter(|s| !s.is_empty()) {
-            host.push(HostPciId::parse(id).ok_or_else(|| id.to_owned())?);
-        }
+        let host = p.host_ids().map_or(Ok(Vec::new()), |ids| ids.value.clone())?;
         let written = [p.vendor_id(), p.device_id(), p.sub_vendor_id(), p.sub_device_id()];
         let id_overrides = ID_OVERRIDES
             .iter()

@@ -66,6 +66,7 @@ pub struct Usb {
 impl Usb {
     pub fn from_props(props: &Props) -> Usb {
         let p = UsbOpts { props };
-        Usb { host: p.host().and_then(UsbHost::parse), mapping: p.mapping().map(str::to_owned), usb3: p.usb3() }
+        let host = p.usb_host().map(|h| h.value.clone());
+        Usb { host, mapping: p.mapping().map(str::to_owned), usb3: p.usb3() }
     }
 }

@@ -2,14 +2,19 @@
 //!
 //! Each check mirrors one Proxmox verifier or anchored pattern; JSONSchema.pm anchors every
 //! `pattern` as `m/^$pattern$/`, so all checks here match the whole value. A check's `Err` finishes
-//! the sentence "value '<v>' …".
+//! the sentence "value '<v>' …". The checks whose value the model uses (machine type, PCI and USB
+//! host) return it, so that it is parsed once ([`super::ValueType::Parsed`]).
 
 use crate::pve::model::hostpci::{HostPciId, HostPciIdError};
 use crate::pve::model::machine::{strip_version, MachineType, MachineTypeError};
 use crate::pve::model::usb::UsbHost;
+use crate::pve::props::Typed;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 type CheckResult = Result<(), String>;
+
+/// The result of a [`super::Parse`] check: the value it read, if it has one.
+type ParseResult = Result<Option<Typed>, String>;
 
 fn fail(reason: &str) -> CheckResult {
     Err(reason.to_string())
@@ -400,13 +405,21 @@ pub fn running_nets_host_mtu(v: &str) -> CheckResult {
 
 /// hostpci `host`: `$PCIRE(;$PCIRE)*`, each entry read by [`HostPciId`]. A domain too large for
 /// it still matches the pattern (`HostPci::from_props` reports it).
-pub fn pci_host(v: &str) -> CheckResult {
-    let matches = |id: &str| !matches!(id.parse::<HostPciId>(), Err(HostPciIdError::Invalid));
-    if v.split(';').all(matches) {
-        Ok(())
-    } else {
-        fail("is not a PCI address list ([dddd:]bb:dd[.f];…, lowercase hex)")
+pub fn pci_host(v: &str) -> ParseResult {
+    let mut ids = Vec::new();
+    let mut too_large = None;
+    for id in v.split(';') {
+        match id.parse::<HostPciId>() {
+            Ok(parsed) => ids.push(parsed),
+            Err(HostPciIdError::DomainTooLarge) => {
+                too_large.get_or_insert_with(|| id.to_owned());
+            }
+            Err(HostPciIdError::Invalid) => {
+                return Err("is not a PCI address list ([dddd:]bb:dd[.f];…, lowercase hex)".to_string())
+            }
+        }
     }
+    Ok(Some(Typed::PciHosts(too_large.map_or(Ok(ids), Err))))
 }
 
 /// hostpci `vendor-id` etc.: `^0x[0-9a-fA-F]{4}$`.
@@ -436,10 +449,10 @@ pub fn mdev(v: &str) -> CheckResult {
 }
 
 /// usb `host` (USB.pm `parse_usb_device`): the three shapes [`UsbHost`] reads.
-pub fn usb_host(v: &str) -> CheckResult {
+pub fn usb_host(v: &str) -> ParseResult {
     match v.parse::<UsbHost>() {
-        Ok(_) => Ok(()),
-        Err(_) => fail("is not a USB device (vendor:product, bus-port or 'spice')"),
+        Ok(host) => Ok(Some(Typed::UsbHost(host))),
+        Err(_) => Err("is not a USB device (vendor:product, bus-port or 'spice')".to_string()),
     }
 }
 
@@ -448,12 +461,14 @@ pub fn usb_host(v: &str) -> CheckResult {
 
 /// machine `type` (Machine.pm `$PVE_MACHINE_REGEX`, maxLength 40): the grammar [`MachineType`]
 /// reads. Numbers too large for it still match the pattern (the translation falls back).
-pub fn machine_type(v: &str) -> CheckResult {
+pub fn machine_type(v: &str) -> ParseResult {
     match v.parse::<MachineType>() {
-        Ok(_) | Err(MachineTypeError::OutOfRange) => Ok(()),
-        Err(MachineTypeError::TooLong) => fail("is longer than 40 characters"),
+        Ok(machine) => Ok(Some(Typed::Machine(machine))),
+        Err(MachineTypeError::OutOfRange) => Ok(None),
+        Err(MachineTypeError::TooLong) => Err("is longer than 40 characters".to_string()),
         Err(MachineTypeError::Invalid) => {
-            fail("is not a valid machine type (pc, q35, virt, pc-i440fx-X.Y, pc-q35-X.Y, virt-X.Y, optionally +pveN)")
+            Err("is not a valid machine type (pc, q35, virt, pc-i440fx-X.Y, pc-q35-X.Y, virt-X.Y, optionally +pveN)"
+                .to_string())
         }
     }
 }
@@ -676,13 +691,18 @@ pub fn qemu_version(v: &str) -> CheckResult {
 mod tests {
     use super::*;
 
-    fn accepts(check: fn(&str) -> CheckResult, values: &[&str]) {
+    /// A check that parses, as a plain one.
+    fn checked(parse: fn(&str) -> ParseResult) -> impl Fn(&str) -> CheckResult {
+        move |v| parse(v).map(drop)
+    }
+
+    fn accepts(check: impl Fn(&str) -> CheckResult, values: &[&str]) {
         for v in values {
             assert!(check(v).is_ok(), "should accept '{v}': {:?}", check(v));
         }
     }
 
-    fn rejects(check: fn(&str) -> CheckResult, values: &[&str]) {
+    fn rejects(check: impl Fn(&str) -> CheckResult, values: &[&str]) {
         for v in values {
             assert!(check(v).is_err(), "should reject '{v}'");
         }
@@ -784,24 +804,27 @@ mod tests {
 
     #[test]
     fn passthrough() {
-        accepts(pci_host, &["0000:01:00.4", "01:00.4", "01:00", "0000:00:43.1;0000:00:f4.0", "1234:f0:43.1"]);
-        rejects(pci_host, &["0000:01:00.4;", "0000:01:0.4", "0000:01:00.10", "0000:0F:F2.0", "000:01:00.0", "someGpu"]);
+        accepts(checked(pci_host), &["0000:01:00.4", "01:00.4", "01:00", "0000:00:43.1;0000:00:f4.0", "1234:f0:43.1"]);
+        rejects(
+            checked(pci_host),
+            &["0000:01:00.4;", "0000:01:0.4", "0000:01:00.10", "0000:0F:F2.0", "000:01:00.0", "someGpu"],
+        );
         // The pattern allows a domain of any length, though the model's u32 cannot hold it.
-        accepts(pci_host, &["123456789:01:00.4"]);
+        accepts(checked(pci_host), &["123456789:01:00.4"]);
         accepts(pci_id, &["0x10de", "0xABcd"]);
         rejects(pci_id, &["10de", "0x10d", "0x10de1"]);
         accepts(romfile, &["vbios.bin", "sub/dir.rom"]);
         rejects(romfile, &["a;b"]);
         accepts(mdev, &["nvidia-63", "i915-GVTg_V5_4"]);
         rejects(mdev, &["a/b", "a.b", "a:b"]);
-        accepts(usb_host, &["046d:c52b", "0x046d:0xc52b", "1-2", "1-2.3.4", "spice", "SPICE"]);
-        rejects(usb_host, &["046d:c52", "1-", "1-2.", "host", "046d"]);
+        accepts(checked(usb_host), &["046d:c52b", "0x046d:0xc52b", "1-2", "1-2.3.4", "spice", "SPICE"]);
+        rejects(checked(usb_host), &["046d:c52", "1-", "1-2.", "host", "046d"]);
     }
 
     #[test]
     fn machine_and_cpu() {
         accepts(
-            machine_type,
+            checked(machine_type),
             &[
                 "pc",
                 "q35",
@@ -818,9 +841,9 @@ mod tests {
             ],
         );
         // Numbers the model's u32 cannot hold still match the pattern.
-        accepts(machine_type, &["pc-q35-99999999999.1", "pc-q35-9.2+pve99999999999"]);
+        accepts(checked(machine_type), &["pc-q35-99999999999.1", "pc-q35-9.2+pve99999999999"]);
         rejects(
-            machine_type,
+            checked(machine_type),
             &[
                 "pc-q35",
                 "pc-q35-9",

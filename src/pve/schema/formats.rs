@@ -3,8 +3,11 @@
 
 use super::checks;
 use super::enums::*;
-use super::ValueType::{self, Bool, Enum, Int, Number, Size, Text};
+use super::ValueType::{self, Bool, Enum, Int, Number, Parsed, Size, Text};
 use super::{Format, KeyAlias, SubKey};
+use crate::pve::model::hostpci::HostPciIds;
+use crate::pve::model::machine::MachineType;
+use crate::pve::model::usb::UsbHost;
 use crate::pve::props::Props;
 
 /// Declares a property-string format once: the `Format` static the decoder checks against, and
@@ -16,9 +19,10 @@ use crate::pve::props::Props;
 /// pointing a note at one). Each field is
 /// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
 /// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
-/// or `Text(check)`, optionally followed by `= default` (booleans and enums: the accessor then
-/// returns the value with Proxmox's default applied). An alias gets no accessor: the decoder
-/// stores it as its target.
+/// `Text(check)` or `Parsed(check => typed: Type)`, optionally followed by `= default` (booleans
+/// and enums: the accessor then returns the value with Proxmox's default applied). An alias gets
+/// no accessor: the decoder stores it as its target. A `Parsed` sub-key has two: the text, and
+/// `typed()`, the `Type` the check read (`Spanned`, at the text), so it is not parsed again.
 macro_rules! pve_format {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -33,6 +37,7 @@ macro_rules! pve_format {
     (@ty Size ()) => { Size };
     (@ty Enum ($e:ident)) => { Enum($e::NAMES) };
     (@ty Text ($check:path)) => { Text($check) };
+    (@ty Parsed ($check:path => $typed:ident: $t:ty)) => { Parsed($check) };
 
     (@subkey $name:expr, $ty:expr, []) => { opt($name, $ty) };
     (@subkey $name:expr, $ty:expr, [required]) => { req($name, $ty) };
@@ -87,6 +92,17 @@ macro_rules! pve_format {
         $(#[$m])*
         pub fn $field(&self) -> Option<&'a str> {
             self.props.str($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Parsed ($check:path => $typed:ident: $t:ty) {}) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a str> {
+            self.props.str($name)
+        }
+        /// The value the decoder's check read from this sub-key, at its text; `None` when unset
+        /// or when the text has no typed value (see the check).
+        pub fn $typed(&self) -> Option<crate::report::Spanned<&'a $t>> {
+            self.props.typed($name)
         }
     };
 
@@ -311,7 +327,7 @@ pve_format! {
 pve_format! {
     pub static HOSTPCI: HostPciOpts, HostPciSub = "hostpci", default_key: Some("host"), key_alias: None, {
         // Optional since resource mappings: exactly one of host/mapping is checked at start.
-        host: Text(checks::pci_host);
+        host: Parsed(checks::pci_host => host_ids: HostPciIds);
         mapping: Text(checks::config_id);
         // PCI.pm `$hostpci_fmt`: the ROM BAR is on unless turned off.
         rombar: Bool = true;
@@ -330,7 +346,7 @@ pve_format! {
 
 pve_format! {
     pub static USB: UsbOpts, UsbSub = "usb", default_key: Some("host"), key_alias: None, {
-        host: Text(checks::usb_host);
+        host: Parsed(checks::usb_host => usb_host: UsbHost);
         mapping: Text(checks::config_id);
         usb3: Bool = false;
     }
@@ -347,7 +363,7 @@ pve_format! {
 pve_format! {
     /// `pve-qemu-machine` (Machine.pm); also the format of the snapshot-internal `runningmachine`.
     pub static MACHINE: MachineOpts, MachineSub = "machine", default_key: Some("type"), key_alias: None, {
-        kind = "type": Text(checks::machine_type);
+        kind = "type": Parsed(checks::machine_type => machine_type: MachineType);
         viommu: Enum(Viommu);
         aw_bits = "aw-bits": Number(32.0..=64.0);
         enable_s3 = "enable-s3": Bool;

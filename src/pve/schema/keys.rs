@@ -607,6 +607,7 @@ mod tests {
             Enum(values) => values.contains(&v).then_some(()).ok_or(format!("is not one of {values:?}")),
             ValueType::Size => Ok(()),
             Text(check) => check(v),
+            ValueType::Parsed(parse) => parse(v).map(drop),
         }
     }
 
