@@ -64,6 +64,64 @@ pub fn run_fixture(rel: &Path) -> Run {
     run(&fixtures, &args, stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()))
 }
 
+/// Runs `pve2virt explain` on a fixture with the same arguments as [`run_fixture`] (its `.args`
+/// file, default `--vmid 100`): the KEY/VALUE/BECAME/NOTES table of what each key became.
+pub fn explain_fixture(rel: &Path) -> Run {
+    let fixtures = root().join("fixtures");
+    let extra: Vec<String> = std::fs::read_to_string(fixtures.join(rel).with_extension("args"))
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let stdin = extra.iter().any(|a| a == "--no-vmid");
+    let mut args: Vec<String> = vec!["explain".into()];
+    if stdin {
+        args.push("-".into());
+    } else {
+        args.push(rel.display().to_string());
+        if !extra.iter().any(|a| a == "--vmid") {
+            args.extend(["--vmid".into(), "100".into()]);
+        }
+    }
+    args.extend(extra.into_iter().filter(|a| a != "--no-vmid"));
+    run(&fixtures, &args, stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()))
+}
+
+/// One row of an `explain` table: a key, what it became, and the codes of its notes.
+pub struct ExplainRow {
+    pub key: String,
+    pub became: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The rows of an `explain` table. The columns are padded to their widest cell, so the header's
+/// words mark where each cell starts.
+pub fn parse_explain_table(table: &str) -> Vec<ExplainRow> {
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    let start = |word: &str| header.find(word).map(|at| header[..at].chars().count());
+    // No table (a failed run prints none): no rows.
+    let (Some(value), Some(became), Some(notes)) = (start("VALUE"), start("BECAME"), start("NOTES")) else {
+        return Vec::new();
+    };
+    let starts = [0, value, became, notes];
+    let list = |cell: String| -> Vec<String> {
+        if cell.is_empty() || cell == "—" {
+            Vec::new()
+        } else {
+            cell.split(", ").map(str::to_owned).collect()
+        }
+    };
+    lines
+        .map(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            let cell = |i: usize| {
+                let end = starts.get(i + 1).map_or(chars.len(), |&e| e.min(chars.len()));
+                chars[starts[i].min(end)..end].iter().collect::<String>().trim().to_owned()
+            };
+            ExplainRow { key: cell(0), became: list(cell(2)), notes: list(cell(3)) }
+        })
+        .collect()
+}
+
 pub fn run(dir: &Path, args: &[String], stdin: Option<Vec<u8>>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pve2virt"))
         .args(args)
