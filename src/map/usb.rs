@@ -281,7 +281,7 @@ fn spice_port(ctx: &mut Ctx, domain: &mut Domain, key: &String, address: Option<
 }
 
 /// `host=vendor:product`: a host device selected by its ids.
-fn host_device(ctx: &Ctx, key: &String, vendor: &str, product: &str, address: Option<DomainAddress>) -> DomainHostdev {
+fn host_device(ctx: &Ctx, key: &str, vendor: &str, product: &str, address: Option<DomainAddress>) -> DomainHostdev {
     DomainHostdev {
         managed: Some("yes".into()),
         source: DomainHostdevSource::Usb(DomainHostdevUsb {

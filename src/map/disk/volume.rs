@@ -176,7 +176,7 @@ pub(super) fn attachable(ctx: &mut Ctx, d: &Drive, cdrom: bool, volume: &Volume)
         return false;
     }
     // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
-    if let Err(r) = rules::iso_needs_media(cdrom, &volume.vtype, d.opts().media().is_some()) {
+    if let Err(r) = rules::iso_needs_media(cdrom, volume.vtype, d.opts().media().is_some()) {
         ctx.note_on(
             key,
             Note::error(code::DISK_INVALID, r.message).at(d.file_span).label("no media=").help(format!(
