@@ -10,6 +10,7 @@ use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::cluster::CpuModel;
 use crate::pve::defaults;
+use crate::pve::model::rules;
 use crate::pve::schema::Key;
 use crate::pve::schema::{Bios, CpuOpts, HotplugFeature, OsType};
 use crate::report::{code, Note};
@@ -113,13 +114,8 @@ fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
     let vcpus = vm.keys().vcpus().map_or(max, |v| v.clamp(0, u32::MAX as i64) as u32);
     if vm.keys().vcpus().is_some() {
         ctx.mapped(Key::vcpus, "vcpu@current");
-        if vcpus > max {
-            // Proxmox: "MAX <max> vcpus allowed per VM on this node" / vcpus must be <= maxcpus.
-            ctx.note_on(
-                Key::vcpus,
-                Note::error(code::BAD_VALUE, format!("vcpus ({vcpus}) is more than sockets × cores ({max})"))
-                    .label("too many"),
-            );
+        if let Err(r) = rules::vcpus(vcpus, sockets, cores) {
+            ctx.note_on(Key::vcpus, Note::error(code::BAD_VALUE, r.message).label("too many"));
         }
     }
     let current = (vcpus < max).then_some(vcpus);

@@ -22,6 +22,7 @@ use crate::map::boot::is_cloudinit;
 use crate::map::pci::PciDevice;
 use crate::map::{Ctx, UsedVolume, VolumeRole};
 use crate::pve::model::drive::{url_decode, Bus, Drive, Limit};
+use crate::pve::model::rules;
 use crate::pve::schema::{IdeOpts, ScsiHw, ScsiOpts, UnusedOpts};
 use crate::pve::storage::{Resolver, Source};
 use crate::report::{code, Note};
@@ -324,11 +325,12 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
     let key = &d.key;
     let medium = Medium::of(d);
     let cdrom = medium.cdrom;
-    if cdrom && d.bus == Bus::Virtio {
+    if let Err(r) = rules::virtio_cdrom(d.bus, cdrom) {
+        let at = r.span_in(d.props);
         ctx.note_on(
             key,
-            Note::error(code::DISK_INVALID, "a VirtIO drive cannot be a CD-ROM")
-                .at(d.props.span_of(ScsiOpts::SUB.media))
+            Note::error(code::DISK_INVALID, r.message)
+                .at(at)
                 .help("Proxmox refuses this too; put the CD-ROM on ide, sata or scsi"),
         );
         return None;
@@ -537,30 +539,12 @@ fn iotune(ctx: &mut Ctx, d: &Drive) -> Option<DomainDiskIotune> {
     if !t.bytes.iter().chain(&t.iops).any(Limit::is_set) {
         return None;
     }
-    let mut problems = Vec::new();
-    for (unit, limits) in [("mbps", &t.bytes), ("iops", &t.iops)] {
-        let [total, rd, wr] = limits;
-        if total.rate.is_some() && (rd.rate.is_some() || wr.rate.is_some()) {
-            problems.push(format!("{unit} together with {unit}_rd/{unit}_wr"));
-        }
-        if total.max.is_some() && (rd.max.is_some() || wr.max.is_some()) {
-            problems.push(format!("{unit}_max together with {unit}_rd_max/{unit}_wr_max"));
-        }
-        for (dir, l) in ["", "_rd", "_wr"].iter().zip(limits) {
-            if l.max.is_some() && l.rate.is_none() {
-                problems.push(format!("{unit}{dir}_max without {unit}{dir}"));
-            }
-            if l.max_length.is_some() && l.max.is_none() {
-                let len = if unit == "mbps" { "bps" } else { "iops" };
-                problems.push(format!("{len}{dir}_max_length without {unit}{dir}_max"));
-            }
-        }
-    }
-    if !problems.is_empty() {
+    if let Err(r) = rules::throttling(&t) {
+        let at = r.span_in(d.props);
         ctx.note_on(
             &d.key,
-            Note::error(code::DISK_INVALID, format!("invalid throttling: {}", problems.join("; ")))
-                .at(d.props.span)
+            Note::error(code::DISK_INVALID, r.message)
+                .at(at)
                 .help("Proxmox rejects these combinations too (Drive.pm parse_drive)"),
         );
         return None;

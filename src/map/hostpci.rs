@@ -13,6 +13,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::model::hostpci::{mdev_uuid, HostPci, HostPciId};
+use crate::pve::model::rules;
 use crate::pve::props::Props;
 use crate::pve::schema::Bios;
 use crate::pve::vm::VmConfig;
@@ -230,21 +231,16 @@ fn apply_mapping(ctx: &mut Ctx, e: &Entry, dev: &mut HostPci) -> bool {
 /// `print_hostpci_devices`), and addresses libvirt refuses, checked on the written `host` list.
 fn refused(ctx: &Ctx, e: &Entry, dev: &HostPci) -> Option<Note> {
     let invalid = |msg: String, at: Span, help: &str| Some(error(code::HOSTPCI_INVALID, msg, at, help));
-    if dev.host.is_empty() {
-        let help = "Proxmox refuses to start this VM; set host=bb:dd.f";
-        return invalid("neither 'host' nor 'mapping' is set".into(), e.props.span, help);
-    }
-    if dev.pcie && !ctx.is_q35() {
-        let msg = "pcie=1 needs a q35 machine; Proxmox refuses to start this VM";
-        return invalid(msg.into(), e.span("pcie"), "remove pcie=1 or set machine: q35");
-    }
-    if dev.legacy_igd && ctx.is_q35() {
-        let msg = "legacy-igd is not compatible with q35; Proxmox refuses to start this VM";
-        return invalid(msg.into(), e.span("legacy-igd"), "use an i440fx machine or remove legacy-igd");
-    }
-    if dev.mdev.is_some() && dev.host.len() > 1 {
-        let msg = "a mediated device cannot be made from several PCI functions";
-        return invalid(msg.into(), e.span("host"), "Proxmox refuses this too: name one function");
+    let q35 = ctx.is_q35();
+    let refusals = [
+        (rules::hostpci_host(dev), "Proxmox refuses to start this VM; set host=bb:dd.f"),
+        (rules::hostpci_pcie(dev, q35), "remove pcie=1 or set machine: q35"),
+        (rules::hostpci_legacy_igd(dev, q35), "use an i440fx machine or remove legacy-igd"),
+        (rules::hostpci_mdev(dev), "Proxmox refuses this too: name one function"),
+    ];
+    if let Some((Err(r), help)) = refusals.into_iter().find(|(r, _)| r.is_err()) {
+        let at = r.span_in(e.props);
+        return invalid(r.message, at, help);
     }
     // Proxmox's pattern allows any two hex digits (its own tests use 00:ff.1); a real
     // device number is 5 bits and a function 3, and libvirt refuses anything larger.

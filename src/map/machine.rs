@@ -7,6 +7,7 @@ use crate::libvirt::{
     DomainOsType, DomainPm, DomainPmPolicy, DomainTimer, DomainType, Empty,
 };
 use crate::map::Ctx;
+use crate::pve::model::rules;
 use crate::pve::schema::Key;
 use crate::pve::schema::{Bios, EfiType, MachineOpts, OsType, Viommu};
 use crate::report::{code, Note};
@@ -92,8 +93,9 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
         return;
     };
     let aw_bits = props.aw_bits().map(|n| n as u32);
-    match props.viommu() {
-        None => {
+    let intel_refused = rules::intel_viommu_needs_q35(props.viommu(), ctx.is_q35()).err();
+    match (props.viommu(), intel_refused) {
+        (None, _) => {
             if aw_bits.is_some() {
                 // Proxmox refuses it too (Machine.pm).
                 ctx.note_on(
@@ -104,20 +106,17 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 );
             }
         }
-        Some(Viommu::Intel) if !ctx.is_q35() => {
-            // Proxmox: "to use Intel vIOMMU please set the machine type to q35".
+        (Some(Viommu::Intel), Some(r)) => {
+            let at = r.span_in(props.props);
             ctx.note_on(
                 Key::machine,
-                Note::error(
-                    code::VIOMMU_NEEDS_Q35,
-                    "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)",
-                )
-                .at(props.span_of(MachineOpts::SUB.viommu))
-                .label("not on i440fx")
-                .help("set the machine type to q35, or remove viommu"),
+                Note::error(code::VIOMMU_NEEDS_Q35, r.message)
+                    .at(at)
+                    .label("not on i440fx")
+                    .help("set the machine type to q35, or remove viommu"),
             );
         }
-        Some(Viommu::Virtio) if !ctx.is_q35() => {
+        (Some(Viommu::Virtio), _) if !ctx.is_q35() => {
             // Proxmox allows it; libvirt 9.0 does not ("'virtio' is only supported with Q35 and ARM
             // Virt"). The VM is still useful without it: leave the IOMMU out and say so.
             ctx.note_on(
@@ -131,7 +130,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
                 .help("the guest loses its IOMMU (nested device assignment, DMA isolation); switch to q35 to keep it"),
             );
         }
-        Some(Viommu::Intel) => {
+        (Some(Viommu::Intel), None) => {
             // Proxmox: intel-iommu,intremap=on,caching-mode=on + kernel-irqchip=split.
             domain.devices.iommu = Some(DomainIommu {
                 model: "intel".into(),
@@ -144,7 +143,7 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
             domain.features.ioapic = Some(DomainFeatureIoapic { driver: "qemu".into() });
             ctx.mapped(Key::machine, "devices/iommu");
         }
-        Some(Viommu::Virtio) => virtio_iommu(ctx, domain, props, aw_bits),
+        (Some(Viommu::Virtio), _) => virtio_iommu(ctx, domain, props, aw_bits),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::libvirt::{
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::model::rules::{self, Refusal};
 use crate::pve::schema::Key;
 use crate::pve::schema::{HotplugFeature, Hugepages, NumaOpts, NumaPolicy};
 use crate::pve::vm::VmConfig;
@@ -118,28 +119,22 @@ fn hotplug_layout(
     gib_pages: bool,
 ) -> Option<(u64, Vec<DomainCpuNumaCell>, Vec<(u64, u32)>)> {
     let vm = ctx.vm;
-    let fail = |ctx: &mut Ctx, message: String| {
+    let fail = |ctx: &mut Ctx, r: Refusal| {
         ctx.note_on(
             Key::hotplug,
-            Note::error(code::MEMORY_HOTPLUG, message)
+            Note::error(code::MEMORY_HOTPLUG, r.message)
                 .label("memory hotplug")
                 .help("Proxmox refuses to start this VM too"),
         );
         None
     };
-    if !vm.numa() {
-        return fail(ctx, "memory hotplug needs `numa: 1`".into());
-    }
-    if vm.keys().numa_nodes().next().is_some() {
-        return fail(ctx, "memory hotplug cannot be combined with custom NUMA nodes (numaN)".into());
+    if let Err(r) = rules::memory_hotplug_numa(vm.numa(), vm.keys().numa_nodes().next().is_some()) {
+        return fail(ctx, r);
     }
     let max = max_memory(ctx);
-    if memory > max {
-        return fail(ctx, format!("memory ({memory} MiB) is more than the hotplug maximum ({max} MiB)"));
-    }
     let static_mib = if gib_pages { HOTPLUG_STATIC_MIB * sockets as u64 } else { HOTPLUG_STATIC_MIB };
-    if memory < static_mib {
-        return fail(ctx, format!("memory hotplug needs at least {static_mib} MiB of memory"));
+    if let Err(r) = rules::memory_hotplug_size(memory, max, static_mib) {
+        return fail(ctx, r);
     }
     let per_node = static_mib / sockets as u64;
     let cells = (0..sockets).map(|i| socket_cell(i, cores, per_node)).collect();
@@ -197,12 +192,8 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
     let vm = ctx.vm;
     let nodes: Vec<_> = vm.keys().numa_nodes().collect();
     if nodes.is_empty() {
-        if memory % sockets as u64 != 0 {
-            numa_error(
-                ctx,
-                &Key::numa,
-                format!("memory ({memory} MiB) cannot be split evenly over {sockets} sockets (Proxmox fails to start it too)"),
-            );
+        if let Err(r) = rules::numa_even_split(memory, sockets) {
+            numa_error(ctx, &Key::numa, r.message);
             return Vec::new();
         }
         return (0..sockets).map(|i| socket_cell(i, cores, memory / sockets as u64)).collect();
@@ -220,12 +211,10 @@ fn numa_cells(ctx: &mut Ctx, domain: &mut Domain, memory: u64, sockets: u32, cor
         ctx.mapped(&node.key, "cpu/numa/cell");
         memnodes.extend(numa_memnode(ctx, &node));
     }
-    if (sum - memory as f64).abs() > f64::EPSILON && cells.len() == nodes.len() {
-        numa_error(
-            ctx,
-            &Key::numa,
-            format!("total memory for NUMA nodes ({sum} MiB) must be equal to the VM's memory ({memory} MiB)"),
-        );
+    // Only once every node was read: a node left out has already had its error.
+    let total = if cells.len() == nodes.len() { rules::numa_total(sum, memory) } else { Ok(()) };
+    if let Err(r) = total {
+        numa_error(ctx, &Key::numa, r.message);
     }
     if !memnodes.is_empty() {
         domain.numatune = Some(DomainNumatune { memnodes });
@@ -262,9 +251,12 @@ fn numa_cell(ctx: &mut Ctx, node: &NumaNode, max_cpus: u32, sum: &mut f64) -> Op
         numa_error(ctx, key, format!("cpus {cpus} names a vCPU beyond the {max_cpus} the VM has (sockets × cores)"));
         return None;
     }
-    let Some(mib) = props.memory() else {
-        numa_error(ctx, key, format!("missing NUMA node{index} memory value (Proxmox refuses to start it too)"));
-        return None;
+    let mib = match rules::numa_node_memory(index, props.memory()) {
+        Ok(mib) => mib,
+        Err(r) => {
+            numa_error(ctx, key, r.message);
+            return None;
+        }
     };
     *sum += mib;
     if mib.fract() != 0.0 || mib < 1.0 {
@@ -277,7 +269,12 @@ fn numa_cell(ctx: &mut Ctx, node: &NumaNode, max_cpus: u32, sum: &mut f64) -> Op
 /// `hostnodes` and `policy` → `<numatune><memnode>`; Proxmox needs both.
 fn numa_memnode(ctx: &mut Ctx, node: &NumaNode) -> Option<DomainNumatuneMemnode> {
     let key = &node.key;
-    match (node.props.hostnodes(), node.props.policy()) {
+    let (hostnodes, policy) = (node.props.hostnodes(), node.props.policy());
+    if let Err(r) = rules::numa_policy(hostnodes, policy) {
+        numa_error(ctx, key, r.message);
+        return None;
+    }
+    match (hostnodes, policy) {
         (Some(hostnodes), Some(policy)) => {
             // QEMU's bind is libvirt's strict.
             let mode = match policy {
@@ -292,9 +289,8 @@ fn numa_memnode(ctx: &mut Ctx, node: &NumaNode) -> Option<DomainNumatuneMemnode>
                 nodeset: hostnodes.replace(';', ","),
             });
         }
-        (Some(hostnodes), None) => {
-            numa_error(ctx, key, format!("you need to define a policy for hostnode {hostnodes} (as Proxmox says)"))
-        }
+        // Refused above (rules::numa_policy).
+        (Some(_), None) => {}
         (None, Some(_)) => ctx.note_on(
             key,
             Note::advice(code::IGNORED_BY_PROXMOX, "policy without hostnodes is ignored by Proxmox; left out")
@@ -311,12 +307,8 @@ fn backing(ctx: &mut Ctx, domain: &mut Domain, numa: bool) {
     let vm = ctx.vm;
     let mut backing = DomainMemoryBacking::default();
     if let Some(size) = vm.keys().hugepages() {
-        if !numa {
-            ctx.note_on(
-                Key::hugepages,
-                Note::error(code::HUGEPAGES_NEEDS_NUMA, "hugepages need `numa: 1` (Proxmox refuses to start it too)")
-                    .label("needs NUMA"),
-            );
+        if let Err(r) = rules::hugepages_need_numa(true, numa) {
+            ctx.note_on(Key::hugepages, Note::error(code::HUGEPAGES_NEEDS_NUMA, r.message).label("needs NUMA"));
         }
         let page = match size {
             Hugepages::Mib2 => Some(DomainMemoryHugepage { size: 2048, unit: "KiB".into() }),

@@ -18,6 +18,7 @@ use crate::map::vlan::{VlanNic, Vlans};
 use crate::map::Ctx;
 use crate::pve::defaults;
 use crate::pve::model::net::Net;
+use crate::pve::model::rules;
 use crate::pve::props::Props;
 use crate::pve::schema::{NetModel, NetOpts};
 use crate::report::{code, Note, Span};
@@ -198,19 +199,19 @@ fn mtu(ctx: &mut Ctx, nic: &Nic) -> Option<DomainInterfaceMtu> {
         Some(_) if net.bridge.is_none() => {
             ignored(ctx, &nic.key, nic.span(NetOpts::SUB.mtu), "mtu", "Proxmox only sets the MTU of NICs on a bridge");
         }
-        Some(mtu) if mtu < 576 => {
-            ctx.note_on(
-                &nic.key,
-                Note::error(
-                    code::NET_MTU_TOO_SMALL,
-                    format!("MTU {mtu} is below 576; Proxmox refuses to start this VM"),
-                )
-                .at(nic.span(NetOpts::SUB.mtu))
-                .label("too small")
-                .help("use an MTU of at least 576, or mtu=1 for the bridge's MTU"),
-            );
-        }
-        Some(mtu) => return Some(DomainInterfaceMtu { size: mtu }),
+        Some(mtu) => match rules::net_mtu(mtu) {
+            Ok(()) => return Some(DomainInterfaceMtu { size: mtu }),
+            Err(r) => {
+                let at = r.span_in(nic.props);
+                ctx.note_on(
+                    &nic.key,
+                    Note::error(code::NET_MTU_TOO_SMALL, r.message)
+                        .at(at)
+                        .label("too small")
+                        .help("use an MTU of at least 576, or mtu=1 for the bridge's MTU"),
+                );
+            }
+        },
     }
     None
 }

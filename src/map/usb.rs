@@ -14,14 +14,12 @@ use crate::map::net::machine_at_least;
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
 use crate::pve::defaults;
+use crate::pve::model::rules;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
 use crate::pve::schema::Key;
 use crate::pve::schema::{OsType, UsbOpts, Vga};
 use crate::report::{code, Note};
-
-/// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
-const OLD_MAX_USB: u16 = 5;
 
 pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
     DomainAddress::usb(bus, port)
@@ -190,16 +188,11 @@ fn xhci_controller(ctx: &mut Ctx, layout: &Layout, c: &mut Controllers) -> u32 {
 /// One usbN: a host device or a SPICE redirection port, or a note on why it was left out.
 fn device(ctx: &mut Ctx, domain: &mut Domain, layout: &Layout, buses: &Buses, mut dev: UsbEntry) {
     let key = dev.key.clone();
-    if dev.index >= OLD_MAX_USB && !layout.qemu_xhci {
+    if let Err(r) = rules::usb_index(dev.index, layout.qemu_xhci) {
         ctx.note_on(
             &key,
-            Note::error(
-                code::USB_INDEX_NEEDS_XHCI,
-                format!(
-                    "{key} needs machine type ≥ 7.1 and ostype l26 or Windows > 7; Proxmox refuses to start this VM"
-                ),
-            )
-            .help("use usb0–usb4, or set ostype: l26 / a newer machine"),
+            Note::error(code::USB_INDEX_NEEDS_XHCI, r.message)
+                .help("use usb0–usb4, or set ostype: l26 / a newer machine"),
         );
         return;
     }

@@ -5,6 +5,7 @@ use super::Medium;
 use crate::map::cloudinit::Seed;
 use crate::map::{Ctx, Relocated, UsedVolume, VolumeRole};
 use crate::pve::model::drive::Drive;
+use crate::pve::model::rules;
 use crate::pve::storage::{Resolver, Source, Volume};
 use crate::report::{code, Note};
 
@@ -175,18 +176,15 @@ pub(super) fn attachable(ctx: &mut Ctx, d: &Drive, cdrom: bool, volume: &Volume)
         return false;
     }
     // Only a missing `media` is refused: an ISO with an explicit media=disk is attached as a disk.
-    if !cdrom && volume.vtype == "iso" && d.opts().media().is_none() {
+    if let Err(r) = rules::iso_needs_media(cdrom, volume.vtype, d.opts().media().is_some()) {
         ctx.note_on(
             key,
-            Note::error(code::DISK_INVALID, "explicit media parameter is required for iso images")
-                .at(d.file_span)
-                .label("no media=")
-                .help(format!(
-                    "Proxmox refuses to start this VM too: add media=cdrom to attach the image as a CD/DVD \
+            Note::error(code::DISK_INVALID, r.message).at(d.file_span).label("no media=").help(format!(
+                "Proxmox refuses to start this VM too: add media=cdrom to attach the image as a CD/DVD \
                      (`{key}: {},media=cdrom,…`), or media=disk to attach it as a disk, as OpenCore and \
                      macOS recovery images are",
-                    d.file
-                )),
+                d.file
+            )),
         );
         return false;
     }

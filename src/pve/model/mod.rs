@@ -6,4 +6,5 @@ pub mod hostpci;
 pub mod machine;
 pub mod net;
 pub mod rng;
+pub mod rules;
 pub mod usb;
