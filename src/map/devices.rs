@@ -12,6 +12,7 @@ use crate::libvirt::{
 };
 use crate::map::pci::PciDevice;
 use crate::map::Ctx;
+use crate::pve::model::usb::UsbHost;
 use crate::pve::schema::Key;
 use crate::pve::schema::{
     AgentType, Arch, AudioDevice, AudioDriver, Bios, Clipboard, SpiceEnhancementsOpts, UsbOpts, Vga, VideoStreaming,
@@ -267,7 +268,11 @@ fn graphics(ctx: &mut Ctx, domain: &mut Domain, console: &Console, serial_consol
     // USB redirection (`usbN: spice`) needs a SPICE server even with a VGA display: QEMU takes a
     // spicevmc chardev without one, libvirt refuses it. The server is host-side only; the guest
     // gets no extra device (no vdagent channel, unlike a qxl/virtio display).
-    let spice_usb = vm.keys().usb().any(|(_, e)| UsbOpts::of(e).and_then(|u| u.host()) == Some("spice"));
+    // USB.pm takes `spice` in any case (`usb0: host=SPICE`).
+    let spice_usb = vm
+        .keys()
+        .usb()
+        .any(|(_, e)| UsbOpts::of(e).and_then(|u| u.usb_host()).is_some_and(|h| *h.value == UsbHost::Spice));
     // Spice audio (`audio0` with driver spice, Proxmox's default) is played through the SPICE
     // server; libvirt refuses it without SPICE graphics ("Spice audio is not supported without
     // spice graphics" at define), while QEMU runs it with no client attached.
