@@ -103,7 +103,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
 fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
     let vm = ctx.vm;
     let sockets = vm.sockets();
-    let cores = vm.cores();
+    let cores = vm.cores() as u32;
     let max = sockets.saturating_mul(cores);
     let keys = vm.keys();
     for (key, set) in [(Key::sockets, keys.sockets()), (Key::smp, keys.smp()), (Key::cores, keys.cores())] {

@@ -313,7 +313,7 @@ fn placement(ctx: &Ctx, layout: &mut Layout, d: &Drive) -> (String, &'static str
             let (target, unit) = match hw {
                 ScsiHw::Lsi | ScsiHw::Lsi53c810 => (0, d.index % 7),
                 ScsiHw::Pvscsi => (d.index, 0),
-                _ => (0, d.index),
+                ScsiHw::VirtioScsi | ScsiHw::VirtioScsiSingle | ScsiHw::Megasas => (0, d.index),
             };
             (sd(), "scsi", Some(DomainAddress::drive(controller, 0, target, unit)))
         }
@@ -377,7 +377,7 @@ fn disk(ctx: &mut Ctx, resolver: &Resolver, layout: &mut Layout, d: &Drive) -> O
         alias,
         address: match d.bus {
             Bus::Virtio => ctx.pci_address(PciDevice::Virtio(d.index)),
-            _ => address,
+            Bus::Ide | Bus::Sata | Bus::Scsi => address,
         },
         ..Default::default()
     })

@@ -122,7 +122,7 @@ impl OvmfChoice {
     fn of(ctx: &Ctx, efidisk: Option<EfiDiskOpts>) -> Self {
         let aarch64 = ctx.vm.arch() == Arch::Aarch64;
         let efi4m = !aarch64 && efidisk.is_some_and(|e| e.efitype() == EfiType::Mib4);
-        let keys = efidisk.and_then(|e| e.pre_enrolled_keys()).unwrap_or(false);
+        let keys = efidisk.is_some_and(|e| e.pre_enrolled_keys());
         let two_mib_on_4m = !efi4m && !aarch64 && target_lacks_2m_build(ctx);
         OvmfChoice { aarch64, efi4m, keys, two_mib_on_4m }
     }
@@ -319,7 +319,7 @@ fn efidisk_format(ctx: &mut Ctx, efidisk: EfiDiskOpts, volume: &Volume, varstore
     let oversized = match &volume.source {
         Source::File(_) => efidisk.size().is_some_and(|s| s > varstore),
         // LVM, ZFS, RBD and iSCSI volumes are allocated in whole MiB (Proxmox: 4 MiB).
-        _ => efidisk.size() != Some(varstore),
+        Source::Block(_) | Source::Network(_) | Source::Empty => efidisk.size() != Some(varstore),
     };
     if oversized {
         ctx.note_on(

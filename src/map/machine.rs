@@ -501,8 +501,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
         ctx.mapped(Key::ostype, "clock");
     }
     // `tdf` is `-rtc driftfix=slew`, which libvirt writes for an rtc timer with tickpolicy catchup.
-    let acpi = vm.acpi();
-    if vm.keys().tdf().unwrap_or(winversion >= 5 && acpi) {
+    if vm.tdf() {
         clock.timers.push(DomainTimer { name: "rtc".into(), tickpolicy: Some("catchup".into()), present: None });
     }
     if vm.keys().tdf().is_some() {
@@ -515,8 +514,7 @@ fn clock(ctx: &mut Ctx) -> DomainClock {
     } else if vm.ostype() == OsType::L26 && ctx.machine.at_least(10, 1, 0) {
         clock.timers.push(DomainTimer { name: "hpet".into(), tickpolicy: None, present: Some("no".into()) });
     }
-    let localtime = vm.keys().localtime().unwrap_or(vm.windows_version() >= 5);
-    if localtime {
+    if vm.localtime() {
         clock.offset = "localtime".into();
     }
     if vm.keys().localtime().is_some() {

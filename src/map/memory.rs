@@ -31,7 +31,7 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     }
     let numa = vm.numa();
     let sockets = vm.sockets().max(1);
-    let cores = vm.cores();
+    let cores = vm.cores() as u32;
     let hugepages = vm.keys().hugepages();
     let mem_hotplug = hotplug_has(vm, HotplugFeature::Memory);
     if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, HotplugFeature::Cpu) {

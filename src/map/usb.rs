@@ -18,7 +18,7 @@ use crate::pve::model::rules;
 use crate::pve::model::usb::{Usb, UsbHost};
 use crate::pve::props::Props;
 use crate::pve::schema::Key;
-use crate::pve::schema::{OsType, UsbOpts, Vga};
+use crate::pve::schema::{OsType, UsbOpts};
 use crate::report::{code, Note};
 
 pub(super) fn usb_address(bus: u32, port: Option<u32>) -> DomainAddress {
@@ -312,12 +312,10 @@ fn bus_port_note(ctx: &mut Ctx, dev: &UsbEntry, bus: &str, port: &str) {
     );
 }
 
-/// Proxmox: tablet on unless set, except with vga qxl* or serialN (QemuServer.pm).
+/// `tablet`, with Proxmox's default (`VmConfig::tablet`: off with vga qxl* or serialN).
 fn tablet(ctx: &mut Ctx, domain: &mut Domain, layout: &Layout, first_bus: u32) {
     let vm = ctx.vm;
-    let vga = vm.keys().vga().and_then(|p| p.kind()).unwrap_or(Vga::Std);
-    let tablet_default = !(vga.qxl_heads().is_some() || vga.serial_console().is_some());
-    if vm.keys().tablet().unwrap_or(tablet_default) {
+    if vm.tablet() {
         domain.devices.inputs.push(DomainInput {
             input_type: "tablet".into(),
             bus: "usb".into(),

@@ -4,13 +4,9 @@
 /// `memory` in MiB.
 pub const MEMORY_MIB: u64 = 512;
 pub const SOCKETS: u32 = 1;
-pub const CORES: u32 = 1;
 /// `cpu` with KVM; TCG guests get `qemu64` (CPUConfig.pm `get_cpu_options`).
 pub const CPU_MODEL_KVM: &str = "kvm64";
 pub const CPU_MODEL_TCG: &str = "qemu64";
-/// rng0: at most `RNG_MAX_BYTES` every `RNG_PERIOD_MS` (RNG.pm).
-pub const RNG_MAX_BYTES: u64 = 1024;
-pub const RNG_PERIOD_MS: u64 = 1000;
 /// virtio-net ring sizes Proxmox sets from machine version 7.1 (`print_netdevice_full`).
 pub const NET_RX_QUEUE_SIZE: u32 = 1024;
 pub const NET_TX_QUEUE_SIZE: u32 = 256;

@@ -2,7 +2,7 @@
 //! VMID. Device families read their typed view from here (`pve::model`).
 
 use crate::pve::decode::Entry;
-use crate::pve::defaults::{CORES, MEMORY_MIB, SOCKETS};
+use crate::pve::defaults::{MEMORY_MIB, SOCKETS};
 use crate::pve::props::{Props, Scalar};
 use crate::pve::schema::{HostPciOpts, HotplugFeature, OsType, Vga};
 use crate::report::Spanned;
@@ -106,8 +106,22 @@ impl VmConfig {
     pub fn memory_mib(&self) -> u64 {
         self.keys().memory().and_then(|m| m.current()).map_or(MEMORY_MIB, |m| m as u64)
     }
-    /// `cores` per socket, 1 by default.
-    pub fn cores(&self) -> u32 {
-        self.keys().cores().map_or(CORES, |v| v as u32)
+    /// `tablet`, with Proxmox's default (QemuServer.pm `config_to_command`): on, but off when the
+    /// display is SPICE (`qxl*`) or a serial console.
+    pub fn tablet(&self) -> bool {
+        self.keys().tablet().unwrap_or_else(|| {
+            let vga = self.vga_type();
+            !(vga.qxl_heads().is_some() || vga.serial_console().is_some())
+        })
+    }
+    /// `tdf` (the RTC drift fix), with Proxmox's default (QemuServer.pm `config_to_command`): on
+    /// for Windows (`windows_version` ≥ 5) unless ACPI is off.
+    pub fn tdf(&self) -> bool {
+        self.keys().tdf().unwrap_or(self.windows_version() >= 5 && self.acpi())
+    }
+    /// `localtime`, with Proxmox's default (QemuServer.pm `config_to_command`): on for Windows
+    /// (`windows_version` ≥ 5).
+    pub fn localtime(&self) -> bool {
+        self.keys().localtime().unwrap_or(self.windows_version() >= 5)
     }
 }

@@ -97,7 +97,7 @@ fn iothread(ctx: &mut Ctx, layout: &mut Layout, d: &Drive, driver: &mut DomainDi
             driver.iothread = Some(layout.next_iothread);
         }
         Bus::Scsi if layout.scsihw == ScsiHw::VirtioScsiSingle => {}
-        _ => ctx.note_on(
+        Bus::Ide | Bus::Sata | Bus::Scsi => ctx.note_on(
             &d.key,
             Note::warning(
                 code::DISK_OPTION_DROPPED,

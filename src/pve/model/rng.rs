@@ -1,6 +1,5 @@
 //! `rng0` (RNG.pm): a VirtIO RNG fed from a host entropy source, optionally rate limited.
 
-use crate::pve::defaults;
 use crate::pve::schema::RngOpts;
 use crate::report::Spanned;
 
@@ -15,9 +14,9 @@ impl RngSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rng {
     pub source: Spanned<RngSource>,
-    /// As written; `None` means Proxmox's default.
-    pub max_bytes: Option<Spanned<u64>>,
-    pub period: Option<Spanned<u64>>,
+    /// With Proxmox's defaults applied (`RngOpts`); the span is the value's when unset.
+    pub max_bytes: Spanned<u64>,
+    pub period: Spanned<u64>,
 }
 
 /// What the guest may read: `bytes` every `period_ms`.
@@ -33,15 +32,13 @@ impl Rng {
     /// and that the numbers are non-negative (`period` ≥ 1).
     pub fn from_props(opts: RngOpts) -> Option<Rng> {
         let source = Spanned::new(opts.source()?, opts.span_of("source"));
-        let number = |v: Option<i64>, name: &'static str| v.map(|v| Spanned::new(v.max(0) as u64, opts.span_of(name)));
+        let number = |v: i64, name: &'static str| Spanned::new(v.max(0) as u64, opts.span_of(name));
         Some(Rng { source, max_bytes: number(opts.max_bytes(), "max_bytes"), period: number(opts.period(), "period") })
     }
 
-    /// The effective limiter: Proxmox's defaults (1024 bytes per 1000 ms) where a value is absent;
-    /// `None` when `max_bytes=0`, which turns the limiter off.
+    /// The effective limiter; `None` when `max_bytes=0`, which turns the limiter off.
     pub fn limit(&self) -> Option<RngLimit> {
-        let bytes = self.max_bytes.as_ref().map_or(defaults::RNG_MAX_BYTES, |b| b.value);
-        let period_ms = self.period.as_ref().map_or(defaults::RNG_PERIOD_MS, |p| p.value);
+        let (bytes, period_ms) = (self.max_bytes.value, self.period.value);
         (bytes > 0).then_some(RngLimit { bytes, period_ms })
     }
 }

@@ -19,10 +19,10 @@ use crate::pve::props::Props;
 /// pointing a note at one). Each field is
 /// `field [= "name"] [@required | @alias("target")]: Kind[(args)];` where Kind is `Bool`,
 /// `Int`, `Int(min..)`, `Int(min..=max)`, `Number`, `Number(min..=max)`, `Size`, `Enum(RustEnum)`
-/// `Text(check)` or `Parsed(check => typed: Type)`, optionally followed by `= default` (booleans
-/// and enums: the accessor then returns the value with Proxmox's default applied). An alias gets
-/// no accessor: the decoder stores it as its target. A `Parsed` sub-key has two: the text, and
-/// `typed()`, the `Type` the check read (`Spanned`, at the text), so it is not parsed again.
+/// `Text(check)` or `Parsed(check => typed: Type)`, optionally followed by `= default` (booleans,
+/// enums and integers: the accessor then returns the value with Proxmox's default applied). An
+/// alias gets no accessor: the decoder stores it as its target. A `Parsed` sub-key has two: the
+/// text, and `typed()`, the `Type` the check read (`Spanned`, at the text), so it is not parsed again.
 macro_rules! pve_format {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -56,6 +56,13 @@ macro_rules! pve_format {
         #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
         pub fn $field(&self) -> $e {
             self.props.str($name).and_then($e::parse).unwrap_or($default)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Int $args:tt {$default:expr}) => {
+        $(#[$m])*
+        #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
+        pub fn $field(&self) -> i64 {
+            self.props.int($name).unwrap_or($default)
         }
     };
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Bool () {}) => {
@@ -281,7 +288,8 @@ pve_format! {
         size: Size;
         /// Drive.pm `$efidisk_fmt` default: `2m`, the old 2 MiB OVMF build.
         efitype: Enum(EfiType) = EfiType::Mib2;
-        pre_enrolled_keys = "pre-enrolled-keys": Bool;
+        /// Drive.pm `$efidisk_fmt` default: 0, no Secure Boot keys enrolled.
+        pre_enrolled_keys = "pre-enrolled-keys": Bool = false;
         ms_cert = "ms-cert": Enum(MsCert);
     }
 }
@@ -430,9 +438,11 @@ pve_format! {
 pve_format! {
     pub static RNG: RngOpts, RngSub = "rng0", default_key: Some("source"), key_alias: None, {
         source @required: Enum(RngSource);
-        max_bytes: Int(0..);
+        /// RNG.pm `$rng_fmt` default: 1024 bytes per period; 0 turns the limiter off.
+        max_bytes: Int(0..) = 1024;
         // Proxmox sets no minimum; period=0 is rejected by design: a zero period is meaningless.
-        period: Int(1..);
+        /// RNG.pm `$rng_fmt` default: 1000 ms.
+        period: Int(1..) = 1000;
     }
 }
 

@@ -87,8 +87,9 @@ impl From<&Entry> for Key {
 /// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
 /// `Opts(View)` (a property string whose format is declared with `pve_format!`, read through
 /// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index. A
-/// default (booleans and enums) also gives `VmConfig` a method of the same name that applies it
-/// (`vm.kvm() -> bool`).
+/// default (booleans, enums, integers and numbers) also gives `VmConfig` a method of the same
+/// name that applies it (`vm.kvm() -> bool`, `vm.cores() -> i64`). A default Proxmox computes
+/// from other keys is a hand-written `VmConfig` method instead, named in the key's comment.
 macro_rules! pve_keys {
     (@name $field:ident) => { stringify!($field) };
     (@name $field:ident $name:literal) => { $name };
@@ -180,6 +181,18 @@ macro_rules! pve_keys {
             self.keys().$field().unwrap_or($default)
         }
     };
+    (@default $name:expr, $field:ident, Int $args:tt, $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> i64 {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
+    (@default $name:expr, $field:ident, Number $args:tt, $default:expr) => {
+        #[doc = concat!("`", $name, "`, or Proxmox's default (`", stringify!($default), "`) when unset.")]
+        pub fn $field(&self) -> f64 {
+            self.keys().$field().unwrap_or($default)
+        }
+    };
     (@default $name:expr, $field:ident, $kind:ident $args:tt) => {};
 
     ($(
@@ -235,7 +248,8 @@ pve_keys! {
     citype: Enum(CiType);
     ciupgrade: Bool;
     ciuser: Text(checks::any);
-    cores: Int(1..);
+    /// `$confdesc` default 1 (config_to_command: `$conf->{cores} || 1`).
+    cores: Int(1..) = 1;
     cpu: Opts(CpuOpts);
     cpulimit: Number(0.0..=128.0);
     cpuunits: Int(1..=262_144);
@@ -254,6 +268,7 @@ pve_keys! {
     keyboard: Enum(Keyboard);
     /// Hardware virtualization, on unless turned off.
     kvm: Bool = true;
+    /// On for Windows unless set (QemuServer.pm `config_to_command`): `VmConfig::localtime`.
     localtime: Bool;
     lock: Enum(Lock);
     machine: Opts(MachineOpts);
@@ -289,13 +304,19 @@ pve_keys! {
     snaptime: Int(0..);
     // Not in `$confdesc`: parse_vm_config matches `snapstate:\s*(prepare|delete)\s*$` itself.
     snapstate: Enum(SnapState);
+    /// `$confdesc` default 1, after the deprecated `smp` (QemuServer.pm `config_to_command`):
+    /// `VmConfig::sockets`.
     sockets: Int(1..);
     spice_enhancements: Opts(SpiceEnhancementsOpts);
     sshkeys: Text(checks::urlencoded);
     startdate: Text(checks::startdate);
     startup: Opts(StartupOpts);
+    /// `$confdesc` default 1, but off with a SPICE or serial display (QemuServer.pm
+    /// `config_to_command`): `VmConfig::tablet`.
     tablet: Bool;
     tags: Text(checks::tag_list);
+    /// `$confdesc` default 0, but on for Windows with ACPI (QemuServer.pm `config_to_command`):
+    /// `VmConfig::tdf`.
     tdf: Bool;
     template: Bool;
     tpmstate0: Opts(TpmStateOpts);
