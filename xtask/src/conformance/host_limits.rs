@@ -58,7 +58,7 @@ impl Reason {
         match self {
             Reason::GlRenderNode => &["render", "/dev/dri", "egl", "opengl", "-gl"],
             Reason::HostDevice => &["hostdev", "vfio", "pci", "usb"],
-            Reason::Memory => &["memory", "cannot allocate"],
+            Reason::Memory => &["memory", "cannot allocate", "phys-bits too low"],
             Reason::HostNumaOrCpus => &["numa", "cpuset", "cpu", "affinity", "node", "invariant tsc"],
             Reason::HostSerial => &["/dev/tty", "/dev/parport", "serial", "parallel", "chardev"],
             Reason::HostNetwork => &["qdisc", "tc ", "bandwidth", "sfq", "ovs bridge", "openvswitch"],
