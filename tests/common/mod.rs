@@ -45,34 +45,22 @@ pub struct Run {
 /// (default `--vmid 100`). `--no-vmid` in `.args` feeds the config on standard input without a
 /// VMID, to pin that error.
 pub fn run_fixture(rel: &Path) -> Run {
-    let fixtures = root().join("fixtures");
-    let args_file = fixtures.join(rel).with_extension("args");
-    let extra: Vec<String> = std::fs::read_to_string(&args_file)
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    let stdin = extra.iter().any(|a| a == "--no-vmid");
-    let mut args: Vec<String> = vec!["convert".into()];
-    if stdin {
-        args.push("-".into());
-    } else {
-        args.push(rel.display().to_string());
-        if !extra.iter().any(|a| a == "--vmid") {
-            args.extend(["--vmid".into(), "100".into()]);
-        }
-    }
-    args.extend(extra.into_iter().filter(|a| a != "--no-vmid"));
-    run(&fixtures, &args, stdin.then(|| std::fs::read(fixtures.join(rel)).unwrap()))
+    run_fixture_as("convert", rel)
 }
 
-/// Runs `pve2virt explain` on a fixture with the same arguments as [`run_fixture`] (its `.args`
-/// file, default `--vmid 100`): the KEY/VALUE/BECAME/NOTES table of what each key became.
+/// Runs `pve2virt explain` on a fixture with the same arguments as [`run_fixture`]: the
+/// KEY/VALUE/BECAME/NOTES table of what each key became.
 pub fn explain_fixture(rel: &Path) -> Run {
+    run_fixture_as("explain", rel)
+}
+
+fn run_fixture_as(subcommand: &str, rel: &Path) -> Run {
     let fixtures = root().join("fixtures");
     let extra: Vec<String> = std::fs::read_to_string(fixtures.join(rel).with_extension("args"))
         .map(|s| s.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
     let stdin = extra.iter().any(|a| a == "--no-vmid");
-    let mut args: Vec<String> = vec!["explain".into()];
+    let mut args: Vec<String> = vec![subcommand.into()];
     if stdin {
         args.push("-".into());
     } else {
