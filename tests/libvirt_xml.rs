@@ -7,13 +7,6 @@ mod common;
 
 use common::root;
 
-/// Files the model cannot read yet, and why.
-const UNREAD: &[(&str, &str)] = &[
-    // `<disk type='nvme'>` (a host NVMe namespace by PCI address) is not a variant of
-    // DomainDiskSource; pve2virt never writes one.
-    ("disk-nvme.xml", "unknown disk source type 'nvme'"),
-];
-
 #[test]
 fn libvirt_test_domains_read_and_rewrite_idempotently() {
     let dir = root().join("tests/data/libvirt-qemuxml");
@@ -28,20 +21,9 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let xml = std::fs::read_to_string(path).unwrap();
-        let expected_failure = UNREAD.iter().find(|(n, _)| *n == name);
-        let domain = match (pve2virt::libvirt::from_xml(&xml), expected_failure) {
-            (Ok(d), None) => d,
-            (Err(e), Some((_, why))) => {
-                if !e.to_string().contains(why) {
-                    problems.push(format!("{name}: fails otherwise than expected ({why}): {e}"));
-                }
-                continue;
-            }
-            (Ok(_), Some(_)) => {
-                problems.push(format!("{name}: reads now; take it off UNREAD"));
-                continue;
-            }
-            (Err(e), None) => {
+        let domain = match pve2virt::libvirt::from_xml(&xml) {
+            Ok(d) => d,
+            Err(e) => {
                 problems.push(format!("{name}: {e}"));
                 continue;
             }
@@ -63,9 +45,8 @@ fn libvirt_test_domains_read_and_rewrite_idempotently() {
         }
     }
     eprintln!(
-        "{read}/{} libvirt test domains read and rewrite idempotently ({} known unread); {identical} are written back byte for byte",
-        paths.len(),
-        UNREAD.len()
+        "{read}/{} libvirt test domains read and rewrite idempotently; {identical} are written back byte for byte",
+        paths.len()
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -1213,6 +1213,55 @@ pub enum DomainDiskSource {
         volume: Option<String>,
         mode: Option<String>,
     },
+    /// A namespace of a host NVMe controller, which QEMU drives from user space (libvirt
+    /// `src/conf/domain_conf.c` `virDomainDiskSourceNVMeParse`).
+    Nvme(DomainDiskSourceNvme),
+}
+
+/// `<source type='pci' managed='yes' namespace='1'>` with the controller's host PCI address;
+/// `pci` is the only source type libvirt knows for NVMe.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainDiskSourceNvme {
+    pub managed: Option<String>,
+    pub namespace: Option<u64>,
+    pub address: Option<DomainHostPciAddress>,
+    /// A LUKS layer QEMU opens inside the namespace (libvirt puts `<encryption>` in `<source>`).
+    pub encryption: Option<DomainDiskEncryption>,
+}
+
+/// A host PCI device, `<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DomainHostPciAddress {
+    #[serde(rename = "@domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(rename = "@bus", skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+    #[serde(rename = "@slot", skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    #[serde(rename = "@function", skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+}
+
+/// `<encryption format='luks' engine='qemu'>` and the secrets that unlock it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainDiskEncryption {
+    #[serde(rename = "@format")]
+    pub format: String,
+    #[serde(rename = "@engine", skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(rename = "secret", default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<DomainDiskEncryptionSecret>,
+}
+
+/// A `<secret>` by UUID or by usage name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainDiskEncryptionSecret {
+    #[serde(rename = "@type")]
+    pub secret_type: String,
+    #[serde(rename = "@uuid", skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(rename = "@usage", skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
 }
 
 impl Default for DomainDiskSource {
@@ -1234,6 +1283,13 @@ pub struct DomainDiskSourceNetwork {
 
 #[derive(Default, Serialize, Deserialize)]
 struct DomainDiskSourceXml {
+    /// Only an NVMe source has a type of its own (`pci`).
+    #[serde(rename = "@type", skip_serializing_if = "Option::is_none")]
+    source_type: Option<String>,
+    #[serde(rename = "@managed", skip_serializing_if = "Option::is_none")]
+    managed: Option<String>,
+    #[serde(rename = "@namespace", skip_serializing_if = "Option::is_none")]
+    namespace: Option<u64>,
     #[serde(rename = "@file", skip_serializing_if = "Option::is_none")]
     file: Option<String>,
     #[serde(rename = "@dev", skip_serializing_if = "Option::is_none")]
@@ -1258,6 +1314,10 @@ struct DomainDiskSourceXml {
     auth: Option<DomainDiskAuth>,
     #[serde(skip_serializing_if = "Option::is_none")]
     initiator: Option<DomainDiskSourceInitiator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<DomainHostPciAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption: Option<DomainDiskEncryption>,
 }
 
 impl DomainDiskSource {
@@ -1276,6 +1336,17 @@ impl DomainDiskSource {
                 initiator: x.initiator,
             }),
             "volume" => DomainDiskSource::Volume { pool: x.pool, volume: x.volume, mode: x.mode },
+            "nvme" => {
+                if let Some(other) = x.source_type.as_deref().filter(|t| *t != "pci") {
+                    return Err(format!("unknown NVMe source type '{other}'"));
+                }
+                DomainDiskSource::Nvme(DomainDiskSourceNvme {
+                    managed: x.managed,
+                    namespace: x.namespace,
+                    address: x.address,
+                    encryption: x.encryption,
+                })
+            }
             other => return Err(format!("unknown disk source type '{other}'")),
         })
     }
@@ -1302,6 +1373,17 @@ impl DomainDiskSource {
             DomainDiskSource::Volume { pool, volume, mode } => {
                 ("volume", DomainDiskSourceXml { pool, volume, mode, ..none })
             }
+            DomainDiskSource::Nvme(n) => (
+                "nvme",
+                DomainDiskSourceXml {
+                    source_type: Some("pci".to_owned()),
+                    managed: n.managed,
+                    namespace: n.namespace,
+                    address: n.address,
+                    encryption: n.encryption,
+                    ..none
+                },
+            ),
         };
         let empty = x.file.is_none()
             && x.dev.is_none()
@@ -1309,7 +1391,8 @@ impl DomainDiskSource {
             && x.pool.is_none()
             && x.volume.is_none()
             && x.mode.is_none()
-            && x.protocol.is_none();
+            && x.protocol.is_none()
+            && x.source_type.is_none();
         (source_type, (!empty).then_some(x))
     }
 }

@@ -75,12 +75,42 @@ mod tests {
         assert_eq!(from_xml(xml).unwrap().description.as_deref(), Some("a\u{85}b\u{2028}c\nd"));
     }
 
+    /// libvirt's `disk-nvme.xml` shape: the source has its own type, a host PCI address and
+    /// LUKS encryption inside it.
+    #[test]
+    fn an_nvme_disk_reads_its_namespace_address_and_encryption() {
+        let disk = "<disk type='nvme' device='disk'><driver name='qemu' type='qcow2'/>
+            <source type='pci' managed='no' namespace='2'>
+            <address domain='0x0001' bus='0x02' slot='0x00' function='0x0'/>
+            <encryption format='luks' engine='qemu'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption>
+            </source><target dev='vdd' bus='virtio'/></disk>";
+        let xml = format!(
+            "<domain type='kvm'><name>v</name><memory unit='MiB'>1</memory>
+            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{disk}</devices></domain>"
+        );
+        let d = from_xml(&xml).unwrap();
+        let DomainDiskSource::Nvme(nvme) = &d.devices.disks[0].source else {
+            panic!("{:?}", d.devices.disks[0].source)
+        };
+        assert_eq!((nvme.managed.as_deref(), nvme.namespace), (Some("no"), Some(2)));
+        let address = nvme.address.as_ref().unwrap();
+        assert_eq!((address.domain.as_deref(), address.bus.as_deref()), (Some("0x0001"), Some("0x02")));
+        let encryption = nvme.encryption.as_ref().unwrap();
+        assert_eq!((encryption.format.as_str(), encryption.engine.as_deref()), ("luks", Some("qemu")));
+        assert_eq!(encryption.secrets[0].uuid.as_deref(), Some("0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f"));
+        let written = to_xml(&d).unwrap();
+        assert!(written.contains("<source type='pci' managed='no' namespace='2'>"), "{written}");
+        assert_eq!(from_xml(&written).unwrap(), d);
+        let other = xml.replace("type='pci'", "type='usb'");
+        assert!(from_xml(&other).unwrap_err().to_string().contains("unknown NVMe source type 'usb'"));
+    }
+
     #[test]
     fn an_unknown_variant_is_an_error() {
         let xml = "<domain type='kvm'><name>v</name><memory unit='MiB'>1</memory>
             <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>
-            <disk type='nvme' device='disk'><target dev='vda' bus='virtio'/></disk></devices></domain>";
+            <disk type='vhostuser' device='disk'><target dev='vda' bus='virtio'/></disk></devices></domain>";
         let err = from_xml(xml).unwrap_err().to_string();
-        assert!(err.contains("unknown disk source type 'nvme'"), "{err}");
+        assert!(err.contains("unknown disk source type 'vhostuser'"), "{err}");
     }
 }
