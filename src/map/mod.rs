@@ -350,25 +350,10 @@ pub fn translate(vm: &VmConfig, opts: &MapOptions) -> Result<Mapped, Vec<Note>> 
 fn value_text(entry: &crate::pve::decode::Entry) -> String {
     use crate::pve::decode::Value;
     match &entry.value {
-        Value::Scalar(s) => match &s.value {
-            crate::pve::props::Scalar::Bool(b) => u8::from(*b).to_string(),
-            crate::pve::props::Scalar::Int(i) => i.to_string(),
-            crate::pve::props::Scalar::Number(n) => n.to_string(),
-            crate::pve::props::Scalar::Str(s) => s.clone(),
-            crate::pve::props::Scalar::Size(s) => s.to_string(),
-        },
-        Value::Props(p) => p
-            .props
-            .iter()
-            .map(|p| match &p.value.value {
-                crate::pve::props::Scalar::Str(s) => format!("{}={s}", p.name),
-                crate::pve::props::Scalar::Bool(b) => format!("{}={}", p.name, u8::from(*b)),
-                crate::pve::props::Scalar::Int(i) => format!("{}={i}", p.name),
-                crate::pve::props::Scalar::Number(n) => format!("{}={n}", p.name),
-                crate::pve::props::Scalar::Size(s) => format!("{}={s}", p.name),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+        Value::Scalar(s) => s.value.to_string(),
+        Value::Props(p) => {
+            p.props.iter().map(|p| format!("{}={}", p.name, p.value.value)).collect::<Vec<_>>().join(",")
+        }
         Value::Verbatim(v) => v.value.clone(),
     }
 }

@@ -6,9 +6,10 @@
 //! reported with a span on the offending sub-option.
 
 use crate::pve::model::hostpci::HostPciIds;
+use crate::pve::model::lists::{BootOrder, HotplugFeatures};
 use crate::pve::model::machine::MachineType;
 use crate::pve::model::usb::UsbHost;
-use crate::pve::schema::{Format, SubKey, ValueType};
+use crate::pve::schema::{Format, PveEnum, SubKey, ValueType};
 use crate::report::{code, Note, Span, Spanned};
 
 /// A checked scalar value.
@@ -17,52 +18,75 @@ pub enum Scalar {
     Bool(bool),
     Int(i64),
     Number(f64),
-    /// Enum members and checked text.
+    /// Checked text.
     Str(String),
+    /// A member of an enum (`ValueType::Enum`): its position in the schema's list, which is
+    /// the position of the Rust variant in `PveEnum::ALL`, so the model reads it without
+    /// matching the text again; and the text itself.
+    Member {
+        index: usize,
+        text: &'static str,
+    },
+    /// Text a [`ValueType::Parsed`] check accepted, and the value it read from it.
+    Parsed {
+        text: String,
+        typed: Typed,
+    },
     /// A `disk-size`, in bytes.
     Size(u64),
 }
 
-/// The value a [`ValueType::Parsed`] check reads from its text, kept next to the text
-/// ([`Prop::typed`]) so that later stages do not parse it again.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Typed {
+/// Declares [`Typed`] and how each of its types is taken back out of it ([`FromTyped`]).
+macro_rules! typed_values {
+    ($($(#[$m:meta])* $variant:ident($t:ty),)+) => {
+        /// The value a [`ValueType::Parsed`] check reads from its text, kept in the
+        /// [`Scalar`] next to the text so that later stages do not parse it again.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Typed {
+            $($(#[$m])* $variant($t),)+
+        }
+
+        $(impl FromTyped for $t {
+            fn from_typed(typed: &Typed) -> Option<&Self> {
+                match typed {
+                    Typed::$variant(v) => Some(v),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })+
+    };
+}
+
+typed_values! {
     /// machine `type`.
     Machine(MachineType),
     /// hostpci `host`.
     PciHosts(HostPciIds),
     /// usb `host`.
     UsbHost(UsbHost),
+    /// boot `order`.
+    BootOrder(BootOrder),
+    /// `hotplug`.
+    Hotplug(HotplugFeatures),
 }
 
-/// A type that a [`Typed`] can hold, for the typed accessors of `pve_format!`.
+/// A type that a [`Typed`] can hold, for the typed accessors of `pve_format!` and `pve_keys!`.
 pub trait FromTyped {
     fn from_typed(typed: &Typed) -> Option<&Self>;
 }
 
-impl FromTyped for MachineType {
-    fn from_typed(typed: &Typed) -> Option<&Self> {
-        match typed {
-            Typed::Machine(m) => Some(m),
-            _ => None,
-        }
-    }
-}
-
-impl FromTyped for HostPciIds {
-    fn from_typed(typed: &Typed) -> Option<&Self> {
-        match typed {
-            Typed::PciHosts(ids) => Some(ids),
-            _ => None,
-        }
-    }
-}
-
-impl FromTyped for UsbHost {
-    fn from_typed(typed: &Typed) -> Option<&Self> {
-        match typed {
-            Typed::UsbHost(h) => Some(h),
-            _ => None,
+/// The value as the explain table shows it: booleans as `1`/`0`, sizes in bytes.
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{}", u8::from(*b)),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Number(n) => write!(f, "{n}"),
+            Scalar::Str(s) => f.write_str(s),
+            Scalar::Member { text, .. } => f.write_str(text),
+            Scalar::Parsed { text, .. } => f.write_str(text),
+            Scalar::Size(s) => write!(f, "{s}"),
         }
     }
 }
@@ -71,6 +95,22 @@ impl Scalar {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Scalar::Str(s) => Some(s),
+            Scalar::Member { text, .. } => Some(text),
+            Scalar::Parsed { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+    /// What a [`ValueType::Parsed`] check read, if it is a `T`.
+    pub fn as_typed<T: FromTyped>(&self) -> Option<&T> {
+        match self {
+            Scalar::Parsed { typed, .. } => T::from_typed(typed),
+            _ => None,
+        }
+    }
+    /// The enum member as its Rust variant.
+    pub fn as_member<E: PveEnum>(&self) -> Option<E> {
+        match self {
+            Scalar::Member { index, .. } => E::ALL.get(*index).copied(),
             _ => None,
         }
     }
@@ -109,9 +149,6 @@ pub struct Prop {
     /// Where the sub-key was written; `None` for a bare default-key value.
     pub key_span: Option<Span>,
     pub value: Spanned<Scalar>,
-    /// What a [`ValueType::Parsed`] check read from the text (at `value`'s span); `None` for
-    /// other types and for text without a typed value.
-    pub typed: Option<Typed>,
 }
 
 impl Prop {
@@ -142,6 +179,9 @@ impl Props {
     pub fn int(&self, name: &str) -> Option<i64> {
         self.get(name).and_then(|p| p.value.as_int())
     }
+    pub fn member<E: PveEnum>(&self, name: &str) -> Option<E> {
+        self.get(name).and_then(|p| p.value.as_member())
+    }
     pub fn number(&self, name: &str) -> Option<f64> {
         self.get(name).and_then(|p| p.value.as_number())
     }
@@ -151,7 +191,7 @@ impl Props {
     /// The value the decoder parsed from `name` ([`ValueType::Parsed`]), at the span of its text.
     pub fn typed<T: FromTyped>(&self, name: &str) -> Option<Spanned<&T>> {
         let prop = self.get(name)?;
-        Some(Spanned::new(T::from_typed(prop.typed.as_ref()?)?, prop.value.span))
+        Some(Spanned::new(prop.value.as_typed()?, prop.value.span))
     }
     /// Where to point a note about `name`: the sub-option if written, else the whole value.
     pub fn span_of(&self, name: &str) -> Span {
@@ -182,27 +222,18 @@ pub fn parse_scalar(ty: ValueType, raw: &str) -> Result<Scalar, String> {
             check_bounds(n, min, max)?;
             Ok(Scalar::Number(n))
         }
-        ValueType::Enum(values) => {
-            if values.contains(&raw) {
-                Ok(Scalar::Str(raw.to_owned()))
-            } else {
-                Err(format!("is not one of: {}", values.join(", ")))
-            }
-        }
+        ValueType::Enum(values) => match values.iter().position(|v| *v == raw) {
+            Some(index) => Ok(Scalar::Member { index, text: values[index] }),
+            None => Err(format!("is not one of: {}", values.join(", "))),
+        },
         ValueType::Size => {
             parse_size(raw).map(Scalar::Size).ok_or_else(|| "is not a size (e.g. 32G, 4M, 128K or bytes)".into())
         }
         ValueType::Text(check) => check(raw).map(|()| Scalar::Str(raw.to_owned())),
-        // The value is dropped: no top-level key has a `Parsed` type (`pve_keys!` has none).
-        ValueType::Parsed(parse) => parse(raw).map(|_| Scalar::Str(raw.to_owned())),
-    }
-}
-
-/// [`parse_scalar`], keeping the value a [`ValueType::Parsed`] check read.
-fn parse_typed(ty: ValueType, raw: &str) -> Result<(Scalar, Option<Typed>), String> {
-    match ty {
-        ValueType::Parsed(parse) => parse(raw).map(|typed| (Scalar::Str(raw.to_owned()), typed)),
-        _ => parse_scalar(ty, raw).map(|scalar| (scalar, None)),
+        ValueType::Parsed(parse) => parse(raw).map(|typed| match typed {
+            Some(typed) => Scalar::Parsed { text: raw.to_owned(), typed },
+            None => Scalar::Str(raw.to_owned()),
+        }),
     }
 }
 
@@ -396,8 +427,8 @@ fn push_checked(
     }
     // An alias is checked as the key it stands for.
     let checked = spec.alias_of.map_or(spec, |target| find(format, target));
-    match parse_typed(checked.ty, raw) {
-        Ok((scalar, typed)) => props.push(Prop { name, key_span, value: Spanned::new(scalar, raw_span), typed }),
+    match parse_scalar(checked.ty, raw) {
+        Ok(scalar) => props.push(Prop { name, key_span, value: Spanned::new(scalar, raw_span) }),
         Err(reason) => errors.push(
             Note::error(code::BAD_VALUE, format!("invalid value for '{name}': value '{raw}' {reason}"))
                 .key(key)

@@ -3,6 +3,7 @@
 
 use crate::pve::decode::Entry;
 use crate::pve::defaults::{MEMORY_MIB, SOCKETS};
+use crate::pve::model::lists::HotplugFeatures;
 use crate::pve::props::{Props, Scalar};
 use crate::pve::schema::{HostPciOpts, HotplugFeature, OsType, Vga};
 use crate::report::Spanned;
@@ -91,15 +92,11 @@ impl VmConfig {
     pub fn gpu_passthrough(&self) -> bool {
         self.keys().hostpci().any(|(_, e)| HostPciOpts::of(e).is_some_and(|p| p.x_vga()))
     }
-    /// Whether `hotplug` has `feature`: `1` (and unset) is Proxmox's default `network,disk,usb`,
-    /// `0` none.
+    /// Whether `hotplug` has `feature`: unset is Proxmox's default `network,disk,usb` (as `1`).
     pub fn hotplug_has(&self, feature: HotplugFeature) -> bool {
-        match self.keys().hotplug() {
-            None | Some("1") => matches!(feature, HotplugFeature::Network | HotplugFeature::Disk | HotplugFeature::Usb),
-            Some("0") => false,
-            Some(list) => list
-                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                .any(|f| HotplugFeature::parse(f) == Some(feature)),
+        match self.keys().hotplug_features() {
+            Some(features) => features.value.has(feature),
+            None => HotplugFeatures::proxmox_default().has(feature),
         }
     }
     /// `memory` in MiB, 512 by default.

@@ -3,6 +3,7 @@ pub mod args;
 pub mod display;
 pub mod drive;
 pub mod hostpci;
+pub mod lists;
 pub mod machine;
 pub mod net;
 pub mod rng;

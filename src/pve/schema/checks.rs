@@ -3,9 +3,10 @@
 //! Each check mirrors one Proxmox verifier or anchored pattern; JSONSchema.pm anchors every
 //! `pattern` as `m/^$pattern$/`, so all checks here match the whole value. A check's `Err` finishes
 //! the sentence "value '<v>' …". The checks whose value the model uses (machine type, PCI and USB
-//! host) return it, so that it is parsed once ([`super::ValueType::Parsed`]).
+//! host, boot order, hotplug) return it, so that it is parsed once ([`super::ValueType::Parsed`]).
 
 use crate::pve::model::hostpci::{HostPciId, HostPciIdError};
+use crate::pve::model::lists::{BootOrder, HotplugFeatures};
 use crate::pve::model::machine::{strip_version, MachineType, MachineTypeError};
 use crate::pve::model::usb::UsbHost;
 use crate::pve::props::Typed;
@@ -233,8 +234,9 @@ pub fn boot_legacy(v: &str) -> CheckResult {
 }
 
 /// boot `order` (`pve-qm-bootdev-list`): `split_list`, each item QemuServer.pm `verify_bootdev`.
-pub fn boot_order(v: &str) -> CheckResult {
-    for dev in split_list(v) {
+pub fn boot_order(v: &str) -> ParseResult {
+    let devices: Vec<&str> = split_list(v).collect();
+    for &dev in &devices {
         let special = dev.starts_with("efidisk") || dev.starts_with("tpmstate");
         let ok = (is_drive_name(dev) && !special)
             || is_indexed(dev, "net", 32)
@@ -244,7 +246,7 @@ pub fn boot_order(v: &str) -> CheckResult {
             return Err(format!("has an invalid boot device '{dev}'"));
         }
     }
-    Ok(())
+    Ok(Some(Typed::BootOrder(BootOrder { devices: devices.into_iter().map(str::to_owned).collect() })))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,19 +274,25 @@ pub fn cpuset(v: &str) -> CheckResult {
 }
 
 /// `hotplug` (`pve-hotplug-features`): `0`, `1`, or a `split_list` of the known features.
-pub fn hotplug(v: &str) -> CheckResult {
-    if v == "0" || v == "1" {
-        return Ok(());
-    }
-    for f in split_list(v) {
-        if super::HotplugFeature::parse(f).is_none() {
-            return Err(format!(
-                "has an invalid hotplug feature '{f}' ({}, or 0/1)",
-                super::HotplugFeature::NAMES.join(", ")
-            ));
+pub fn hotplug(v: &str) -> ParseResult {
+    let features = match v {
+        "0" => HotplugFeatures::none(),
+        "1" => HotplugFeatures::proxmox_default(),
+        list => {
+            let mut features = Vec::new();
+            for f in split_list(list) {
+                let Some(feature) = super::HotplugFeature::parse(f) else {
+                    return Err(format!(
+                        "has an invalid hotplug feature '{f}' ({}, or 0/1)",
+                        super::HotplugFeature::NAMES.join(", ")
+                    ));
+                };
+                features.push(feature);
+            }
+            HotplugFeatures { features }
         }
-    }
-    Ok(())
+    };
+    Ok(Some(Typed::Hotplug(features)))
 }
 
 /// `tags` (`pve-tag-list`): `split_list`, each `$PVE_TAG_RE` = `[a-z0-9_][a-z0-9_\-\+\.]*`i.
@@ -756,16 +764,27 @@ mod tests {
         rejects(bootdisk, &["efidisk0", "tpmstate0", "scsi31", "ide4", "unused0", "net0", "scsi01"]);
         accepts(boot_legacy, &["cdn", "c", "acdn", "ndc"]);
         rejects(boot_legacy, &["", "cdnac", "e", "CDN"]);
-        accepts(boot_order, &["scsi0;ide2;net0", "hostpci0", "usb13;net31;virtio0", "sata0"]);
-        rejects(boot_order, &["efidisk0", "tpmstate0", "net32", "usb14", "net01", "unused0", "floppy"]);
+        accepts(checked(boot_order), &["scsi0;ide2;net0", "hostpci0", "usb13;net31;virtio0", "sata0"]);
+        rejects(checked(boot_order), &["efidisk0", "tpmstate0", "net32", "usb14", "net01", "unused0", "floppy"]);
+        // `split_list` separates on any whitespace, a tab too.
+        let Ok(Some(Typed::BootOrder(order))) = boot_order("scsi0;ide2,net0\tusb1 hostpci0") else { panic!() };
+        assert_eq!(order.devices, ["scsi0", "ide2", "net0", "usb1", "hostpci0"]);
     }
 
     #[test]
     fn lists() {
         accepts(cpuset, &["0,5,8-11", "0", "3-3", " 1 , 2", "1,"]);
         rejects(cpuset, &["5-3", "a", "1;2", ",1", "1-", "-1"]);
-        accepts(hotplug, &["0", "1", "network,disk,usb", "cpu;memory", "cloudinit", "disk network"]);
-        rejects(hotplug, &["2", "network,floppy", "Network"]);
+        accepts(checked(hotplug), &["0", "1", "network,disk,usb", "cpu;memory", "cloudinit", "disk network"]);
+        rejects(checked(hotplug), &["2", "network,floppy", "Network"]);
+        let read = |v| match hotplug(v) {
+            Ok(Some(Typed::Hotplug(h))) => h.features,
+            other => panic!("{other:?}"),
+        };
+        use crate::pve::schema::HotplugFeature::*;
+        assert_eq!(read("cpu;memory\tdisk"), [Cpu, Memory, Disk]);
+        assert_eq!(read("1"), [Network, Disk, Usb]);
+        assert_eq!(read("0"), []);
         accepts(tag_list, &["prod;web", "a,b c", "_x", "v1.2+build"]);
         rejects(tag_list, &["-x", "a;b!c", "ümlaut"]);
         accepts(address_list, &["1.1.1.1", "1.1.1.1 2001:db8::1", "dns.example.com;8.8.8.8"]);

@@ -6,6 +6,7 @@ use super::enums::*;
 use super::ValueType::{self, Bool, Enum, Int, Number, Parsed, Size, Text};
 use super::{Format, KeyAlias, SubKey};
 use crate::pve::model::hostpci::HostPciIds;
+use crate::pve::model::lists::BootOrder;
 use crate::pve::model::machine::MachineType;
 use crate::pve::model::usb::UsbHost;
 use crate::pve::props::Props;
@@ -55,7 +56,7 @@ macro_rules! pve_format {
         $(#[$m])*
         #[doc = concat!("Proxmox's default when unset: `", stringify!($default), "`.")]
         pub fn $field(&self) -> $e {
-            self.props.str($name).and_then($e::parse).unwrap_or($default)
+            self.props.member::<$e>($name).unwrap_or($default)
         }
     };
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Int $args:tt {$default:expr}) => {
@@ -92,7 +93,7 @@ macro_rules! pve_format {
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Enum ($e:ident) {}) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<$e> {
-            self.props.str($name).and_then($e::parse)
+            self.props.member::<$e>($name)
         }
     };
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [$($flag:ident)?], Text $args:tt {}) => {
@@ -413,7 +414,7 @@ pve_format! {
 pve_format! {
     pub static BOOT: BootOpts, BootSub = "boot", default_key: Some("legacy"), key_alias: None, {
         legacy: Text(checks::boot_legacy);
-        order: Text(checks::boot_order);
+        order: Parsed(checks::boot_order => boot_devices: BootOrder);
     }
 }
 

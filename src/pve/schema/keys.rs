@@ -10,8 +10,9 @@ use super::enums::*;
 use super::formats::*;
 use super::KeySpec;
 use super::KeyType::{Props, Scalar, Verbatim};
-use super::ValueType::{Bool, Enum, Int, Number, Text};
+use super::ValueType::{Bool, Enum, Int, Number, Parsed, Text};
 use crate::pve::decode::Entry;
+use crate::pve::model::lists::HotplugFeatures;
 use crate::pve::vm::Keys;
 use std::borrow::Cow;
 use std::fmt;
@@ -85,6 +86,8 @@ impl From<&Entry> for Key {
 ///
 /// `field [= "name"] [[count]]: Kind[(args)] [= default];` where Kind is `Bool`, `Int(min..)`,
 /// `Int(min..=max)`, `Number(min..)`, `Number(min..=max)`, `Enum(RustEnum)`, `Text(check)`,
+/// `Parsed(check => typed: Type)` (text whose check reads a value, which a second accessor
+/// named `typed` returns),
 /// `Opts(View)` (a property string whose format is declared with `pve_format!`, read through
 /// its typed view) or `Verbatim`. An indexed family's accessor iterates its entries by index. A
 /// default (booleans, enums, integers and numbers) also gives `VmConfig` a method of the same
@@ -103,6 +106,7 @@ macro_rules! pve_keys {
     (@ty Number ($min:literal ..= $max:literal)) => { Scalar(Number { min: Some($min), max: Some($max) }) };
     (@ty Enum ($e:ident)) => { Scalar(Enum($e::NAMES)) };
     (@ty Text ($check:path)) => { Scalar(Text($check)) };
+    (@ty Parsed ($check:path => $typed:ident: $t:ty)) => { Scalar(Parsed($check)) };
     (@ty Opts ($view:ident)) => { Props($view::FORMAT) };
     (@ty Verbatim ()) => { Verbatim };
 
@@ -133,13 +137,24 @@ macro_rules! pve_keys {
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Enum ($e:ident)) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<$e> {
-            self.vm.scalar($name).and_then(|s| s.as_str()).and_then($e::parse)
+            self.vm.scalar($name).and_then(|s| s.as_member::<$e>())
         }
     };
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Text $args:tt) => {
         $(#[$m])*
         pub fn $field(&self) -> Option<&'a str> {
             self.vm.text($name)
+        }
+    };
+    (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Parsed ($check:path => $typed:ident: $t:ty)) => {
+        $(#[$m])*
+        pub fn $field(&self) -> Option<&'a str> {
+            self.vm.text($name)
+        }
+        /// The value the decoder's check read from this key, at its text.
+        pub fn $typed(&self) -> Option<crate::report::Spanned<&'a $t>> {
+            let scalar = self.vm.scalar($name)?;
+            Some(crate::report::Spanned::new(scalar.as_typed()?, scalar.span))
         }
     };
     (@fn $(#[$m:meta])* $field:ident, $name:expr, [], Verbatim ()) => {
@@ -258,7 +273,7 @@ pve_keys! {
     freeze: Bool;
     hookscript: Text(checks::volume_id);
     hostpci[16]: Opts(HostPciOpts);
-    hotplug: Text(checks::hotplug);
+    hotplug: Parsed(checks::hotplug => hotplug_features: HotplugFeatures);
     hugepages: Enum(Hugepages);
     ide[4]: Opts(IdeOpts);
     intel_tdx = "intel-tdx": Opts(IntelTdxOpts);
