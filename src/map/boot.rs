@@ -14,8 +14,8 @@ use crate::pve::vm::VmConfig;
 pub fn boot_indices(vm: &VmConfig) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
     let boot = vm.keys().boot();
-    if let Some(order) = boot.and_then(|b| b.order()) {
-        for (i, dev) in order.split([';', ',', ' ']).filter(|d| !d.is_empty()).enumerate() {
+    if let Some(order) = boot.and_then(|b| b.boot_devices()) {
+        for (i, dev) in order.value.devices.iter().enumerate() {
             // A device listed but absent gets no index: Proxmox skips it too.
             if vm.get(dev).is_some() {
                 out.insert(dev.to_owned(), 100 + i as u32);
