@@ -96,13 +96,11 @@ fn viommu(ctx: &mut Ctx, domain: &mut Domain) {
     let intel_refused = rules::intel_viommu_needs_q35(props.viommu(), ctx.is_q35()).err();
     match (props.viommu(), intel_refused) {
         (None, _) => {
-            if aw_bits.is_some() {
-                // Proxmox refuses it too (Machine.pm).
+            if let Err(r) = rules::aw_bits_need_viommu(props.aw_bits(), props.viommu()) {
+                let at = r.span_in(props.props);
                 ctx.note_on(
                     Key::machine,
-                    Note::error(code::BAD_VALUE, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)")
-                        .label("aw-bits without viommu")
-                        .at(props.span_of(MachineOpts::SUB.aw_bits)),
+                    Note::error(code::BAD_VALUE, r.message).label("aw-bits without viommu").at(at),
                 );
             }
         }

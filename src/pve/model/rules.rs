@@ -124,6 +124,15 @@ pub fn intel_viommu_needs_q35(viommu: Option<Viommu>, q35: bool) -> Result<(), R
     Ok(())
 }
 
+/// `aw-bits` needs a vIOMMU. Proxmox's own test `test/cfg2cmd/q35-no-viommu-with-aw-bits.conf`
+/// (qemu-server) expects the error "cannot set aw-bits if no vIOMMU is configured".
+pub fn aw_bits_need_viommu(aw_bits: Option<f64>, viommu: Option<Viommu>) -> Result<(), Refusal> {
+    if aw_bits.is_some() && viommu.is_none() {
+        return Err(Refusal::at("aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)", MachineOpts::SUB.aw_bits));
+    }
+    Ok(())
+}
+
 /// usb0–usb4 work on every controller; usb5+ only with qemu-xhci (USB.pm `$OLD_MAX_USB`).
 pub const OLD_MAX_USB: u16 = 5;
 
@@ -306,6 +315,15 @@ mod tests {
         let r = intel_viommu_needs_q35(Some(Viommu::Intel), false).unwrap_err();
         assert_eq!(r.message, "the Intel vIOMMU needs a q35 machine (Proxmox refuses this config too)");
         assert_eq!(r.sub, Some("viommu"));
+    }
+
+    #[test]
+    fn aw_bits() {
+        assert_eq!(aw_bits_need_viommu(Some(39.0), Some(Viommu::Intel)), Ok(()));
+        assert_eq!(aw_bits_need_viommu(None, None), Ok(()));
+        let r = aw_bits_need_viommu(Some(39.0), None).unwrap_err();
+        assert_eq!(r.message, "aw-bits needs a vIOMMU (viommu=intel or viommu=virtio)");
+        assert_eq!(r.sub, Some("aw-bits"));
     }
 
     #[test]
