@@ -108,7 +108,13 @@ fn plans_of_storages_that_cannot_run_here() {
 }
 
 fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
-    let missing: Vec<&&str> = tools.iter().filter(|t| !have(t)).collect();
+    prerequisites_or_skip(test, tools, &[])
+}
+
+/// [`tools_or_skip`], and files a package installs (OVMF's varstore template).
+fn prerequisites_or_skip(test: &str, tools: &[&str], files: &[&str]) -> bool {
+    let mut missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
+    missing.extend(files.iter().copied().filter(|f| !Path::new(f).exists()));
     if missing.is_empty() {
         return true;
     }
@@ -281,12 +287,19 @@ fn tpm_state_survives_the_conversion() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// Debian's ovmf package: the 4 MiB varstore template an efidisk is cut from.
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
 /// `--snapshot NAME` copies the volumes as they were in that snapshot: for qcow2 files, the
 /// internal snapshot (read through `qemu-nbd -l` for the verify and the efidisk cut), not the
 /// current contents.
 #[test]
 fn a_snapshot_is_copied_as_it_was() {
-    if !tools_or_skip("a_snapshot_is_copied_as_it_was", &["qemu-img", "qemu-io", "qemu-nbd", "virsh"]) {
+    if !prerequisites_or_skip(
+        "a_snapshot_is_copied_as_it_was",
+        &["qemu-img", "qemu-io", "qemu-nbd", "virsh"],
+        &[OVMF_VARS],
+    ) {
         return;
     }
     let base = std::env::temp_dir().join(format!("pve2virt-plan-snap-{}", std::process::id()));
@@ -300,7 +313,7 @@ fn a_snapshot_is_copied_as_it_was() {
     let disk = images.join("vm-100-disk-0.qcow2").display().to_string();
     let efi = images.join("vm-100-disk-1.qcow2").display().to_string();
     qemu(&["qemu-img", "create", "-q", "-f", "qcow2", &disk, "16M"]);
-    qemu(&["qemu-img", "convert", "-f", "raw", "-O", "qcow2", "/usr/share/OVMF/OVMF_VARS_4M.fd", &efi]);
+    qemu(&["qemu-img", "convert", "-f", "raw", "-O", "qcow2", OVMF_VARS, &efi]);
     qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", &disk]);
     qemu(&["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 4k", &efi]);
     for img in [&disk, &efi] {
