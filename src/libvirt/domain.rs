@@ -193,7 +193,7 @@ pub struct DomainMemoryAccess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Empty;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainVcpu {
     #[serde(rename = "@placement", default = "static_placement")]
     pub placement: String,
@@ -207,6 +207,14 @@ pub struct DomainVcpu {
 
 fn static_placement() -> String {
     "static".into()
+}
+
+/// What libvirt assumes for a domain without `<vcpu>`: one vCPU, placed statically
+/// (`src/conf/domain_conf.c` `virDomainVcpuParse`).
+impl Default for DomainVcpu {
+    fn default() -> Self {
+        DomainVcpu { placement: static_placement(), cpuset: None, current: None, value: 1 }
+    }
 }
 
 /// `<vcpus>`: per-vCPU state, for hotpluggable vCPUs.
@@ -420,6 +428,13 @@ pub struct DomainOs {
     pub loader: Option<DomainLoader>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nvram: Option<DomainNvram>,
+    /// Direct kernel boot (pve2virt never writes it; its guest proof boots a test kernel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initrd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline: Option<String>,
     #[serde(rename = "boot", default, skip_serializing_if = "Vec::is_empty")]
     pub boot: Vec<DomainOsBoot>,
     #[serde(rename = "bootmenu", skip_serializing_if = "Option::is_none")]

@@ -105,6 +105,16 @@ mod tests {
         assert!(from_xml(&other).unwrap_err().to_string().contains("unknown NVMe source type 'usb'"));
     }
 
+    /// Found by the conformance run's edits: a domain without `<vcpu>` was written back as
+    /// `<vcpu placement=''>0</vcpu>`, which libvirt refuses.
+    #[test]
+    fn a_missing_vcpu_is_libvirts_default_of_one() {
+        let xml = "<domain type='kvm'><name>v</name><memory unit='MiB'>1</memory>
+            <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>";
+        let written = to_xml(&from_xml(xml).unwrap()).unwrap();
+        assert!(written.contains("<vcpu placement='static'>1</vcpu>"), "{written}");
+    }
+
     #[test]
     fn an_unknown_variant_is_an_error() {
         let xml = "<domain type='kvm'><name>v</name><memory unit='MiB'>1</memory>
