@@ -170,13 +170,10 @@ fn sh(cmd: &[&str]) {
 /// The domain XML, renamed into this test's namespace and without a display (a VNC port is a
 /// shared resource on a busy host, and not what is tested).
 fn prepare(xml: &Path, name: &str) -> String {
-    let text = fs::read_to_string(xml).unwrap();
-    let start = text.find("<name>").unwrap();
-    let end = text.find("</name>").unwrap() + "</name>".len();
-    let mut text = format!("{}<name>{name}</name>{}", &text[..start], &text[end..]);
-    while let (Some(a), Some(b)) = (text.find("<graphics "), text.find("</graphics>")) {
-        text.replace_range(a..b + "</graphics>\n".len(), "");
-    }
+    let mut domain = pve2virt::libvirt::from_xml(&fs::read_to_string(xml).unwrap()).unwrap();
+    domain.name = name.to_owned();
+    domain.devices.graphics.clear();
+    let text = pve2virt::libvirt::to_xml(&domain).unwrap();
     fs::write(xml, &text).unwrap();
     text
 }

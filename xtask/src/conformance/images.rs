@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use pve2virt::libvirt::{
-    from_xml, DomainDisk, DomainDiskSource, DomainHostdevSource, DomainNvram, DomainSysinfo, DomainTpmBackend,
+    Domain, DomainDisk, DomainDiskSource, DomainHostdevSource, DomainNvram, DomainSysinfo, DomainTpmBackend,
     DomainTpmSource,
 };
 
@@ -41,11 +41,9 @@ impl Drop for ExternalSwtpm {
     }
 }
 
-/// Creates what `xml` refers to. Only paths under `scratch` are ever created;
+/// Creates what the domain refers to. Only paths under `scratch` are ever created;
 /// anything else must already exist. `tpm2`: the config's TPM is version 2.0.
-pub fn provide(xml: &str, scratch: &Path, efidisk_conf: Option<&str>, tpm2: bool) -> Result<Provided, String> {
-    // The converter's own XML, which its libvirt model reads back exactly (tests/roundtrip.rs).
-    let domain = from_xml(xml).map_err(|e| e.to_string())?;
+pub fn provide(domain: &Domain, scratch: &Path, efidisk_conf: Option<&str>, tpm2: bool) -> Result<Provided, String> {
     let mut provided = Provided::default();
     if let Some(loader) = &domain.os.loader {
         // A loader outside the target's firmware directory names another distribution's
@@ -262,7 +260,8 @@ mod tests {
             <disk type='block' device='disk'><source dev='/dev/veegee/vm-8006-disk-0'/><target dev='sda' bus='scsi'/></disk>
             <disk type='network' device='disk'><source protocol='rbd' name='cpool/vm-8006-disk-0'/><target dev='sdb' bus='scsi'/></disk>
             <hostdev mode='subsystem' type='pci'/></devices></domain>";
-        let p = provide(xml, Path::new("/nonexistent-scratch"), None, false).unwrap();
+        let domain = pve2virt::libvirt::from_xml(xml).unwrap();
+        let p = provide(&domain, Path::new("/nonexistent-scratch"), None, false).unwrap();
         assert_eq!(p.define_only.len(), 3);
         assert!(p.define_only.iter().any(|r| r.contains("rbd:cpool/vm-8006-disk-0")));
     }

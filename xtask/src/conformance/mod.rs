@@ -641,13 +641,13 @@ fn run_stages(
         return;
     }
     let converted_xml = std::fs::read_to_string(&out_xml).unwrap_or_default();
-    let Some(xml) = domain_xml::with_name(&converted_xml, domain) else {
-        result.converted = Stage::No("no <name> in the output".to_owned());
-        return;
+    let (model, xml) = match domain_xml::prepare(&converted_xml, domain) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            result.converted = Stage::No(format!("the output does not read back: {e}"));
+            return;
+        }
     };
-    // Corpus configs attach one volume to several drives; QEMU's image locking refuses that
-    // for placeholders that are real files, so each extra use gets its own copy.
-    let xml = testbed::distinct_disk_files(&xml);
     result.converted = Stage::Yes;
     let xml_path = artifacts.join("domain.xml");
     if let Err(e) = std::fs::write(&xml_path, &xml) {
@@ -670,7 +670,7 @@ fn run_stages(
         proxmox_cmd::parse_conf(&std::fs::read_to_string(&case.conf).unwrap_or_default()).remove("efidisk0")
     });
     let tpm2 = proxmox_cmd::parse_conf(&text).get("tpmstate0").is_some_and(|t| t.contains("version=v2.0"));
-    let provided = match images::provide(&xml, scratch, efidisk.as_deref(), tpm2) {
+    let provided = match images::provide(&model, scratch, efidisk.as_deref(), tpm2) {
         Ok(p) => p,
         Err(e) => {
             result.defined = Stage::No(format!("placeholder storage: {e}"));
@@ -679,7 +679,7 @@ fn run_stages(
     };
 
     let mut provided = provided;
-    if xml.contains("<hugepages") {
+    if model.memory_backing.as_ref().is_some_and(|m| m.hugepages.is_some()) {
         provided.define_only.push("needs hugepages reserved on the host".to_owned());
     }
     if let Some(note) = mock_note {
@@ -692,7 +692,7 @@ fn run_stages(
             return;
         }
     }
-    if let Err(e) = testbed::bridges_for(&xml) {
+    if let Err(e) = testbed::bridges_for(&model) {
         result.defined = Stage::No(format!("test bridge: {e}"));
         return;
     }
@@ -779,9 +779,24 @@ fn nwfilters(dir: &Path) -> Vec<PathBuf> {
 
 /// `<filter name='pve-vm-130' …>` → `pve-vm-130`.
 fn filter_name(xml: &str) -> Option<String> {
-    let rest = &xml[xml.find("<filter ")?..];
-    let rest = &rest[rest.find("name='")? + 6..];
-    Some(rest[..rest.find('\'')?].to_owned())
+    /// An nwfilter document is not a domain, so the libvirt model does not carry it; its name
+    /// is all this run needs.
+    #[derive(serde::Deserialize)]
+    struct Filter {
+        #[serde(rename = "@name")]
+        name: String,
+    }
+    quick_xml::de::from_str::<Filter>(xml).ok().map(|f| f.name)
+}
+
+#[cfg(test)]
+mod filter_tests {
+    #[test]
+    fn the_filter_name_is_the_root_attribute() {
+        let xml = "<filter name='pve-vm-130' chain='root' priority='-700'>\n  <rule action='accept' direction='in' priority='1'/>\n</filter>\n";
+        assert_eq!(super::filter_name(xml).as_deref(), Some("pve-vm-130"));
+        assert_eq!(super::filter_name("<domain/>"), None);
+    }
 }
 
 /// What the Proxmox side knows beyond its command line.

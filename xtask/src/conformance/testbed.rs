@@ -1,11 +1,13 @@
 //! What this host must look like for a converted domain to define and start, without touching
 //! what the domain means: real PCI addresses for Proxmox's mock devices, a bridge for every
-//! `<source bridge>`, one placeholder file per disk.
+//! `<source bridge>`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
+
+use pve2virt::libvirt::{Domain, DomainInterfaceSource};
 
 /// Bridges this run created (and removes at the end).
 static CREATED_BRIDGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -79,47 +81,13 @@ fn real_address(address: &str, replaced: &mut BTreeMap<String, String>) -> Strin
     }
 }
 
-/// Gives every second and later use of a `<source file>` inside a `<disk>` its own file name.
-pub fn distinct_disk_files(xml: &str) -> String {
-    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    while let Some(start) = rest.find("<disk ") {
-        let end = rest[start..].find("</disk>").map_or(rest.len(), |e| start + e);
-        out.push_str(&rest[..start]);
-        let disk = &rest[start..end];
-        let marker = "<source file='";
-        match disk.find(marker) {
-            Some(at) => {
-                let path_start = at + marker.len();
-                let path_end = disk[path_start..].find('\'').map_or(disk.len(), |e| path_start + e);
-                let path = &disk[path_start..path_end];
-                let uses = seen.entry(path.to_owned()).or_insert(0);
-                *uses += 1;
-                out.push_str(&disk[..path_start]);
-                if *uses > 1 {
-                    out.push_str(&format!("{path}.use{uses}"));
-                } else {
-                    out.push_str(path);
-                }
-                out.push_str(&disk[path_end..]);
-            }
-            None => out.push_str(disk),
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Creates a Linux bridge for every `<source bridge='X'/>` this host lacks (no uplink: nothing
 /// leaves the machine), so interfaces can start.
-pub fn bridges_for(xml: &str) -> Result<(), String> {
-    let marker = "<source bridge='";
-    let mut rest = xml;
-    while let Some(at) = rest.find(marker) {
-        rest = &rest[at + marker.len()..];
-        let name = &rest[..rest.find('\'').unwrap_or(0)];
+pub fn bridges_for(domain: &Domain) -> Result<(), String> {
+    for interface in &domain.devices.interfaces {
+        let DomainInterfaceSource::Bridge { bridge: name } = &interface.source else {
+            continue;
+        };
         if name.is_empty() || Path::new("/sys/class/net").join(name).exists() {
             continue;
         }
@@ -156,14 +124,5 @@ mod tests {
         assert_eq!(out, "memory: 512\nhostpci0: 00:10.1,pcie=1\nhostpci1: host=f0:11.0;f0:11.1\nhostpci2: 01:00.0\n");
         assert!(note.contains("00:ff→00:10"), "{note}");
         assert!(real_pci_addresses("hostpci0: 01:00.0\n").is_none());
-    }
-
-    #[test]
-    fn repeated_disk_files_get_their_own_copy() {
-        let xml = "<disk type='file'><source file='/t/a'/></disk><disk type='file'><source file='/t/a'/></disk>";
-        assert_eq!(
-            distinct_disk_files(xml),
-            "<disk type='file'><source file='/t/a'/></disk><disk type='file'><source file='/t/a.use2'/></disk>"
-        );
     }
 }

@@ -6,7 +6,10 @@
 //! measures — SMBIOS UUID, vCPUs, memory, MACs, PCI addresses, disk buses, serials, rng, TPM —
 //! is left exactly as the converter wrote it.
 
-use super::xml::{Element, Node};
+use pve2virt::libvirt::{
+    Domain, DomainChardev, DomainChardevSource, DomainChardevTarget, DomainDiskSource, DomainInterfaceSource,
+    DomainTpmBackend, DomainType,
+};
 use std::path::{Path, PathBuf};
 
 pub struct Boot<'a> {
@@ -32,158 +35,160 @@ pub struct Image {
     pub format: String,
 }
 
-pub fn rewrite(domain: &mut Element, boot: &Boot) -> Result<Vec<Image>, String> {
-    if domain.name != "domain" {
-        return Err(format!("expected <domain>, found <{}>", domain.name));
-    }
+/// Edits the converted domain, read through the converter's own libvirt model (which carries
+/// all of what the converter writes, tests/roundtrip.rs).
+pub fn rewrite(domain: &mut Domain, boot: &Boot) -> Result<Vec<Image>, String> {
     // KVM where it works; TCG runs anywhere (no /dev/kvm, nested virtualisation quirks). The
     // devices do not change either way.
-    domain.set_attr("type", if boot.kvm { "kvm" } else { "qemu" });
-    domain.child_or_insert("name").set_text(boot.name);
+    domain.domain_type = if boot.kvm { DomainType::Kvm } else { DomainType::Qemu };
+    boot.name.clone_into(&mut domain.name);
     rewrite_os(domain, boot, boot.keep_storage);
     rewrite_host_bound(domain, boot.kvm);
 
-    let devices = domain.child_or_insert("devices");
-    let mut images = Vec::new();
+    let devices = &mut domain.devices;
     // Host passthrough (PCI, USB, parallel ports) and virtiofs need host resources a test machine
     // does not have; the console devices are replaced by the log below.
-    devices.retain_elements(|d| {
-        !matches!(d.name.as_str(), "hostdev" | "redirdev" | "filesystem" | "serial" | "console" | "parallel")
-    });
-    for dev in devices.elements_mut() {
+    devices.hostdevs.clear();
+    devices.redirdevs.clear();
+    devices.filesystems.clear();
+    devices.serials.clear();
+    devices.consoles.clear();
+    devices.parallels.clear();
+    let mut images = Vec::new();
+    for disk in &mut devices.disks {
         // Direct kernel boot and per-device boot order exclude each other.
-        dev.retain_elements(|c| c.name != "boot");
-        match dev.name.as_str() {
-            "disk" if boot.keep_storage => {}
-            "disk" => images.extend(rewrite_disk(dev, boot.scratch)?),
-            "interface" => rewrite_interface(dev),
-            "tpm" => rewrite_tpm(dev),
-            _ => {}
+        disk.boot = None;
+        if !boot.keep_storage {
+            images.extend(rewrite_disk(disk, boot.scratch)?);
         }
     }
-    let log = boot.serial_log.to_string_lossy();
-    devices.push(
-        Element::new("serial")
-            .with_attr("type", "file")
-            .with_child(Element::new("source").with_attr("path", &log))
-            .with_child(Element::new("target").with_attr("port", "0")),
-    );
-    devices.push(
-        Element::new("console")
-            .with_attr("type", "file")
-            .with_child(Element::new("source").with_attr("path", &log))
-            .with_child(Element::new("target").with_attr("type", "serial").with_attr("port", "0")),
-    );
+    for interface in &mut devices.interfaces {
+        interface.boot = None;
+        rewrite_interface(interface);
+    }
+    for tpm in &mut devices.tpms {
+        // A TPM with an `external` backend needs a swtpm started by hand; libvirt's own emulator
+        // gives the guest the same device model.
+        if matches!(tpm.backend, DomainTpmBackend::External { .. }) {
+            tpm.backend = DomainTpmBackend::Emulator { version: Some("2.0".into()), source: None };
+        }
+    }
+    let log = Some(boot.serial_log.to_string_lossy().into_owned());
+    devices.serials.push(DomainChardev {
+        source: DomainChardevSource::File { path: log.clone() },
+        target: Some(DomainChardevTarget { target_type: None, name: None, port: Some(0) }),
+        address: None,
+    });
+    devices.consoles.push(DomainChardev {
+        source: DomainChardevSource::File { path: log },
+        target: Some(DomainChardevTarget { target_type: Some("serial".into()), name: None, port: Some(0) }),
+        address: None,
+    });
     Ok(images)
 }
 
-fn rewrite_os(domain: &mut Element, boot: &Boot, keep_firmware: bool) {
-    let os = domain.child_or_insert("os");
-    // Firmware auto-selection, OVMF and its varstore: direct kernel boot goes through SeaBIOS,
-    // and the efidisk must not be touched by a test (unless the firmware is what is tested:
-    // then OVMF loads the kernel).
+fn rewrite_os(domain: &mut Domain, boot: &Boot, keep_firmware: bool) {
+    let os = &mut domain.os;
+    // OVMF and its varstore: direct kernel boot goes through SeaBIOS, and the efidisk must not
+    // be touched by a test (unless the firmware is what is tested: then OVMF loads the kernel).
     if !keep_firmware {
-        os.remove_attr("firmware");
+        os.loader = None;
+        os.nvram = None;
     }
-    os.retain_elements(|c| match c.name.as_str() {
-        "loader" | "nvram" => keep_firmware,
-        "boot" | "bootmenu" | "kernel" | "initrd" | "cmdline" => false,
-        _ => true,
-    });
-    let at = os.children.iter().position(|c| matches!(c, Node::Element(e) if e.name == "type")).map_or(0, |i| i + 1);
-    let kernel = Element::new("kernel").with_text(&boot.kernel.to_string_lossy());
-    let initrd = Element::new("initrd").with_text(&boot.initrd.to_string_lossy());
-    let cmdline = Element::new("cmdline").with_text(boot.cmdline);
-    for (i, e) in [kernel, initrd, cmdline].into_iter().enumerate() {
-        os.children.insert(at + i, Node::Element(e));
-    }
+    os.boot.clear();
+    os.boot_menu = None;
+    os.kernel = Some(boot.kernel.to_string_lossy().into_owned());
+    os.initrd = Some(boot.initrd.to_string_lossy().into_owned());
+    os.cmdline = Some(boot.cmdline.to_owned());
 }
 
 /// Settings that pin to host CPUs or memory that may not exist here, and under TCG those that
 /// only work with KVM.
-fn rewrite_host_bound(domain: &mut Element, kvm: bool) {
-    if let (false, Some(cpu)) = (kvm, domain.child_mut("cpu")) {
+fn rewrite_host_bound(domain: &mut Domain, kvm: bool) {
+    if let (false, Some(cpu)) = (kvm, domain.cpu.as_mut()) {
         // TCG cannot pass the host CPU through; `maximum` keeps the topology children.
-        if matches!(cpu.attr("mode").as_deref(), Some("host-passthrough" | "host-model")) {
-            cpu.set_attr("mode", "maximum");
-            cpu.remove_attr("migratable");
+        if matches!(cpu.mode.as_str(), "host-passthrough" | "host-model") {
+            cpu.mode = "maximum".into();
+            cpu.migratable = None;
         }
     }
-    if let (false, Some(features)) = (kvm, domain.child_mut("features")) {
+    if !kvm {
         // Hyper-V enlightenments fail at start under TCG (docs/mapping.md#windows).
-        features.retain_elements(|f| f.name != "hyperv");
+        domain.features.hyperv = None;
     }
-    if let Some(vcpu) = domain.child_mut("vcpu") {
-        vcpu.remove_attr("cpuset");
-    }
-    if let Some(mb) = domain.child_mut("memoryBacking") {
-        mb.retain_elements(|c| c.name != "hugepages");
+    domain.vcpu.cpuset = None;
+    if let Some(backing) = domain.memory_backing.as_mut() {
+        backing.hugepages = None;
     }
     // TCG's CPUs address 40 bits; a memory-hotplug maximum sized for the Proxmox host's CPU
     // (up to 4 TiB) does not fit. The boot memory, which the guest sees, is unchanged.
-    if let Some(max) = domain.child_mut("maxMemory") {
-        let mib = max.text().trim().parse::<u64>().unwrap_or(0);
-        if mib > 256 << 10 {
-            max.set_text(&(256u64 << 10).to_string());
+    if let Some(max) = domain.max_memory.as_mut() {
+        const CAP_MIB: u64 = 256 << 10;
+        let mib = match max.unit.as_str() {
+            "KiB" | "k" | "K" => max.value >> 10,
+            "GiB" | "G" => max.value << 10,
+            "TiB" | "T" => max.value << 20,
+            _ => max.value,
+        };
+        if mib > CAP_MIB {
+            (max.value, max.unit) = (CAP_MIB, "MiB".into());
         }
     }
-    domain.retain_elements(|e| !matches!(e.name.as_str(), "numatune" | "cputune"));
+    domain.numatune = None;
+    domain.cputune = None;
 }
 
-fn rewrite_disk(disk: &mut Element, scratch: &Path) -> Result<Option<Image>, String> {
-    let is_cdrom = disk.attr("device").as_deref() == Some("cdrom");
-    if is_cdrom && disk.child("source").is_none() {
+fn rewrite_disk(disk: &mut pve2virt::libvirt::DomainDisk, scratch: &Path) -> Result<Option<Image>, String> {
+    let is_cdrom = disk.device == "cdrom";
+    if is_cdrom && disk.source == (DomainDiskSource::File { file: None }) {
         return Ok(None); // an empty drive stays empty
     }
     // scsi-block needs a real SCSI device behind it; the guest still sees a SCSI disk.
-    if disk.attr("device").as_deref() == Some("lun") {
-        disk.set_attr("device", "disk");
-        disk.remove_attr("sgio");
+    if disk.device == "lun" {
+        disk.device = "disk".into();
+        disk.sgio = None;
     }
-    let target = disk.child("target").and_then(|t| t.attr("dev")).ok_or("a <disk> without <target dev=…>")?;
-    let format = match disk.child("driver").and_then(|d| d.attr("type")) {
-        Some(f) if f != "raw" && !is_cdrom => f,
-        _ => "raw".to_string(),
+    if disk.target.dev.is_empty() {
+        return Err("a <disk> without <target dev=…>".into());
+    }
+    let format = match disk.driver.as_ref().and_then(|d| d.format.as_deref()) {
+        Some(f) if f != "raw" && !is_cdrom => f.to_owned(),
+        _ => "raw".to_owned(),
     };
-    let path = scratch.join(format!("{target}.{format}"));
-    disk.set_attr("type", "file");
-    disk.retain_elements(|c| c.name != "auth");
-    let source = disk.child_or_insert("source");
-    *source = Element::new("source").with_attr("file", &path.to_string_lossy());
-    if let Some(driver) = disk.child_mut("driver") {
+    let path = scratch.join(format!("{}.{format}", disk.target.dev));
+    disk.auth = None;
+    disk.source = DomainDiskSource::File { file: Some(path.to_string_lossy().into_owned()) };
+    if let Some(driver) = disk.driver.as_mut() {
         // io='native' is for block devices and O_DIRECT; a sparse scratch file may sit on tmpfs.
-        driver.remove_attr("io");
-        driver.set_attr("cache", "unsafe");
+        driver.io = None;
+        driver.cache = Some("unsafe".into());
     }
     Ok(Some(Image { path, format }))
 }
 
 /// The guest sees the NIC model, MAC and PCI address; the host side (bridge, VLAN, tap name,
 /// bandwidth) is not visible to it and needs host set-up, so user-mode networking stands in.
-fn rewrite_interface(iface: &mut Element) {
-    iface.set_attr("type", "user");
-    iface.retain_elements(|c| matches!(c.name.as_str(), "mac" | "model" | "address" | "link" | "rom"));
-}
-
-/// A TPM with an `external` backend needs a swtpm started by hand; libvirt's own emulator gives
-/// the guest the same device model.
-fn rewrite_tpm(tpm: &mut Element) {
-    let Some(backend) = tpm.child_mut("backend") else {
-        return;
-    };
-    if backend.attr("type").as_deref() == Some("external") {
-        *backend = Element::new("backend").with_attr("type", "emulator").with_attr("version", "2.0");
-    }
+fn rewrite_interface(iface: &mut pve2virt::libvirt::DomainInterface) {
+    iface.source = DomainInterfaceSource::User;
+    iface.virtualport = None;
+    iface.vlan = None;
+    iface.bandwidth = None;
+    iface.target = None;
+    iface.driver = None;
+    iface.filterref = None;
+    iface.mtu = None;
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::xml::parse;
     use super::*;
+    use pve2virt::libvirt::{from_xml, to_xml};
 
     const CONVERTED: &str = "<domain type='kvm'>
   <name>web-100</name>
   <uuid>7b10d7af-b932-4c66-b2c3-3996152ec465</uuid>
+  <memory unit='MiB'>512</memory>
+  <vcpu placement='static' cpuset='0-1'>2</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.secboot.fd</loader>
@@ -231,18 +236,25 @@ mod tests {
 
     #[test]
     fn swaps_boot_and_backends_and_keeps_guest_visible_parts() {
-        let mut d = parse(CONVERTED).unwrap();
+        let mut d = from_xml(CONVERTED).unwrap();
         let images = rewrite(&mut d, &boot()).unwrap();
-        let xml = d.to_xml();
+        let xml = to_xml(&d).unwrap();
         assert!(xml.starts_with("<domain type='qemu'>"), "{xml}");
         assert!(xml.contains("<name>guest-x</name>"));
         assert!(xml.contains("<uuid>7b10d7af-b932-4c66-b2c3-3996152ec465</uuid>"));
-        assert!(xml.contains("<type arch='x86_64' machine='q35'>hvm</type><kernel>/k/vmlinuz</kernel><initrd>/k/initrd</initrd><cmdline>console=ttyS0</cmdline>"), "{xml}");
-        for gone in ["<loader", "<nvram", "<boot", "vmbr0", "<vlan", "/run/x.sock", "/dev/pve", "io='native'"] {
+        assert!(
+            xml.contains(
+                "<type arch='x86_64' machine='q35'>hvm</type>\n    <kernel>/k/vmlinuz</kernel>\n    \
+                 <initrd>/k/initrd</initrd>\n    <cmdline>console=ttyS0</cmdline>\n  </os>"
+            ),
+            "{xml}"
+        );
+        for gone in ["<loader", "<nvram", "<boot", "vmbr0", "<vlan", "/run/x.sock", "/dev/pve", "io='native'", "cpuset"]
+        {
             assert!(!xml.contains(gone), "{gone} left in {xml}");
         }
         assert!(xml
-            .contains("<cpu mode='maximum' check='none'><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>"));
+            .contains("<cpu mode='maximum' check='none'>\n    <topology sockets='1' dies='1' cores='2' threads='1'/>"));
         assert!(xml.contains("<disk type='file' device='disk'>"));
         assert!(xml.contains("<source file='/s/sda.raw'/>"));
         assert!(xml.contains("<serial>drive-scsi0</serial>"), "disk serial is guest-visible");
@@ -250,17 +262,21 @@ mod tests {
         assert!(xml.contains("<mac address='bc:24:11:2a:3b:4c'/>"));
         assert!(xml.contains("slot='0x12'"));
         assert!(xml.contains("<rate bytes='1024' period='1000'/>"));
-        assert!(xml.contains("<serial type='file'><source path='/s/serial.log'/><target port='0'/></serial>"));
-        assert!(xml
-            .contains("<console type='file'><source path='/s/serial.log'/><target type='serial' port='0'/></console>"));
+        assert!(
+            xml.contains("<serial type='file'>\n      <source path='/s/serial.log'/>\n      <target port='0'/>"),
+            "{xml}"
+        );
+        assert!(xml.contains(
+            "<console type='file'>\n      <source path='/s/serial.log'/>\n      <target type='serial' port='0'/>"
+        ));
         assert_eq!(xml.matches("<serial type=").count(), 1);
         assert_eq!(images, [Image { path: "/s/sda.raw".into(), format: "raw".into() }]);
     }
 
     #[test]
     fn qcow2_placeholder_and_external_tpm() {
-        let mut d = parse(
-            "<domain type='kvm'><os><type>hvm</type></os><devices>\
+        let mut d = from_xml(
+            "<domain type='kvm'><name>t</name><memory unit='MiB'>1</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
              <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/var/lib/vz/images/1/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
              <tpm model='tpm-tis'><backend type='external'><source type='unix' mode='connect' path='/run/x'/></backend></tpm>\
              </devices></domain>",
@@ -269,11 +285,18 @@ mod tests {
         let images = rewrite(&mut d, &boot()).unwrap();
         assert_eq!(images[0].path, Path::new("/s/vda.qcow2"));
         assert_eq!(images[0].format, "qcow2");
-        assert!(d.to_xml().contains("<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>"));
+        assert_eq!(d.devices.tpms[0].backend, DomainTpmBackend::Emulator { version: Some("2.0".into()), source: None });
     }
 
     #[test]
-    fn rejects_other_documents() {
-        assert!(rewrite(&mut parse("<network/>").unwrap(), &boot()).is_err());
+    fn a_hotplug_maximum_too_large_for_tcg_is_capped() {
+        let mut d = from_xml(
+            "<domain type='kvm'><name>t</name><maxMemory slots='255' unit='KiB'>4294967296</maxMemory>\
+             <memory unit='MiB'>1</memory><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>",
+        )
+        .unwrap();
+        rewrite(&mut d, &boot()).unwrap();
+        let max = d.max_memory.unwrap();
+        assert_eq!((max.value, max.unit.as_str()), (256 << 10, "MiB"));
     }
 }

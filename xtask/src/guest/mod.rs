@@ -16,7 +16,6 @@ mod initramfs;
 mod kit;
 mod table;
 mod vm;
-mod xml;
 
 use std::path::{Path, PathBuf};
 

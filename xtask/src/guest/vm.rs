@@ -4,7 +4,6 @@
 use super::domain::{self, Boot};
 use super::exec::{output, path_str, virsh};
 use super::kit::Kit;
-use super::xml;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -63,7 +62,7 @@ pub fn boot_with(
         keep.unwrap_or("")
     );
     let cmdline = cmdline.trim_end();
-    let mut dom = xml::parse(domain_xml)?;
+    let mut dom = pve2virt::libvirt::from_xml(domain_xml).map_err(|e| e.to_string())?;
     let kvm = kvm && keep.is_none();
     let images = domain::rewrite(
         &mut dom,
@@ -83,7 +82,8 @@ pub fn boot_with(
         output(Command::new("qemu-img").args(["create", "-q", "-f", &image.format]).arg(&image.path).arg("64M"))?;
     }
     let xml_path = scratch.join("domain.xml");
-    fs::write(&xml_path, dom.to_xml()).map_err(|e| e.to_string())?;
+    let xml = pve2virt::libvirt::to_xml(&dom).map_err(|e| e.to_string())?;
+    fs::write(&xml_path, xml).map_err(|e| e.to_string())?;
 
     remove_domain(&name); // left over from an interrupted run
     virsh(&["define", path_str(&xml_path)?])?;
