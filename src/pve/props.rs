@@ -108,9 +108,11 @@ impl Scalar {
         }
     }
     /// The enum member as its Rust variant.
+    /// `None` when the value is not a member of `E`: the schema checked it against another
+    /// enum's list, so its index would name the wrong variant.
     pub fn as_member<E: PveEnum>(&self) -> Option<E> {
         match self {
-            Scalar::Member { index, .. } => E::ALL.get(*index).copied(),
+            Scalar::Member { index, text } if E::NAMES.get(*index) == Some(text) => E::ALL.get(*index).copied(),
             _ => None,
         }
     }
@@ -532,6 +534,18 @@ mod tests {
         assert_eq!(parse_scalar(ValueType::Bool, "YES"), Ok(Scalar::Bool(true)));
         assert_eq!(parse_scalar(ValueType::Bool, "Off"), Ok(Scalar::Bool(false)));
         assert!(parse_scalar(ValueType::Bool, "2").is_err());
+    }
+
+    #[test]
+    fn enum_members_are_read_as_their_variant_and_only_as_their_enum() {
+        use crate::pve::schema::{Arch, Bios};
+        let member = parse_scalar(ValueType::Enum(Bios::NAMES), "ovmf").unwrap();
+        assert_eq!(member, Scalar::Member { index: 1, text: "ovmf" });
+        assert_eq!(member.as_member::<Bios>(), Some(Bios::Ovmf));
+        assert_eq!(member.as_str(), Some("ovmf"));
+        // Index 1 of Arch is aarch64: another enum's member must not be read as it.
+        assert_eq!(member.as_member::<Arch>(), None);
+        assert_eq!(Scalar::Str("ovmf".into()).as_member::<Bios>(), None);
     }
 
     #[test]
