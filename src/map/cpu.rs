@@ -6,7 +6,6 @@ use crate::libvirt::{
     DomainFeatureApic, DomainFeatureHyperV, DomainFeatureHyperVSpinlocks, DomainFeatureHyperVVendorId,
     DomainFeatureKvm, DomainFeatureState, DomainTimer, DomainType, DomainVcpu, DomainVcpus, DomainVcpusVcpu,
 };
-use crate::map::memory::hotplug_has;
 use crate::map::Ctx;
 use crate::pve::cluster::CpuModel;
 use crate::pve::defaults;
@@ -134,7 +133,7 @@ fn vcpus(ctx: &mut Ctx, domain: &mut Domain) -> DomainCpuTopology {
 /// With `hotplug: cpu` Proxmox starts one vCPU and adds the others as `-device …-x86_64-cpu`, so
 /// every vCPU but the first can be unplugged; libvirt does the same for hotpluggable='yes'.
 fn hotplug_vcpus(ctx: &mut Ctx, domain: &mut Domain, max: u32, enabled: u32) {
-    if !(hotplug_has(ctx.vm, HotplugFeature::Cpu) && max > 1) {
+    if !(ctx.vm.hotplug_has(HotplugFeature::Cpu) && max > 1) {
         return;
     }
     let vcpus = (0..max)

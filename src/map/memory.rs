@@ -12,13 +12,7 @@ use crate::pve::defaults;
 use crate::pve::model::rules::{self, Refusal};
 use crate::pve::schema::Key;
 use crate::pve::schema::{HotplugFeature, Hugepages, NumaOpts, NumaPolicy};
-use crate::pve::vm::VmConfig;
 use crate::report::{code, Note};
-
-/// Whether `hotplug` has `feature` (the model's rule, `VmConfig::hotplug_has`).
-pub(crate) fn hotplug_has(vm: &VmConfig, feature: HotplugFeature) -> bool {
-    vm.hotplug_has(feature)
-}
 
 /// Memory.pm `$STATICMEM`: the boot memory with memory hotplug; the rest is DIMMs.
 const HOTPLUG_STATIC_MIB: u64 = 1024;
@@ -33,8 +27,8 @@ pub fn map(ctx: &mut Ctx, domain: &mut Domain) {
     let sockets = vm.sockets().max(1);
     let cores = vm.cores() as u32;
     let hugepages = vm.keys().hugepages();
-    let mem_hotplug = hotplug_has(vm, HotplugFeature::Memory);
-    if vm.keys().hotplug().is_some() && !mem_hotplug && !hotplug_has(vm, HotplugFeature::Cpu) {
+    let mem_hotplug = vm.hotplug_has(HotplugFeature::Memory);
+    if vm.keys().hotplug().is_some() && !mem_hotplug && !vm.hotplug_has(HotplugFeature::Cpu) {
         // Disks, NICs and USB devices are always hot-pluggable in libvirt.
         ctx.mapped(Key::hotplug, "devices");
     }
